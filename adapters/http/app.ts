@@ -1,0 +1,55 @@
+/**
+ * Builds the HTTP adapter's Fastify app, not yet listening (tests use it with `inject` or `listen({port: 0})`).
+ * Route groups are plugins under their seed prefixes, wrapped in bearer auth when API_TOKEN is set; the OpenAPI
+ * document comes from the route schemas and is browsable at /docs.
+ */
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { requireBearer } from './bearer-auth.js';
+import type { HttpDeps } from './deps.js';
+import { errorHandler } from './error-reply.js';
+import { fileRoutes } from './file-routes.js';
+import { opsRoutes } from './ops-routes.js';
+import { attachmentSchema, detailSchema, seedTaskSchema } from './schemas.js';
+import { videoGenRoutes } from './video-gen-routes.js';
+import { videoRoutes } from './video-routes.js';
+
+export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log.child({ adapter: 'http' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
+  });
+  app.setErrorHandler(errorHandler(deps.service.limits.maxImageBytes));
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send({ detail: `no route ${req.method} ${req.url.split('?')[0]}` }),
+  );
+  for (const schema of [detailSchema, seedTaskSchema, attachmentSchema]) app.addSchema(schema);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'doubao-video-bot',
+        version: '0.1.0',
+        description: `Text-to-video and image-to-video tasks (provider: ${deps.service.providerName}). Send \`Authorization: Bearer <API_TOKEN>\` when the service has a token.`,
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: deps.config.API_TOKEN ? [{ bearer: [] }] : [],
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(fastifyStatic, { root: deps.videosDir, prefix: '/videos/', decorateReply: false, index: false });
+  await app.register(opsRoutes, deps);
+
+  await app.register(async (api) => {
+    requireBearer(api, deps.config.API_TOKEN);
+    await api.register(fileRoutes, { prefix: '/api/file', ...deps });
+    await api.register(videoGenRoutes, { prefix: '/api/video-gen', ...deps });
+    await api.register(videoRoutes, { prefix: '/api/video', ...deps });
+  });
+  return app;
+}

@@ -1,0 +1,12 @@
+/** What the HTTP adapter's plugins receive: the service, the configuration and a logger. */
+import type { Config } from '../../src/config.js';
+import type { GenerationService } from '../../src/core/index.js';
+import type { Logger } from '../../src/logger.js';
+
+export interface HttpDeps {
+  service: GenerationService;
+  config: Config;
+  log: Logger;
+  /** Where re-hosted videos are served from (DATA_DIR/videos). */
+  videosDir: string;
+}

@@ -1,0 +1,46 @@
+/**
+ * Maps every error a route can meet to the seed's FastAPI-style reply: a status code and `{"detail": "…"}`.
+ * Core errors map by `code`; Fastify's own (malformed JSON, body too large, failed validation) by theirs.
+ * Anything else is a 500 with a generic sentence, logged with its stack.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { formatBytes, isCoreError } from '../../src/core/index.js';
+
+const CORE_STATUS: Record<string, number> = {
+  INVALID_INPUT: 400,
+  TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA: 415,
+  NOT_FOUND: 404,
+  QUOTA_EXCEEDED: 429,
+  CONFLICT: 409,
+};
+
+export function toHttpReply(error: unknown, bodyLimit: number): { status: number; detail: string } {
+  if (isCoreError(error)) {
+    if (error.code === 'UPSTREAM_FAILED') return { status: error.retryable ? 503 : 502, detail: error.message };
+    return { status: CORE_STATUS[error.code] ?? 400, detail: error.message };
+  }
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) return { status: 422, detail: fastifyError.message };
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, detail: `the request body is larger than the ${formatBytes(bodyLimit)} limit` };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, detail: 'unsupported content type; send JSON, or raw bytes for uploads' };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return { status: 400, detail: 'the body is not valid JSON' };
+  }
+  if (fastifyError instanceof SyntaxError) return { status: 400, detail: 'the body is not valid JSON' };
+  const status = fastifyError.statusCode;
+  if (status && status >= 400 && status < 500) return { status, detail: fastifyError.message };
+  return { status: 500, detail: 'internal error; the details are in the service log' };
+}
+
+export function errorHandler(bodyLimit: number) {
+  return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const { status, detail } = toHttpReply(error, bodyLimit);
+    if (status >= 500 && status !== 502 && status !== 503) request.log.error({ err: error }, 'request failed');
+    return reply.status(status).send({ detail });
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * The seed's `/api/video-gen` routes: generate, status and list, field for field. `image_url` is downloaded with
+ * the image size limit, a time limit, http(s) only and no private addresses.
+ */
+import type { FastifyInstance } from 'fastify';
+import { downloadLimited, InvalidInput, type TaskStatus } from '../../src/core/index.js';
+import type { HttpDeps } from './deps.js';
+import { generateSchema, listSchema, statusSchema } from './schemas.js';
+import { estimatedTime, toSeedTask } from './seed-task.js';
+
+interface GenerateBody {
+  prompt: string;
+  image_attachment?: { key: string } | null;
+  image_url?: string | null;
+  guest?: boolean;
+  conversation_id?: string | null;
+  section_id?: string | null;
+}
+
+export async function videoGenRoutes(app: FastifyInstance, { service, config }: HttpDeps) {
+  app.post<{ Body: GenerateBody }>('/generate', { schema: generateSchema }, async (req, reply) => {
+    const { prompt, image_attachment, image_url, guest } = req.body;
+    if (image_attachment && image_url) throw new InvalidInput('send either image_attachment or image_url, not both');
+    const bytes = image_url
+      ? await downloadLimited(image_url, {
+          maxBytes: config.MAX_IMAGE_BYTES,
+          timeoutMs: config.DOWNLOAD_TIMEOUT_S * 1000,
+          allowPrivate: config.IMAGE_URL_ALLOW_PRIVATE,
+          what: 'image_url',
+        }).catch((error: unknown) => {
+          if (error instanceof InvalidInput) throw error;
+          throw new InvalidInput(error instanceof Error ? error.message : 'could not download image_url');
+        })
+      : undefined;
+    const task = await service.submit({
+      prompt,
+      guest,
+      ...(bytes && { image: { bytes } }),
+      ...(image_attachment && { imageKey: image_attachment.key }),
+      origin: { platform: 'http', userId: 'api' },
+    });
+    if (task.status === 'failed') return reply.status(502).send({ detail: task.error ?? 'video generation failed' });
+    return {
+      success: true,
+      message: '视频生成任务已创建',
+      conversation_id: task.conversationId,
+      message_id: task.messageId,
+      section_id: task.sectionId,
+      task_status: 'pending',
+      estimated_time: estimatedTime(service.estimateWindowS()),
+    };
+  });
+
+  app.get<{ Querystring: { conversation_id: string; message_id: string } }>(
+    '/status',
+    { schema: statusSchema },
+    async (req) => ({
+      success: true,
+      task: toSeedTask(service.getBySeedIds(req.query.conversation_id, req.query.message_id), config.PUBLIC_BASE_URL),
+    }),
+  );
+
+  app.get<{ Querystring: { conversation_id?: string; status?: TaskStatus; limit?: number; offset?: number } }>(
+    '/list',
+    { schema: listSchema },
+    async (req) => {
+      const { conversation_id, status, limit, offset } = req.query;
+      const { total, tasks } = service.list({ conversationId: conversation_id, status, limit, offset });
+      return { success: true, total, tasks: tasks.map((t) => toSeedTask(t, config.PUBLIC_BASE_URL)) };
+    },
+  );
+}

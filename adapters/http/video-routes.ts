@@ -1,0 +1,57 @@
+/**
+ * The seed's `/api/video` routes, present in its code though not in its guide: one retrieval attempt now
+ * (`get_url`), a task or a conversation's tasks (`task_status`), and every task (`all_tasks`).
+ */
+import type { FastifyInstance } from 'fastify';
+import { NotFound } from '../../src/core/index.js';
+import type { HttpDeps } from './deps.js';
+import { allTasksSchema, getUrlSchema, taskStatusSchema } from './schemas.js';
+import { toSeedTask } from './seed-task.js';
+
+export async function videoRoutes(app: FastifyInstance, { service, config }: HttpDeps) {
+  const seed = (task: Parameters<typeof toSeedTask>[0]) => toSeedTask(task, config.PUBLIC_BASE_URL);
+
+  app.get<{ Querystring: { conversation_id: string; message_id: string; timeout: number } }>(
+    '/get_url',
+    { schema: getUrlSchema },
+    async (req) => {
+      const { conversation_id, message_id, timeout } = req.query;
+      const task = service.getBySeedIds(conversation_id, message_id);
+      const result = await Promise.race([
+        service.probe(task),
+        new Promise<{ state: 'timeout' }>((resolve) =>
+          setTimeout(() => resolve({ state: 'timeout' }), timeout).unref(),
+        ),
+      ]).catch((error: Error) => ({ state: 'error' as const, message: error.message }));
+      const urls = result.state === 'succeeded' ? result.videoUrls.filter((u) => !u.startsWith('file:')) : [];
+      const known = seed(task).video_urls;
+      const video_urls = [...new Set([...known, ...urls])];
+      const error =
+        video_urls.length > 0
+          ? null
+          : result.state === 'failed'
+            ? result.reason
+            : result.state === 'error'
+              ? result.message
+              : 'the video is not ready yet';
+      return { success: video_urls.length > 0, conversation_id, video_count: video_urls.length, video_urls, error };
+    },
+  );
+
+  app.get<{ Querystring: { conversation_id: string; message_id?: string } }>(
+    '/task_status',
+    { schema: taskStatusSchema },
+    async (req) => {
+      const { conversation_id, message_id } = req.query;
+      if (message_id) return seed(service.getBySeedIds(conversation_id, message_id));
+      const { total, tasks } = service.list({ conversationId: conversation_id });
+      if (total === 0) throw new NotFound('未找到该视频任务');
+      return { conversation_id, total, tasks: tasks.map(seed) };
+    },
+  );
+
+  app.get('/all_tasks', { schema: allTasksSchema }, async () => {
+    const { total, tasks } = service.list();
+    return { total, tasks: tasks.map(seed) };
+  });
+}

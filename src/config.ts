@@ -1,0 +1,135 @@
+/**
+ * The service's configuration: environment variables parsed and checked once with zod, returned frozen.
+ * This is the one module that reads `process.env`; every variable is listed with a comment in `.env.example`.
+ * A bad value stops start-up with one line per problem naming the variable and what was expected.
+ */
+import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+const MiB = 1024 * 1024;
+
+const int = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
+const seconds = (fallback: number) => z.coerce.number().min(0).default(fallback);
+const optionalText = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v ? v : undefined));
+const idList = z
+  .string()
+  .optional()
+  .transform((v) => new Set((v ?? '').split(/[\s,]+/).filter(Boolean)));
+const flag = z
+  .enum(['0', '1', 'true', 'false', 'yes', 'no', ''])
+  .optional()
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+const url = z.url({ protocol: /^https?$/ });
+
+const schema = z.object({
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  PUBLIC_BASE_URL: url.optional(),
+  API_TOKEN: optionalText,
+  DATA_DIR: z.string().default('./data'),
+  PROVIDER: z.enum(['local', 'doubao', 'ark']).optional(),
+  FIRST_ATTEMPT_DELAY_S: seconds(180),
+  RETRY_INTERVAL_S: seconds(180),
+  MAX_ATTEMPTS: int(1, 5),
+  ATTEMPT_TIMEOUT_S: z.coerce.number().positive().default(120),
+  PROVIDER_CONCURRENCY: int(1, 4),
+  MAX_IMAGE_BYTES: int(1, 10 * MiB),
+  MAX_VIDEO_BYTES: int(1, 200 * MiB),
+  DOWNLOAD_TIMEOUT_S: z.coerce.number().positive().default(60),
+  MAX_PROMPT_CHARS: int(1, 2000),
+  IMAGE_URL_ALLOW_PRIVATE: flag,
+  LOCAL_RENDER_S: seconds(0),
+  FFMPEG_PATH: optionalText,
+  USER_MAX_ACTIVE: int(1, 2),
+  USER_DAILY_LIMIT: int(1, 20),
+  DEFAULT_LOCALE: z.enum(['en', 'zh']).default('en'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  TELEGRAM_TOKEN: optionalText,
+  TELEGRAM_API_ROOT: url.optional(),
+  TELEGRAM_ADMIN_IDS: idList,
+
+  DISCORD_TOKEN: optionalText,
+  DISCORD_APP_ID: optionalText,
+  DISCORD_GUILD_ID: optionalText,
+  DISCORD_API_BASE: url.optional(),
+  DISCORD_ADMIN_IDS: idList,
+
+  DOUBAO_SESSIONS_FILE: z.string().default('session.json'),
+  DOUBAO_BASE_URL: url.default('https://www.doubao.com'),
+  DOUBAO_IMAGEX_URL: url.default('https://imagex.bytedanceapi.com'),
+  DOUBAO_UPLOAD_URL: url.default('https://tos-d-x-hl.snssdk.com'),
+  CHROMIUM_PATH: optionalText,
+
+  ARK_API_KEY: optionalText,
+  ARK_BASE_URL: url.default('https://ark.cn-beijing.volces.com/api/v3'),
+  ARK_MODEL: z.string().default('doubao-seedance-1-0-pro-250528'),
+  ARK_MODEL_I2V: optionalText,
+  ARK_RATIO: z.string().default('16:9'),
+  ARK_DURATION_S: int(1, 5),
+  ARK_RESOLUTION: z.string().default('720p'),
+  ARK_CALLBACK: flag,
+  ARK_MAX_CONCURRENT: int(1, 2),
+  ARK_FIRST_CHECK_S: seconds(15),
+  ARK_POLL_INTERVAL_S: seconds(15),
+});
+
+type Env = z.output<typeof schema>;
+
+/** The typed, frozen configuration every module receives as an argument. */
+export type Config = Readonly<
+  Omit<Env, 'PROVIDER' | 'PUBLIC_BASE_URL'> & {
+    PROVIDER: 'local' | 'doubao' | 'ark';
+    PUBLIC_BASE_URL: string;
+    /** True when PROVIDER was not set and was chosen from the credentials present (`local` when there are none). */
+    providerDefaulted: boolean;
+  }
+>;
+
+/** Raised when the environment does not describe a runnable service; its message is one line per problem. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** True for 127.0.0.0/8, ::1 and `localhost`: addresses no other machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1' || host === '[::1]';
+}
+
+function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
+  const name = String(issue.path[0]);
+  const got = env[name];
+  return `Invalid ${name}: ${issue.message}${got === undefined ? '' : ` (got \`${got}\`)`}`;
+}
+
+/**
+ * Parses the given environment (the process's by default) into a Config.
+ * @throws ConfigError naming every bad variable.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => describeIssue(i, env)).join('\n'));
+  const e = parsed.data;
+  if (!isLoopbackHost(e.HOST) && !e.API_TOKEN) {
+    throw new ConfigError(`Invalid API_TOKEN: required when HOST (${e.HOST}) is not a loopback address`);
+  }
+  if ((e.DISCORD_TOKEN && !e.DISCORD_APP_ID) || (!e.DISCORD_TOKEN && e.DISCORD_APP_ID)) {
+    throw new ConfigError('Invalid DISCORD_APP_ID: DISCORD_TOKEN and DISCORD_APP_ID must be set together');
+  }
+  if (e.PROVIDER === 'ark' && !e.ARK_API_KEY) throw new ConfigError('Invalid ARK_API_KEY: required when PROVIDER=ark');
+  const provider = e.PROVIDER ?? (existsSync(e.DOUBAO_SESSIONS_FILE) ? 'doubao' : e.ARK_API_KEY ? 'ark' : 'local');
+  const hostForUrl = isIP(e.HOST) === 6 ? `[${e.HOST}]` : e.HOST;
+  return Object.freeze({
+    ...e,
+    PROVIDER: provider,
+    providerDefaulted: e.PROVIDER === undefined,
+    PUBLIC_BASE_URL: (e.PUBLIC_BASE_URL ?? `http://${hostForUrl}:${e.PORT}`).replace(/\/+$/, ''),
+  });
+}

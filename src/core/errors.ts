@@ -1,0 +1,62 @@
+/**
+ * The small set of errors the core raises. Adapters branch on `code` (never on message text) and map each to
+ * their own surface: an HTTP status with `{detail}`, an ephemeral Discord reply, a Telegram reply.
+ * Messages are sentences a user can act on.
+ */
+
+/** The request itself is wrong (empty prompt, not an image, file too big…); retrying it unchanged will not help. */
+export class InvalidInput extends Error {
+  override readonly name = 'InvalidInput';
+  readonly code: 'INVALID_INPUT' | 'TOO_LARGE' | 'UNSUPPORTED_MEDIA';
+  constructor(message: string, code: InvalidInput['code'] = 'INVALID_INPUT', options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** The task (or other thing) asked for does not exist, or is not the asker's. */
+export class NotFound extends Error {
+  override readonly name = 'NotFound';
+  readonly code = 'NOT_FOUND';
+}
+
+/** A per-user limit (active tasks or daily quota) refuses a new task. */
+export class QuotaExceeded extends Error {
+  override readonly name = 'QuotaExceeded';
+  readonly code = 'QUOTA_EXCEEDED';
+}
+
+/** The action does not fit the task's state (cancel a finished task, retry a running one). */
+export class Conflict extends Error {
+  override readonly name = 'Conflict';
+  readonly code = 'CONFLICT';
+}
+
+/**
+ * An upstream call failed. `retryable`: spend an attempt and look again later; otherwise fail the task now.
+ * Providers raise it both when the upstream answered with an error and when it could not be reached.
+ */
+export class UpstreamError extends Error {
+  override readonly name = 'UpstreamError';
+  readonly code = 'UPSTREAM_FAILED';
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** Any of the core's errors, for adapters' mapping functions. */
+export type CoreError = InvalidInput | NotFound | QuotaExceeded | Conflict | UpstreamError;
+
+export function isCoreError(error: unknown): error is CoreError {
+  return (
+    error instanceof InvalidInput ||
+    error instanceof NotFound ||
+    error instanceof QuotaExceeded ||
+    error instanceof Conflict ||
+    error instanceof UpstreamError
+  );
+}

@@ -1,0 +1,103 @@
+/**
+ * The core's one entry point: `createCore` assembles store, media, events, scheduler, service and outbox around a
+ * provider. Adapters and `main.ts` import the core from here only.
+ */
+import { join } from 'node:path';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { VideoProvider } from '../providers/provider.js';
+import { TaskEventBus } from './events.js';
+import { MediaStore } from './media.js';
+import { Outbox, type OutboxOptions } from './outbox.js';
+import { Scheduler } from './scheduler.js';
+import { GenerationService } from './service.js';
+import { TaskStore } from './store.js';
+
+export type { CoreError } from './errors.js';
+export { Conflict, InvalidInput, isCoreError, NotFound, QuotaExceeded, UpstreamError } from './errors.js';
+export type { TaskEventName, TaskEvents } from './events.js';
+export { inspectImage } from './media.js';
+export type { Deliver } from './outbox.js';
+export { downloadLimited, formatBytes, isPrivateAddress } from './safe-fetch.js';
+export type { Actor } from './service.js';
+export type { TaskFilter } from './store.js';
+export type { FinalStatus, Origin, Platform, Task, TaskKind, TaskRequest, TaskStatus } from './task.js';
+export { isFinal, TASK_STATUSES } from './task.js';
+export type { GenerationService, MediaStore, Outbox, Scheduler, TaskStore };
+
+export interface Core {
+  config: Config;
+  log: Logger;
+  store: TaskStore;
+  media: MediaStore;
+  provider: VideoProvider;
+  scheduler: Scheduler;
+  service: GenerationService;
+  outbox: Outbox;
+  /** Creates the data folders and starts the retry loop (expired leases and due tasks are picked up at once). */
+  start(): Promise<void>;
+  /** Stops the loop, waits for steps under way, closes the provider and the database. */
+  stop(): Promise<void>;
+}
+
+export interface CoreOptions {
+  /** A fake clock for tests. */
+  now?: () => number;
+  outbox?: OutboxOptions;
+}
+
+export function createCore(config: Config, log: Logger, provider: VideoProvider, options: CoreOptions = {}): Core {
+  const now = options.now ?? Date.now;
+  const store = new TaskStore(join(config.DATA_DIR, 'tasks.db'), now);
+  const media = new MediaStore(config.DATA_DIR);
+  const events = new TaskEventBus((err) => log.error({ err }, 'a task event listener failed'));
+  const scheduler = new Scheduler(
+    { store, provider, media, events, log },
+    {
+      policy: {
+        firstAttemptDelayMs: config.FIRST_ATTEMPT_DELAY_S * 1000,
+        retryIntervalMs: config.RETRY_INTERVAL_S * 1000,
+        maxAttempts: config.MAX_ATTEMPTS,
+      },
+      attemptTimeoutMs: config.ATTEMPT_TIMEOUT_S * 1000,
+      concurrency: config.PROVIDER_CONCURRENCY,
+      videoDownload: {
+        maxBytes: config.MAX_VIDEO_BYTES,
+        timeoutMs: config.DOWNLOAD_TIMEOUT_S * 1000,
+        allowPrivate: true,
+      },
+      now,
+    },
+  );
+  const service = new GenerationService(
+    { store, media, provider, scheduler, events },
+    {
+      maxImageBytes: config.MAX_IMAGE_BYTES,
+      maxPromptChars: config.MAX_PROMPT_CHARS,
+      userMaxActive: config.USER_MAX_ACTIVE,
+      userDailyLimit: config.USER_DAILY_LIMIT,
+      limitedPlatforms: new Set(['discord', 'telegram']),
+    },
+    now,
+  );
+  const outbox = new Outbox({ store, events, log }, options.outbox);
+  return {
+    config,
+    log,
+    store,
+    media,
+    provider,
+    scheduler,
+    service,
+    outbox,
+    async start() {
+      await media.init();
+      scheduler.start();
+    },
+    async stop() {
+      await scheduler.stop();
+      await provider.close?.();
+      store.close();
+    },
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * The database schema as an append-only list of migrations; `PRAGMA user_version` records how many ran.
+ * Never edit a shipped migration: add the next one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE tasks (
+     id TEXT PRIMARY KEY,
+     provider TEXT NOT NULL,
+     kind TEXT NOT NULL CHECK (kind IN ('t2v', 'i2v')),
+     prompt TEXT NOT NULL,
+     guest INTEGER NOT NULL DEFAULT 0,
+     image_path TEXT,
+     image_ref TEXT,
+     conversation_id TEXT NOT NULL,
+     message_id TEXT NOT NULL,
+     section_id TEXT,
+     upstream TEXT,
+     status TEXT NOT NULL CHECK (status IN ('pending', 'processing', 'completed', 'failed', 'cancelled')),
+     attempts INTEGER NOT NULL DEFAULT 0,
+     max_attempts INTEGER NOT NULL,
+     next_attempt_at INTEGER,
+     lease_until INTEGER,
+     progress REAL,
+     video_urls TEXT NOT NULL DEFAULT '[]',
+     video_file TEXT,
+     error TEXT,
+     platform TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     origin TEXT NOT NULL,
+     delivered_at TEXT,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );
+   CREATE INDEX tasks_due ON tasks (provider, status, next_attempt_at);
+   CREATE INDEX tasks_seed_ids ON tasks (conversation_id, message_id);
+   CREATE INDEX tasks_user ON tasks (platform, user_id, created_at);
+   CREATE INDEX tasks_outbox ON tasks (platform, delivered_at, status);
+   CREATE INDEX tasks_created ON tasks (created_at);`,
+];

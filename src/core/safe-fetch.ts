@@ -1,0 +1,162 @@
+/**
+ * Downloads a URL with a size cap, a time limit and (unless allowed) a refusal of private, loopback and
+ * link-local addresses, checked on the address actually connected to, so a DNS answer cannot smuggle a request
+ * into the local network. Redirects are followed by hand, each hop checked again.
+ */
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { BlockList, isIP } from 'node:net';
+import { Agent, request } from 'undici';
+import { InvalidInput, UpstreamError } from './errors.js';
+
+const PRIVATE = new BlockList();
+for (const [net, bits] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  PRIVATE.addSubnet(net, bits, 'ipv4');
+for (const [net, bits] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const) {
+  PRIVATE.addSubnet(net, bits, 'ipv6');
+}
+
+/** True for addresses that belong to this machine or its private network. */
+export function isPrivateAddress(address: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+  if (mapped) return isPrivateAddress(mapped);
+  const family = isIP(address);
+  return family === 0 ? true : PRIVATE.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+function publicOnlyLookup(hostname: string, options: object, callback: LookupCallback): void {
+  dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+    if (err) return callback(err, []);
+    const bad = addresses.find((a) => isPrivateAddress(a.address));
+    if (bad)
+      return callback(Object.assign(new Error(`refused private address ${bad.address}`), { code: 'EPRIVATE' }), []);
+    const all = (options as { all?: boolean }).all;
+    if (all) return callback(null, addresses);
+    const first = addresses[0]!;
+    callback(null, first.address, first.family);
+  });
+}
+
+const publicAgent = new Agent({ connect: { lookup: publicOnlyLookup as never } });
+const anyAgent = new Agent();
+
+export interface DownloadOptions {
+  maxBytes: number;
+  timeoutMs: number;
+  /** Allow loopback and private addresses (tests, self-hosted upstreams). */
+  allowPrivate?: boolean;
+  /** When set, only these host names (lower case) may be contacted, on every hop. */
+  allowedHosts?: ReadonlySet<string>;
+  /** What the thing is, for error messages ("image_url", "the video"). */
+  what?: string;
+}
+
+/**
+ * Fetches `url` fully into memory.
+ * @throws InvalidInput for a URL that is refused or a body over `maxBytes` (`TOO_LARGE`);
+ *   UpstreamError (retryable) for timeouts, network failures and non-2xx answers.
+ */
+export async function downloadLimited(url: string, options: DownloadOptions): Promise<Buffer> {
+  const what = options.what ?? 'the file';
+  const signal = AbortSignal.timeout(options.timeoutMs);
+  let current = url;
+  for (let hop = 0; hop <= 3; hop++) {
+    const target = checkUrl(current, options, what);
+    let res: Awaited<ReturnType<typeof request>>;
+    try {
+      res = await request(target, { signal, dispatcher: options.allowPrivate ? anyAgent : publicAgent });
+    } catch (error) {
+      if (
+        (error as { code?: string }).code === 'EPRIVATE' ||
+        (error as { cause?: { code?: string } }).cause?.code === 'EPRIVATE'
+      ) {
+        throw new InvalidInput(`${what} points to a private or local address, which is not allowed`);
+      }
+      throw new UpstreamError(`could not download ${what}: ${describe(error)}`, true, { cause: error });
+    }
+    if (res.statusCode >= 300 && res.statusCode < 400 && res.headers.location) {
+      await res.body.dump();
+      current = new URL(String(res.headers.location), target).href;
+      continue;
+    }
+    if (res.statusCode >= 400) {
+      await res.body.dump();
+      throw new UpstreamError(`could not download ${what}: HTTP ${res.statusCode}`, res.statusCode >= 500);
+    }
+    const declared = Number(res.headers['content-length'] ?? 0);
+    if (declared > options.maxBytes) {
+      await res.body.dump();
+      throw tooLarge(what, options.maxBytes);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).length;
+        if (size > options.maxBytes) {
+          res.body.destroy();
+          throw tooLarge(what, options.maxBytes);
+        }
+        chunks.push(chunk as Buffer);
+      }
+    } catch (error) {
+      if (error instanceof InvalidInput) throw error;
+      throw new UpstreamError(`could not download ${what}: ${describe(error)}`, true, { cause: error });
+    }
+    return Buffer.concat(chunks);
+  }
+  throw new UpstreamError(`could not download ${what}: too many redirects`, false);
+}
+
+function checkUrl(raw: string, options: DownloadOptions, what: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new InvalidInput(`${what} is not a valid URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidInput(`${what} must be an http(s) URL`);
+  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (options.allowedHosts && !options.allowedHosts.has(host)) {
+    throw new InvalidInput(`${what} must come from ${[...options.allowedHosts].join(', ')}`);
+  }
+  if (!options.allowPrivate && (host === 'localhost' || (isIP(host) && isPrivateAddress(host)))) {
+    throw new InvalidInput(`${what} points to a private or local address, which is not allowed`);
+  }
+  return url;
+}
+
+function tooLarge(what: string, maxBytes: number): InvalidInput {
+  return new InvalidInput(`${what} is larger than the ${formatBytes(maxBytes)} limit`, 'TOO_LARGE');
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error && error.name === 'TimeoutError') return 'timed out';
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** "10 MiB", "512 KiB": limits as users read them. */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${+(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  if (bytes >= 1024) return `${+(bytes / 1024).toFixed(1)} KiB`;
+  return `${bytes} bytes`;
+}

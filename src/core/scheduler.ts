@@ -1,0 +1,266 @@
+/**
+ * The Scheduler is the retry loop: it starts each task's upstream job, then looks at it `firstAttemptDelay` later
+ * and every `retryInterval` after that, at most `maxAttempts` times, and moves the task to its next state.
+ *
+ * Guarantees, in the plain words of a job queue:
+ * - One timer, set for the earliest due task of the provider, not one per task.
+ * - A task is worked on only under a lease (compare-and-set in the store). A worker that dies leaves the lease to
+ *   lapse, and the task is due again: after a crash nothing is lost, and nothing stays `processing` for good.
+ * - A permanent upstream error fails the task at once with its reason; a transient one (timeout, 5xx, rate limit)
+ *   costs one attempt.
+ * - At most `concurrency` steps run at once (bottleneck), and at most `provider.maxRunning` upstream jobs are
+ *   started and unfinished; further tasks wait in `pending`.
+ * - `stop()` stops taking work and waits for the steps under way.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import Bottleneck from 'bottleneck';
+import type { Logger } from 'pino';
+import type { VideoProvider } from '../providers/provider.js';
+import { InvalidInput, UpstreamError } from './errors.js';
+import type { TaskEventBus } from './events.js';
+import type { MediaStore } from './media.js';
+import type { DownloadOptions } from './safe-fetch.js';
+import { type Stage, StaleTask, type TaskStore } from './store.js';
+import { nextAttemptDelayMs, type RetryPolicy, type Task } from './task.js';
+
+export interface SchedulerOptions {
+  policy: RetryPolicy;
+  /** A step (upload + start, or one look + download) that takes longer fails as a transient error. */
+  attemptTimeoutMs: number;
+  /** How many steps may run at once. */
+  concurrency: number;
+  videoDownload: Omit<DownloadOptions, 'what'>;
+  now?: () => number;
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export class Scheduler {
+  readonly #store: TaskStore;
+  readonly #provider: VideoProvider;
+  readonly #media: MediaStore;
+  readonly #events: TaskEventBus;
+  readonly #log: Logger;
+  readonly #opts: SchedulerOptions;
+  readonly #now: () => number;
+  readonly #limiter: Bottleneck;
+  readonly #running = new Set<Promise<void>>();
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = true;
+
+  constructor(
+    deps: { store: TaskStore; provider: VideoProvider; media: MediaStore; events: TaskEventBus; log: Logger },
+    options: SchedulerOptions,
+  ) {
+    this.#store = deps.store;
+    this.#provider = deps.provider;
+    this.#media = deps.media;
+    this.#events = deps.events;
+    this.#log = deps.log;
+    this.#opts = options;
+    this.#now = options.now ?? Date.now;
+    this.#limiter = new Bottleneck({ maxConcurrent: options.concurrency });
+  }
+
+  /** The policy in force for this provider: its own timing when it has one, else the configured one. */
+  get policy(): RetryPolicy {
+    const t = this.#provider.timing;
+    return t
+      ? {
+          ...this.#opts.policy,
+          firstAttemptDelayMs: t.firstAttemptDelayS * 1000,
+          retryIntervalMs: t.retryIntervalS * 1000,
+        }
+      : this.#opts.policy;
+  }
+
+  /** How long a claimed task stays owned: a step's time limit plus the video download and some slack. */
+  get leaseMs(): number {
+    return this.#opts.attemptTimeoutMs + this.#opts.videoDownload.timeoutMs + 5_000;
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.kick();
+  }
+
+  /** Stops taking work and waits for the steps under way; their leases are released by their own end. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await Promise.allSettled([...this.#running]);
+  }
+
+  /** Looks for due work now (after a submit, a retry, or a freed slot) and re-arms the timer. */
+  kick(): void {
+    if (this.#stopped) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#claimAndRun();
+    this.#arm();
+  }
+
+  /** Runs the due step of one task now, if it can start; resolves when that step is over. */
+  async runNow(taskId: string): Promise<void> {
+    if (this.#stopped) return;
+    const stage: Stage = this.#store.get(taskId)?.upstream ? 'started' : 'unstarted';
+    if (stage === 'unstarted' && !this.#hasFreeSlot()) return;
+    const [task] = this.#store.claimDue(this.#provider.name, stage, this.leaseMs, 1, taskId);
+    if (task) await this.#run(task);
+    this.kick();
+  }
+
+  #hasFreeSlot(): boolean {
+    const max = this.#provider.maxRunning;
+    return max === undefined || this.#store.countRunning(this.#provider.name) < max;
+  }
+
+  #claimAndRun(): void {
+    const counts = this.#limiter.counts();
+    let room = this.#opts.concurrency - counts.RUNNING - counts.EXECUTING - counts.QUEUED - counts.RECEIVED;
+    if (room <= 0) return;
+    const claimed = this.#store.claimDue(this.#provider.name, 'started', this.leaseMs, room);
+    room -= claimed.length;
+    const max = this.#provider.maxRunning;
+    if (room > 0) {
+      const free = max === undefined ? room : Math.min(room, max - this.#store.countRunning(this.#provider.name));
+      if (free > 0) claimed.push(...this.#store.claimDue(this.#provider.name, 'unstarted', this.leaseMs, free));
+    }
+    for (const task of claimed) void this.#run(task).then(() => this.kick());
+  }
+
+  #arm(): void {
+    const name = this.#provider.name;
+    const candidates = [this.#store.nextDueAt(name, 'started')];
+    if (this.#hasFreeSlot()) candidates.push(this.#store.nextDueAt(name, 'unstarted'));
+    const at = Math.min(...candidates.filter((c): c is number => c !== undefined));
+    if (!Number.isFinite(at)) return;
+    const delay = Math.min(Math.max(at - this.#now(), 0), MAX_TIMER_MS);
+    this.#timer = setTimeout(() => this.kick(), delay);
+    this.#timer.unref?.();
+  }
+
+  #run(task: Task): Promise<void> {
+    const step = this.#limiter
+      .schedule(() => (task.upstream ? this.#look(task) : this.#begin(task)))
+      .catch((error: unknown) => this.#onStepError(task, error));
+    this.#running.add(step);
+    return step.finally(() => this.#running.delete(step));
+  }
+
+  /** Uploads the image when there is one, then starts the upstream job. */
+  async #begin(task: Task): Promise<void> {
+    let imageRef = task.imageRef;
+    if (task.kind === 'i2v' && !imageRef) {
+      if (!task.imagePath) throw new InvalidInput('the image of this task is missing');
+      const bytes = await readFile(task.imagePath).catch(() => {
+        throw new InvalidInput('the image of this task is missing');
+      });
+      imageRef = await this.#withTimeout(
+        this.#provider.uploadImage({ bytes, fileName: basename(task.imagePath), mime: mimeOf(task.imagePath) }),
+      );
+      this.#store.update(task.id, { imageRef });
+    }
+    const ref = await this.#withTimeout(
+      this.#provider.start({ prompt: task.prompt, image: imageRef ?? undefined, guest: task.guest }),
+    );
+    const started = this.#store.update(
+      task.id,
+      {
+        upstream: ref,
+        conversationId: ref.conversationId ?? task.conversationId,
+        messageId: ref.messageId ?? task.messageId,
+        sectionId: ref.sectionId ?? task.sectionId,
+        nextAttemptAt: this.#now() + nextAttemptDelayMs(this.policy, 0),
+        leaseUntil: null,
+      },
+      { status: 'pending' },
+    );
+    this.#events.emit('started', started);
+  }
+
+  /** One look at the upstream job: done → re-host the video; not yet → next look, or fail when out of attempts. */
+  async #look(task: Task): Promise<void> {
+    const attempts = task.attempts + 1;
+    const looking = this.#store.update(task.id, { status: 'processing', attempts }, { status: task.status });
+    const result = await this.#withTimeout(this.#provider.poll(task.upstream!));
+    if (result.state === 'succeeded') {
+      const videoFile = await this.#media.rehostVideo(task.id, result.videoUrls, {
+        ...this.#opts.videoDownload,
+      });
+      const urls = result.videoUrls.filter((u) => !u.startsWith('file:'));
+      this.#finish(looking, 'completed', { videoUrls: urls, videoFile, error: null, progress: 1 });
+    } else if (result.state === 'failed') {
+      if (!result.retryable) this.#finish(looking, 'failed', { error: result.reason });
+      else this.#nextLook(looking, result.reason);
+    } else if (attempts >= task.maxAttempts) {
+      this.#finish(looking, 'failed', { error: `video not ready after ${attempts} attempts` });
+    } else {
+      this.#nextLook(looking, null, result.progress);
+    }
+  }
+
+  #nextLook(task: Task, error: string | null, progress?: number): void {
+    const updated = this.#store.update(
+      task.id,
+      {
+        attempts: task.attempts,
+        nextAttemptAt: this.#now() + nextAttemptDelayMs(this.policy, task.attempts),
+        leaseUntil: null,
+        error,
+        progress: progress ?? task.progress,
+      },
+      { status: task.status },
+    );
+    this.#events.emit('progress', updated);
+  }
+
+  #finish(task: Task, status: 'completed' | 'failed', patch: Partial<Task>): void {
+    const done = this.#store.update(
+      task.id,
+      { ...patch, status, nextAttemptAt: null, leaseUntil: null },
+      { status: task.status },
+    );
+    // A failed task keeps its image so that `retry` can start it again.
+    if (status === 'completed' && done.imagePath) void this.#media.removeImage(done.imagePath);
+    this.#events.emit(status, done);
+  }
+
+  /** A step threw: a permanent error fails the task now; a transient one costs an attempt. */
+  #onStepError(task: Task, error: unknown): void {
+    if (error instanceof StaleTask) return; // cancelled or changed meanwhile: its new state stands
+    const current = this.#store.get(task.id);
+    if (!current || current.leaseUntil === null || current.status === 'completed') return;
+    const permanent = error instanceof InvalidInput || (error instanceof UpstreamError && !error.retryable);
+    const reason = error instanceof Error ? error.message : String(error);
+    if (!(error instanceof UpstreamError || error instanceof InvalidInput)) {
+      this.#log.error({ err: error, taskId: task.id }, 'unexpected error in a scheduler step');
+    }
+    try {
+      // A failed start costs an attempt too; a failed look has already counted its own.
+      const attempts = current.attempts > task.attempts ? current.attempts : current.attempts + 1;
+      if (permanent || attempts >= current.maxAttempts) this.#finish(current, 'failed', { attempts, error: reason });
+      else this.#nextLook({ ...current, attempts }, reason);
+    } catch (inner) {
+      if (!(inner instanceof StaleTask)) this.#log.error({ err: inner, taskId: task.id }, 'could not record a failure');
+    }
+  }
+
+  #withTimeout<T>(work: Promise<T>): Promise<T> {
+    const ms = this.#opts.attemptTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new UpstreamError(`the upstream did not answer within ${ms / 1000} s`, true)),
+        ms,
+      );
+    });
+    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  }
+}
+
+function mimeOf(path: string): string {
+  const ext = path.slice(path.lastIndexOf('.') + 1);
+  return ext === 'jpg' ? 'image/jpeg' : `image/${ext}`;
+}

@@ -1,0 +1,258 @@
+/**
+ * GenerationService is what every adapter talks to: it accepts requests for videos (`submit`), answers questions
+ * about them (`get`, `list`, `stats`), lets owners and admins `cancel` and `retry`, and emits a typed event on
+ * every state change. It checks input and per-user limits; the Scheduler does the upstream work.
+ */
+import { randomBytes, randomInt } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { VideoProvider } from '../providers/provider.js';
+import { Conflict, InvalidInput, NotFound, QuotaExceeded } from './errors.js';
+import type { TaskEventBus, TaskEventName, TaskEvents } from './events.js';
+import type { MediaStore, StoredImage } from './media.js';
+import type { Scheduler } from './scheduler.js';
+import type { TaskFilter, TaskStore } from './store.js';
+import { isFinal, type Platform, type Task, type TaskRequest } from './task.js';
+
+export interface ServiceLimits {
+  maxImageBytes: number;
+  maxPromptChars: number;
+  /** Unfinished tasks one chat user may have at once. */
+  userMaxActive: number;
+  /** Tasks one chat user may create in 24 hours. */
+  userDailyLimit: number;
+  /** Platforms whose users the per-user limits apply to (trusted API clients are exempt). */
+  limitedPlatforms: ReadonlySet<Platform>;
+}
+
+/** Who asks for a cancel or retry: the owner (checked against the task's origin) or an admin (any task). */
+export type Actor = { admin: true } | { admin?: false; platform: Platform; userId: string };
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export class GenerationService {
+  readonly #store: TaskStore;
+  readonly #media: MediaStore;
+  readonly #provider: VideoProvider;
+  readonly #scheduler: Scheduler;
+  readonly #events: TaskEventBus;
+  readonly #limits: ServiceLimits;
+  readonly #now: () => number;
+
+  constructor(
+    deps: { store: TaskStore; media: MediaStore; provider: VideoProvider; scheduler: Scheduler; events: TaskEventBus },
+    limits: ServiceLimits,
+    now: () => number = Date.now,
+  ) {
+    this.#store = deps.store;
+    this.#media = deps.media;
+    this.#provider = deps.provider;
+    this.#scheduler = deps.scheduler;
+    this.#events = deps.events;
+    this.#limits = limits;
+    this.#now = now;
+  }
+
+  get providerName(): string {
+    return this.#provider.name;
+  }
+
+  get limits(): Readonly<ServiceLimits> {
+    return this.#limits;
+  }
+
+  on<E extends TaskEventName>(event: E, listener: TaskEvents[E]): void {
+    this.#events.on(event, listener);
+  }
+
+  off<E extends TaskEventName>(event: E, listener: TaskEvents[E]): void {
+    this.#events.off(event, listener);
+  }
+
+  /** Checks and keeps an uploaded image; its `key` can be passed to `submit` as `imageKey`. */
+  storeImage(bytes: Uint8Array): Promise<StoredImage> {
+    return this.#media.saveImage(bytes, this.#limits.maxImageBytes);
+  }
+
+  /**
+   * Accepts a request: checks it, stores a `pending` task, and tries to start its upstream job right away.
+   * Resolves with the task as it stands after that first step (started, waiting, or failed for good).
+   * @throws InvalidInput for a bad prompt or image; QuotaExceeded when a per-user limit refuses it.
+   */
+  async submit(request: TaskRequest): Promise<Task> {
+    const prompt = this.#checkPrompt(request.prompt);
+    this.#checkQuota(request.origin.platform, request.origin.userId);
+    const image = request.image
+      ? await this.storeImage(request.image.bytes)
+      : request.imageKey
+        ? await this.#media.imageByKey(request.imageKey)
+        : undefined;
+    const task = this.#store.insert({
+      id: randomBytes(6).toString('base64url'),
+      provider: this.#provider.name,
+      kind: image ? 'i2v' : 't2v',
+      prompt,
+      guest: request.guest ?? false,
+      imagePath: image?.path ?? null,
+      imageRef: null,
+      conversationId: seedId(),
+      messageId: seedId(),
+      sectionId: null,
+      upstream: null,
+      status: 'pending',
+      attempts: 0,
+      maxAttempts: this.#scheduler.policy.maxAttempts,
+      nextAttemptAt: this.#now(),
+      leaseUntil: null,
+      progress: null,
+      videoUrls: [],
+      videoFile: null,
+      error: null,
+      origin: request.origin,
+      deliveredAt: null,
+    });
+    this.#events.emit('queued', task);
+    await this.#scheduler.runNow(task.id);
+    return this.get(task.id);
+  }
+
+  #checkPrompt(raw: unknown): string {
+    const prompt = typeof raw === 'string' ? raw.trim() : '';
+    if (!prompt) throw new InvalidInput('the prompt is empty; describe the video you want');
+    if (prompt.length > this.#limits.maxPromptChars) {
+      throw new InvalidInput(`the prompt is ${prompt.length} characters; the limit is ${this.#limits.maxPromptChars}`);
+    }
+    return prompt;
+  }
+
+  #checkQuota(platform: Platform, userId: string): void {
+    if (!this.#limits.limitedPlatforms.has(platform)) return;
+    const active = this.#store.countActiveByUser(platform, userId);
+    if (active >= this.#limits.userMaxActive) {
+      throw new QuotaExceeded(
+        `you already have ${active} videos in progress (the limit is ${this.#limits.userMaxActive}); wait for one to finish`,
+      );
+    }
+    const since = new Date(this.#now() - DAY_MS).toISOString();
+    if (this.#store.countCreatedByUserSince(platform, userId, since) >= this.#limits.userDailyLimit) {
+      throw new QuotaExceeded(
+        `you reached the limit of ${this.#limits.userDailyLimit} videos in 24 hours; try again later`,
+      );
+    }
+  }
+
+  /** @throws NotFound */
+  get(id: string): Task {
+    const task = this.#store.get(id);
+    if (!task) throw new NotFound(`no task with id "${id}"`);
+    return task;
+  }
+
+  /** The task a seed-API client knows by its conversation and message ids. @throws NotFound */
+  getBySeedIds(conversationId: string, messageId: string): Task {
+    const task = this.#store.findBySeedIds(conversationId, messageId);
+    if (!task) throw new NotFound('未找到该视频任务');
+    return task;
+  }
+
+  list(filter: TaskFilter = {}): { total: number; tasks: Task[] } {
+    return this.#store.list(filter);
+  }
+
+  /** Unfinished tasks of the same provider created before this one: 0 means next in line. */
+  queuePosition(task: Task): number {
+    return isFinal(task.status) ? 0 : this.#store.countAhead(task);
+  }
+
+  /** When the first and the last look are due, for "usually ready in 3–15 minutes". */
+  estimateWindowS(): { firstS: number; lastS: number } {
+    const p = this.#scheduler.policy;
+    return {
+      firstS: p.firstAttemptDelayMs / 1000,
+      lastS: (p.firstAttemptDelayMs + (p.maxAttempts - 1) * p.retryIntervalMs) / 1000,
+    };
+  }
+
+  stats(): { byStatus: ReturnType<TaskStore['countByStatus']>; provider: string } {
+    return { byStatus: this.#store.countByStatus(), provider: this.#provider.name };
+  }
+
+  /**
+   * Cancels an unfinished task, upstream too when the provider supports it.
+   * @throws NotFound (also for another user's task), Conflict when already finished, UpstreamError when the
+   *   upstream refuses (the task then goes on).
+   */
+  async cancel(id: string, actor: Actor): Promise<Task> {
+    const task = this.#owned(id, actor);
+    if (isFinal(task.status)) throw new Conflict(`task ${id} is already ${task.status}`);
+    if (task.upstream && this.#provider.cancel) await this.#provider.cancel(task.upstream);
+    const cancelled = this.#store.update(id, {
+      status: 'cancelled',
+      nextAttemptAt: null,
+      leaseUntil: null,
+      error: 'cancelled',
+    });
+    this.#events.emit('cancelled', cancelled);
+    this.#scheduler.kick();
+    return cancelled;
+  }
+
+  /**
+   * Runs a failed or cancelled task again with fresh attempts: a started upstream job is looked at again, an
+   * unstarted one is started. @throws NotFound, Conflict when the task is not failed or cancelled.
+   */
+  async retry(id: string, actor: Actor): Promise<Task> {
+    const task = this.#owned(id, actor);
+    if (task.status !== 'failed' && task.status !== 'cancelled') {
+      throw new Conflict(`task ${id} is ${task.status}; only failed or cancelled tasks can be retried`);
+    }
+    if (task.kind === 'i2v' && !task.imageRef) {
+      await readFile(task.imagePath ?? '').catch(() => {
+        throw new Conflict(`the image of task ${id} is no longer kept; submit it again`);
+      });
+    }
+    const retried = this.#store.update(
+      id,
+      { status: 'pending', attempts: 0, error: null, nextAttemptAt: this.#now(), leaseUntil: null, deliveredAt: null },
+      { status: task.status },
+    );
+    this.#events.emit('queued', retried);
+    this.#scheduler.kick();
+    return retried;
+  }
+
+  /** Records that the task's asker was told the final result; false when someone already did. */
+  markDelivered(id: string): boolean {
+    return this.#store.markDelivered(id);
+  }
+
+  /** Final tasks of a platform whose asker has not been told yet (the outbox). */
+  undelivered(platform: Platform): Task[] {
+    return this.#store.undelivered(platform);
+  }
+
+  /** Lets an adapter record where it answered (status message ids…), so delivery survives a restart. */
+  updateOrigin(id: string, reply: Record<string, unknown>): Task {
+    const task = this.get(id);
+    return this.#store.update(id, { origin: { ...task.origin, reply: { ...task.origin.reply, ...reply } } });
+  }
+
+  /** One look at a task's upstream job now, outside the retry loop (the seed's `get_url`). */
+  async probe(task: Task): ReturnType<VideoProvider['poll']> {
+    if (!task.upstream) return { state: 'running' };
+    return this.#provider.poll(task.upstream);
+  }
+
+  #owned(id: string, actor: Actor): Task {
+    const task = this.get(id);
+    if (actor.admin) return task;
+    if (task.origin.platform !== actor.platform || task.origin.userId !== actor.userId) {
+      throw new NotFound(`no task with id "${id}"`);
+    }
+    return task;
+  }
+}
+
+/** Seed clients expect numeric-string conversation and message ids. */
+function seedId(): string {
+  return `${randomInt(1e7, 1e8)}${String(randomInt(0, 1e8)).padStart(8, '0')}`;
+}

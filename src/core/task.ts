@@ -1,0 +1,101 @@
+/**
+ * A Task is one user's request for one video, from creation to the moment its asker was told the result.
+ *
+ * Lifecycle: `pending` (created; waiting for its upstream job to start or for the first look) → `processing`
+ * (looked at least once) → `completed` | `failed` | `cancelled`. `attempts` counts looks at the upstream (and
+ * failed starts); after `maxAttempts` looks without a video the task fails.
+ */
+import type { ImageRef, UpstreamRef } from '../providers/provider.js';
+
+export type TaskStatus = 'pending' | 'processing' | 'completed' | 'failed' | 'cancelled';
+export type FinalStatus = Extract<TaskStatus, 'completed' | 'failed' | 'cancelled'>;
+export type TaskKind = 't2v' | 'i2v';
+export type Platform = 'discord' | 'telegram' | 'http' | 'cli';
+
+export const FINAL_STATUSES: readonly FinalStatus[] = ['completed', 'failed', 'cancelled'];
+export const TASK_STATUSES: readonly TaskStatus[] = ['pending', 'processing', ...FINAL_STATUSES];
+
+/** Which status may follow which; the store refuses anything else. */
+export const TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
+  pending: ['pending', 'processing', 'completed', 'failed', 'cancelled'],
+  processing: ['processing', 'completed', 'failed', 'cancelled'],
+  completed: [],
+  failed: ['pending'],
+  cancelled: ['pending'],
+};
+
+export function isFinal(status: TaskStatus): status is FinalStatus {
+  return (FINAL_STATUSES as readonly TaskStatus[]).includes(status);
+}
+
+/**
+ * Who asked and where to answer. `reply` holds what the platform needs to answer after a restart
+ * (Telegram chat and message ids, a Discord interaction token…), written by the adapter.
+ */
+export interface Origin {
+  platform: Platform;
+  userId: string;
+  chatId?: string;
+  locale?: string;
+  reply?: Record<string, unknown>;
+}
+
+export interface Task {
+  id: string;
+  provider: string;
+  kind: TaskKind;
+  prompt: string;
+  guest: boolean;
+  /** The image kept under DATA_DIR/images until the task ends (i2v only). */
+  imagePath: string | null;
+  /** The provider's reference to the uploaded image, once uploaded. */
+  imageRef: ImageRef | null;
+  /** Ids shown to seed-API clients: Doubao's when the provider has them, otherwise minted numeric strings. */
+  conversationId: string;
+  messageId: string;
+  sectionId: string | null;
+  upstream: UpstreamRef | null;
+  status: TaskStatus;
+  attempts: number;
+  maxAttempts: number;
+  /** Epoch ms of the scheduler's next look; null while waiting for a provider slot or when final. */
+  nextAttemptAt: number | null;
+  /** Epoch ms until which a worker owns the task; an expired lease makes the task due again. */
+  leaseUntil: number | null;
+  progress: number | null;
+  /** Upstream links (they expire); see `videoFile` for our copy. */
+  videoUrls: string[];
+  /** File name of the re-hosted MP4 under DATA_DIR/videos. */
+  videoFile: string | null;
+  error: string | null;
+  origin: Origin;
+  /** When the origin was told the final result (the outbox mark). */
+  deliveredAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What a caller asks for; everything else is filled in by the service. */
+export interface TaskRequest {
+  prompt: string;
+  image?: { bytes: Uint8Array; fileName?: string };
+  /** A file already stored by `GenerationService.storeImage` (the seed's upload-then-generate flow). */
+  imageKey?: string;
+  guest?: boolean;
+  origin: Origin;
+}
+
+/** The retry policy as plain data. */
+export interface RetryPolicy {
+  firstAttemptDelayMs: number;
+  retryIntervalMs: number;
+  maxAttempts: number;
+}
+
+/**
+ * How long after the previous look (or after the upstream job started, for the first) the next look happens.
+ * Pure, so it is tested without timers.
+ */
+export function nextAttemptDelayMs(policy: RetryPolicy, attemptsMade: number): number {
+  return attemptsMade === 0 ? policy.firstAttemptDelayMs : policy.retryIntervalMs;
+}

@@ -1,0 +1,57 @@
+/**
+ * The service's entry point (`npm start`): reads `.env` when present, validates the configuration, builds the
+ * provider and the core, and starts the HTTP API plus every chat adapter whose token is configured.
+ * SIGTERM/SIGINT stop adapters first, then the core, so no step is cut in half.
+ */
+import { existsSync } from 'node:fs';
+import { createHttpAdapter } from '../adapters/http/index.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createCore } from './core/index.js';
+import { createLogger } from './logger.js';
+import { createProvider } from './providers/index.js';
+
+interface Adapter {
+  start(): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+async function main(): Promise<void> {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+  const log = createLogger(config.LOG_LEVEL);
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
+  if (config.providerDefaulted && config.PROVIDER === 'local') {
+    log.info('no Doubao session or Ark key configured: using the offline local provider (local preview, no AI)');
+  }
+  const provider = await createProvider(config, log);
+  const core = createCore(config, log, provider);
+  await core.start();
+
+  const adapters: Adapter[] = [
+    createHttpAdapter({ service: core.service, config, log, videosDir: core.media.videosDir }),
+  ];
+  for (const adapter of adapters) await adapter.start();
+  log.info({ provider: provider.name }, 'service started');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    for (const adapter of [...adapters].reverse())
+      await adapter.stop().catch((err) => log.error({ err }, 'stop failed'));
+    await core.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+await main();

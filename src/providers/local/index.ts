@@ -1,0 +1,91 @@
+/**
+ * The `local` provider: the offline default, honestly labelled "local preview, no AI". It renders a real MP4
+ * with ffmpeg (see render.ts) so the whole product — scheduler, bots, API, re-hosting — runs with no network and
+ * no account. `renderDelayS` keeps a video "not ready" for a while, to imitate a slow upstream.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import Bottleneck from 'bottleneck';
+import type { ImageInput, ImageRef, PollResult, StartRequest, UpstreamRef, VideoProvider } from '../provider.js';
+import { imageScene, renderVideo, textScene } from './render.js';
+
+export interface LocalProviderOptions {
+  /** Where uploads and renders are kept (DATA_DIR/local). */
+  workDir: string;
+  ffmpegPath: string;
+  /** Seconds after the start before a video counts as ready. @defaultValue 0 */
+  renderDelayS?: number;
+  /** Renders at once; ffmpeg uses about one core each. @defaultValue 1 */
+  concurrency?: number;
+  now?: () => number;
+}
+
+interface LocalRef extends UpstreamRef {
+  prompt: string;
+  imagePath?: string;
+  startedAt: number;
+}
+
+export function createLocalProvider(options: LocalProviderOptions): VideoProvider {
+  const now = options.now ?? Date.now;
+  const limiter = new Bottleneck({ maxConcurrent: options.concurrency ?? 1 });
+  const renders = new Map<string, Promise<void>>();
+  const failures = new Map<string, string>();
+  const videoPath = (id: string) => join(options.workDir, 'videos', `${id}.mp4`);
+
+  /** Starts (or, after a restart, restarts) the render of a job; idempotent while one runs. */
+  function render(ref: LocalRef): void {
+    if (renders.has(ref.id)) return;
+    const scene = ref.imagePath ? imageScene(ref.imagePath) : textScene(ref.prompt);
+    const job = limiter
+      .schedule(() => renderVideo(options.ffmpegPath, scene, videoPath(ref.id)))
+      .catch((error: Error & { stderr?: string }) => {
+        failures.set(ref.id, `the local renderer failed: ${(error.stderr || error.message).trim().split('\n').pop()}`);
+      })
+      .finally(() => renders.delete(ref.id));
+    renders.set(ref.id, job);
+  }
+
+  return {
+    name: 'local',
+
+    async uploadImage(image: ImageInput): Promise<ImageRef> {
+      const dir = join(options.workDir, 'images');
+      await mkdir(dir, { recursive: true });
+      const ext = image.fileName.includes('.') ? image.fileName.slice(image.fileName.lastIndexOf('.')) : '.img';
+      const path = join(dir, `${randomUUID()}${ext}`);
+      await writeFile(path, image.bytes);
+      return { path, name: image.fileName, mime: image.mime };
+    },
+
+    async start(req: StartRequest): Promise<UpstreamRef> {
+      await mkdir(join(options.workDir, 'videos'), { recursive: true });
+      const imagePath = typeof req.image?.path === 'string' ? req.image.path : undefined;
+      const ref: LocalRef = { id: randomUUID(), prompt: req.prompt, startedAt: now(), ...(imagePath && { imagePath }) };
+      render(ref);
+      return ref;
+    },
+
+    async poll(upstream: UpstreamRef): Promise<PollResult> {
+      const ref = upstream as LocalRef;
+      const failure = failures.get(ref.id);
+      if (failure) return { state: 'failed', reason: failure, retryable: false };
+      const file = videoPath(ref.id);
+      if (!existsSync(file)) {
+        render(ref); // after a restart the render in memory is gone: do it again
+        return { state: 'running' };
+      }
+      const waitedS = (now() - ref.startedAt) / 1000;
+      const delayS = options.renderDelayS ?? 0;
+      if (waitedS < delayS) return { state: 'running', progress: waitedS / delayS };
+      return { state: 'succeeded', videoUrls: [pathToFileURL(file).href] };
+    },
+
+    async close(): Promise<void> {
+      await Promise.allSettled([...renders.values()]);
+    },
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * Renders the local provider's videos with ffmpeg: real 5-second H.264 MP4s, made without any AI.
+ * Text-to-video is a Mandelbrot zoom whose place, depth and colours derive from the prompt (the same prompt
+ * always gives the same video); image-to-video is a slow zoom and pan over the image.
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { rename } from 'node:fs/promises';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+const SECONDS = 5;
+const FPS = 25;
+const FRAMES = SECONDS * FPS;
+
+/** Places on the Mandelbrot set's border worth zooming into. */
+const SPOTS: readonly [number, number][] = [
+  [-0.743643887037151, 0.13182590420533],
+  [-0.7453, 0.1127],
+  [-0.16070135, 1.0375665],
+  [-1.25066, 0.02012],
+  [0.001643721971153, -0.822467633298876],
+  [-0.10109636384562, 0.95628651080914],
+  [-1.7497591451303, 0],
+  [0.285, 0.01],
+];
+
+/** The ffmpeg input and filter arguments for a prompt; pure and deterministic. */
+export function textScene(prompt: string): string[] {
+  const hash = createHash('sha256').update(prompt).digest();
+  const [x, y] = SPOTS[hash[0]! % SPOTS.length]!;
+  const endScale = 0.002 + (hash[1]! / 255) * 0.05;
+  const hue = hash[2]! % 360;
+  const hueSpeed = 10 + (hash[3]! % 60);
+  const saturation = 1 + (hash[4]! / 255) * 1.5;
+  return [
+    '-f',
+    'lavfi',
+    '-i',
+    `mandelbrot=s=640x360:r=${FPS}:start_x=${x}:start_y=${y}:start_scale=3:end_scale=${endScale.toFixed(4)}:end_pts=${FRAMES}:maxiter=256`,
+    '-vf',
+    `hue=h=${hue}+t*${hueSpeed}:s=${saturation.toFixed(2)},format=yuv420p`,
+  ];
+}
+
+/** The ffmpeg input and filter arguments for a slow zoom and pan over an image file. */
+export function imageScene(imagePath: string): string[] {
+  return [
+    '-loop',
+    '1',
+    '-framerate',
+    String(FPS),
+    '-i',
+    imagePath,
+    '-vf',
+    [
+      'scale=1280:720:force_original_aspect_ratio=increase',
+      'crop=1280:720',
+      `zoompan=z='min(zoom+0.0025,1.3)':d=${FRAMES}:x='iw/2-(iw/zoom/2)+on*0.4':y='ih/2-(ih/zoom/2)':s=640x360:fps=${FPS}`,
+      'format=yuv420p',
+    ].join(','),
+  ];
+}
+
+/** Runs ffmpeg for a scene and writes the MP4 atomically to `output`. */
+export async function renderVideo(ffmpegPath: string, scene: string[], output: string): Promise<void> {
+  const partial = `${output}.part.mp4`;
+  await run(
+    ffmpegPath,
+    [
+      '-v',
+      'error',
+      '-y',
+      ...scene,
+      '-t',
+      String(SECONDS),
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-crf',
+      '26',
+      '-movflags',
+      '+faststart',
+      partial,
+    ],
+    { timeout: 120_000 },
+  );
+  await rename(partial, output);
+}

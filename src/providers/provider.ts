@@ -1,0 +1,60 @@
+/**
+ * The VideoProvider contract: the only thing the core knows about an upstream. A provider turns a prompt (and
+ * optionally an image) into an upstream job and reports on it when polled; it knows nothing of users or tasks.
+ * Every provider runs the shared conformance suite in `test/provider-contract.ts` against its fake.
+ */
+
+/** What a provider returns for an uploaded image and accepts back in `start`. JSON-serialisable. */
+export type ImageRef = Record<string, unknown>;
+
+/**
+ * The provider's reference to a started job, stored with the task and handed back to `poll`/`cancel` (also after
+ * a restart). JSON-serialisable. `conversationId`/`messageId`/`sectionId` are shown to seed-API clients when set.
+ */
+export interface UpstreamRef {
+  id: string;
+  conversationId?: string;
+  messageId?: string;
+  sectionId?: string;
+  [key: string]: unknown;
+}
+
+export interface ImageInput {
+  bytes: Uint8Array;
+  fileName: string;
+  mime: string;
+}
+
+export interface StartRequest {
+  prompt: string;
+  image?: ImageRef;
+  guest: boolean;
+}
+
+export type PollResult =
+  | { state: 'running'; progress?: number }
+  | { state: 'succeeded'; videoUrls: string[] }
+  | { state: 'failed'; reason: string; retryable: boolean };
+
+/** When the scheduler looks at a provider's jobs; a provider may override the configured seed timing. */
+export interface PollTiming {
+  firstAttemptDelayS: number;
+  retryIntervalS: number;
+}
+
+export interface VideoProvider {
+  readonly name: string;
+  /** Timing this provider's jobs need (Ark: ~15 s); absent → the configured seed timing (180 s). */
+  readonly timing?: PollTiming;
+  /** At most this many started, unfinished jobs at once; further tasks wait in `pending`. Absent → no limit. */
+  readonly maxRunning?: number;
+  uploadImage(image: ImageInput): Promise<ImageRef>;
+  /** Asks the upstream for a video. Throws UpstreamError (retryable or not) when nothing was created. */
+  start(req: StartRequest): Promise<UpstreamRef>;
+  /** Looks once at a started job. Throws UpstreamError when the upstream could not tell. */
+  poll(ref: UpstreamRef): Promise<PollResult>;
+  /** Cancels upstream when the upstream supports it; throws UpstreamError when it refuses. */
+  cancel?(ref: UpstreamRef): Promise<void>;
+  /** Releases browsers, sockets and timers. */
+  close?(): Promise<void>;
+}

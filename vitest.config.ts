@@ -1,0 +1,11 @@
+// Test runner settings: real sockets and real ffmpeg renders make some tests take seconds, not milliseconds.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    pool: 'forks',
+  },
+});
