@@ -62,7 +62,6 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
     },
 
     async start(req: StartRequest): Promise<UpstreamRef> {
-      await mkdir(join(options.workDir, 'videos'), { recursive: true });
       const imagePath = typeof req.image?.path === 'string' ? req.image.path : undefined;
       const ref: LocalRef = { id: randomUUID(), prompt: req.prompt, startedAt: now(), ...(imagePath && { imagePath }) };
       render(ref);

@@ -5,7 +5,8 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { rename } from 'node:fs/promises';
+import { mkdir, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -66,6 +67,7 @@ export function imageScene(imagePath: string): string[] {
 /** Runs ffmpeg for a scene and writes the MP4 atomically to `output`. */
 export async function renderVideo(ffmpegPath: string, scene: string[], output: string): Promise<void> {
   const partial = `${output}.part.mp4`;
+  await mkdir(dirname(output), { recursive: true });
   await run(
     ffmpegPath,
     [
