@@ -1,0 +1,19 @@
+/**
+ * `npm run bench`: runs every benchmark in turn against servers on loopback and prints one table, the one copied
+ * into the README. Benchmarks, not tests: they measure and print, and fail only when they cannot run.
+ */
+import type { Bench, BenchRow } from './bench-row.js';
+
+const benches: Record<string, () => Promise<{ default: Bench }>> = {};
+
+const rows: BenchRow[] = [];
+for (const [name, load] of Object.entries(benches)) {
+  process.stderr.write(`running ${name}…\n`);
+  rows.push(...(await (await load()).default()));
+}
+const width = Math.max(...rows.map((r) => r.name.length), 10);
+const valueWidth = Math.max(...rows.map((r) => r.value.length), 8);
+console.log(`| ${'measure'.padEnd(width)} | ${'result'.padEnd(valueWidth)} | reference |`);
+console.log(`| ${'-'.repeat(width)} | ${'-'.repeat(valueWidth)} | --- |`);
+for (const r of rows) console.log(`| ${r.name.padEnd(width)} | ${r.value.padEnd(valueWidth)} | ${r.reference ?? ''} |`);
+process.exit(0);
