@@ -27,7 +27,14 @@ const pollTimes = (p: ScriptedProvider) =>
   p.calls.filter((c) => c.method === 'poll').map((c) => Math.round((c.at - START) / 1000));
 
 afterEach(async () => {
-  for (const core of cores) await core.dispose();
+  if (cores.length === 0) return;
+  // Steps still under way wait on fake timers: keep virtual time moving while the cores stop.
+  let stopped = false;
+  const stopping = Promise.all(cores.map((core) => core.dispose())).finally(() => {
+    stopped = true;
+  });
+  await settle(() => stopped, 5000, 1);
+  await stopping;
   vi.useRealTimers();
   cores = [];
 });
@@ -161,7 +168,8 @@ describe('scheduler', () => {
     expect(core.service.queuePosition(second)).toBe(1);
     await advanceSeconds(181);
     await until(() => core.service.get(first.id).status === 'completed');
-    expect(core.service.get(second.id).upstream).not.toBeNull();
+    await until(() => core.service.get(second.id).upstream !== null);
+    expect(provider.calls.filter((c) => c.method === 'start')).toHaveLength(2);
   });
 
   it('survives a crash in the middle of an attempt: a second service on the same file finishes the task', async () => {
@@ -174,7 +182,9 @@ describe('scheduler', () => {
     await advanceSeconds(181);
     expect(pollTimes(crashed)).toEqual([180]);
     expect(first.service.get(task.id)).toMatchObject({ status: 'processing', attempts: 1 });
-    void first.scheduler.stop(); // the process "dies": its loop takes no more work; its attempt never returns
+    // The process "dies": its loop takes no more work, its attempt never returns, it writes nothing more.
+    void first.scheduler.stop();
+    first.store.close();
 
     const revived = scriptedProvider();
     revived.pollScript.push({ state: 'succeeded', videoUrls: [revived.videoUrl] });

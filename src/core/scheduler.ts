@@ -230,14 +230,14 @@ export class Scheduler {
   /** A step threw: a permanent error fails the task now; a transient one costs an attempt. */
   #onStepError(task: Task, error: unknown): void {
     if (error instanceof StaleTask) return; // cancelled or changed meanwhile: its new state stands
-    const current = this.#store.get(task.id);
-    if (!current || current.leaseUntil === null || current.status === 'completed') return;
-    const permanent = error instanceof InvalidInput || (error instanceof UpstreamError && !error.retryable);
-    const reason = error instanceof Error ? error.message : String(error);
     if (!(error instanceof UpstreamError || error instanceof InvalidInput)) {
       this.#log.error({ err: error, taskId: task.id }, 'unexpected error in a scheduler step');
     }
+    const permanent = error instanceof InvalidInput || (error instanceof UpstreamError && !error.retryable);
+    const reason = error instanceof Error ? error.message : String(error);
     try {
+      const current = this.#store.get(task.id);
+      if (!current || current.leaseUntil === null || current.status === 'completed') return;
       // A failed start costs an attempt too; a failed look has already counted its own.
       const attempts = current.attempts > task.attempts ? current.attempts : current.attempts + 1;
       if (permanent || attempts >= current.maxAttempts) this.#finish(current, 'failed', { attempts, error: reason });
