@@ -3,6 +3,8 @@
  * Discord adapter connected to it. Pass `fake` and `dataDir` to restart the bot against the same world.
  */
 import { createDiscordAdapter } from '../../adapters/discord/index.js';
+import type { Config } from '../../src/config.js';
+import type { VideoProvider } from '../../src/providers/provider.js';
 import { type DiscordFake, startDiscordFake } from '../fakes/discord/index.js';
 import { startTestCore, type TestCore } from './test-core.js';
 
@@ -15,12 +17,19 @@ export interface DiscordRig {
 }
 
 export async function startDiscordRig(
-  options: { env?: Record<string, string>; fake?: DiscordFake; dataDir?: string; keepData?: boolean } = {},
+  options: {
+    env?: Record<string, string>;
+    fake?: DiscordFake;
+    dataDir?: string;
+    keepData?: boolean;
+    provider?: (config: Config) => VideoProvider;
+  } = {},
 ): Promise<DiscordRig> {
   const fake = options.fake ?? (await startDiscordFake());
   const core = await startTestCore({
     dataDir: options.dataDir,
     keepData: options.keepData,
+    provider: options.provider,
     core: { outbox: { retryDelaysMs: [200, 400] } },
     env: {
       DISCORD_TOKEN: fake.token,
