@@ -85,7 +85,7 @@ describe('admin commands', () => {
     }
     const list = fake.slash({ name: 'tasks', permissions: ADMIN_PERMISSIONS });
     const page1 = await editOf(fake, list.token);
-    const embed = (page1.body?.embeds as { description: string; footer: { text: string } }[])[0]!;
+    const embed = (page1.body!.embeds as { description: string; footer: { text: string } }[])[0]!;
     expect(embed.footer.text).toBe('1–10 of 12');
     expect(embed.description.split('\n')).toHaveLength(10);
     const next = JSON.stringify(page1.body?.components);
@@ -104,7 +104,7 @@ describe('admin commands', () => {
 
     const stats = fake.slash({ name: 'stats', permissions: ADMIN_PERMISSIONS });
     const counts = await editOf(fake, stats.token);
-    const fields = (counts.body?.embeds as { fields: { name: string; value: string }[] }[])[0]!.fields;
+    const fields = (counts.body!.embeds as { fields: { name: string; value: string }[] }[])[0]!.fields;
     expect(fields.find((f) => f.name === 'Provider')?.value).toBe('idle');
     const active = fields.filter((f) => f.name === 'waiting' || f.name === 'generating');
     expect(active.reduce((n, f) => n + Number(f.value), 0)).toBe(12);
