@@ -40,7 +40,7 @@ export interface FakeAttachment {
 }
 
 export async function startDiscordFake(knobs: Partial<DiscordKnobs> = {}) {
-  const events = new EventEmitter();
+  const events = new EventEmitter().setMaxListeners(0);
   const requests: LoggedRequest[] = [];
   const gatewayOps: { op: number; d: unknown }[] = [];
   const state: RestState = {
