@@ -4,7 +4,9 @@
  */
 import type { Bench, BenchRow } from './bench-row.js';
 
-const benches: Record<string, () => Promise<{ default: Bench }>> = {};
+const benches: Record<string, () => Promise<{ default: Bench }>> = {
+  'discord /video defer': () => import('./discord-defer.js'),
+};
 
 const rows: BenchRow[] = [];
 for (const [name, load] of Object.entries(benches)) {

@@ -4,6 +4,7 @@
  * SIGTERM/SIGINT stop adapters first, then the core, so no step is cut in half.
  */
 import { existsSync } from 'node:fs';
+import { createDiscordAdapter } from '../adapters/discord/index.js';
 import { createHttpAdapter } from '../adapters/http/index.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createCore } from './core/index.js';
@@ -37,6 +38,17 @@ async function main(): Promise<void> {
   const adapters: Adapter[] = [
     createHttpAdapter({ service: core.service, config, log, videosDir: core.media.videosDir }),
   ];
+  if (config.DISCORD_TOKEN && config.DISCORD_APP_ID) {
+    adapters.push(
+      createDiscordAdapter({
+        service: core.service,
+        outbox: core.outbox,
+        config,
+        log,
+        videosDir: core.media.videosDir,
+      }),
+    );
+  }
   for (const adapter of adapters) await adapter.start();
   log.info({ provider: provider.name }, 'service started');
 

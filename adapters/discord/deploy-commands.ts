@@ -1,0 +1,24 @@
+/**
+ * `npm run discord:register`: reads the configuration (and `.env`) and registers the slash commands with
+ * Discord, in DISCORD_GUILD_ID when set, else globally.
+ */
+import { existsSync } from 'node:fs';
+import { REST } from 'discord.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { safeError } from './error-reply.js';
+import { registerCommands } from './register.js';
+
+if (existsSync('.env')) process.loadEnvFile('.env');
+try {
+  const config = loadConfig();
+  if (!config.DISCORD_TOKEN || !config.DISCORD_APP_ID) {
+    throw new ConfigError('Invalid DISCORD_TOKEN: DISCORD_TOKEN and DISCORD_APP_ID are required to register commands');
+  }
+  const rest = new REST(config.DISCORD_API_BASE ? { api: config.DISCORD_API_BASE } : {}).setToken(config.DISCORD_TOKEN);
+  const count = await registerCommands(rest, config.DISCORD_APP_ID, config.DISCORD_GUILD_ID);
+  const scope = config.DISCORD_GUILD_ID ? `in guild ${config.DISCORD_GUILD_ID}` : 'globally (may take up to an hour)';
+  console.log(`registered ${count} commands ${scope}`);
+} catch (error) {
+  console.error(error instanceof ConfigError ? error.message : safeError(error));
+  process.exitCode = 1;
+}

@@ -1,0 +1,116 @@
+/**
+ * Every sentence the Discord bot says, in English and Chinese, chosen by the user's `interaction.locale`
+ * (`zh-CN`, `zh-TW` → Chinese; other locales → English; unknown → DEFAULT_LOCALE).
+ */
+import type { TaskStatus } from '../../src/core/index.js';
+
+export type Lang = 'en' | 'zh';
+
+export function langOf(locale: string | null | undefined, fallback: Lang): Lang {
+  if (!locale) return fallback;
+  return locale.toLowerCase().startsWith('zh') ? 'zh' : 'en';
+}
+
+const window = (firstS: number, lastS: number) =>
+  lastS < 120
+    ? `${Math.round(firstS)}–${Math.round(lastS)} s`
+    : `${Math.round(firstS / 60)}–${Math.round(lastS / 60)} min`;
+
+const en = {
+  queued: (id: string, position: number, firstS: number, lastS: number) =>
+    `🎬 Task \`${id}\` accepted. ${position === 0 ? 'You are next in line' : `${position} ahead of you in the queue`}; usually ready in ${window(firstS, lastS)}.`,
+  progress: (id: string, attempts: number, max: number) =>
+    `⏳ Task \`${id}\` is being generated (check ${attempts} of ${max}).`,
+  statusDone: (id: string) => `✅ Task \`${id}\` is finished.`,
+  statusFailed: (id: string) => `❌ Task \`${id}\` failed.`,
+  cancelled: (id: string) => `🛑 Task \`${id}\` was cancelled.`,
+  done: (mention: string, id: string) => `${mention} your video is ready (task \`${id}\`).`,
+  doneLink: (mention: string, id: string, url: string) =>
+    `${mention} your video is ready (task \`${id}\`); it is too large to upload here: ${url}`,
+  failed: (mention: string, id: string, reason: string) =>
+    `${mention} task \`${id}\` failed: ${reason}. You can try again with the button below.`,
+  cancelButton: 'Cancel',
+  retryButton: 'Retry',
+  cancelledOk: (id: string) => `Task \`${id}\` is cancelled.`,
+  retriedOk: (id: string) => `Task \`${id}\` is queued again.`,
+  notOwner: 'Only the person who asked for this video can do that.',
+  adminOnly: 'This command is for server managers only.',
+  notImage: 'The attachment is not an image; attach a JPEG, PNG, WebP, GIF or BMP file.',
+  imageTooLarge: (limit: string) => `The image is larger than the ${limit} limit; attach a smaller one.`,
+  badInput: (detail: string) => `That did not work: ${detail}.`,
+  quota: (detail: string) => `Limit reached: ${detail}.`,
+  notFound: 'No such task.',
+  conflict: (detail: string) => `Not possible right now: ${detail}.`,
+  upstream: 'The video service is not answering right now; please try again in a few minutes.',
+  internal: 'Something went wrong on our side; the details are in the service log.',
+  myTasksTitle: 'Your recent videos',
+  tasksTitle: 'Tasks',
+  noTasks: 'No tasks.',
+  page: (from: number, to: number, total: number) => `${from}–${to} of ${total}`,
+  previous: 'Previous',
+  next: 'Next',
+  statsTitle: 'Video tasks',
+  provider: 'Provider',
+  prompt: 'Prompt',
+  status: 'Status',
+  owner: 'Asked by',
+  attempts: 'Checks',
+  error: 'Reason',
+  video: 'Video',
+  created: 'Created',
+  statuses: {
+    pending: 'waiting',
+    processing: 'generating',
+    completed: 'done',
+    failed: 'failed',
+    cancelled: 'cancelled',
+  } satisfies Record<TaskStatus, string>,
+};
+
+export type Messages = typeof en;
+
+const zh: Messages = {
+  queued: (id, position, firstS, lastS) =>
+    `🎬 任务 \`${id}\` 已接受。${position === 0 ? '下一个就轮到你' : `前面还有 ${position} 个任务`}，通常 ${window(firstS, lastS)} 内完成。`,
+  progress: (id, attempts, max) => `⏳ 任务 \`${id}\` 正在生成（第 ${attempts}/${max} 次检查）。`,
+  statusDone: (id) => `✅ 任务 \`${id}\` 已完成。`,
+  statusFailed: (id) => `❌ 任务 \`${id}\` 失败。`,
+  cancelled: (id) => `🛑 任务 \`${id}\` 已取消。`,
+  done: (mention, id) => `${mention} 你的视频生成好了（任务 \`${id}\`）。`,
+  doneLink: (mention, id, url) => `${mention} 你的视频生成好了（任务 \`${id}\`），文件太大无法在此上传：${url}`,
+  failed: (mention, id, reason) => `${mention} 任务 \`${id}\` 失败：${reason}。可以点下面的按钮重试。`,
+  cancelButton: '取消',
+  retryButton: '重试',
+  cancelledOk: (id) => `任务 \`${id}\` 已取消。`,
+  retriedOk: (id) => `任务 \`${id}\` 已重新排队。`,
+  notOwner: '只有发起这个视频的人才能这样做。',
+  adminOnly: '这个命令仅限服务器管理员使用。',
+  notImage: '附件不是图片，请上传 JPEG、PNG、WebP、GIF 或 BMP 文件。',
+  imageTooLarge: (limit) => `图片超过 ${limit} 的限制，请换一张小一点的。`,
+  badInput: (detail) => `请求无效：${detail}。`,
+  quota: (detail) => `已达上限：${detail}。`,
+  notFound: '没有这个任务。',
+  conflict: (detail) => `现在无法这样做：${detail}。`,
+  upstream: '视频服务暂时没有响应，请几分钟后再试。',
+  internal: '我们这边出了点问题，详情已记录在服务日志中。',
+  myTasksTitle: '你最近的视频',
+  tasksTitle: '任务列表',
+  noTasks: '没有任务。',
+  page: (from, to, total) => `第 ${from}–${to} 条，共 ${total} 条`,
+  previous: '上一页',
+  next: '下一页',
+  statsTitle: '视频任务统计',
+  provider: '服务',
+  prompt: '提示词',
+  status: '状态',
+  owner: '发起人',
+  attempts: '检查次数',
+  error: '原因',
+  video: '视频',
+  created: '创建时间',
+  statuses: { pending: '排队中', processing: '生成中', completed: '已完成', failed: '失败', cancelled: '已取消' },
+};
+
+export function say(lang: Lang): Messages {
+  return lang === 'zh' ? zh : en;
+}

@@ -1,0 +1,64 @@
+/**
+ * How tasks look on Discord: the status line of a `/video` reply with its Cancel button, the Retry button of a
+ * failed task, the task detail embed of `/task` with admin buttons, and one line per task in lists.
+ * Button custom ids are `<action>:<task id>`; the dispatcher routes them by the action.
+ */
+import { ActionRowBuilder, ButtonBuilder, ButtonStyle, EmbedBuilder } from 'discord.js';
+import type { Task } from '../../src/core/index.js';
+import type { Messages } from './messages.js';
+
+export type Row = ActionRowBuilder<ButtonBuilder>;
+
+function row(...buttons: ButtonBuilder[]): Row {
+  return new ActionRowBuilder<ButtonBuilder>().addComponents(...buttons);
+}
+
+export function cancelRow(task: Task, t: Messages): Row {
+  return row(
+    new ButtonBuilder().setCustomId(`cancel:${task.id}`).setLabel(t.cancelButton).setStyle(ButtonStyle.Secondary),
+  );
+}
+
+export function retryRow(task: Task, t: Messages): Row {
+  return row(new ButtonBuilder().setCustomId(`retry:${task.id}`).setLabel(t.retryButton).setStyle(ButtonStyle.Primary));
+}
+
+export function adminRow(task: Task, t: Messages): Row {
+  return row(
+    new ButtonBuilder()
+      .setCustomId(`admin-retry:${task.id}`)
+      .setLabel(t.retryButton)
+      .setStyle(ButtonStyle.Primary)
+      .setDisabled(task.status !== 'failed' && task.status !== 'cancelled'),
+    new ButtonBuilder()
+      .setCustomId(`admin-cancel:${task.id}`)
+      .setLabel(t.cancelButton)
+      .setStyle(ButtonStyle.Danger)
+      .setDisabled(task.status === 'completed' || task.status === 'failed' || task.status === 'cancelled'),
+  );
+}
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** One line of a task list: id, status, age and the start of the prompt. */
+export function taskLine(task: Task, t: Messages): string {
+  const when = `<t:${Math.floor(Date.parse(task.createdAt) / 1000)}:R>`;
+  return `\`${task.id}\` · ${t.statuses[task.status]} · ${when} · ${clip(task.prompt.replace(/\s+/g, ' '), 60)}`;
+}
+
+export function taskEmbed(task: Task, t: Messages, videoUrl: string | null): EmbedBuilder {
+  const embed = new EmbedBuilder()
+    .setTitle(`Task ${task.id}`)
+    .addFields(
+      { name: t.status, value: t.statuses[task.status], inline: true },
+      { name: t.attempts, value: `${task.attempts}/${task.maxAttempts}`, inline: true },
+      { name: t.owner, value: `${task.origin.platform}:${task.origin.userId}`, inline: true },
+      { name: t.prompt, value: clip(task.prompt, 1000) },
+      { name: t.created, value: `<t:${Math.floor(Date.parse(task.createdAt) / 1000)}:f>`, inline: true },
+    );
+  if (task.error) embed.addFields({ name: t.error, value: clip(task.error, 1000) });
+  if (videoUrl) embed.addFields({ name: t.video, value: videoUrl });
+  return embed;
+}

@@ -1,0 +1,67 @@
+/**
+ * A Discord test rig: the fake Discord, a real core (local ffmpeg provider, 1-second timings) and the real
+ * Discord adapter connected to it. Pass `fake` and `dataDir` to restart the bot against the same world.
+ */
+import { createDiscordAdapter } from '../../adapters/discord/index.js';
+import type { Config } from '../../src/config.js';
+import type { VideoProvider } from '../../src/providers/provider.js';
+import { type DiscordFake, startDiscordFake } from '../fakes/discord/index.js';
+import { startTestCore, type TestCore } from './test-core.js';
+
+export interface DiscordRig {
+  fake: DiscordFake;
+  core: TestCore;
+  bot: ReturnType<typeof createDiscordAdapter>;
+  /** Stops the bot and the core (and the fake unless it was passed in). */
+  close(): Promise<void>;
+}
+
+export async function startDiscordRig(
+  options: {
+    env?: Record<string, string>;
+    fake?: DiscordFake;
+    dataDir?: string;
+    keepData?: boolean;
+    provider?: (config: Config) => VideoProvider;
+  } = {},
+): Promise<DiscordRig> {
+  const fake = options.fake ?? (await startDiscordFake());
+  const core = await startTestCore({
+    dataDir: options.dataDir,
+    keepData: options.keepData,
+    provider: options.provider,
+    core: { outbox: { retryDelaysMs: [200, 400] } },
+    env: {
+      DISCORD_TOKEN: fake.token,
+      DISCORD_APP_ID: fake.appId,
+      DISCORD_API_BASE: fake.apiBase,
+      PUBLIC_BASE_URL: 'https://videos.example.test',
+      MAX_ATTEMPTS: '5',
+      ...options.env,
+    },
+  });
+  const bot = createDiscordAdapter({
+    service: core.service,
+    outbox: core.outbox,
+    config: core.config,
+    log: core.log,
+    videosDir: core.media.videosDir,
+  });
+  await bot.start();
+  return {
+    fake,
+    core,
+    bot,
+    async close() {
+      await bot.stop();
+      await core.dispose();
+      if (!options.fake) await fake.close();
+    },
+  };
+}
+
+/** The custom id of the first button on a message payload (as sent to the fake). */
+export function firstButtonId(components: unknown): string | undefined {
+  const rows = (components ?? []) as { components?: { custom_id?: string }[] }[];
+  return rows[0]?.components?.[0]?.custom_id;
+}
