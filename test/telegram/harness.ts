@@ -4,6 +4,8 @@
  */
 import { rmSync } from 'node:fs';
 import { createTelegramAdapter } from '../../adapters/telegram/index.js';
+import type { Config } from '../../src/config.js';
+import type { VideoProvider } from '../../src/providers/provider.js';
 import { startTelegramFake, type TelegramFake } from '../fakes/telegram/index.js';
 import { startTestCore, type TestCore } from '../support/test-core.js';
 
@@ -19,7 +21,10 @@ export interface BotHarness {
   close(): Promise<void>;
 }
 
-export async function startBotHarness(env: Record<string, string> = {}): Promise<BotHarness> {
+export async function startBotHarness(
+  env: Record<string, string> = {},
+  options: { provider?: (config: Config) => VideoProvider } = {},
+): Promise<BotHarness> {
   const fake = await startTelegramFake();
   const fullEnv = { TELEGRAM_TOKEN: fake.token, TELEGRAM_API_ROOT: fake.apiRoot, ...env };
   const build = (core: TestCore) =>
@@ -31,7 +36,7 @@ export async function startBotHarness(env: Record<string, string> = {}): Promise
       videosDir: core.media.videosDir,
       timing: { editIntervalMs: 200, albumWaitMs: 300, pollTimeoutS: 5 },
     });
-  let core = await startTestCore({ env: fullEnv, keepData: true });
+  let core = await startTestCore({ env: fullEnv, keepData: true, ...options });
   let adapter = build(core);
   let adapterRunning = true;
   await adapter.start();
@@ -51,7 +56,7 @@ export async function startBotHarness(env: Record<string, string> = {}): Promise
     async restart(options = {}) {
       await harness.stopAdapter();
       await core.dispose();
-      core = await startTestCore({ env: fullEnv, dataDir: core.dataDir, keepData: true });
+      core = await startTestCore({ env: fullEnv, dataDir: core.dataDir, keepData: true, ...options });
       adapter = build(core);
       if (options.startAdapter ?? true) {
         await adapter.start();

@@ -18,6 +18,8 @@ export interface ApiCall {
   method: string;
   payload: Record<string, unknown>;
   files: Record<string, UploadedFile>;
+  /** When the fake received it (epoch ms). */
+  at: number;
   /** The message the fake answered with, for send/edit methods. */
   result?: unknown;
 }
@@ -162,7 +164,7 @@ export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}) {
     for (const [key, value] of url.searchParams) body.payload[key] ??= value;
     const handler = methods[method];
     if (!handler) return send(res, 404, { ok: false, error_code: 404, description: 'Not Found: method not found' });
-    const call: ApiCall = { method, payload: body.payload, files: body.files };
+    const call: ApiCall = { method, payload: body.payload, files: body.files, at: Date.now() };
     if (method !== 'getUpdates') sent.push(call);
     try {
       const injected = state.faults[method];
