@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { createHttpAdapter } from '../adapters/http/index.js';
+import { createTelegramAdapter } from '../adapters/telegram/index.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createCore } from './core/index.js';
 import { createLogger } from './logger.js';
@@ -37,6 +38,17 @@ async function main(): Promise<void> {
   const adapters: Adapter[] = [
     createHttpAdapter({ service: core.service, config, log, videosDir: core.media.videosDir }),
   ];
+  if (config.TELEGRAM_TOKEN) {
+    adapters.push(
+      createTelegramAdapter({
+        service: core.service,
+        outbox: core.outbox,
+        config,
+        log,
+        videosDir: core.media.videosDir,
+      }),
+    );
+  }
   for (const adapter of adapters) await adapter.start();
   log.info({ provider: provider.name }, 'service started');
 

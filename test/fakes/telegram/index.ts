@@ -22,6 +22,8 @@ export interface ApiCall {
   at: number;
   /** The message the fake answered with, for send/edit methods. */
   result?: unknown;
+  /** The `error_code` the fake answered with instead, for failed calls. */
+  errorCode?: number;
 }
 
 /** An error the fake answers a method with, `times` times (429 with `retryAfter` for flood waits). */
@@ -176,6 +178,7 @@ export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}) {
       send(res, 200, { ok: true, result: call.result });
     } catch (error) {
       const { code = 500, message, retryAfter } = error as Error & { code?: number; retryAfter?: number };
+      call.errorCode = code;
       send(res, code, {
         ok: false,
         error_code: code,
