@@ -13,6 +13,7 @@ import type { TelegramDeps, TelegramTiming } from './deps.js';
 import { toTelegramReply } from './error-reply.js';
 import { MESSAGES, pickLang } from './locale.js';
 import { photoToVideo } from './photo-to-video.js';
+import { redactToken } from './redact-token.js';
 import { FileTooBig } from './telegram-file.js';
 import { userCommands } from './user-commands.js';
 
@@ -22,7 +23,10 @@ export function createBot(deps: TelegramDeps, token: string, timing: TelegramTim
   const { config, service, log } = deps;
   const apiRoot = config.TELEGRAM_API_ROOT?.replace(/\/+$/, '') ?? DEFAULT_API_ROOT;
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
-  bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 120 }));
+  // Flood waits and 5xx are waited out here; network failures surface at once, because the outbox and the runner
+  // retry on their own schedules (auto-retry would otherwise retry them forever, holding up stop()).
+  bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 120, rethrowHttpErrors: true }));
+  bot.api.config.use(redactToken(token));
 
   bot.use((ctx, next) => {
     ctx.lang = pickLang(ctx.from?.language_code, config.DEFAULT_LOCALE);
@@ -69,7 +73,7 @@ function answerError(log: Logger) {
     } else {
       log.error({ updateId, err: error }, 'a Telegram update failed');
     }
-    const t = ctx.t ?? MESSAGES[pickLang(ctx.from?.language_code, 'en')];
+    const t = ctx.t;
     const replyTo = ctx.msg?.message_id;
     await ctx
       .reply(toTelegramReply(error, t), {

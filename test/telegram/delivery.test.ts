@@ -1,7 +1,7 @@
 /** Results reach the asker exactly once: through flood waits, restarts, big files and vanished chats. */
 import { truncateSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { textMessage } from '../fakes/telegram/updates.js';
 import { isMp4 } from '../support/media-samples.js';
 import { type BotHarness, startBotHarness } from './harness.js';
@@ -85,5 +85,15 @@ describe('delivery', () => {
     await settle();
     expect(h.fake.calls('sendVideo')).toHaveLength(1);
     expect(h.core.service.get(task.id).deliveredAt).not.toBeNull();
+  });
+
+  it('when Telegram cannot be reached the delivery is retried later and the token stays out of the logs', async () => {
+    h = await startBotHarness();
+    h.fake.knobs.faults.sendVideo = { code: 0, description: 'dropped', times: 1 };
+    await requestVideo(h, 'a stormy sea');
+    await vi.waitFor(() => expect(h.core.logs()).toContain('delivery failed; will try again'), { timeout: 15_000 });
+    await h.fake.waitFor('sendVideo', (c) => c.errorCode === undefined);
+    expect(h.fake.calls('sendVideo').map((c) => c.errorCode)).toEqual([0, undefined]);
+    expect(h.core.logs()).not.toContain(h.fake.token);
   });
 });

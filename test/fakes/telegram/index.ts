@@ -26,7 +26,10 @@ export interface ApiCall {
   errorCode?: number;
 }
 
-/** An error the fake answers a method with, `times` times (429 with `retryAfter` for flood waits). */
+/**
+ * An error the fake answers a method with, `times` times (429 with `retryAfter` for flood waits). Code 0 drops
+ * the connection without an answer, as a dead network would.
+ */
 export interface InjectedFault {
   code: number;
   description: string;
@@ -172,6 +175,10 @@ export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}) {
       const injected = state.faults[method];
       if (injected && injected.times > 0) {
         injected.times--;
+        if (injected.code === 0) {
+          call.errorCode = 0;
+          return void req.socket.destroy();
+        }
         throw fault(injected.code, injected.description, injected.retryAfter);
       }
       call.result = await handler(body);
