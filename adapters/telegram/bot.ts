@@ -44,7 +44,7 @@ export function createBot(deps: TelegramDeps, token: string, timing: TelegramTim
         maxImageBytes: config.MAX_IMAGE_BYTES,
         timeoutMs: config.DOWNLOAD_TIMEOUT_S * 1000,
       },
-      { albumWaitMs: timing.albumWaitMs },
+      { albumWaitMs: timing.albumWaitMs, log },
     ),
   );
   bot.use(

@@ -7,6 +7,7 @@
 import { Composer } from 'grammy';
 import type { Message } from 'grammy/types';
 import type { GenerationService } from '../../src/core/index.js';
+import type { Logger } from '../../src/logger.js';
 import type { BotContext } from './context.js';
 import { submitVideoRequest } from './task-submission.js';
 import { downloadTelegramFile, type FileRef, type FileSource } from './telegram-file.js';
@@ -29,7 +30,7 @@ const MAX_REMEMBERED = 500;
 export function photoToVideo(
   service: GenerationService,
   source: FileSource,
-  options: { albumWaitMs: number },
+  options: { albumWaitMs: number; log: Logger },
 ): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   const questions = new Map<string, PendingPhoto>();
@@ -73,7 +74,9 @@ export function photoToVideo(
           album.timer = undefined;
           if (album.captioned) return;
           album.asked = true;
-          askForPrompt(ctx, file, msg.message_id).catch(() => undefined);
+          askForPrompt(ctx, file, msg.message_id).catch((err: unknown) => {
+            options.log.warn({ err, updateId: ctx.update.update_id }, 'could not ask for an album prompt');
+          });
         }, options.albumWaitMs);
         album.timer.unref();
       }
