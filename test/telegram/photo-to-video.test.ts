@@ -83,4 +83,17 @@ describe('photo to video', () => {
     expect(h.core.service.list({}).total).toBe(1);
     expect(h.fake.calls('sendMessage').some((c) => String(c.payload.text).includes('Reply to this'))).toBe(false);
   });
+
+  it('an album without any caption gets the prompt question once', async () => {
+    h = await startBotHarness();
+    for (const size of [100, 120, 140]) {
+      h.fake.pushUpdate(
+        photoMessage(alice, h.fake.addFile(sampleImage('jpg', size, size)), { mediaGroupId: 'album-2' }),
+      );
+    }
+    await h.fake.waitFor('sendMessage', (c) => String(c.payload.text).includes('Reply to this'));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(h.fake.calls('sendMessage')).toHaveLength(1);
+    expect(h.core.service.list({}).total).toBe(0);
+  });
 });

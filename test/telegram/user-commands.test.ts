@@ -45,12 +45,13 @@ describe('user commands', () => {
     const group = { chatId: -700, userId: 602, languageCode: 'en' };
     h.fake.pushUpdate(textMessage(group, 'just chatting'));
     h.fake.pushUpdate(textMessage(group, '@doubao_test_bot a dancing robot'));
-    await h.fake.waitFor('sendMessage', (c) => Number(c.payload.chat_id) === -700 && text(c).includes('accepted'));
+    h.fake.pushUpdate(textMessage({ ...group, userId: 604 }, '/video@doubao_test_bot a flying kite'));
+    await vi.waitFor(() => expect(h.core.service.list({}).total).toBe(3), { timeout: 10_000 });
     const prompts = h.core.service
       .list({})
       .tasks.map((t) => t.prompt)
       .sort();
-    expect(prompts).toEqual(['a dancing robot', 'fireworks over a lake']);
+    expect(prompts).toEqual(['a dancing robot', 'a flying kite', 'fireworks over a lake']);
   });
 
   it('status messages are edited as attempts happen, at most once per interval per chat', async () => {

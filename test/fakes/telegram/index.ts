@@ -81,7 +81,8 @@ export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}) {
     deleteWebhook: () => true,
     setMyCommands: () => true,
     sendChatAction: () => true,
-    getUpdates: ({ payload }) => longPoll(Number(payload.offset ?? 0), Number(payload.timeout ?? 0)),
+    getUpdates: ({ payload }) =>
+      longPoll(Number(payload.offset ?? 0), Number(payload.timeout ?? 0), Number(payload.limit ?? 100)),
     sendMessage: ({ payload }) => message(payload, { text: payload.text }),
     editMessageText: ({ payload }) => ({
       message_id: payload.message_id,
@@ -132,8 +133,8 @@ export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}) {
     };
   }
 
-  function longPoll(offset: number, timeoutS: number): Promise<unknown[]> {
-    const ready = () => updates.filter((u) => Number(u.update_id) >= offset);
+  function longPoll(offset: number, timeoutS: number, limit: number): Promise<unknown[]> {
+    const ready = () => updates.filter((u) => Number(u.update_id) >= offset).slice(0, Math.max(1, limit));
     if (offset > 0) updates.splice(0, updates.length, ...ready());
     return new Promise((resolve) => {
       const finish = () => {
@@ -241,6 +242,10 @@ export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}) {
     /** Calls of one method, optionally only those to one chat. */
     calls(method: string, chatId?: number): ApiCall[] {
       return sent.filter((c) => c.method === method && (chatId === undefined || Number(c.payload.chat_id) === chatId));
+    },
+    /** How many calls of `method` succeeded, optionally to one chat: the exactly-once count. */
+    delivered(method: string, chatId?: number): number {
+      return this.calls(method, chatId).filter((c) => c.errorCode === undefined).length;
     },
     /** Resolves with the first call matching `predicate` (already made or future); rejects after `timeoutMs`. */
     waitFor(method: string, predicate: (call: ApiCall) => boolean = () => true, timeoutMs = 20_000): Promise<ApiCall> {
