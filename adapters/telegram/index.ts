@@ -26,6 +26,13 @@ const COMMANDS = {
     { command: 'cancel', description: '取消你的视频' },
     { command: 'help', description: '使用说明' },
   ],
+  admin: [
+    { command: 'tasks', description: 'All tasks: /tasks [status] [page]' },
+    { command: 'task', description: 'One task in detail: /task <id>' },
+    { command: 'retry', description: 'Run a task again: /retry <id>' },
+    { command: 'cancel', description: 'Cancel any task: /cancel <id>' },
+    { command: 'stats', description: 'Task counts' },
+  ],
 };
 
 export function createTelegramAdapter(deps: TelegramDeps) {
@@ -47,6 +54,12 @@ export function createTelegramAdapter(deps: TelegramDeps) {
       await bot.api.deleteWebhook();
       await bot.api.setMyCommands(COMMANDS.en);
       await bot.api.setMyCommands(COMMANDS.zh, { language_code: 'zh' });
+      for (const adminId of deps.config.TELEGRAM_ADMIN_IDS) {
+        // Only works once the admin has opened a chat with the bot; the commands work without the menu anyway.
+        await bot.api
+          .setMyCommands([...COMMANDS.en, ...COMMANDS.admin], { scope: { type: 'chat', chat_id: adminId } })
+          .catch((err: unknown) => deps.log.debug({ err, adminId }, 'could not set the admin command menu'));
+      }
       statusUpdates.start();
       stopDelivery = deps.outbox.register(
         'telegram',

@@ -3,7 +3,7 @@
  * position among waiting tasks and the usual wait. Everything delivery needs later (chat, message to reply to,
  * status message, language) is stored in the task's `origin`, so a restart loses nothing.
  */
-import type { GenerationService, Task } from '../../src/core/index.js';
+import { type GenerationService, isFinal, type Task } from '../../src/core/index.js';
 import type { BotContext } from './context.js';
 
 /** What the adapter keeps in `origin.reply` for a Telegram task. */
@@ -42,6 +42,8 @@ export async function submitVideoRequest(
       reply: { ...reply },
     },
   });
+  // A task that already ended (its upstream refused it for good) is answered by the outbox's delivery alone.
+  if (isFinal(task.status)) return task;
   const status = await ctx.reply(ctx.t.queued(task.id, service.queuePosition(task), service.estimateWindowS()), {
     reply_parameters: { message_id: request.replyToMessageId, allow_sending_without_reply: true },
   });

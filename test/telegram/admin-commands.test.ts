@@ -36,6 +36,13 @@ describe('admin commands', () => {
     expect(h.core.service.get(task.id).attempts).toBeLessThan(3);
   });
 
+  it('admins get their own command menu', async () => {
+    h = await startBotHarness(ENV);
+    const scoped = h.fake.calls('setMyCommands').filter((c) => c.payload.scope);
+    expect(scoped.map((c) => (c.payload.scope as { chat_id: string }).chat_id)).toEqual(['900', '999']);
+    expect(JSON.stringify(scoped[0]!.payload.commands)).toContain('"tasks"');
+  });
+
   it('/tasks lists everyone’s tasks, filtered by status and paged', async () => {
     // A provider whose jobs never finish: twelve tasks without twelve ffmpeg renders.
     const idle = (): VideoProvider => ({
