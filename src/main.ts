@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { createDiscordAdapter } from '../adapters/discord/index.js';
 import { createHttpAdapter } from '../adapters/http/index.js';
+import { createTelegramAdapter } from '../adapters/telegram/index.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createCore } from './core/index.js';
 import { createLogger } from './logger.js';
@@ -38,17 +39,9 @@ async function main(): Promise<void> {
   const adapters: Adapter[] = [
     createHttpAdapter({ service: core.service, config, log, videosDir: core.media.videosDir }),
   ];
-  if (config.DISCORD_TOKEN && config.DISCORD_APP_ID) {
-    adapters.push(
-      createDiscordAdapter({
-        service: core.service,
-        outbox: core.outbox,
-        config,
-        log,
-        videosDir: core.media.videosDir,
-      }),
-    );
-  }
+  const chat = { service: core.service, outbox: core.outbox, config, log, videosDir: core.media.videosDir };
+  if (config.DISCORD_TOKEN && config.DISCORD_APP_ID) adapters.push(createDiscordAdapter(chat));
+  if (config.TELEGRAM_TOKEN) adapters.push(createTelegramAdapter(chat));
   for (const adapter of adapters) await adapter.start();
   log.info({ provider: provider.name }, 'service started');
 

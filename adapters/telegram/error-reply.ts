@@ -1,0 +1,32 @@
+/**
+ * `toTelegramReply` is the adapter's one mapping from an error to the sentence the user reads. Core errors map by
+ * `code`, the adapter's own FileTooBig by its limit; anything else gets a generic sentence (its details go to the log, never to the chat).
+ */
+import { isCoreError } from '../../src/core/index.js';
+import type { Messages } from './locale.js';
+import { FileTooBig } from './telegram-file.js';
+
+/** The reason a core error gives, without the trailing full stop the templates add themselves. */
+function reason(message: string): string {
+  return message.replace(/[.。]\s*$/, '');
+}
+
+export function toTelegramReply(error: unknown, t: Messages): string {
+  if (error instanceof FileTooBig)
+    return error.byTelegram ? t.tooBigForTelegram(error.limit) : t.tooBigImage(error.limit);
+  if (!isCoreError(error)) return t.internal;
+  switch (error.code) {
+    case 'TOO_LARGE':
+    case 'INVALID_INPUT':
+    case 'QUOTA_EXCEEDED':
+      return t.refused(reason(error.message));
+    case 'UNSUPPORTED_MEDIA':
+      return t.notImage;
+    case 'NOT_FOUND':
+      return t.notFound(reason(error.message));
+    case 'CONFLICT':
+      return t.busy(reason(error.message));
+    case 'UPSTREAM_FAILED':
+      return t.upstream;
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Keeps each task's status message current: on the service's `started` and `progress` events it edits the message
+ * posted when the task was accepted. Edits are throttled per chat (at most one per `intervalMs`, the latest text
+ * wins), because Telegram rate-limits edits per chat; delivery calls `forget` so no stale edit lands after the end.
+ */
+import type { Api } from 'grammy';
+import type { GenerationService, Task } from '../../src/core/index.js';
+import type { Logger } from '../../src/logger.js';
+import { type Lang, MESSAGES } from './locale.js';
+import { replyRefOf } from './task-submission.js';
+
+interface ChatQueue {
+  lastEditAt: number;
+  /** Latest pending edit per task. */
+  pending: Map<string, { messageId: number; text: string }>;
+  timer?: NodeJS.Timeout;
+}
+
+export class StatusUpdates {
+  readonly #api: Api;
+  readonly #service: GenerationService;
+  readonly #log: Logger;
+  readonly #intervalMs: number;
+  readonly #fallback: Lang;
+  readonly #chats = new Map<number, ChatQueue>();
+  readonly #onEvent = (task: Task) => this.#schedule(task);
+
+  constructor(deps: { api: Api; service: GenerationService; log: Logger }, intervalMs: number, fallback: Lang) {
+    this.#api = deps.api;
+    this.#service = deps.service;
+    this.#log = deps.log;
+    this.#intervalMs = intervalMs;
+    this.#fallback = fallback;
+  }
+
+  start(): void {
+    this.#service.on('started', this.#onEvent);
+    this.#service.on('progress', this.#onEvent);
+  }
+
+  stop(): void {
+    this.#service.off('started', this.#onEvent);
+    this.#service.off('progress', this.#onEvent);
+    for (const chat of this.#chats.values()) clearTimeout(chat.timer);
+    this.#chats.clear();
+  }
+
+  /** Drops a pending edit of this task (its final message is being sent). */
+  forget(task: Task): void {
+    const ref = replyRefOf(task);
+    if (ref) this.#chats.get(ref.chatId)?.pending.delete(task.id);
+  }
+
+  #schedule(task: Task): void {
+    const ref = replyRefOf(task);
+    if (!ref?.statusMessageId) return;
+    const t =
+      MESSAGES[task.origin.locale === 'zh' || task.origin.locale === 'en' ? task.origin.locale : this.#fallback];
+    const chat: ChatQueue = this.#chats.get(ref.chatId) ?? { lastEditAt: 0, pending: new Map() };
+    this.#chats.set(ref.chatId, chat);
+    chat.pending.set(task.id, { messageId: ref.statusMessageId, text: t.progress(task) });
+    if (chat.timer) return;
+    const wait = Math.max(0, chat.lastEditAt + this.#intervalMs - Date.now());
+    chat.timer = setTimeout(() => void this.#flush(ref.chatId, chat), wait);
+    chat.timer.unref();
+  }
+
+  async #flush(chatId: number, chat: ChatQueue): Promise<void> {
+    chat.timer = undefined;
+    const [taskId, edit] = chat.pending.entries().next().value ?? [];
+    if (!taskId || !edit) return;
+    chat.pending.delete(taskId);
+    chat.lastEditAt = Date.now();
+    try {
+      await this.#api.editMessageText(chatId, edit.messageId, edit.text);
+    } catch (err) {
+      this.#log.debug({ err, taskId }, 'could not edit a Telegram status message');
+    }
+    if (chat.pending.size > 0 && !chat.timer) {
+      chat.timer = setTimeout(() => void this.#flush(chatId, chat), this.#intervalMs);
+      chat.timer.unref();
+    }
+  }
+}

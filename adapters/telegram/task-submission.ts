@@ -1,0 +1,63 @@
+/**
+ * Turns a user's request into a task and answers at once: the reply to their message carries the task id, the
+ * position among waiting tasks and the usual wait. Everything delivery needs later (chat, message to reply to,
+ * status message, language) is stored in the task's `origin`, so a restart loses nothing.
+ */
+import { type GenerationService, isFinal, type Task } from '../../src/core/index.js';
+import type { BotContext } from './context.js';
+
+/** What the adapter keeps in `origin.reply` for a Telegram task. */
+export interface TelegramReplyRef {
+  chatId: number;
+  replyToMessageId: number;
+  statusMessageId?: number;
+}
+
+export interface VideoRequest {
+  prompt: string;
+  image?: Uint8Array;
+  /** The user's message the answers reply to. */
+  replyToMessageId: number;
+}
+
+/** Submits the request and posts the status message. Core errors propagate to the caller's error mapping. */
+export async function submitVideoRequest(
+  ctx: BotContext,
+  service: GenerationService,
+  request: VideoRequest,
+): Promise<Task> {
+  const chatId = ctx.chat?.id;
+  const userId = ctx.from?.id;
+  if (chatId === undefined || userId === undefined) throw new Error('a video request needs a chat and a user');
+  const reply: TelegramReplyRef = { chatId, replyToMessageId: request.replyToMessageId };
+  await ctx.replyWithChatAction('typing').catch(() => undefined);
+  const task = await service.submit({
+    prompt: request.prompt,
+    ...(request.image && { image: { bytes: request.image } }),
+    origin: {
+      platform: 'telegram',
+      userId: String(userId),
+      chatId: String(chatId),
+      locale: ctx.lang,
+      reply: { ...reply },
+    },
+  });
+  // A task that already ended (its upstream refused it for good) is answered by the outbox's delivery alone.
+  if (isFinal(task.status)) return task;
+  const status = await ctx.reply(ctx.t.queued(task.id, service.queuePosition(task), service.estimateWindowS()), {
+    reply_parameters: { message_id: request.replyToMessageId, allow_sending_without_reply: true },
+  });
+  return service.updateOrigin(task.id, { statusMessageId: status.message_id });
+}
+
+/** Reads the reply reference stored with a task; undefined for tasks that did not come from Telegram. */
+export function replyRefOf(task: Task): TelegramReplyRef | undefined {
+  const reply = task.origin.reply as Partial<TelegramReplyRef> | undefined;
+  const chatId = Number(reply?.chatId ?? task.origin.chatId);
+  if (!Number.isFinite(chatId) || task.origin.platform !== 'telegram') return undefined;
+  return {
+    chatId,
+    replyToMessageId: Number(reply?.replyToMessageId ?? 0),
+    ...(reply?.statusMessageId !== undefined && { statusMessageId: Number(reply.statusMessageId) }),
+  };
+}

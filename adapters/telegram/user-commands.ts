@@ -1,0 +1,56 @@
+/**
+ * What every user can do: /start, /help, /video <prompt>, plain text in private chats (or a mention in groups) as a
+ * text-to-video prompt, /mytasks and /cancel <id> for their own tasks. Errors go to `bot.catch`.
+ */
+import { Composer } from 'grammy';
+import type { GenerationService } from '../../src/core/index.js';
+import type { BotContext } from './context.js';
+import { submitVideoRequest } from './task-submission.js';
+import { taskLine } from './task-text.js';
+
+export function userCommands(service: GenerationService): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
+
+  composer.command('start', (ctx) => ctx.reply(ctx.t.start));
+  composer.command('help', (ctx) => ctx.reply(ctx.t.help));
+
+  composer.command('video', async (ctx) => {
+    const prompt = ctx.match.trim();
+    if (!prompt) return void (await ctx.reply(ctx.t.videoUsage));
+    await submitVideoRequest(ctx, service, { prompt, replyToMessageId: ctx.msg.message_id });
+  });
+
+  composer.command('mytasks', async (ctx) => {
+    const { tasks } = service.list({ platform: 'telegram', userId: String(ctx.from?.id), limit: 10 });
+    await ctx.reply(
+      tasks.length === 0 ? ctx.t.noTasks : [ctx.t.yourTasks, ...tasks.map((t) => taskLine(t))].join('\n'),
+    );
+  });
+
+  composer.command('cancel', async (ctx) => {
+    const id = ctx.match.trim();
+    if (!id) return void (await ctx.reply(ctx.t.cancelUsage));
+    const task = await service.cancel(id, { platform: 'telegram', userId: String(ctx.from?.id) });
+    await ctx.reply(ctx.t.cancelDone(task.id));
+  });
+
+  composer.on('message:text', async (ctx, next) => {
+    const text = ctx.msg.text;
+    if (text.startsWith('/')) {
+      if (ctx.chat.type === 'private') await ctx.reply(ctx.t.unknownCommand);
+      return;
+    }
+    const prompt = ctx.chat.type === 'private' ? text.trim() : withoutMention(text, ctx.me.username);
+    if (prompt === undefined) return next();
+    if (!prompt) return void (await ctx.reply(ctx.t.videoUsage));
+    await submitVideoRequest(ctx, service, { prompt, replyToMessageId: ctx.msg.message_id });
+  });
+
+  return composer;
+}
+
+/** The text without `@botname` when it mentions the bot; undefined when it does not. */
+function withoutMention(text: string, username: string): string | undefined {
+  const mention = new RegExp(`@${username}\\b`, 'i');
+  return mention.test(text) ? text.replace(mention, '').trim() : undefined;
+}
