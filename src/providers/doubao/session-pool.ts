@@ -63,7 +63,7 @@ export class SessionPool {
     if (kind.length === 0) {
       throw new UpstreamError(
         guest
-          ? 'no Doubao guest session is configured'
+          ? 'no Doubao guest session is available'
           : `no logged-in Doubao session in ${this.#file} — run \`npm run session\``,
         false,
       );
