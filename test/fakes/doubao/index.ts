@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import { imageSize } from 'image-size';
 import { sampleImage } from '../../support/media-samples.js';
-import { chatPageHtml, LOGIN_PAGE_HTML } from './chat-page.js';
+import { chatPageHtml, homePageHtml, LOGIN_PAGE_HTML } from './chat-page.js';
 import { sampleMp4 } from './sample-video.js';
 import { type IssuedCredentials, sigV4Problem } from './sigv4.js';
 
@@ -253,6 +253,10 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
     }
     if (req.method === 'GET' && path.startsWith('/thumb/')) {
       res.writeHead(200, { 'content-type': 'image/png' }).end(thumbnail);
+      return;
+    }
+    if (req.method === 'GET' && path === '/') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(homePageHtml());
       return;
     }
     if (req.method === 'GET' && path === '/login') {
