@@ -35,7 +35,13 @@ async function main(): Promise<void> {
   await core.start();
 
   const adapters: Adapter[] = [
-    createHttpAdapter({ service: core.service, config, log, videosDir: core.media.videosDir }),
+    createHttpAdapter({
+      service: core.service,
+      config,
+      log,
+      videosDir: core.media.videosDir,
+      ...(provider.status && { providerStatus: () => provider.status!() }),
+    }),
   ];
   for (const adapter of adapters) await adapter.start();
   log.info({ provider: provider.name }, 'service started');

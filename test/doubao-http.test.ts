@@ -42,6 +42,7 @@ async function startService(fake: DoubaoFake, env: Record<string, string> = {}, 
     config: core.config,
     log: core.log,
     videosDir: core.media.videosDir,
+    providerStatus: () => provider.status!(),
   });
   return {
     core,
@@ -153,6 +154,16 @@ describe('PROVIDER=doubao through the seed HTTP API, against the fake', () => {
     expect(existsSync(join(dir, 'videos'))).toBe(true);
   });
 
+  it('shows pool health at GET /api/sessions only with the API token', async () => {
+    const { dir, sessions } = withSessions({ users: 1, guests: 1 });
+    service = await startService(fake, { API_TOKEN: 'admin-token' }, dir);
+    expect((await service.app.inject({ url: '/api/sessions' })).statusCode).toBe(401);
+    const res = await service.app.inject({ url: '/api/sessions', headers: { authorization: 'Bearer admin-token' } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().sessions).toEqual(sessions.map((s, i) => ({ id: sessionIdOf(s), guest: i === 1, state: 'ok' })));
+    for (const s of sessions) expect(res.body).not.toContain(s.cookie.slice(0, 20));
+  });
+
   it('fails a refused request at once with the gateway message', async () => {
     const { dir } = withSessions({ users: 1 });
     fake.knobs.completionFaults = ['gateway-error'];
@@ -178,6 +189,13 @@ describe('PROVIDER=doubao through the seed HTTP API, against the fake', () => {
     fake.knobs.expired.set(sessionIdCookie(sessions[0]!), 'redirect');
     const [task] = await waitForFinal(service.app);
     expect(task).toMatchObject({ status: 'failed', error: SESSION_EXPIRED, retry_count: 1 });
+    const health = await service.app.inject({ url: '/api/sessions' });
+    expect(health.json()).toEqual({
+      success: true,
+      provider: 'doubao',
+      sessions: [{ id: sessionIdOf(sessions[0]!), guest: false, state: 'expired' }],
+    });
+    expect(health.body).not.toContain(sessionIdCookie(sessions[0]!));
   });
 
   it('retries after a rate limit (2005), a 5xx and a truncated stream, then completes', async () => {
