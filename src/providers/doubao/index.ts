@@ -98,7 +98,11 @@ export async function createDoubaoProvider(options: DoubaoProviderOptions): Prom
     async poll(upstream: UpstreamRef): Promise<PollResult> {
       const ref = upstream as DoubaoRef;
       const session = pool.owner(ref.sessionId);
-      const found = await retriever.find(session, ref.conversationId);
+      const startedAt = Date.now();
+      // A page load is upstream traffic of that account too: it waits its turn with the session's API calls.
+      const found = await client.limited(session, () => retriever.find(session, ref.conversationId));
+      const ms = Date.now() - startedAt;
+      log?.debug({ session: session.id, conversationId: ref.conversationId, state: found.state, ms }, 'Doubao look');
       if (found.state === 'logged-out') {
         pool.markExpired(session);
         log?.warn({ session: session.id }, 'Doubao session expired');

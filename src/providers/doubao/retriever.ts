@@ -102,7 +102,9 @@ export class VideoRetriever {
 
   async #attempt(session: Session, conversationId: string): Promise<Retrieval> {
     const browser = await this.#launch();
-    const context = await browser.newContext({ userAgent: USER_AGENT });
+    const context = await browser.newContext({ userAgent: USER_AGENT }).catch((error: Error) => {
+      throw new UpstreamError(`Chromium could not open a page: ${error.message.split('\n')[0]}`, true);
+    });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
