@@ -155,6 +155,25 @@ describe('doubao provider against the fake', () => {
     await expect(provider.start({ prompt: 'y', guest: false })).resolves.toHaveProperty('conversationId');
   });
 
+  it('asks for an image-to-video with the session that uploaded the image, waiting while it cools down', async () => {
+    freshDir();
+    writeSessions(join(dir, 'session.json'), { users: 3 });
+    const provider = await open({ cooldownMs: 300 });
+    const image = await provider.uploadImage({
+      bytes: sampleImage('png', 32, 32),
+      fileName: 'a.png',
+      mime: 'image/png',
+    });
+    fake.knobs.completionFaults = ['rate-limit-2005'];
+    await expect(provider.start({ prompt: 'x', image, guest: false })).rejects.toMatchObject({ retryable: true });
+    await expect(provider.start({ prompt: 'x', image, guest: false })).rejects.toMatchObject({
+      message: /session of this image is rate-limited/,
+    });
+    await new Promise((r) => setTimeout(r, 350));
+    const ref = await provider.start({ prompt: 'x', image, guest: false });
+    expect(ref.sessionId).toBe(image.sessionId);
+  });
+
   it('keeps the ids when the stream breaks after the conversation was created', async () => {
     freshDir();
     writeSessions(join(dir, 'session.json'), { users: 1 });

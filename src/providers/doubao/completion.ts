@@ -94,6 +94,7 @@ async function readStream(
   let guestUsedUp = false;
   const onEvent = (event: EventSourceMessage) => {
     if (event.data.includes(GUEST_USED_UP)) guestUsedUp = true;
+    // The gateway refused this very request (a policy or a bad attachment): sending it again gets the same answer.
     if (event.event === 'gateway-error') {
       const { code, message } = (safeJson(event.data) ?? {}) as { code?: unknown; message?: unknown };
       const reason = `Doubao refused the request: ${String(message ?? 'gateway error')} (code ${String(code)})`;

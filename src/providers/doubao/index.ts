@@ -87,7 +87,7 @@ export async function createDoubaoProvider(options: DoubaoProviderOptions): Prom
     async start(req: StartRequest): Promise<UpstreamRef> {
       const image = req.image as DoubaoImage | undefined;
       // An uploaded image belongs to the session that uploaded it: ask for the video with that one.
-      const session = image ? pool.owner(image.sessionId) : pool.pick(req.guest);
+      const session = image ? pool.ownerForRequest(image.sessionId) : pool.pick(req.guest);
       const ids = await requestVideo(client, pool, session, req.prompt, image ? [image.attachment] : []).catch((e) =>
         noted(session, e),
       );

@@ -88,6 +88,15 @@ export class SessionPool {
     return session;
   }
 
+  /** The owner, for a new request: a cooling owner makes the caller wait rather than be rate-limited again. */
+  ownerForRequest(id: unknown): Session {
+    const session = this.owner(id);
+    if (session.coolUntil > this.#now()) {
+      throw new UpstreamError('the Doubao session of this image is rate-limited; trying again later', true);
+    }
+    return session;
+  }
+
   coolDown(session: Session): void {
     session.coolUntil = this.#now() + this.#cooldownMs;
   }
