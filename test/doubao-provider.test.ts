@@ -217,6 +217,16 @@ describe('doubao provider against the fake', () => {
     await expect(provider.start({ prompt: 'third', guest: true })).rejects.toMatchObject({ retryable: false });
   });
 
+  it.each(['401', 'redirect'] as const)('expires a session whose API call answers %s (login gone)', async (how) => {
+    freshDir();
+    const [session] = writeSessions(join(dir, 'session.json'), { users: 1 });
+    fake.knobs.expired.set(sessionIdCookie(session!), how);
+    const provider = await open();
+    const image = { bytes: sampleImage('png', 32, 32), fileName: 'a.png', mime: 'image/png' };
+    await expect(provider.uploadImage(image)).rejects.toMatchObject({ retryable: false, message: SESSION_EXPIRED });
+    expect(provider.status!()).toMatchObject({ sessions: [{ state: 'expired' }] });
+  });
+
   it.each(['401', 'redirect'] as const)('marks a session expired on %s and fails its tasks for good', async (how) => {
     const file = freshDir();
     const [session] = writeSessions(file, { users: 1 });
