@@ -65,6 +65,11 @@ const schema = z.object({
   DOUBAO_IMAGEX_URL: url.default('https://imagex.bytedanceapi.com'),
   DOUBAO_UPLOAD_URL: url.default('https://tos-d-x-hl.snssdk.com'),
   CHROMIUM_PATH: optionalText,
+  DOUBAO_MIN_SPACING_MS: int(0, 500),
+  DOUBAO_SESSION_CONCURRENCY: int(1, 2),
+  DOUBAO_COOLDOWN_S: seconds(600),
+  DOUBAO_BROWSER_CONCURRENCY: int(1, 2),
+  DOUBAO_PAGE_WAIT_S: seconds(8),
 
   ARK_API_KEY: optionalText,
   ARK_BASE_URL: url.default('https://ark.cn-beijing.volces.com/api/v3'),

@@ -37,7 +37,13 @@ async function main(): Promise<void> {
   await core.start();
 
   const adapters: Adapter[] = [
-    createHttpAdapter({ service: core.service, config, log, videosDir: core.media.videosDir }),
+    createHttpAdapter({
+      service: core.service,
+      config,
+      log,
+      videosDir: core.media.videosDir,
+      ...(provider.status && { providerStatus: () => provider.status!() }),
+    }),
   ];
   const chat = { service: core.service, outbox: core.outbox, config, log, videosDir: core.media.videosDir };
   if (config.DISCORD_TOKEN && config.DISCORD_APP_ID) adapters.push(createDiscordAdapter(chat));

@@ -13,6 +13,7 @@ import { errorHandler } from './error-reply.js';
 import { fileRoutes } from './file-routes.js';
 import { opsRoutes } from './ops-routes.js';
 import { attachmentSchema, detailSchema, seedTaskSchema } from './schemas.js';
+import { sessionRoutes } from './session-routes.js';
 import { videoGenRoutes } from './video-gen-routes.js';
 import { videoRoutes } from './video-routes.js';
 
@@ -50,6 +51,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     await api.register(fileRoutes, { prefix: '/api/file', ...deps });
     await api.register(videoGenRoutes, { prefix: '/api/video-gen', ...deps });
     await api.register(videoRoutes, { prefix: '/api/video', ...deps });
+    await api.register(sessionRoutes, { prefix: '/api/sessions', ...deps });
   });
   return app;
 }

@@ -9,4 +9,6 @@ export interface HttpDeps {
   log: Logger;
   /** Where re-hosted videos are served from (DATA_DIR/videos). */
   videosDir: string;
+  /** The provider's health report (`VideoProvider.status`), shown by `GET /api/sessions`. */
+  providerStatus?: () => Record<string, unknown>;
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import ffmpeg from '@ffmpeg-installer/ffmpeg';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { createDoubaoProvider, type DoubaoProviderOptions } from './doubao/index.js';
 import { createLocalProvider } from './local/index.js';
 import type { VideoProvider } from './provider.js';
 
@@ -19,8 +20,29 @@ export async function createProvider(config: Config, log: Logger): Promise<Video
         ffmpegPath: config.FFMPEG_PATH ?? ffmpeg.path,
         renderDelayS: config.LOCAL_RENDER_S,
       });
+    case 'doubao':
+      return createDoubaoProvider(doubaoOptions(config, log));
     default:
       log.fatal(`PROVIDER=${config.PROVIDER} is not available in this build`);
       throw new Error(`PROVIDER=${config.PROVIDER} is not available in this build`);
   }
+}
+
+/** The Doubao provider's options from the configuration; a retrieval attempt ends well inside a scheduler step. */
+export function doubaoOptions(config: Config, log?: Logger): DoubaoProviderOptions {
+  return {
+    sessionsFile: config.DOUBAO_SESSIONS_FILE,
+    baseUrl: config.DOUBAO_BASE_URL,
+    imagexUrl: config.DOUBAO_IMAGEX_URL,
+    uploadUrl: config.DOUBAO_UPLOAD_URL,
+    chromiumPath: config.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    minSpacingMs: config.DOUBAO_MIN_SPACING_MS,
+    perSessionConcurrency: config.DOUBAO_SESSION_CONCURRENCY,
+    cooldownMs: config.DOUBAO_COOLDOWN_S * 1000,
+    browserConcurrency: config.DOUBAO_BROWSER_CONCURRENCY,
+    settleMs: config.DOUBAO_PAGE_WAIT_S * 1000,
+    retrieveTimeoutMs: Math.min(60_000, config.ATTEMPT_TIMEOUT_S * 750),
+    idleTimeoutMs: Math.min(60_000, config.ATTEMPT_TIMEOUT_S * 750),
+    ...(log && { log }),
+  };
 }

@@ -55,6 +55,8 @@ export interface VideoProvider {
   poll(ref: UpstreamRef): Promise<PollResult>;
   /** Cancels upstream when the upstream supports it; throws UpstreamError when it refuses. */
   cancel?(ref: UpstreamRef): Promise<void>;
+  /** Health worth showing operators (e.g. Doubao's session pool); never secrets. */
+  status?(): Record<string, unknown>;
   /** Releases browsers, sockets and timers. */
   close?(): Promise<void>;
 }

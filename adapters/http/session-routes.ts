@@ -1,0 +1,42 @@
+/**
+ * `GET /api/sessions`: the health of the provider's upstream sessions (Doubao's pool: id, guest or logged in,
+ * ok / cooling / expired), for operators. The reply schema lists only those fields, so no cookie can leak.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { HttpDeps } from './deps.js';
+
+const sessionsSchema = {
+  summary: 'Health of the upstream sessions (never their cookies)',
+  tags: ['ops'],
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        success: { type: 'boolean' },
+        provider: { type: 'string' },
+        sessions: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              id: { type: 'string' },
+              guest: { type: 'boolean' },
+              state: { type: 'string', enum: ['ok', 'cooling', 'expired'] },
+              coolUntil: { type: 'string' },
+            },
+            required: ['id', 'guest', 'state'],
+          },
+        },
+      },
+      required: ['success', 'provider', 'sessions'],
+    },
+  },
+} as const;
+
+export async function sessionRoutes(app: FastifyInstance, { service, providerStatus }: HttpDeps) {
+  app.get('/', { schema: sessionsSchema }, async () => ({
+    success: true,
+    provider: service.providerName,
+    sessions: (providerStatus?.().sessions as unknown[] | undefined) ?? [],
+  }));
+}

@@ -1,0 +1,244 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { UpstreamError } from '../src/core/errors.js';
+import { createDoubaoProvider, type DoubaoProviderOptions } from '../src/providers/doubao/index.js';
+import { SESSION_EXPIRED, sessionIdOf } from '../src/providers/doubao/session-pool.js';
+import type { VideoProvider } from '../src/providers/provider.js';
+import { type DoubaoFake, startDoubaoFake } from './fakes/doubao/index.js';
+import { sessionIdCookie, writeSessions } from './fakes/doubao/sessions.js';
+import { pollUntilDone, providerContract } from './provider-contract.js';
+import { isMp4, sampleImage } from './support/media-samples.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+function options(fake: DoubaoFake, sessionsFile: string, extra: Partial<DoubaoProviderOptions> = {}) {
+  return {
+    sessionsFile,
+    baseUrl: fake.baseUrl,
+    imagexUrl: fake.imagexUrl,
+    uploadUrl: fake.uploadUrl,
+    chromiumPath: CHROMIUM,
+    minSpacingMs: 0,
+    settleMs: 1_500,
+    cooldownMs: 60_000,
+    ...extra,
+  } satisfies DoubaoProviderOptions;
+}
+
+providerContract('doubao', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dvb-doubao-'));
+  const fake = await startDoubaoFake();
+  writeSessions(join(dir, 'session.json'), { users: 1 });
+  const provider = await createDoubaoProvider(options(fake, join(dir, 'session.json')));
+  return {
+    provider,
+    fetchVideo: async (url) => new Uint8Array(await (await request(url)).body.arrayBuffer()),
+    dispose: async () => {
+      await provider.close?.();
+      await fake.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('doubao provider against the fake', () => {
+  let fake: DoubaoFake;
+  let dir: string;
+  const providers: VideoProvider[] = [];
+  const open = async (extra: Partial<DoubaoProviderOptions> = {}) => {
+    const provider = await createDoubaoProvider(options(fake, join(dir, 'session.json'), extra));
+    providers.push(provider);
+    return provider;
+  };
+
+  beforeAll(async () => {
+    fake = await startDoubaoFake();
+  });
+  afterAll(async () => {
+    await fake.close();
+  });
+  afterEach(async () => {
+    for (const p of providers.splice(0)) await p.close?.();
+    rmSync(dir, { recursive: true, force: true });
+    fake.knobs.completionFaults = [];
+    fake.knobs.httpFaults = [];
+    fake.knobs.expired.clear();
+    fake.knobs.readyDelayMs = 0;
+  });
+  const freshDir = () => {
+    dir = mkdtempSync(join(tmpdir(), 'dvb-doubao-'));
+    return join(dir, 'session.json');
+  };
+
+  it('uploads an image the fake accepts (SigV4 and CRC32 checked) and attaches it to the video request', async () => {
+    freshDir();
+    writeSessions(join(dir, 'session.json'), { users: 1 });
+    const provider = await open();
+    const image = await provider.uploadImage({
+      bytes: sampleImage('jpg', 64, 48),
+      fileName: 'cat.jpg',
+      mime: 'image/jpeg',
+    });
+    const attachment = image.attachment as Record<string, unknown>;
+    expect(attachment).toMatchObject({ type: 'vlm_image', name: 'cat.jpg', option: { width: 64, height: 48 } });
+    const again = await provider.uploadImage({
+      bytes: sampleImage('jpg', 64, 48),
+      fileName: 'cat.jpg',
+      mime: 'image/jpeg',
+    });
+    expect((again.attachment as { identifier: string }).identifier).not.toBe(attachment.identifier);
+    const ref = await provider.start({ prompt: 'the cat waves', image, guest: false });
+    expect(fake.conversations.get(ref.conversationId!)?.attachments).toEqual([attachment.key]);
+  });
+
+  it('stores the owning session by a hash, never its cookie, and polls with that session after a restart', async () => {
+    const file = freshDir();
+    const sessions = writeSessions(file, { users: 3 });
+    fake.knobs.readyDelayMs = 1_500;
+    const first = await open();
+    const ref = JSON.parse(JSON.stringify(await first.start({ prompt: 'a boat', guest: false })));
+    const owner = sessions.find((s) => sessionIdOf(s) === ref.sessionId)!;
+    expect(fake.conversations.get(ref.conversationId)?.owner).toBe(sessionIdCookie(owner));
+    for (const s of sessions) expect(JSON.stringify(ref)).not.toContain(sessionIdCookie(s));
+    expect(await first.poll(ref)).toEqual({ state: 'running' });
+    await first.close?.();
+
+    const second = await open(); // a restart: a new pool, which picks sessions at random
+    const result = await pollUntilDone(second, ref, 20, 300);
+    expect(result.state).toBe('succeeded');
+    if (result.state === 'succeeded') {
+      expect(result.videoUrls[0]).toMatch(/\/douyinvod\/[0-9a-f]+\/video\.mp4$/);
+      expect(isMp4(new Uint8Array(await (await request(result.videoUrls[0]!)).body.arrayBuffer()))).toBe(true);
+    }
+  });
+
+  it('keeps a session to its request limit: six video requests at once never overlap on one account', async () => {
+    freshDir();
+    const [session] = writeSessions(join(dir, 'session.json'), { users: 1 });
+    fake.knobs.streamDelayMs = 30;
+    const provider = await open({ perSessionConcurrency: 1, minSpacingMs: 20 });
+    const refs = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => provider.start({ prompt: `p${i}`, guest: false })),
+    );
+    fake.knobs.streamDelayMs = 0;
+    expect(new Set(refs.map((r) => r.conversationId)).size).toBe(6);
+    expect(fake.maxInFlight(sessionIdCookie(session!))).toBe(1);
+  });
+
+  it.each([
+    ['rate-limit-2005', true, /rate-limited/],
+    ['gateway-error', false, /Doubao refused the request: content not allowed/],
+    ['truncated-before-start', true, /stream/],
+    ['malformed-event', true, /unreadable event|stream/],
+  ] as const)('maps a %s stream to a typed error (retryable: %s)', async (fault, retryable, message) => {
+    freshDir();
+    writeSessions(join(dir, 'session.json'), { users: 1 });
+    fake.knobs.completionFaults = [fault];
+    const provider = await open();
+    const error = await provider.start({ prompt: 'x', guest: false }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect(error).toMatchObject({ retryable, message: expect.stringMatching(message) });
+  });
+
+  it('cools a rate-limited session down and uses another one', async () => {
+    freshDir();
+    writeSessions(join(dir, 'session.json'), { users: 2 });
+    const provider = await open();
+    fake.knobs.httpFaults = [{ path: '/samantha/chat/completion', status: 429 }];
+    await expect(provider.start({ prompt: 'x', guest: false })).rejects.toMatchObject({ retryable: true });
+    const health = provider.status!().sessions as Array<{ state: string }>;
+    expect(health.map((h) => h.state).sort()).toEqual(['cooling', 'ok']);
+    for (let i = 0; i < 4; i++) await provider.start({ prompt: `after ${i}`, guest: false });
+    await expect(provider.start({ prompt: 'y', guest: false })).resolves.toHaveProperty('conversationId');
+  });
+
+  it('asks for an image-to-video with the session that uploaded the image, waiting while it cools down', async () => {
+    freshDir();
+    writeSessions(join(dir, 'session.json'), { users: 3 });
+    const provider = await open({ cooldownMs: 300 });
+    const image = await provider.uploadImage({
+      bytes: sampleImage('png', 32, 32),
+      fileName: 'a.png',
+      mime: 'image/png',
+    });
+    fake.knobs.completionFaults = ['rate-limit-2005'];
+    await expect(provider.start({ prompt: 'x', image, guest: false })).rejects.toMatchObject({ retryable: true });
+    await expect(provider.start({ prompt: 'x', image, guest: false })).rejects.toMatchObject({
+      message: /session of this image is rate-limited/,
+    });
+    await new Promise((r) => setTimeout(r, 350));
+    const ref = await provider.start({ prompt: 'x', image, guest: false });
+    expect(ref.sessionId).toBe(image.sessionId);
+  });
+
+  it('keeps the ids when the stream breaks after the conversation was created', async () => {
+    freshDir();
+    writeSessions(join(dir, 'session.json'), { users: 1 });
+    fake.knobs.completionFaults = ['truncated-after-start'];
+    const provider = await open();
+    const ref = await provider.start({ prompt: 'x', guest: false });
+    expect(fake.conversations.has(ref.conversationId!)).toBe(true);
+  });
+
+  it('gives up on a stalled stream after the idle timeout, as a transient error', async () => {
+    freshDir();
+    writeSessions(join(dir, 'session.json'), { users: 1 });
+    fake.knobs.completionFaults = ['stall'];
+    const provider = await open({ idleTimeoutMs: 500 });
+    await expect(provider.start({ prompt: 'x', guest: false })).rejects.toMatchObject({ retryable: true });
+  });
+
+  it('treats 5xx and answers that are not JSON as transient', async () => {
+    freshDir();
+    writeSessions(join(dir, 'session.json'), { users: 1 });
+    const provider = await open();
+    const image = { bytes: sampleImage('png', 32, 32), fileName: 'a.png', mime: 'image/png' };
+    fake.knobs.httpFaults = [{ path: 'prepare_upload', status: 503 }];
+    await expect(provider.uploadImage(image)).rejects.toMatchObject({ retryable: true, message: /HTTP 503/ });
+    fake.knobs.httpFaults = [{ path: 'prepare_upload', status: 200, body: '<html>oops' }];
+    await expect(provider.uploadImage(image)).rejects.toMatchObject({ retryable: true, message: /not JSON/ });
+    await expect(provider.uploadImage(image)).resolves.toHaveProperty('attachment');
+  });
+
+  it('drops a used-up guest from the pool and from the sessions file', async () => {
+    const file = freshDir();
+    const [user, guest] = writeSessions(file, { users: 1, guests: 1 }, 'split');
+    fake.knobs.guestLimit = 1;
+    const provider = await open();
+    await provider.start({ prompt: 'first', guest: true });
+    await expect(provider.start({ prompt: 'second', guest: true })).rejects.toMatchObject({ message: /guest/ });
+    const saved = JSON.parse(readFileSync(file, 'utf8'));
+    expect(saved.guest_sessions).toEqual([]);
+    expect(saved.user_sessions.map((s: { device_id: string }) => s.device_id)).toEqual([user!.device_id]);
+    expect(JSON.stringify(provider.status!())).not.toContain(guest!.device_id);
+    await expect(provider.start({ prompt: 'third', guest: true })).rejects.toMatchObject({ retryable: false });
+  });
+
+  it.each(['401', 'redirect'] as const)('expires a session whose API call answers %s (login gone)', async (how) => {
+    freshDir();
+    const [session] = writeSessions(join(dir, 'session.json'), { users: 1 });
+    fake.knobs.expired.set(sessionIdCookie(session!), how);
+    const provider = await open();
+    const image = { bytes: sampleImage('png', 32, 32), fileName: 'a.png', mime: 'image/png' };
+    await expect(provider.uploadImage(image)).rejects.toMatchObject({ retryable: false, message: SESSION_EXPIRED });
+    expect(provider.status!()).toMatchObject({ sessions: [{ state: 'expired' }] });
+  });
+
+  it.each(['401', 'redirect'] as const)('marks a session expired on %s and fails its tasks for good', async (how) => {
+    const file = freshDir();
+    const [session] = writeSessions(file, { users: 1 });
+    fake.knobs.readyDelayMs = 60_000;
+    const provider = await open();
+    const ref = await provider.start({ prompt: 'x', guest: false });
+    fake.knobs.expired.set(sessionIdCookie(session!), how);
+    expect(await provider.poll(ref)).toEqual({ state: 'failed', reason: SESSION_EXPIRED, retryable: false });
+    await expect(provider.start({ prompt: 'y', guest: false })).rejects.toMatchObject({
+      retryable: false,
+      message: SESSION_EXPIRED,
+    });
+    expect(provider.status!()).toEqual({ sessions: [{ id: sessionIdOf(session!), guest: false, state: 'expired' }] });
+  });
+});

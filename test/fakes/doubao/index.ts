@@ -1,0 +1,354 @@
+/**
+ * A fake Doubao on loopback, speaking every call of `shared/doubao-protocol.md` for real: prepare_upload hands
+ * out random credentials and ImageX calls must carry valid SigV4 signatures made with them; the upload checks
+ * its CRC32 and auth; completion streams real SSE; `/chat/<id>` shows the video card once the conversation's
+ * video is "ready", and only to the session that owns the conversation. One server plays all three hosts.
+ * Knobs (mutable at any time) inject the faults the provider must survive.
+ */
+import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import zlib from 'node:zlib';
+import { imageSize } from 'image-size';
+import { sampleImage } from '../../support/media-samples.js';
+import { chatPageHtml, homePageHtml, LOGIN_PAGE_HTML } from './chat-page.js';
+import { sampleMp4 } from './sample-video.js';
+import { type IssuedCredentials, sigV4Problem } from './sigv4.js';
+
+/** How the next video request fails. */
+export type CompletionFault =
+  | 'rate-limit-2005'
+  | 'gateway-error'
+  | 'truncated-before-start'
+  | 'truncated-after-start'
+  | 'malformed-event'
+  | 'stall';
+
+export interface DoubaoFakeKnobs {
+  /** Milliseconds from a video request until its video is ready. */
+  readyDelayMs: number;
+  /** Per-conversation ready delays, overriding `readyDelayMs`. */
+  readyDelayFor: Map<string, number>;
+  /** Consumed one per video request, first first. */
+  completionFaults: CompletionFault[];
+  /** Consumed one per matching request: a status (e.g. 429, 500) or a 200 with a body that is not JSON. */
+  httpFaults: Array<{ path: string; status: number; body?: string }>;
+  /** Sessions (by `sessionid` cookie) whose login has expired, and how that shows. */
+  expired: Map<string, '401' | 'redirect'>;
+  /** Videos a guest may ask for before "tourist conversation reach limited". */
+  guestLimit: number;
+  /** Pause between SSE events, ms. */
+  streamDelayMs: number;
+}
+
+export interface FakeConversation {
+  owner: string;
+  prompt: string;
+  attachments: string[];
+  createdAt: number;
+}
+
+export interface DoubaoFake {
+  baseUrl: string;
+  imagexUrl: string;
+  uploadUrl: string;
+  knobs: DoubaoFakeKnobs;
+  conversations: Map<string, FakeConversation>;
+  /** Highest number of requests one session had in flight at once. */
+  maxInFlight(owner: string): number;
+  /** Requests seen, by path, for assertions. */
+  requests: Array<{ path: string; owner: string | undefined }>;
+  close(): Promise<void>;
+}
+
+/** The fake's notion of who is calling: the `sessionid` cookie, or a guest's `ttwid`. */
+export function cookieOwner(cookie: string | undefined): string | undefined {
+  const jar = new Map(
+    (cookie ?? '').split(/;\s*/).map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]),
+  );
+  return jar.get('sessionid') ?? jar.get('ttwid');
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const digits = (n: number) =>
+  Array.from({ length: n }, (_, i) => (i === 0 ? randomInt(1, 10) : randomInt(10))).join('');
+
+export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}): Promise<DoubaoFake> {
+  const knobs: DoubaoFakeKnobs = {
+    readyDelayMs: 0,
+    readyDelayFor: new Map(),
+    completionFaults: [],
+    httpFaults: [],
+    expired: new Map(),
+    guestLimit: 2,
+    streamDelayMs: 0,
+    ...overrides,
+  };
+  const mp4 = sampleMp4();
+  const thumbnail = sampleImage('png', 160, 90);
+  const credentials = new Map<string, IssuedCredentials & { serviceId: string }>();
+  const stores = new Map<string, { auth: string; sessionKey: string; size: number; bytes?: Buffer }>();
+  const images = new Map<string, { width: number; height: number; md5: string; size: number }>();
+  const conversations = new Map<string, FakeConversation>();
+  const guestUse = new Map<string, number>();
+  const videoTokens = new Set<string>();
+  const inFlight = new Map<string, number>();
+  const peak = new Map<string, number>();
+  const requests: DoubaoFake['requests'] = [];
+  const sockets = new Set<import('node:net').Socket>();
+
+  const isReady = (id: string, c: FakeConversation) =>
+    Date.now() - c.createdAt >= (knobs.readyDelayFor.get(id) ?? knobs.readyDelayMs);
+
+  /** The web API's login gate: an expired session gets a 401 or a redirect to the login page. */
+  function refusedLogin(req: IncomingMessage, res: ServerResponse): boolean {
+    const sessionid = /(?:^|;\s*)sessionid=([^;]+)/.exec(String(req.headers.cookie ?? ''))?.[1];
+    const how = sessionid ? knobs.expired.get(sessionid) : undefined;
+    if (!how) return false;
+    if (how === 'redirect') res.writeHead(302, { location: '/login?redirect=chat' }).end();
+    else json(res, 401, { code: 710012001, message: 'login expired' });
+    return true;
+  }
+
+  function webClientProblem(url: URL): string | null {
+    for (const key of ['aid', 'device_id', 'tea_uuid', 'web_id', 'samantha_web']) {
+      if (!url.searchParams.get(key)) return `missing ${key}`;
+    }
+    return null;
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse, url: URL, owner: string | undefined) {
+    const path = url.pathname;
+    const fault = knobs.httpFaults.findIndex((f) => path.includes(f.path));
+    if (fault >= 0) {
+      const [f] = knobs.httpFaults.splice(fault, 1);
+      await readBody(req);
+      res.writeHead(f!.status, { 'content-type': 'application/json' }).end(f!.body ?? '{"code":-1}');
+      return;
+    }
+
+    if (req.method === 'POST' && path === '/alice/resource/prepare_upload') {
+      const body = JSON.parse((await readBody(req)).toString() || '{}');
+      if (refusedLogin(req, res)) return;
+      if (webClientProblem(url) || body.resource_type !== 2) return json(res, 400, { code: 1, message: 'bad request' });
+      const accessKey = `AKTP${randomBytes(8).toString('hex')}`;
+      const issued = {
+        secretAccessKey: randomBytes(20).toString('base64'),
+        sessionToken: randomBytes(24).toString('hex'),
+      };
+      credentials.set(accessKey, { ...issued, serviceId: 'a9rns2rl98' });
+      return json(res, 200, {
+        code: 0,
+        data: {
+          service_id: 'a9rns2rl98',
+          upload_auth_token: {
+            access_key: accessKey,
+            secret_key: issued.secretAccessKey,
+            session_token: issued.sessionToken,
+          },
+        },
+      });
+    }
+
+    if (path === '/' && url.searchParams.has('Action')) {
+      const body = (await readBody(req)).toString();
+      const problem = sigV4Problem(req, body, credentials);
+      if (problem)
+        return json(res, 403, { ResponseMetadata: { Error: { Code: 'SignatureDoesNotMatch', Message: problem } } });
+      const action = url.searchParams.get('Action');
+      if (action === 'ApplyImageUpload') {
+        const storeUri = `tos-cn-i-a9rns2rl98/${randomUUID().replaceAll('-', '')}`;
+        const store = {
+          auth: `SpaceKey/a9rns2rl98/1/:version:v2:${randomBytes(16).toString('hex')}`,
+          sessionKey: randomBytes(16).toString('hex'),
+          size: Number(url.searchParams.get('FileSize')),
+        };
+        stores.set(storeUri, store);
+        return json(res, 200, {
+          Result: {
+            UploadAddress: { StoreInfos: [{ StoreUri: storeUri, Auth: store.auth }], SessionKey: store.sessionKey },
+          },
+        });
+      }
+      if (action === 'CommitImageUpload') {
+        const sessionKey = JSON.parse(body || '{}').SessionKey;
+        const entry = [...stores.entries()].find(([, s]) => s.sessionKey === sessionKey);
+        if (!entry?.[1].bytes) return json(res, 400, { ResponseMetadata: { Error: { Code: 'InvalidSessionKey' } } });
+        const [storeUri, store] = entry;
+        const { width = 0, height = 0 } = imageSize(store.bytes!);
+        const image = { width, height, md5: createHash('md5').update(store.bytes!).digest('hex'), size: store.size };
+        images.set(storeUri, image);
+        return json(res, 200, {
+          Result: {
+            PluginResult: [
+              {
+                ImageUri: storeUri,
+                ImageWidth: width,
+                ImageHeight: height,
+                ImageMd5: image.md5,
+                ImageSize: image.size,
+              },
+            ],
+          },
+        });
+      }
+      return json(res, 400, { ResponseMetadata: { Error: { Code: 'InvalidAction' } } });
+    }
+
+    if (req.method === 'POST' && path.startsWith('/upload/v1/')) {
+      const bytes = await readBody(req);
+      const store = stores.get(decodeURIComponent(path.slice('/upload/v1/'.length)));
+      if (!store || req.headers.authorization !== store.auth) return json(res, 401, { message: 'bad upload auth' });
+      const crc = (zlib.crc32(bytes) >>> 0).toString(16).padStart(8, '0');
+      if (req.headers['content-crc32'] !== crc) return json(res, 400, { message: 'CRC32 mismatch' });
+      if (bytes.length !== store.size) return json(res, 400, { message: 'size mismatch' });
+      store.bytes = bytes;
+      return json(res, 200, { code: 2000, message: 'Success', data: { crc32: crc } });
+    }
+
+    if (req.method === 'POST' && path === '/samantha/chat/completion') {
+      const body = JSON.parse((await readBody(req)).toString() || '{}');
+      if (refusedLogin(req, res)) return;
+      if (webClientProblem(url) || !req.headers['x-flow-trace'] || !owner) return json(res, 400, { code: 1 });
+      return streamCompletion(res, body, owner, !/(?:^|;\s*)sessionid=/.test(String(req.headers.cookie)));
+    }
+
+    if (req.method === 'GET' && path.startsWith('/chat/')) {
+      if (refusedLogin(req, res)) return;
+      const id = decodeURIComponent(path.slice('/chat/'.length));
+      const c = conversations.get(id);
+      const state = !c || c.owner !== owner ? 'unknown' : isReady(id, c) ? 'ready' : 'generating';
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(chatPageHtml(id, state));
+      return;
+    }
+
+    if (req.method === 'POST' && path === '/samantha/media/get_play_info') {
+      const { conversation_id: id } = JSON.parse((await readBody(req)).toString() || '{}');
+      if (refusedLogin(req, res)) return;
+      const c = conversations.get(id);
+      if (!c || c.owner !== owner || !isReady(id, c)) return json(res, 200, { code: 0, data: { play_infos: [] } });
+      const token = randomBytes(12).toString('hex');
+      videoTokens.add(token);
+      const main = `${new URL(`http://${req.headers.host}`).origin}/douyinvod/${token}/video.mp4`;
+      return json(res, 200, { code: 0, data: { play_infos: [{ main_url: main, definition: '720p' }] } });
+    }
+
+    const video = /^\/douyinvod\/([0-9a-f]+)\/video\.mp4$/.exec(path);
+    if (req.method === 'GET' && video && videoTokens.has(video[1]!)) {
+      res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': mp4.length }).end(mp4);
+      return;
+    }
+    if (req.method === 'GET' && path.startsWith('/thumb/')) {
+      res.writeHead(200, { 'content-type': 'image/png' }).end(thumbnail);
+      return;
+    }
+    if (req.method === 'GET' && path === '/') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(homePageHtml());
+      return;
+    }
+    if (req.method === 'GET' && path === '/login') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(LOGIN_PAGE_HTML);
+      return;
+    }
+    json(res, 404, { message: `no route ${req.method} ${path}` });
+  }
+
+  async function streamCompletion(res: ServerResponse, body: Record<string, unknown>, owner: string, guest: boolean) {
+    const message = (body.messages as Array<Record<string, unknown>> | undefined)?.[0];
+    const send = async (data: unknown, event?: string) => {
+      if (knobs.streamDelayMs) await sleep(knobs.streamDelayMs);
+      const frame = `${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
+      await new Promise((resolve) => res.write(frame, resolve)); // flushed, so a cut right after still delivers it
+    };
+    const emit = (eventType: number, eventData: unknown) =>
+      send({ event_type: eventType, event_data: JSON.stringify(eventData) });
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    res.flushHeaders();
+    const fault = knobs.completionFaults.shift();
+    if (fault === 'stall') return; // headers sent, then silence: the client's idle timeout must end it
+    if (fault === 'gateway-error') {
+      await send({ code: 710022004, message: 'content not allowed' }, 'gateway-error');
+      return res.end();
+    }
+    if (fault === 'rate-limit-2005') {
+      await emit(2005, { code: 710022002, message: 'rate limited' });
+      return res.end();
+    }
+    if (fault === 'truncated-before-start' || fault === 'malformed-event') {
+      if (fault === 'malformed-event') await send('{"event_type": 2002, "event_data": ');
+      return res.destroy();
+    }
+    if (guest && (guestUse.get(owner) ?? 0) >= knobs.guestLimit) {
+      await emit(2001, {
+        message: { content_type: 2001, content: JSON.stringify({ text: 'tourist conversation reach limited' }) },
+      });
+      return res.end();
+    }
+    const attachments = (message?.attachments as Array<{ key?: string }> | undefined) ?? [];
+    if (message?.content_type !== 2020 || attachments.some((a) => !images.has(String(a.key)))) {
+      await send({ code: 710022001, message: 'invalid video request' }, 'gateway-error');
+      return res.end();
+    }
+    if (guest) guestUse.set(owner, (guestUse.get(owner) ?? 0) + 1);
+    const ids = { conversation_id: digits(19), message_id: digits(19), section_id: digits(19) };
+    const prompt = JSON.parse(String(message.content)).text as string;
+    conversations.set(ids.conversation_id, {
+      owner,
+      prompt,
+      attachments: attachments.map((a) => String(a.key)),
+      createdAt: Date.now(),
+    });
+    await emit(2002, ids);
+    if (fault === 'truncated-after-start') return res.destroy();
+    await emit(2001, { message: { content_type: 2001, content: JSON.stringify({ text: '好的，正在为你生成视频' }) } });
+    await emit(2003, {});
+    res.end();
+  }
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const owner = cookieOwner(req.headers.cookie);
+    requests.push({ path: url.pathname, owner });
+    const key = owner ?? '-';
+    inFlight.set(key, (inFlight.get(key) ?? 0) + 1);
+    peak.set(key, Math.max(peak.get(key) ?? 0, inFlight.get(key)!));
+    res.on('close', () => inFlight.set(key, inFlight.get(key)! - 1));
+    route(req, res, url, owner).catch((error: Error) => {
+      if (!res.headersSent) json(res, 500, { message: error.message });
+      else res.destroy();
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    baseUrl,
+    imagexUrl: baseUrl,
+    uploadUrl: baseUrl,
+    knobs,
+    conversations,
+    requests,
+    maxInFlight: (owner) => peak.get(owner) ?? 0,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
