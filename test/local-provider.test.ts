@@ -6,7 +6,7 @@ import ffmpeg from '@ffmpeg-installer/ffmpeg';
 import { describe, expect, it } from 'vitest';
 import { createLocalProvider } from '../src/providers/local/index.js';
 import { textScene } from '../src/providers/local/render.js';
-import { providerContract, pollUntilDone } from './provider-contract.js';
+import { pollUntilDone, providerContract } from './provider-contract.js';
 
 providerContract('local', async () => {
   const workDir = mkdtempSync(join(tmpdir(), 'dvb-local-'));
@@ -46,10 +46,14 @@ describe('local provider', () => {
     rmSync(workDir, { recursive: true, force: true });
   });
 
-  it('fails for good, with the renderer\'s reason, when the image cannot be decoded', async () => {
+  it("fails for good, with the renderer's reason, when the image cannot be decoded", async () => {
     const workDir = mkdtempSync(join(tmpdir(), 'dvb-local-'));
     const provider = createLocalProvider({ workDir, ffmpegPath: ffmpeg.path });
-    const image = await provider.uploadImage({ bytes: Buffer.from('not an image'), fileName: 'x.png', mime: 'image/png' });
+    const image = await provider.uploadImage({
+      bytes: Buffer.from('not an image'),
+      fileName: 'x.png',
+      mime: 'image/png',
+    });
     const ref = await provider.start({ prompt: 'broken', image, guest: false });
     const result = await pollUntilDone(provider, ref);
     expect(result).toMatchObject({ state: 'failed', retryable: false });

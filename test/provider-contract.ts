@@ -51,7 +51,11 @@ export function providerContract(name: string, setup: () => Promise<ContractSetu
     });
 
     it('uploads an image and turns it into a video', async () => {
-      const image = await ctx.provider.uploadImage({ bytes: sampleImage('png'), fileName: 'cat.png', mime: 'image/png' });
+      const image = await ctx.provider.uploadImage({
+        bytes: sampleImage('png'),
+        fileName: 'cat.png',
+        mime: 'image/png',
+      });
       const storedImage = JSON.parse(JSON.stringify(image));
       const ref = await ctx.provider.start({ prompt: 'the cat waves', image: storedImage, guest: false });
       const result = await pollUntilDone(ctx.provider, JSON.parse(JSON.stringify(ref)));

@@ -15,7 +15,17 @@ export function sampleImage(ext: 'png' | 'jpg' = 'png', width = 320, height = 20
   const cached = cache.get(key);
   if (cached) return cached;
   const file = join(mkdtempSync(join(tmpdir(), 'dvb-img-')), `sample.${ext}`);
-  execFileSync(ffmpeg.path, ['-v', 'error', '-f', 'lavfi', '-i', `testsrc2=s=${width}x${height}`, '-frames:v', '1', file]);
+  execFileSync(ffmpeg.path, [
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=s=${width}x${height}`,
+    '-frames:v',
+    '1',
+    file,
+  ]);
   const bytes = readFileSync(file);
   cache.set(key, bytes);
   return bytes;
