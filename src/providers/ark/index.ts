@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Config } from '../../config.js';
 import { UpstreamError } from '../../core/errors.js';
 import type {
   ImageInput,
@@ -51,6 +52,26 @@ export interface ArkProviderOptions {
 interface ArkImageRef extends ImageRef {
   path: string;
   mime: string;
+}
+
+/** The provider's options from the configuration: the ARK_* variables, PUBLIC_BASE_URL and DATA_DIR. */
+export function arkOptionsFromConfig(config: Config): ArkProviderOptions {
+  if (!config.ARK_API_KEY) throw new Error('ARK_API_KEY is required for PROVIDER=ark');
+  return {
+    apiKey: config.ARK_API_KEY,
+    baseUrl: config.ARK_BASE_URL,
+    model: config.ARK_MODEL,
+    modelI2v: config.ARK_MODEL_I2V,
+    ratio: config.ARK_RATIO,
+    durationS: config.ARK_DURATION_S,
+    resolution: config.ARK_RESOLUTION,
+    callbackUrl: config.ARK_CALLBACK ? `${config.PUBLIC_BASE_URL}/api/ark/callback` : undefined,
+    maxConcurrent: config.ARK_MAX_CONCURRENT,
+    firstCheckS: config.ARK_FIRST_CHECK_S,
+    pollIntervalS: config.ARK_POLL_INTERVAL_S,
+    maxAttempts: config.ARK_MAX_ATTEMPTS,
+    workDir: join(config.DATA_DIR, 'ark'),
+  };
 }
 
 export function createArkProvider(options: ArkProviderOptions): VideoProvider {
