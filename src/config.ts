@@ -82,6 +82,7 @@ const schema = z.object({
   ARK_MAX_CONCURRENT: int(1, 2),
   ARK_FIRST_CHECK_S: seconds(15),
   ARK_POLL_INTERVAL_S: seconds(15),
+  ARK_MAX_ATTEMPTS: int(1, 40),
 });
 
 type Env = z.output<typeof schema>;

@@ -7,6 +7,7 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { arkCallbackRoutes } from './ark-callback-routes.js';
 import { requireBearer } from './bearer-auth.js';
 import type { HttpDeps } from './deps.js';
 import { errorHandler } from './error-reply.js';
@@ -45,6 +46,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(fastifyStatic, { root: deps.videosDir, prefix: '/videos/', decorateReply: false, index: false });
   await app.register(opsRoutes, deps);
+  // Ark cannot send our bearer token, so its callback sits outside the API's auth (see ark-callback-routes.ts).
+  if (deps.service.providerName === 'ark') await app.register(arkCallbackRoutes, { prefix: '/api/ark', ...deps });
 
   await app.register(async (api) => {
     requireBearer(api, deps.config.API_TOKEN);

@@ -226,3 +226,19 @@ export const allTasksSchema = {
     ...errors,
   },
 } as const;
+
+export const arkCallbackSchema = {
+  summary: 'Ark reports that one of our tasks changed (set as callback_url when ARK_CALLBACK=1)',
+  tags: ['ark'],
+  body: {
+    type: 'object',
+    properties: { id: { type: 'string', minLength: 1, maxLength: 128 } },
+    required: ['id'],
+    additionalProperties: true,
+  },
+  response: {
+    200: { type: 'object', properties: { success: { type: 'boolean' } }, required: ['success'] },
+    404: { $ref: 'Detail#' },
+    422: { $ref: 'Detail#' },
+  },
+} as const;

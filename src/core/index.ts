@@ -34,7 +34,10 @@ export interface Core {
   scheduler: Scheduler;
   service: GenerationService;
   outbox: Outbox;
-  /** Creates the data folders and starts the retry loop (expired leases and due tasks are picked up at once). */
+  /**
+   * Creates the data folders, adopts upstream jobs of starts interrupted by the last stop (when the provider can
+   * find them), and starts the retry loop (expired leases and due tasks are picked up at once).
+   */
   start(): Promise<void>;
   /** Stops the loop, waits for steps under way, closes the provider and the database. */
   stop(): Promise<void>;
@@ -92,6 +95,7 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
     outbox,
     async start() {
       await media.init();
+      await scheduler.recover();
       scheduler.start();
     },
     async stop() {

@@ -16,7 +16,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import Bottleneck from 'bottleneck';
 import type { Logger } from 'pino';
-import type { VideoProvider } from '../providers/provider.js';
+import type { UpstreamRef, VideoProvider } from '../providers/provider.js';
 import { InvalidInput, UpstreamError } from './errors.js';
 import type { TaskEventBus } from './events.js';
 import type { MediaStore } from './media.js';
@@ -71,6 +71,7 @@ export class Scheduler {
           ...this.#opts.policy,
           firstAttemptDelayMs: t.firstAttemptDelayS * 1000,
           retryIntervalMs: t.retryIntervalS * 1000,
+          maxAttempts: t.maxAttempts ?? this.#opts.policy.maxAttempts,
         }
       : this.#opts.policy;
   }
@@ -83,6 +84,39 @@ export class Scheduler {
   start(): void {
     this.#stopped = false;
     this.kick();
+  }
+
+  /**
+   * Asks the provider (when it can tell) for upstream jobs of starts the previous process did not live to record,
+   * and adopts them instead of starting those tasks again. Runs before `start`, so every lease on an unstarted
+   * task is a dead process's. Failing to ask is logged and leaves the tasks to be started as usual.
+   */
+  async recover(): Promise<void> {
+    const provider = this.#provider;
+    const tasks = provider.recover ? this.#store.interruptedStarts(provider.name) : [];
+    if (!provider.recover || tasks.length === 0) return;
+    const interrupted = tasks.map((t) => {
+      const claimedAt = t.leaseUntil! - this.leaseMs;
+      return { taskId: t.id, kind: t.kind, from: claimedAt, until: claimedAt + this.#opts.attemptTimeoutMs };
+    });
+    let found: Map<string, UpstreamRef>;
+    try {
+      found = await provider.recover(interrupted, (id) => !!this.#store.findByUpstreamId(provider.name, id));
+    } catch (err) {
+      this.#log.warn({ err, tasks: tasks.length }, 'could not look for upstream jobs of interrupted starts');
+      return;
+    }
+    for (const task of tasks) {
+      const ref = found.get(task.id);
+      if (!ref) continue;
+      const adopted = this.#store.update(
+        task.id,
+        { upstream: ref, nextAttemptAt: this.#now() + nextAttemptDelayMs(this.policy, 0), leaseUntil: null },
+        { status: task.status },
+      );
+      this.#log.info({ taskId: task.id, upstreamId: ref.id }, 'adopted the upstream job of an interrupted start');
+      this.#events.emit('started', adopted);
+    }
   }
 
   /** Stops taking work and waits for the steps under way; their leases are released by their own end. */

@@ -236,6 +236,20 @@ export class GenerationService {
     return this.#store.update(id, { origin: { ...task.origin, reply: { ...task.origin.reply, ...reply } } });
   }
 
+  /**
+   * Moves the next look at an upstream job's task to now (an upstream callback said the job changed). Only the id
+   * is taken from the caller; what happened is read from the upstream by the look itself.
+   * @throws NotFound when no task of this provider has that upstream job.
+   */
+  lookNow(upstreamId: string): Task {
+    const task = this.#store.findByUpstreamId(this.#provider.name, upstreamId);
+    if (!task) throw new NotFound(`no task with upstream id "${upstreamId}"`);
+    if (isFinal(task.status)) return task;
+    const due = this.#store.update(task.id, { nextAttemptAt: this.#now() });
+    this.#scheduler.kick();
+    return due;
+  }
+
   /** One look at a task's upstream job now, outside the retry loop (the seed's `get_url`). */
   async probe(task: Task): ReturnType<VideoProvider['poll']> {
     if (!task.upstream) return { state: 'running' };

@@ -138,6 +138,26 @@ export class TaskStore {
     return row && fromRow(row);
   }
 
+  /** The task of a provider's upstream job, by the job's id (an upstream callback names only that). */
+  findByUpstreamId(provider: string, upstreamId: string): Task | undefined {
+    const row = this.#db
+      .prepare("SELECT * FROM tasks WHERE provider = ? AND json_extract(upstream, '$.id') = ? LIMIT 1")
+      .get(provider, upstreamId) as Row | undefined;
+    return row && fromRow(row);
+  }
+
+  /**
+   * Unfinished, unstarted tasks that carry a lease: a start was under way when the process that held the lease
+   * stopped, so the upstream job may exist unrecorded. Meaningful at start-up, before our own steps run.
+   */
+  interruptedStarts(provider: string): Task[] {
+    const rows = this.#db
+      .prepare(`SELECT * FROM tasks WHERE ${ACTIVE} AND provider = ? AND upstream IS NULL AND lease_until IS NOT NULL
+                ORDER BY lease_until`)
+      .all(provider) as Row[];
+    return rows.map(fromRow);
+  }
+
   /** Newest first. `total` counts every match, ignoring limit/offset. */
   list(filter: TaskFilter = {}): { total: number; tasks: Task[] } {
     const conditions: [string, unknown][] = [

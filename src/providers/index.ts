@@ -7,6 +7,7 @@ import ffmpeg from '@ffmpeg-installer/ffmpeg';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { createDoubaoProvider, type DoubaoProviderOptions } from './doubao/index.js';
+import { arkOptionsFromConfig, createArkProvider } from './ark/index.js';
 import { createLocalProvider } from './local/index.js';
 import type { VideoProvider } from './provider.js';
 
@@ -22,6 +23,8 @@ export async function createProvider(config: Config, log: Logger): Promise<Video
       });
     case 'doubao':
       return createDoubaoProvider(doubaoOptions(config, log));
+    case 'ark':
+      return createArkProvider(arkOptionsFromConfig(config));
     default:
       log.fatal(`PROVIDER=${config.PROVIDER} is not available in this build`);
       throw new Error(`PROVIDER=${config.PROVIDER} is not available in this build`);

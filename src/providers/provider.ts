@@ -40,6 +40,19 @@ export type PollResult =
 export interface PollTiming {
   firstAttemptDelayS: number;
   retryIntervalS: number;
+  /** Looks before giving up; a provider polled often needs more of them. Absent → the configured MAX_ATTEMPTS. */
+  maxAttempts?: number;
+}
+
+/**
+ * A start that was under way when the previous process stopped: the upstream job may exist though its id was
+ * never stored. The start began between `from` and `until` (epoch ms).
+ */
+export interface InterruptedStart {
+  taskId: string;
+  kind: 't2v' | 'i2v';
+  from: number;
+  until: number;
 }
 
 export interface VideoProvider {
@@ -57,6 +70,14 @@ export interface VideoProvider {
   cancel?(ref: UpstreamRef): Promise<void>;
   /** Health worth showing operators (e.g. Doubao's session pool); never secrets. */
   status?(): Record<string, unknown>;
+  /**
+   * Finds the upstream jobs of interrupted starts (called once at start-up, before any new start), so they are
+   * adopted rather than started twice. Resolves with task id → ref; `isKnown` tells ids other tasks already own.
+   */
+  recover?(
+    interrupted: InterruptedStart[],
+    isKnown: (upstreamId: string) => boolean,
+  ): Promise<Map<string, UpstreamRef>>;
   /** Releases browsers, sockets and timers. */
   close?(): Promise<void>;
 }
