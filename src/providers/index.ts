@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import ffmpeg from '@ffmpeg-installer/ffmpeg';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { createDoubaoProvider, type DoubaoProviderOptions } from './doubao/index.js';
 import { arkOptionsFromConfig, createArkProvider } from './ark/index.js';
+import { createDoubaoProvider, type DoubaoProviderOptions } from './doubao/index.js';
 import { createLocalProvider } from './local/index.js';
 import type { VideoProvider } from './provider.js';
 
@@ -25,9 +25,6 @@ export async function createProvider(config: Config, log: Logger): Promise<Video
       return createDoubaoProvider(doubaoOptions(config, log));
     case 'ark':
       return createArkProvider(arkOptionsFromConfig(config));
-    default:
-      log.fatal(`PROVIDER=${config.PROVIDER} is not available in this build`);
-      throw new Error(`PROVIDER=${config.PROVIDER} is not available in this build`);
   }
 }
 
