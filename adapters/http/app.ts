@@ -25,7 +25,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
   });
-  app.setErrorHandler(errorHandler(deps.service.limits.maxImageBytes));
+  app.setErrorHandler(errorHandler());
   app.setNotFoundHandler((req, reply) =>
     reply.status(404).send({ detail: `no route ${req.method} ${req.url.split('?')[0]}` }),
   );

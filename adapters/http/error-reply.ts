@@ -37,9 +37,9 @@ export function toHttpReply(error: unknown, bodyLimit: number): { status: number
   return { status: 500, detail: 'internal error; the details are in the service log' };
 }
 
-export function errorHandler(bodyLimit: number) {
+export function errorHandler() {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const { status, detail } = toHttpReply(error, bodyLimit);
+    const { status, detail } = toHttpReply(error, request.routeOptions.bodyLimit ?? 0);
     if (status >= 500 && status !== 502 && status !== 503) request.log.error({ err: error }, 'request failed');
     return reply.status(status).send({ detail });
   };

@@ -15,11 +15,12 @@ interface UploadQuery {
 }
 
 export async function fileRoutes(app: FastifyInstance, { service }: HttpDeps) {
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: service.limits.maxImageBytes }, (_req, body, done) =>
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) =>
     done(null, body),
   );
 
-  app.post<{ Querystring: UploadQuery; Body: Buffer }>('/upload', { schema: uploadSchema }, async (req) => {
+  const bodyLimit = service.limits.maxImageBytes;
+  app.post<{ Querystring: UploadQuery; Body: Buffer }>('/upload', { schema: uploadSchema, bodyLimit }, async (req) => {
     if (req.query.file_type !== 2) throw new InvalidInput('only images (file_type=2) can be used for video generation');
     if (!Buffer.isBuffer(req.body))
       throw new InvalidInput('send the image as the raw request body', 'UNSUPPORTED_MEDIA');
