@@ -56,29 +56,49 @@ function tooLarge(error: unknown): boolean {
 export class DiscordDelivery {
   readonly #rest: REST;
   readonly #deps: DiscordDeps;
+  /** Per task, the tail of its Discord calls: edits and the result run one after another, never at once. */
+  readonly #lanes = new Map<string, Promise<unknown>>();
 
   constructor(rest: REST, deps: DiscordDeps) {
     this.#rest = rest;
     this.#deps = deps;
   }
 
+  /**
+   * Runs a task's Discord calls in order, each with the task as stored when its turn comes, so a token refused by
+   * one call is never tried by the next.
+   */
+  #inLane(taskId: string, work: (task: Task) => Promise<void>): Promise<void> {
+    const run = (this.#lanes.get(taskId) ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => work(this.#deps.service.get(taskId)));
+    this.#lanes.set(taskId, run);
+    return run.finally(() => {
+      if (this.#lanes.get(taskId) === run) this.#lanes.delete(taskId);
+    });
+  }
+
   /** Edits the `/video` reply with the task's progress; failures are logged, never retried. */
-  readonly onProgress = (task: Task): void => {
-    if (task.origin.platform !== 'discord') return;
-    const ref = readReplyRef(task);
-    if (!ref) return;
-    const t = say(ref.lang);
-    const body = {
-      content: t.progress(task.id, task.attempts, task.maxAttempts),
-      components: [cancelRow(task, t).toJSON()],
-    };
-    this.#editStatus(task, ref, body).catch((error: unknown) =>
-      this.#deps.log.debug({ taskId: task.id, err: safeError(error) }, 'could not edit the Discord progress message'),
+  readonly onProgress = (event: Task): void => {
+    if (event.origin.platform !== 'discord') return;
+    this.#inLane(event.id, async (task) => {
+      const ref = readReplyRef(task);
+      if (!ref) return;
+      const t = say(ref.lang);
+      const body = {
+        content: t.progress(task.id, task.attempts, task.maxAttempts),
+        components: [cancelRow(task, t).toJSON()],
+      };
+      await this.#editStatus(task, ref, body);
+    }).catch((error: unknown) =>
+      this.#deps.log.debug({ taskId: event.id, err: safeError(error) }, 'could not edit the Discord progress message'),
     );
   };
 
   /** The outbox's delivery function for Discord tasks. */
-  readonly deliver = async (task: Task): Promise<void> => {
+  readonly deliver = (event: Task): Promise<void> => this.#inLane(event.id, (task) => this.#deliverNow(task));
+
+  async #deliverNow(task: Task): Promise<void> {
     const ref = readReplyRef(task);
     if (!ref) {
       this.#deps.log.warn({ taskId: task.id }, 'a Discord task has no reply information; nothing to deliver');
@@ -105,7 +125,7 @@ export class DiscordDelivery {
       return;
     }
     await this.#sendVideo(task, ref, t);
-  };
+  }
 
   async #sendVideo(task: Task, ref: ReplyRef, t: Messages): Promise<void> {
     const mention = `<@${task.origin.userId}>`;
