@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { request } from 'undici';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildHttpApp } from '../adapters/http/index.js';
 import { isMp4, sampleImage } from './support/media-samples.js';
 import { startTestCore, type TestCore } from './support/test-core.js';
@@ -11,7 +11,12 @@ let base: string;
 
 async function serve(env: Record<string, string> = {}) {
   core = await startTestCore({ env });
-  app = await buildHttpApp({ service: core.service, config: core.config, log: core.log, videosDir: core.media.videosDir });
+  app = await buildHttpApp({
+    service: core.service,
+    config: core.config,
+    log: core.log,
+    videosDir: core.media.videosDir,
+  });
   base = await app.listen({ host: '127.0.0.1', port: 0 });
 }
 
@@ -19,7 +24,10 @@ async function call(method: 'GET' | 'POST', path: string, body?: unknown, header
   const isBytes = body instanceof Uint8Array;
   const res = await request(`${base}${path}`, {
     method,
-    headers: body === undefined ? headers : { 'content-type': isBytes ? 'application/octet-stream' : 'application/json', ...headers },
+    headers:
+      body === undefined
+        ? headers
+        : { 'content-type': isBytes ? 'application/octet-stream' : 'application/json', ...headers },
     body: body === undefined ? undefined : isBytes ? body : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.body.text();
@@ -28,7 +36,10 @@ async function call(method: 'GET' | 'POST', path: string, body?: unknown, header
 
 async function waitDone(conversation_id: string, message_id: string) {
   for (let i = 0; i < 120; i++) {
-    const { json } = await call('GET', `/api/video-gen/status?conversation_id=${conversation_id}&message_id=${message_id}`);
+    const { json } = await call(
+      'GET',
+      `/api/video-gen/status?conversation_id=${conversation_id}&message_id=${message_id}`,
+    );
     if (['completed', 'failed'].includes(json.task.status)) return json.task;
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -40,16 +51,24 @@ afterEach(async () => {
   await core?.dispose();
 });
 
-describe('the seed guide\'s client flow over a real socket (local provider, 1-second timings)', () => {
+describe("the seed guide's client flow over a real socket (local provider, 1-second timings)", () => {
   beforeEach(() => serve());
 
   it('uploads, generates image- and text-to-video, polls to completion and lists both', async () => {
     const upload = await call('POST', '/api/file/upload?file_type=2&file_name=cat.jpg', sampleImage('jpg'));
     expect(upload.status).toBe(200);
-    expect(upload.json).toMatchObject({ type: 'vlm_image', name: 'cat.jpg', file_review_state: 3, file_parse_state: 3 });
+    expect(upload.json).toMatchObject({
+      type: 'vlm_image',
+      name: 'cat.jpg',
+      file_review_state: 3,
+      file_parse_state: 3,
+    });
     expect(upload.json.option).toEqual({ width: 320, height: 200 });
 
-    const i2v = await call('POST', '/api/video-gen/generate', { prompt: '请将这张图片生成一个5秒的视频', image_attachment: upload.json });
+    const i2v = await call('POST', '/api/video-gen/generate', {
+      prompt: '请将这张图片生成一个5秒的视频',
+      image_attachment: upload.json,
+    });
     const t2v = await call('POST', '/api/video-gen/generate', { prompt: 'a paper boat on a rainy street' });
     for (const res of [i2v, t2v]) {
       expect(res.status).toBe(200);
@@ -62,9 +81,17 @@ describe('the seed guide\'s client flow over a real socket (local provider, 1-se
       const task = await waitDone(res.json.conversation_id, res.json.message_id);
       expect(task).toMatchObject({ status: 'completed', max_retries: 5, error: null });
       expect(task.retry_count).toBeGreaterThanOrEqual(1);
-      expect(Object.keys(task).sort()).toEqual(
-        ['conversation_id', 'created_at', 'error', 'max_retries', 'message_id', 'retry_count', 'status', 'updated_at', 'video_urls'],
-      );
+      expect(Object.keys(task).sort()).toEqual([
+        'conversation_id',
+        'created_at',
+        'error',
+        'max_retries',
+        'message_id',
+        'retry_count',
+        'status',
+        'updated_at',
+        'video_urls',
+      ]);
       const video = await request(`${base}${new URL(task.video_urls[0]).pathname}`);
       expect(video.statusCode).toBe(200);
       expect(video.headers['content-type']).toBe('video/mp4');
@@ -87,13 +114,16 @@ describe('the seed guide\'s client flow over a real socket (local provider, 1-se
     expect((await res.body.arrayBuffer()).byteLength).toBe(100);
   });
 
-  it('answers the seed\'s /api/video routes: one look now, a conversation\'s tasks, every task', async () => {
+  it("answers the seed's /api/video routes: one look now, a conversation's tasks, every task", async () => {
     const gen = await call('POST', '/api/video-gen/generate', { prompt: 'the extra routes' });
     const { conversation_id, message_id } = gen.json;
     await waitDone(conversation_id, message_id);
     const look = await call('GET', `/api/video/get_url?conversation_id=${conversation_id}&message_id=${message_id}`);
     expect(look.json).toMatchObject({ success: true, conversation_id, video_count: 1, error: null });
-    const bare = await call('GET', `/api/video/task_status?conversation_id=${conversation_id}&message_id=${message_id}`);
+    const bare = await call(
+      'GET',
+      `/api/video/task_status?conversation_id=${conversation_id}&message_id=${message_id}`,
+    );
     expect(bare.json).toMatchObject({ conversation_id, message_id, status: 'completed' });
     const conv = await call('GET', `/api/video/task_status?conversation_id=${conversation_id}`);
     expect(conv.json).toMatchObject({ conversation_id, total: 1 });
@@ -107,7 +137,12 @@ describe('the seed guide\'s client flow over a real socket (local provider, 1-se
     expect(await docs.body.text()).toContain('swagger');
     const spec = await call('GET', '/openapi.json');
     expect(Object.keys(spec.json.paths)).toEqual(
-      expect.arrayContaining(['/api/file/upload', '/api/video-gen/generate', '/api/video-gen/status', '/api/video-gen/list']),
+      expect.arrayContaining([
+        '/api/file/upload',
+        '/api/video-gen/generate',
+        '/api/video-gen/status',
+        '/api/video-gen/list',
+      ]),
     );
     expect((await call('GET', '/healthz')).json).toEqual({ ok: true, provider: 'local' });
     const metrics = await request(`${base}/metrics`);
@@ -119,19 +154,70 @@ describe('bad input gets a clear JSON error and a 4xx', () => {
   beforeEach(() => serve({ MAX_IMAGE_BYTES: '50000', MAX_PROMPT_CHARS: '100' }));
 
   it.each([
-    ['an upload over MAX_IMAGE_BYTES', () => call('POST', '/api/file/upload?file_type=2&file_name=a.png', new Uint8Array(60_000)), 413, /48.8 KiB limit/],
-    ['bytes that are not an image, named .jpg', () => call('POST', '/api/file/upload?file_type=2&file_name=a.jpg', new TextEncoder().encode('%PDF-1.7 not an image')), 415, /not a JPEG, PNG/],
-    ['an empty upload', () => call('POST', '/api/file/upload?file_type=2&file_name=a.jpg', new Uint8Array(0)), 400, /empty/],
-    ['a document upload (file_type=1)', () => call('POST', '/api/file/upload?file_type=1&file_name=a.pdf', sampleImage('png')), 400, /only images/],
+    [
+      'an upload over MAX_IMAGE_BYTES',
+      () => call('POST', '/api/file/upload?file_type=2&file_name=a.png', new Uint8Array(60_000)),
+      413,
+      /48.8 KiB limit/,
+    ],
+    [
+      'bytes that are not an image, named .jpg',
+      () =>
+        call('POST', '/api/file/upload?file_type=2&file_name=a.jpg', new TextEncoder().encode('%PDF-1.7 not an image')),
+      415,
+      /not a JPEG, PNG/,
+    ],
+    [
+      'an empty upload',
+      () => call('POST', '/api/file/upload?file_type=2&file_name=a.jpg', new Uint8Array(0)),
+      400,
+      /empty/,
+    ],
+    [
+      'a document upload (file_type=1)',
+      () => call('POST', '/api/file/upload?file_type=1&file_name=a.pdf', sampleImage('png')),
+      400,
+      /only images/,
+    ],
     ['an empty prompt', () => call('POST', '/api/video-gen/generate', { prompt: '   ' }), 400, /prompt is empty/],
-    ['a prompt over MAX_PROMPT_CHARS', () => call('POST', '/api/video-gen/generate', { prompt: 'x'.repeat(101) }), 400, /limit is 100/],
+    [
+      'a prompt over MAX_PROMPT_CHARS',
+      () => call('POST', '/api/video-gen/generate', { prompt: 'x'.repeat(101) }),
+      400,
+      /limit is 100/,
+    ],
     ['a missing prompt', () => call('POST', '/api/video-gen/generate', {}), 422, /prompt/],
-    ['a prompt of the wrong type', () => call('POST', '/api/video-gen/generate', { prompt: { text: 1 } }), 422, /prompt/],
+    [
+      'a prompt of the wrong type',
+      () => call('POST', '/api/video-gen/generate', { prompt: { text: 1 } }),
+      422,
+      /prompt/,
+    ],
     ['malformed JSON', () => call('POST', '/api/video-gen/generate', '{"prompt": '), 400, /not valid JSON/],
-    ['an unknown image key', () => call('POST', '/api/video-gen/generate', { prompt: 'p', image_attachment: { key: '../../etc/passwd' } }), 400, /unknown image key/],
-    ['an image_url on a private address', () => call('POST', '/api/video-gen/generate', { prompt: 'p', image_url: 'http://127.0.0.1:1/x.png' }), 400, /private or local/],
-    ['an image_url that is not http(s)', () => call('POST', '/api/video-gen/generate', { prompt: 'p', image_url: 'file:///etc/passwd' }), 400, /http\(s\)/],
-    ['an unknown task', () => call('GET', '/api/video-gen/status?conversation_id=1&message_id=2'), 404, /未找到该视频任务/],
+    [
+      'an unknown image key',
+      () => call('POST', '/api/video-gen/generate', { prompt: 'p', image_attachment: { key: '../../etc/passwd' } }),
+      400,
+      /unknown image key/,
+    ],
+    [
+      'an image_url on a private address',
+      () => call('POST', '/api/video-gen/generate', { prompt: 'p', image_url: 'http://127.0.0.1:1/x.png' }),
+      400,
+      /private or local/,
+    ],
+    [
+      'an image_url that is not http(s)',
+      () => call('POST', '/api/video-gen/generate', { prompt: 'p', image_url: 'file:///etc/passwd' }),
+      400,
+      /http\(s\)/,
+    ],
+    [
+      'an unknown task',
+      () => call('GET', '/api/video-gen/status?conversation_id=1&message_id=2'),
+      404,
+      /未找到该视频任务/,
+    ],
     ['a status query without ids', () => call('GET', '/api/video-gen/status'), 422, /conversation_id/],
     ['an unknown route', () => call('GET', '/api/nothing'), 404, /no route/],
   ])('%s', async (_name, send, status, detail) => {

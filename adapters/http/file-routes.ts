@@ -15,9 +15,7 @@ interface UploadQuery {
 }
 
 export async function fileRoutes(app: FastifyInstance, { service }: HttpDeps) {
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) =>
-    done(null, body),
-  );
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   const bodyLimit = service.limits.maxImageBytes;
   app.post<{ Querystring: UploadQuery; Body: Buffer }>('/upload', { schema: uploadSchema, bodyLimit }, async (req) => {
