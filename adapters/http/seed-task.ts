@@ -31,8 +31,13 @@ export function toSeedTask(task: Task, publicBaseUrl: string): SeedTask {
   };
 }
 
-/** "预计3-15分钟完成", from the configured timing (seconds when the timing is shorter than a minute). */
+/** "预计3-15分钟完成", from the configured timing; ends under a minute are said in seconds ("预计15秒-10分钟完成"). */
 export function estimatedTime(window: { firstS: number; lastS: number }): string {
-  if (window.lastS < 60) return `预计${Math.round(window.firstS)}-${Math.round(window.lastS)}秒完成`;
-  return `预计${Math.round(window.firstS / 60)}-${Math.round(window.lastS / 60)}分钟完成`;
+  const unit = (s: number) => (s < 60 ? '秒' : '分钟');
+  const value = (s: number) => Math.round(s < 60 ? s : s / 60);
+  const first =
+    unit(window.firstS) === unit(window.lastS)
+      ? `${value(window.firstS)}`
+      : `${value(window.firstS)}${unit(window.firstS)}`;
+  return `预计${first}-${value(window.lastS)}${unit(window.lastS)}完成`;
 }
