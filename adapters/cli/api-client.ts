@@ -54,6 +54,18 @@ export function createApiClient(baseUrl: string, token?: string) {
       const query = `conversation_id=${encodeURIComponent(conversationId)}&message_id=${encodeURIComponent(messageId)}`;
       return (await call<{ task: SeedTask }>('GET', `/api/video-gen/status?${query}`)).task;
     },
+    async importSeedFile(path: string) {
+      const text = await readFile(path, 'utf8').catch(() => {
+        throw new ApiError(`cannot read ${path}`);
+      });
+      let body: object;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new ApiError(`${path} is not JSON`);
+      }
+      return call<{ imported: number; skipped: number }>('POST', '/api/video-gen/import', body);
+    },
     list() {
       return call<{ total: number; tasks: SeedTask[] }>('GET', '/api/video-gen/list');
     },

@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: the seed's demo menu (video_gen_demo.py) over the HTTP API — image-to-video from a file path,
  * text-to-video, a task's status, the list of tasks, quit — with a spinner while waiting for a video.
- * Flags: `--api <url>` (default PUBLIC_BASE_URL), `--poll-s <seconds>` (30), `--wait-max-min <minutes>` (20).
+ * Flags: `--api <url>` (default PUBLIC_BASE_URL), `--poll-s <seconds>` (30), `--wait-max-min <minutes>` (20),
+ * `--import <video_links.json>` (adopt the seed service's task file, then exit).
  */
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
@@ -13,7 +14,12 @@ const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', 
 const FINAL = new Set(['completed', 'failed', 'cancelled']);
 
 const { values: flags } = parseArgs({
-  options: { api: { type: 'string' }, 'poll-s': { type: 'string' }, 'wait-max-min': { type: 'string' } },
+  options: {
+    api: { type: 'string' },
+    'poll-s': { type: 'string' },
+    'wait-max-min': { type: 'string' },
+    import: { type: 'string' },
+  },
 });
 const config = loadConfig();
 const api = createApiClient(flags.api ?? config.PUBLIC_BASE_URL, config.API_TOKEN);
@@ -93,6 +99,17 @@ const actions: Record<string, () => Promise<boolean>> = {
     return false;
   },
 };
+
+if (flags.import) {
+  const result = await api.importSeedFile(flags.import).catch((error: Error) => {
+    out(`错误 / error: ${error.message}`);
+    process.exit(1);
+  });
+  out(
+    `导入 ${result.imported} 个任务,跳过 ${result.skipped} 个 / imported ${result.imported}, skipped ${result.skipped}`,
+  );
+  process.exit(0);
+}
 
 out(`doubao-video-bot demo — ${flags.api ?? config.PUBLIC_BASE_URL}`);
 for (let running = true; running; ) {

@@ -242,3 +242,32 @@ export const arkCallbackSchema = {
     422: { $ref: 'Detail#' },
   },
 } as const;
+
+export const importSchema = {
+  summary: 'Import the seed service\'s video_links.json (Doubao tasks keyed "<conversation_id>_<message_id>")',
+  tags: ['video-gen'],
+  body: {
+    type: 'object',
+    additionalProperties: {
+      type: 'object',
+      properties: {
+        conversation_id: { type: 'string', minLength: 1, maxLength: 64 },
+        message_id: { type: 'string', minLength: 1, maxLength: 64 },
+        status: { type: 'string', enum: ['pending', 'processing', 'completed', 'failed'] },
+        video_urls: { type: 'array', items: { type: 'string', maxLength: 4096 }, default: [] },
+        retry_count: { type: 'integer', minimum: 0, default: 0 },
+        max_retries: { type: 'integer', minimum: 1, default: 5 },
+        error: { type: ['string', 'null'], default: null },
+      },
+      required: ['conversation_id', 'message_id', 'status'],
+    },
+  },
+  response: {
+    200: {
+      type: 'object',
+      properties: { success: { type: 'boolean' }, imported: { type: 'integer' }, skipped: { type: 'integer' } },
+      required: ['success', 'imported', 'skipped'],
+    },
+    ...errors,
+  },
+} as const;

@@ -3,10 +3,20 @@
  * the image size limit, a time limit, http(s) only and no private addresses.
  */
 import type { FastifyInstance } from 'fastify';
-import { downloadLimited, InvalidInput, type TaskStatus } from '../../src/core/index.js';
+import { downloadLimited, InvalidInput, type SeedImport, type TaskStatus } from '../../src/core/index.js';
 import type { HttpDeps } from './deps.js';
-import { generateSchema, listSchema, statusSchema } from './schemas.js';
+import { generateSchema, importSchema, listSchema, statusSchema } from './schemas.js';
 import { estimatedTime, toSeedTask } from './seed-task.js';
+
+interface SeedFileTask {
+  conversation_id: string;
+  message_id: string;
+  status: SeedImport['status'];
+  video_urls: string[];
+  retry_count: number;
+  max_retries: number;
+  error: string | null;
+}
 
 interface GenerateBody {
   prompt: string;
@@ -67,6 +77,27 @@ export async function videoGenRoutes(app: FastifyInstance, { service, config }: 
       const { conversation_id, status, limit, offset } = req.query;
       const { total, tasks } = service.list({ conversationId: conversation_id, status, limit, offset });
       return { success: true, total, tasks: tasks.map((t) => toSeedTask(t, config.PUBLIC_BASE_URL)) };
+    },
+  );
+
+  app.post<{ Body: Record<string, SeedFileTask> }>(
+    '/import',
+    { schema: importSchema, bodyLimit: 20 * 1024 * 1024 },
+    async (req) => {
+      let imported = 0;
+      for (const t of Object.values(req.body)) {
+        const task = service.importSeedTask({
+          conversationId: t.conversation_id,
+          messageId: t.message_id,
+          status: t.status,
+          videoUrls: t.video_urls,
+          attempts: t.retry_count,
+          maxAttempts: t.max_retries,
+          error: t.error,
+        });
+        if (task) imported += 1;
+      }
+      return { success: true, imported, skipped: Object.keys(req.body).length - imported };
     },
   );
 }

@@ -11,7 +11,7 @@ import type { TaskEventBus, TaskEventName, TaskEvents } from './events.js';
 import type { MediaStore, StoredImage } from './media.js';
 import type { Scheduler } from './scheduler.js';
 import type { TaskFilter, TaskStore } from './store.js';
-import { isFinal, type Platform, type Task, type TaskRequest } from './task.js';
+import { isFinal, type Platform, type Task, type TaskRequest, type TaskStatus } from './task.js';
 
 export interface ServiceLimits {
   maxImageBytes: number;
@@ -22,6 +22,17 @@ export interface ServiceLimits {
   userDailyLimit: number;
   /** Platforms whose users the per-user limits apply to (trusted API clients are exempt). */
   limitedPlatforms: ReadonlySet<Platform>;
+}
+
+/** One task of the seed service's `video_links.json`, in our words. */
+export interface SeedImport {
+  conversationId: string;
+  messageId: string;
+  status: TaskStatus;
+  videoUrls: string[];
+  attempts: number;
+  maxAttempts: number;
+  error: string | null;
 }
 
 /** Who asks for a cancel or retry: the owner (checked against the task's origin) or an admin (any task). */
@@ -248,6 +259,42 @@ export class GenerationService {
     const due = this.#store.update(task.id, { nextAttemptAt: this.#now() });
     this.#scheduler.kick();
     return due;
+  }
+
+  /**
+   * Adopts a task the seed service tracked in its `video_links.json`: a Doubao conversation. Unfinished ones are
+   * looked at again by the doubao provider (the next time the service runs with it); finished ones keep their
+   * links. Nobody is notified. Returns undefined when a task with these ids exists already.
+   */
+  importSeedTask(seed: SeedImport): Task | undefined {
+    if (this.#store.findBySeedIds(seed.conversationId, seed.messageId)) return undefined;
+    const unfinished = seed.status === 'pending' || seed.status === 'processing';
+    const task = this.#store.insert({
+      id: randomBytes(6).toString('base64url'),
+      provider: 'doubao',
+      kind: 't2v',
+      prompt: '(imported from video_links.json)',
+      guest: false,
+      imagePath: null,
+      imageRef: null,
+      conversationId: seed.conversationId,
+      messageId: seed.messageId,
+      sectionId: null,
+      upstream: { id: seed.conversationId, conversationId: seed.conversationId, messageId: seed.messageId },
+      status: unfinished ? 'pending' : seed.status,
+      attempts: unfinished ? 0 : seed.attempts,
+      maxAttempts: Math.max(seed.maxAttempts, 1),
+      nextAttemptAt: unfinished ? this.#now() : null,
+      leaseUntil: null,
+      progress: null,
+      videoUrls: seed.videoUrls,
+      videoFile: null,
+      error: seed.error,
+      origin: { platform: 'cli', userId: 'import' },
+      deliveredAt: new Date(this.#now()).toISOString(),
+    });
+    if (unfinished) this.#scheduler.kick();
+    return task;
   }
 
   /** One look at a task's upstream job now, outside the retry loop (the seed's `get_url`). */

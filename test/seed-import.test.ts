@@ -1,0 +1,79 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { FastifyInstance } from 'fastify';
+import { afterEach, expect, it } from 'vitest';
+import { buildHttpApp } from '../adapters/http/index.js';
+import { startTestCore, type TestCore } from './support/test-core.js';
+
+let core: TestCore | undefined;
+let app: FastifyInstance | undefined;
+afterEach(async () => {
+  await app?.close();
+  await core?.dispose();
+});
+
+const seedFile = {
+  '7401_9901': {
+    conversation_id: '7401',
+    message_id: '9901',
+    status: 'completed',
+    video_urls: ['https://v26-show.douyinvod.com/abc/video.mp4'],
+    retry_count: 2,
+    max_retries: 5,
+    created_at: '2025-10-01T12:00:00',
+    updated_at: '2025-10-01T12:06:00',
+    error: null,
+  },
+  '7402_9902': {
+    conversation_id: '7402',
+    message_id: '9902',
+    status: 'processing',
+    video_urls: [],
+    retry_count: 3,
+    max_retries: 10,
+    error: null,
+  },
+};
+
+it("adopts the seed service's video_links.json through `npm run demo -- --import`, once", async () => {
+  core = await startTestCore();
+  app = await buildHttpApp({
+    service: core.service,
+    config: core.config,
+    log: core.log,
+    videosDir: core.media.videosDir,
+  });
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  const file = join(mkdtempSync(join(tmpdir(), 'dvb-import-')), 'video_links.json');
+  writeFileSync(file, JSON.stringify(seedFile));
+  const run = () =>
+    promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'adapters/cli/index.ts', '--api', base, '--import', file],
+      {
+        env: { ...process.env, PORT: '0' },
+      },
+    );
+
+  expect((await run()).stdout).toContain('imported 2, skipped 0');
+  expect((await run()).stdout).toContain('imported 0, skipped 2');
+
+  const done = core.service.getBySeedIds('7401', '9901');
+  expect(done).toMatchObject({
+    provider: 'doubao',
+    status: 'completed',
+    attempts: 2,
+    videoUrls: seedFile['7401_9901'].video_urls,
+  });
+  const open = core.service.getBySeedIds('7402', '9902');
+  expect(open).toMatchObject({ provider: 'doubao', status: 'pending', attempts: 0, maxAttempts: 10 });
+  expect(open.upstream).toMatchObject({ conversationId: '7402', messageId: '9902' });
+  expect(core.service.undelivered('cli')).toEqual([]);
+
+  const bad = await app.inject({ method: 'POST', url: '/api/video-gen/import', payload: { x: { status: 'weird' } } });
+  expect(bad.statusCode).toBe(422);
+  expect(bad.json().detail).toMatch(/conversation_id|status/);
+});
