@@ -1,0 +1,53 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { expect, it } from 'vitest';
+import { sampleImage } from './support/media-samples.js';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+it("`npm start` on the local provider serves the seed guide's Python client flow", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dvb-seed-client-'));
+  const image = join(dir, 'image.jpg');
+  writeFileSync(image, sampleImage('jpg'));
+  const port = await freePort();
+  const service = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      DATA_DIR: join(dir, 'data'),
+      DOUBAO_SESSIONS_FILE: join(dir, 'none.json'),
+      FIRST_ATTEMPT_DELAY_S: '1',
+      RETRY_INTERVAL_S: '1',
+    },
+  });
+  let output = '';
+  service.stdout.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
+  try {
+    for (let i = 0; i < 100 && !output.includes('service started'); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(output).toContain('using the offline local provider');
+    const { stdout } = await promisify(execFile)('python3', [
+      'test/seed-client/seed_client.py',
+      `http://127.0.0.1:${port}`,
+      image,
+    ]);
+    expect(stdout.match(/^completed \d{16} http:\/\/127\.0\.0\.1:\d+\/videos\/\S+\.mp4$/gm)).toHaveLength(2);
+    expect(stdout).toContain('listed 2');
+  } finally {
+    service.kill('SIGTERM');
+    await new Promise((resolve) => service.once('exit', resolve));
+    rmSync(dir, { recursive: true, force: true });
+  }
+  expect(service.exitCode).toBe(0);
+});
