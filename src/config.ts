@@ -139,3 +139,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     PUBLIC_BASE_URL: (e.PUBLIC_BASE_URL ?? `http://${hostForUrl}:${e.PORT}`).replace(/\/+$/, ''),
   });
 }
+
+/**
+ * For entry points (`npm start`, `npm run session`, `npm run demo`…): reads `.env` when present, then the
+ * configuration; a bad one ends the process with its one-line-per-problem message and exit code 1.
+ */
+export function loadConfigOrExit(): Config {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+}

@@ -3,11 +3,10 @@
  * provider and the core, and starts the HTTP API plus every chat adapter whose token is configured.
  * SIGTERM/SIGINT stop adapters first, then the core, so no step is cut in half.
  */
-import { existsSync } from 'node:fs';
 import { createDiscordAdapter } from '../adapters/discord/index.js';
 import { createHttpAdapter } from '../adapters/http/index.js';
 import { createTelegramAdapter } from '../adapters/telegram/index.js';
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfigOrExit } from './config.js';
 import { createCore } from './core/index.js';
 import { createLogger } from './logger.js';
 import { createProvider } from './providers/index.js';
@@ -18,15 +17,7 @@ interface Adapter {
 }
 
 async function main(): Promise<void> {
-  if (existsSync('.env')) process.loadEnvFile('.env');
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
-    process.exit(1);
-  }
+  const config = loadConfigOrExit();
   const log = createLogger(config.LOG_LEVEL);
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   if (config.providerDefaulted && config.PROVIDER === 'local') {

@@ -6,7 +6,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../../src/config.js';
+import { loadConfigOrExit } from '../../src/config.js';
 import { type ApiClient, ApiError, createApiClient } from './api-client.js';
 
 const DEFAULT_I2V_PROMPT = '请将这张图片生成一个5秒的视频';
@@ -21,7 +21,7 @@ const { values: flags } = parseArgs({
     import: { type: 'string' },
   },
 });
-const config = loadConfig();
+const config = loadConfigOrExit();
 const api = createApiClient(flags.api ?? config.PUBLIC_BASE_URL, config.API_TOKEN);
 const pollMs = Number(flags['poll-s'] ?? 30) * 1000;
 const waitMaxMs = Number(flags['wait-max-min'] ?? 20) * 60_000;

@@ -2,15 +2,13 @@
  * `npm run discord:register`: reads the configuration (and `.env`) and registers the slash commands with
  * Discord, in DISCORD_GUILD_ID when set, else globally.
  */
-import { existsSync } from 'node:fs';
 import { REST } from 'discord.js';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfigOrExit } from '../../src/config.js';
 import { safeError } from './error-reply.js';
 import { registerCommands } from './register.js';
 
-if (existsSync('.env')) process.loadEnvFile('.env');
+const config = loadConfigOrExit();
 try {
-  const config = loadConfig();
   if (!config.DISCORD_TOKEN || !config.DISCORD_APP_ID) {
     throw new ConfigError('Invalid DISCORD_TOKEN: DISCORD_TOKEN and DISCORD_APP_ID are required to register commands');
   }

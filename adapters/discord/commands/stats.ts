@@ -1,8 +1,7 @@
 /** `/stats` (admin): how many tasks are in each status, and which provider runs them. */
-import { EmbedBuilder, MessageFlags, PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
+import { EmbedBuilder, PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
 import { TASK_STATUSES } from '../../../src/core/index.js';
-import { isAdmin } from '../admin.js';
-import { langOf, say } from '../messages.js';
+import { adminOnly } from '../admin.js';
 import type { DiscordDeps, SlashCommand } from '../types.js';
 
 export const data = new SlashCommandBuilder()
@@ -14,13 +13,7 @@ export const data = new SlashCommandBuilder()
 export function statsCommand(deps: DiscordDeps): SlashCommand {
   return {
     data,
-    async execute(interaction) {
-      const t = say(langOf(interaction.locale, deps.config.DEFAULT_LOCALE));
-      if (!isAdmin(interaction, deps.config)) {
-        await interaction.reply({ content: t.adminOnly, flags: MessageFlags.Ephemeral });
-        return;
-      }
-      await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    execute: adminOnly(deps.config, async (interaction, t) => {
       const { byStatus, provider } = deps.service.stats();
       const embed = new EmbedBuilder()
         .setTitle(t.statsTitle)
@@ -29,6 +22,6 @@ export function statsCommand(deps: DiscordDeps): SlashCommand {
           value: provider,
         });
       await interaction.editReply({ embeds: [embed] });
-    },
+    }),
   };
 }

@@ -1,7 +1,6 @@
 /** `/task id:<id>` (admin): one task in detail, with Retry and Cancel buttons (`admin-retry:` / `admin-cancel:`). */
-import { MessageFlags, PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
-import { isAdmin } from '../admin.js';
-import { langOf, say } from '../messages.js';
+import { PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
+import { adminOnly } from '../admin.js';
 import type { DiscordDeps, SlashCommand } from '../types.js';
 import { adminRow, taskEmbed } from '../views.js';
 
@@ -15,16 +14,10 @@ export const data = new SlashCommandBuilder()
 export function taskCommand(deps: DiscordDeps): SlashCommand {
   return {
     data,
-    async execute(interaction) {
-      const t = say(langOf(interaction.locale, deps.config.DEFAULT_LOCALE));
-      if (!isAdmin(interaction, deps.config)) {
-        await interaction.reply({ content: t.adminOnly, flags: MessageFlags.Ephemeral });
-        return;
-      }
-      await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    execute: adminOnly(deps.config, async (interaction, t) => {
       const task = deps.service.get(interaction.options.getString('id', true).trim());
       const link = task.videoFile ? `${deps.config.PUBLIC_BASE_URL}/videos/${task.videoFile}` : null;
       await interaction.editReply({ embeds: [taskEmbed(task, t, link)], components: [adminRow(task, t)] });
-    },
+    }),
   };
 }

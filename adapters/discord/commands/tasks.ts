@@ -13,7 +13,7 @@ import {
   SlashCommandBuilder,
 } from 'discord.js';
 import { TASK_STATUSES, type TaskStatus } from '../../../src/core/index.js';
-import { isAdmin } from '../admin.js';
+import { adminOnly, isAdmin } from '../admin.js';
 import { langOf, type Messages, say } from '../messages.js';
 import type { ButtonHandler, DiscordDeps, SlashCommand } from '../types.js';
 import { taskLine } from '../views.js';
@@ -63,16 +63,10 @@ function page(deps: DiscordDeps, t: Messages, offset: number, status?: TaskStatu
 export function tasksCommand(deps: DiscordDeps): SlashCommand {
   return {
     data,
-    async execute(interaction) {
-      const t = say(langOf(interaction.locale, deps.config.DEFAULT_LOCALE));
-      if (!isAdmin(interaction, deps.config)) {
-        await interaction.reply({ content: t.adminOnly, flags: MessageFlags.Ephemeral });
-        return;
-      }
-      await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    execute: adminOnly(deps.config, async (interaction, t) => {
       const status = (interaction.options.getString('status') ?? undefined) as TaskStatus | undefined;
       await interaction.editReply(page(deps, t, 0, status, interaction.options.getUser('user')?.id));
-    },
+    }),
   };
 }
 
