@@ -73,7 +73,7 @@ it('npm run demo walks the seed menu: image-to-video, text-to-video, status, lis
     [choose, '5'],
   ]);
   expect(screen).toContain('uploaded:');
-  expect(screen).toMatch(/completed \| attempts \d\/5 \| [\d.]+ min waited/);
+  expect(screen).toMatch(/completed \| attempts \d+\/30 \| [\d.]+ min waited/);
   expect(screen).toMatch(/video ready:\n {2}http:\/\/\S+\/videos\/\S+\.mp4/);
   expect(screen).toContain('unknown choice');
   expect(screen).toContain('error: 未找到该视频任务');

@@ -36,7 +36,6 @@ export async function startDiscordRig(
       DISCORD_APP_ID: fake.appId,
       DISCORD_API_BASE: fake.apiBase,
       PUBLIC_BASE_URL: 'https://videos.example.test',
-      MAX_ATTEMPTS: '5',
       ...options.env,
     },
   });
