@@ -2,20 +2,16 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { afterEach, expect, it } from 'vitest';
-import { buildHttpApp } from '../adapters/http/index.js';
 import { sampleImage } from './support/media-samples.js';
-import { startTestCore, type TestCore } from './support/test-core.js';
+import { startTestApi, type TestApi } from './support/test-api.js';
 
-let core: TestCore | undefined;
-let app: FastifyInstance | undefined;
+let api: TestApi | undefined;
 let demo: ChildProcessWithoutNullStreams | undefined;
 
 afterEach(async () => {
   demo?.kill();
-  await app?.close();
-  await core?.dispose();
+  await api?.close();
 });
 
 /** Drives the demo like a person: waits for each prompt on screen, then types the answer. */
@@ -42,14 +38,8 @@ function converse(child: ChildProcessWithoutNullStreams, script: [RegExp, string
 }
 
 it('npm run demo walks the seed menu: image-to-video, text-to-video, status, list, quit', async () => {
-  core = await startTestCore();
-  app = await buildHttpApp({
-    service: core.service,
-    config: core.config,
-    log: core.log,
-    videosDir: core.media.videosDir,
-  });
-  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  api = await startTestApi();
+  const { core, base } = api;
   const image = join(mkdtempSync(join(tmpdir(), 'dvb-demo-')), 'photo.png');
   writeFileSync(image, sampleImage('png'));
 

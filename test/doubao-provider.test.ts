@@ -97,7 +97,7 @@ describe('doubao provider against the fake', () => {
   it('stores the owning session by a hash, never its cookie, and polls with that session after a restart', async () => {
     const file = freshDir();
     const sessions = writeSessions(file, { users: 3 });
-    fake.knobs.readyDelayMs = 1_500;
+    fake.knobs.readyDelayMs = 5_000; // the first look launches Chromium: slow on a busy machine
     const first = await open();
     const ref = JSON.parse(JSON.stringify(await first.start({ prompt: 'a boat', guest: false })));
     const owner = sessions.find((s) => sessionIdOf(s) === ref.sessionId)!;
@@ -107,7 +107,7 @@ describe('doubao provider against the fake', () => {
     await first.close?.();
 
     const second = await open(); // a restart: a new pool, which picks sessions at random
-    const result = await pollUntilDone(second, ref, 20, 300);
+    const result = await pollUntilDone(second, ref, 40, 300);
     expect(result.state).toBe('succeeded');
     if (result.state === 'succeeded') {
       expect(result.videoUrls[0]).toMatch(/\/douyinvod\/[0-9a-f]+\/video\.mp4$/);

@@ -1,23 +1,16 @@
-import type { FastifyInstance } from 'fastify';
 import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildHttpApp } from '../adapters/http/index.js';
 import { isMp4, sampleImage } from './support/media-samples.js';
-import { startTestCore, type TestCore } from './support/test-core.js';
+import { startTestApi, type TestApi } from './support/test-api.js';
+import type { TestCore } from './support/test-core.js';
 
+let api: TestApi | undefined;
 let core: TestCore;
-let app: FastifyInstance;
 let base: string;
 
 async function serve(env: Record<string, string> = {}) {
-  core = await startTestCore({ env });
-  app = await buildHttpApp({
-    service: core.service,
-    config: core.config,
-    log: core.log,
-    videosDir: core.media.videosDir,
-  });
-  base = await app.listen({ host: '127.0.0.1', port: 0 });
+  api = await startTestApi(env);
+  ({ core, base } = api);
 }
 
 async function call(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}) {
@@ -47,8 +40,8 @@ async function waitDone(conversation_id: string, message_id: string) {
 }
 
 afterEach(async () => {
-  await app?.close();
-  await core?.dispose();
+  await api?.close();
+  api = undefined;
 });
 
 describe("the seed guide's client flow over a real socket (local provider, 1-second timings)", () => {

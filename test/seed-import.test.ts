@@ -3,16 +3,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { FastifyInstance } from 'fastify';
 import { afterEach, expect, it } from 'vitest';
-import { buildHttpApp } from '../adapters/http/index.js';
-import { startTestCore, type TestCore } from './support/test-core.js';
+import { startTestApi, type TestApi } from './support/test-api.js';
 
-let core: TestCore | undefined;
-let app: FastifyInstance | undefined;
+let api: TestApi | undefined;
 afterEach(async () => {
-  await app?.close();
-  await core?.dispose();
+  await api?.close();
 });
 
 const seedFile = {
@@ -39,14 +35,8 @@ const seedFile = {
 };
 
 it("adopts the seed service's video_links.json through `npm run demo -- --import`, once", async () => {
-  core = await startTestCore();
-  app = await buildHttpApp({
-    service: core.service,
-    config: core.config,
-    log: core.log,
-    videosDir: core.media.videosDir,
-  });
-  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  api = await startTestApi();
+  const { core, app, base } = api;
   const file = join(mkdtempSync(join(tmpdir(), 'dvb-import-')), 'video_links.json');
   writeFileSync(file, JSON.stringify(seedFile));
   const run = () =>

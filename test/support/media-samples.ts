@@ -1,34 +1,42 @@
 /**
- * Real sample media for tests: images rendered by the bundled ffmpeg (cached per process) and a tiny valid PNG.
+ * Real sample media for tests and fakes, rendered by the bundled ffmpeg from its test pattern and cached per
+ * process: images of any size and type, and a small H.264 MP4 (what the fake upstreams serve as results).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ffmpeg from '@ffmpeg-installer/ffmpeg';
 
 const cache = new Map<string, Buffer>();
 
-/** A real image of the given type and size, rendered from ffmpeg's test pattern. */
-export function sampleImage(ext: 'png' | 'jpg' = 'png', width = 320, height = 200): Buffer {
-  const key = `${ext}-${width}x${height}`;
+function render(key: string, fileName: string, args: string[]): Buffer {
   const cached = cache.get(key);
   if (cached) return cached;
-  const file = join(mkdtempSync(join(tmpdir(), 'dvb-img-')), `sample.${ext}`);
-  execFileSync(ffmpeg.path, [
-    '-v',
-    'error',
-    '-f',
-    'lavfi',
+  const dir = mkdtempSync(join(tmpdir(), 'dvb-sample-'));
+  const file = join(dir, fileName);
+  execFileSync(ffmpeg.path, ['-v', 'error', '-f', 'lavfi', ...args, file]);
+  const bytes = readFileSync(file);
+  rmSync(dir, { recursive: true, force: true });
+  cache.set(key, bytes);
+  return bytes;
+}
+
+/** A real image of the given type and size. */
+export function sampleImage(ext: 'png' | 'jpg' = 'png', width = 320, height = 200): Buffer {
+  return render(`${ext}-${width}x${height}`, `sample.${ext}`, [
     '-i',
     `testsrc2=s=${width}x${height}`,
     '-frames:v',
     '1',
-    file,
   ]);
-  const bytes = readFileSync(file);
-  cache.set(key, bytes);
-  return bytes;
+}
+
+/** A one-second 160×90 H.264 MP4. */
+export function sampleMp4(): Buffer {
+  return render('mp4', 'sample.mp4', [
+    ...['-i', 'testsrc2=s=160x90:d=1:r=10', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-movflags', '+faststart'],
+  ]);
 }
 
 /** True when `bytes` look like an MP4 file (an `ftyp` box at offset 4). */

@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { sampleVideo } from './sample-video.js';
+import { sampleMp4 } from '../../support/media-samples.js';
 
 export interface ArkKnobs {
   /** The key the fake accepts. */
@@ -63,7 +63,7 @@ export interface ArkFake {
 }
 
 export async function startArkFake(knobs: Partial<ArkKnobs> = {}): Promise<ArkFake> {
-  const video = await sampleVideo();
+  const video = sampleMp4();
   const state: ArkKnobs = { ...defaultArkKnobs, ...knobs };
   const tasks = new Map<string, FakeArkTask>();
   const requests: string[] = [];

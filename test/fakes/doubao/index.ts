@@ -10,9 +10,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import { imageSize } from 'image-size';
-import { sampleImage } from '../../support/media-samples.js';
+import { sampleImage, sampleMp4 } from '../../support/media-samples.js';
 import { chatPageHtml, homePageHtml, LOGIN_PAGE_HTML } from './chat-page.js';
-import { sampleMp4 } from './sample-video.js';
 import { type IssuedCredentials, sigV4Problem } from './sigv4.js';
 
 /** How the next video request fails. */

@@ -1,0 +1,32 @@
+/** A test core with its HTTP app listening on a free loopback port, for tests that talk to the API over a socket. */
+import type { FastifyInstance } from 'fastify';
+import { buildHttpApp } from '../../adapters/http/index.js';
+import { startTestCore, type TestCore } from './test-core.js';
+
+export interface TestApi {
+  core: TestCore;
+  app: FastifyInstance;
+  /** `http://127.0.0.1:<port>` */
+  base: string;
+  close(): Promise<void>;
+}
+
+export async function startTestApi(env: Record<string, string> = {}): Promise<TestApi> {
+  const core = await startTestCore({ env });
+  const app = await buildHttpApp({
+    service: core.service,
+    config: core.config,
+    log: core.log,
+    videosDir: core.media.videosDir,
+  });
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    core,
+    app,
+    base,
+    async close() {
+      await app.close();
+      await core.dispose();
+    },
+  };
+}
