@@ -118,6 +118,10 @@ export function nextAttemptDelayMs(policy: RetryPolicy, attemptsMade: number): n
 /** Milliseconds from the upstream start to each of the policy's looks, in order (`maxAttempts` of them). */
 export function lookTimesMs(policy: RetryPolicy): number[] {
   const times: number[] = [];
-  for (let k = 0, at = 0; k < policy.maxAttempts; k++) times.push((at += nextAttemptDelayMs(policy, k)));
+  let at = 0;
+  for (let k = 0; k < policy.maxAttempts; k++) {
+    at += nextAttemptDelayMs(policy, k);
+    times.push(at);
+  }
   return times;
 }
