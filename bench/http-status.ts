@@ -1,10 +1,9 @@
 /**
- * Status endpoint throughput: autocannon against `GET /api/video-gen/status` of the real HTTP app (listening on
- * loopback, 3 000 started tasks in its SQLite database, first looks an hour away so the scheduler stays out of the
- * measurement; each request asking for a random one), then, in the same process
- * and run, against a bare Fastify route answering the same JSON as a constant. The gap is what the app's routing,
- * validation, lookup and serialization cost. Both servers share the process with autocannon, so read the two
- * figures side by side rather than as absolutes.
+ * Status endpoint throughput: autocannon against `GET /api/video-gen/status` of the real HTTP app, listening on
+ * loopback with 3 000 started tasks in its SQLite database (first looks an hour away, so the scheduler stays out
+ * of the measurement), each request asking for a random one; then, in the same process and run, against a bare
+ * Fastify route answering the same JSON as a constant. The gap is what the app's routing, validation, lookup and
+ * serialization cost. Both servers share the process with autocannon: read the two figures side by side.
  */
 import autocannon from 'autocannon';
 import Fastify from 'fastify';

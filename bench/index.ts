@@ -7,6 +7,8 @@ import type { Bench, BenchRow } from './bench-row.js';
 
 const benches: Record<string, () => Promise<{ default: Bench }>> = {
   'status endpoint': () => import('./http-status.js'),
+  'retrieval attempt': () => import('./retrieval.js'),
+  'in-flight tasks': () => import('./in-flight.js'),
   'notification delay': () => import('./notification-delay.js'),
   'discord /video defer': () => import('./discord-defer.js'),
 };
