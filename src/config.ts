@@ -36,6 +36,7 @@ const schema = z.object({
   FIRST_ATTEMPT_DELAY_S: seconds(180),
   RETRY_INTERVAL_S: seconds(180),
   MAX_ATTEMPTS: int(1, 5),
+  POLL_SCHEDULE: z.enum(['fixed', 'adaptive']).default('fixed'),
   ATTEMPT_TIMEOUT_S: z.coerce.number().positive().default(120),
   PROVIDER_CONCURRENCY: int(1, 4),
   MAX_IMAGE_BYTES: int(1, 10 * MiB),

@@ -11,7 +11,7 @@ import type { TaskEventBus, TaskEventName, TaskEvents } from './events.js';
 import type { MediaStore, StoredImage } from './media.js';
 import type { Scheduler } from './scheduler.js';
 import type { TaskFilter, TaskStore } from './store.js';
-import { isFinal, type Platform, type Task, type TaskRequest, type TaskStatus } from './task.js';
+import { isFinal, lookTimesMs, type Platform, type Task, type TaskRequest, type TaskStatus } from './task.js';
 
 export interface ServiceLimits {
   maxImageBytes: number;
@@ -176,11 +176,8 @@ export class GenerationService {
 
   /** When the first and the last look are due, for "usually ready in 3–15 minutes". */
   estimateWindowS(): { firstS: number; lastS: number } {
-    const p = this.#scheduler.policy;
-    return {
-      firstS: p.firstAttemptDelayMs / 1000,
-      lastS: (p.firstAttemptDelayMs + (p.maxAttempts - 1) * p.retryIntervalMs) / 1000,
-    };
+    const looks = lookTimesMs(this.#scheduler.policy);
+    return { firstS: (looks[0] ?? 0) / 1000, lastS: (looks.at(-1) ?? 0) / 1000 };
   }
 
   stats(): { byStatus: ReturnType<TaskStore['countByStatus']>; provider: string } {

@@ -85,11 +85,21 @@ export interface TaskRequest {
   origin: Origin;
 }
 
+/**
+ * When the looks happen. `fixed` (the seed's): the first look `firstAttemptDelayMs` after the start, then every
+ * `retryIntervalMs`. `adaptive`: the same number of looks over the same window (no look earlier than the first
+ * delay, the last one when the fixed schedule's last is due), spread evenly after the first delay, when a video
+ * can already be ready, instead of spending the first look at the moment the earliest videos are only starting.
+ */
+export type PollSchedule = 'fixed' | 'adaptive';
+
 /** The retry policy as plain data. */
 export interface RetryPolicy {
   firstAttemptDelayMs: number;
   retryIntervalMs: number;
   maxAttempts: number;
+  /** @defaultValue 'fixed' */
+  schedule?: PollSchedule;
 }
 
 /**
@@ -97,5 +107,21 @@ export interface RetryPolicy {
  * Pure, so it is tested without timers.
  */
 export function nextAttemptDelayMs(policy: RetryPolicy, attemptsMade: number): number {
+  if (policy.schedule === 'adaptive') {
+    const windowMs = Math.max(0, policy.maxAttempts - 1) * policy.retryIntervalMs;
+    const gapMs = Math.round(windowMs / Math.max(1, policy.maxAttempts));
+    return attemptsMade === 0 ? policy.firstAttemptDelayMs + gapMs : gapMs;
+  }
   return attemptsMade === 0 ? policy.firstAttemptDelayMs : policy.retryIntervalMs;
+}
+
+/** Milliseconds from the upstream start to each of the policy's looks, in order (`maxAttempts` of them). */
+export function lookTimesMs(policy: RetryPolicy): number[] {
+  const times: number[] = [];
+  let at = 0;
+  for (let k = 0; k < policy.maxAttempts; k++) {
+    at += nextAttemptDelayMs(policy, k);
+    times.push(at);
+  }
+  return times;
 }

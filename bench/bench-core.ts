@@ -1,0 +1,61 @@
+/**
+ * A real core for a benchmark: SQLite in a fresh temporary DATA_DIR, the given provider, warnings and errors to
+ * stderr only (the test core's in-memory log would grow with the bench and skew its memory figures).
+ */
+import { rmSync } from 'node:fs';
+import { type Core, createCore, type Task } from '../src/core/index.js';
+import { createLogger } from '../src/logger.js';
+import type { VideoProvider } from '../src/providers/provider.js';
+import { testConfig } from '../test/support/test-core.js';
+
+export interface BenchCore extends Core {
+  /** Stops the core and removes its data folder. */
+  dispose(): Promise<void>;
+}
+
+export async function startBenchCore(provider: VideoProvider, env: Record<string, string> = {}): Promise<BenchCore> {
+  const config = testConfig({ LOG_LEVEL: 'warn', ...env });
+  const core = createCore(config, createLogger(config.LOG_LEVEL, process.stderr), provider);
+  await core.start();
+  return {
+    ...core,
+    async dispose() {
+      await core.stop();
+      rmSync(config.DATA_DIR, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Writes `count` started tasks straight into the store (thousands a second, where `submit`, which starts each
+ * job on the spot, manages about a hundred), their first looks spread evenly over `spreadMs` from now.
+ */
+export function insertStartedTasks(core: Core, count: number, spreadMs: number): Task[] {
+  const now = Date.now();
+  return Array.from({ length: count }, (_, i) =>
+    core.store.insert({
+      id: `bench-${i}`,
+      provider: core.provider.name,
+      kind: 't2v',
+      prompt: `bench video ${i}`,
+      guest: false,
+      imagePath: null,
+      imageRef: null,
+      conversationId: String(7_000_000_000_000_000 + i),
+      messageId: String(8_000_000_000_000_000 + i),
+      sectionId: null,
+      upstream: { id: `upstream-${i}` },
+      status: 'pending',
+      attempts: 0,
+      maxAttempts: core.scheduler.policy.maxAttempts,
+      nextAttemptAt: now + Math.round((i / count) * spreadMs),
+      leaseUntil: null,
+      progress: null,
+      videoUrls: [],
+      videoFile: null,
+      error: null,
+      origin: { platform: 'http', userId: 'bench' },
+      deliveredAt: null,
+    }),
+  );
+}

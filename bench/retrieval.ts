@@ -1,0 +1,114 @@
+/**
+ * Retrieval attempt cost on the fake Doubao chat page, through the real doubao provider's `poll` (one long-lived
+ * headless Chromium, a fresh context per attempt): wall time of attempts that find a ready video (the first one
+ * includes launching the browser), of attempts on a video still generating (they watch the page for the default
+ * DOUBAO_PAGE_WAIT_S), and the Chromium processes started per attempt. The reference is the seed's procedure: a
+ * new browser for every attempt plus at least 13.5 s of fixed waits; its launch and page load are measured here
+ * once and the 13.5 s added.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { loadConfig } from '../src/config.js';
+import { createDoubaoProvider } from '../src/providers/doubao/index.js';
+import { CHROMIUM_ARGS } from '../src/providers/doubao/retriever.js';
+import type { UpstreamRef, VideoProvider } from '../src/providers/provider.js';
+import { startDoubaoFake } from '../test/fakes/doubao/index.js';
+import { writeSessions } from '../test/fakes/doubao/sessions.js';
+import { type Bench, percentile } from './bench-row.js';
+import { ProcessWatch } from './chromium-processes.js';
+
+const FOUND_ATTEMPTS = 12;
+const NOT_READY_ATTEMPTS = 2;
+const SEED_FIXED_WAITS_MS = 13_500;
+
+async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const start = performance.now();
+  const value = await work();
+  return { ms: performance.now() - start, value };
+}
+
+/** The seed's attempt without its fixed waits: launch a browser, load the chat page, close the browser. */
+async function freshBrowserAttempt(chromiumPath: string, chatUrl: string) {
+  const watch = new ProcessWatch();
+  const { ms } = await timed(async () => {
+    const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: CHROMIUM_ARGS });
+    const page = await browser.newPage();
+    await page.goto(chatUrl, { waitUntil: 'load' });
+    await browser.close();
+  });
+  watch.stop();
+  return { ms, processes: watch.started.size };
+}
+
+async function poll(provider: VideoProvider, ref: UpstreamRef, expect: 'succeeded' | 'running') {
+  const { ms, value } = await timed(() => provider.poll(ref));
+  if (value.state !== expect) throw new Error(`expected ${expect}, the provider answered ${JSON.stringify(value)}`);
+  return ms;
+}
+
+const bench: Bench = async () => {
+  const config = loadConfig();
+  const chromiumPath = config.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  const dir = mkdtempSync(join(tmpdir(), 'dvb-bench-'));
+  const fake = await startDoubaoFake();
+  writeSessions(join(dir, 'session.json'), { users: 1 });
+  const provider = await createDoubaoProvider({
+    sessionsFile: join(dir, 'session.json'),
+    baseUrl: fake.baseUrl,
+    imagexUrl: fake.imagexUrl,
+    uploadUrl: fake.uploadUrl,
+    chromiumPath,
+    minSpacingMs: 0,
+    settleMs: config.DOUBAO_PAGE_WAIT_S * 1000,
+  });
+  try {
+    const ready = [];
+    for (let i = 0; i < FOUND_ATTEMPTS; i++) ready.push(await provider.start({ prompt: `ready ${i}`, guest: false }));
+    const generating = await provider.start({ prompt: 'still generating', guest: false });
+    fake.knobs.readyDelayFor.set(generating.conversationId!, 3_600_000);
+
+    const watch = new ProcessWatch();
+    const foundMs: number[] = [];
+    for (const ref of ready) foundMs.push(await poll(provider, ref, 'succeeded'));
+    const notReadyMs: number[] = [];
+    for (let i = 0; i < NOT_READY_ATTEMPTS; i++) notReadyMs.push(await poll(provider, generating, 'running'));
+    watch.stop();
+    const attempts = FOUND_ATTEMPTS + NOT_READY_ATTEMPTS;
+
+    const seed = await freshBrowserAttempt(chromiumPath, `${fake.baseUrl}/chat/${ready[0]!.conversationId}`);
+    const seedMs = seed.ms + SEED_FIXED_WAITS_MS;
+    const ms = (v: number) => `${v.toFixed(0)} ms`;
+    const seedRef = `seed: ≥ ${ms(seedMs)} (${ms(seed.ms)} launch + load, measured, + 13 500 ms fixed waits)`;
+    return [
+      { name: 'retrieval: first attempt (launches the browser)', value: ms(foundMs[0]!), reference: seedRef },
+      {
+        name: `retrieval: video found, p50 / max (${FOUND_ATTEMPTS - 1} attempts)`,
+        value: `${ms(percentile(foundMs.slice(1), 50))} / ${ms(Math.max(...foundMs.slice(1)))}`,
+        reference: seedRef,
+      },
+      {
+        name: `retrieval: not ready yet (watches ${config.DOUBAO_PAGE_WAIT_S} s), mean`,
+        value: ms(notReadyMs.reduce((a, b) => a + b, 0) / notReadyMs.length),
+        reference: seedRef,
+      },
+      {
+        name: `retrieval: browsers launched per attempt (${attempts} attempts)`,
+        value: (watch.browsers.size / attempts).toFixed(2),
+        reference: 'seed: 1 per attempt',
+      },
+      {
+        name: `retrieval: Chromium processes started per attempt`,
+        value: `${(watch.started.size / attempts).toFixed(1)} (peak ${watch.peakAlive} alive)`,
+        reference: `seed: ${seed.processes} per attempt (a whole browser)`,
+      },
+    ];
+  } finally {
+    await provider.close?.();
+    await fake.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+};
+
+export default bench;
