@@ -36,4 +36,10 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX tasks_user ON tasks (platform, user_id, created_at);
    CREATE INDEX tasks_outbox ON tasks (platform, delivered_at, status);
    CREATE INDEX tasks_created ON tasks (created_at);`,
+  // The scheduler's two questions — the earliest next look, the earliest lapsing lease — answered from indexes
+  // of the unfinished tasks only, so their cost does not grow with the number of tasks in flight.
+  `CREATE INDEX tasks_wake ON tasks (provider, (upstream IS NULL), next_attempt_at)
+     WHERE status NOT IN ('completed','failed','cancelled') AND next_attempt_at IS NOT NULL;
+   CREATE INDEX tasks_leases ON tasks (provider, (upstream IS NULL), lease_until)
+     WHERE status NOT IN ('completed','failed','cancelled') AND lease_until IS NOT NULL;`,
 ];

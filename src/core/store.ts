@@ -33,7 +33,8 @@ type Row = Record<string, unknown>;
 
 const FINAL_SQL = FINAL_STATUSES.map((s) => `'${s}'`).join(',');
 const ACTIVE = `status NOT IN (${FINAL_SQL})`;
-const STAGE_SQL: Record<Stage, string> = { unstarted: 'upstream IS NULL', started: 'upstream IS NOT NULL' };
+/** Written as the `tasks_wake`/`tasks_leases` index expressions so SQLite answers from those indexes. */
+const STAGE_SQL: Record<Stage, string> = { unstarted: '(upstream IS NULL) = 1', started: '(upstream IS NULL) = 0' };
 
 /** Column ↔ field; JSON columns are (de)serialised, booleans stored as 0/1. */
 const COLUMNS: Record<string, { field: keyof Task; json?: boolean; bool?: boolean }> = {
@@ -208,9 +209,9 @@ export class TaskStore {
     return this.#db.transaction(() => {
       const rows = this.#db
         .prepare(
-          `SELECT id FROM tasks WHERE ${ACTIVE} AND provider = ? AND ${STAGE_SQL[which]} AND next_attempt_at <= ?
-             AND (lease_until IS NULL OR lease_until < ?) ${onlyId ? 'AND id = ?' : ''}
-           ORDER BY next_attempt_at, created_at LIMIT ?`,
+          `SELECT id FROM tasks WHERE ${ACTIVE} AND next_attempt_at IS NOT NULL AND provider = ? AND ${STAGE_SQL[which]}
+             AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?) ${onlyId ? 'AND id = ?' : ''}
+           ORDER BY next_attempt_at LIMIT ?`,
         )
         .all(provider, now, now, ...(onlyId ? [onlyId] : []), limit) as { id: string }[];
       const claim = this.#db.prepare('UPDATE tasks SET lease_until = ? WHERE id = ?');
@@ -223,13 +224,23 @@ export class TaskStore {
 
   /** Epoch ms when the next task of a stage becomes due (its next look, or its lapsed lease); undefined if none. */
   nextDueAt(provider: string, which: Stage): number | undefined {
-    const row = this.#db
+    const now = this.#now();
+    const look = this.#db
       .prepare(
-        `SELECT min(max(next_attempt_at, coalesce(lease_until + 1, 0))) AS at FROM tasks
-         WHERE ${ACTIVE} AND provider = ? AND ${STAGE_SQL[which]} AND next_attempt_at IS NOT NULL`,
+        `SELECT next_attempt_at AS at FROM tasks
+         WHERE ${ACTIVE} AND next_attempt_at IS NOT NULL AND provider = ? AND ${STAGE_SQL[which]}
+           AND (lease_until IS NULL OR lease_until < ?)
+         ORDER BY next_attempt_at LIMIT 1`,
       )
-      .get(provider) as { at: number | null };
-    return row.at ?? undefined;
+      .get(provider, now) as { at: number } | undefined;
+    const lease = this.#db
+      .prepare(
+        `SELECT min(lease_until) AS at FROM tasks
+         WHERE ${ACTIVE} AND lease_until IS NOT NULL AND provider = ? AND ${STAGE_SQL[which]} AND lease_until >= ?`,
+      )
+      .get(provider, now) as { at: number | null };
+    const candidates = [look?.at, lease.at === null ? undefined : lease.at + 1].filter((c) => c !== undefined);
+    return candidates.length ? Math.min(...candidates) : undefined;
   }
 
   /** Unfinished tasks whose upstream job has started: what a provider's `maxRunning` limits. */
