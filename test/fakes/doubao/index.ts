@@ -12,6 +12,7 @@ import zlib from 'node:zlib';
 import { imageSize } from 'image-size';
 import { sampleImage } from '../../support/media-samples.js';
 import { chatPageHtml, homePageHtml, LOGIN_PAGE_HTML } from './chat-page.js';
+import { pickRandomFault } from './random-faults.js';
 import { sampleMp4 } from './sample-video.js';
 import { type IssuedCredentials, sigV4Problem } from './sigv4.js';
 
@@ -39,6 +40,8 @@ export interface DoubaoFakeKnobs {
   guestLimit: number;
   /** Pause between SSE events, ms. */
   streamDelayMs: number;
+  /** Share (0–1) of upstream calls that fail at random (see random-faults.ts). @defaultValue 0 */
+  randomFaultRate: number;
 }
 
 export interface FakeConversation {
@@ -56,6 +59,8 @@ export interface DoubaoFake {
   conversations: Map<string, FakeConversation>;
   /** Highest number of requests one session had in flight at once. */
   maxInFlight(owner: string): number;
+  /** How many calls the random-fault knob has failed so far. */
+  randomFaults(): number;
   /** Requests seen, by path, for assertions. */
   requests: Array<{ path: string; owner: string | undefined }>;
   close(): Promise<void>;
@@ -95,6 +100,7 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
     expired: new Map(),
     guestLimit: 2,
     streamDelayMs: 0,
+    randomFaultRate: 0,
     ...overrides,
   };
   const mp4 = sampleMp4();
@@ -109,6 +115,7 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
   const peak = new Map<string, number>();
   const requests: DoubaoFake['requests'] = [];
   const sockets = new Set<import('node:net').Socket>();
+  let randomFaults = 0;
 
   const isReady = (id: string, c: FakeConversation) =>
     Date.now() - c.createdAt >= (knobs.readyDelayFor.get(id) ?? knobs.readyDelayMs);
@@ -326,6 +333,11 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
     inFlight.set(key, (inFlight.get(key) ?? 0) + 1);
     peak.set(key, Math.max(peak.get(key) ?? 0, inFlight.get(key)!));
     res.on('close', () => inFlight.set(key, inFlight.get(key)! - 1));
+    const dice = pickRandomFault(url.pathname, url.searchParams.has('Action'), knobs.randomFaultRate);
+    randomFaults += dice ? 1 : 0;
+    if (dice?.kind === 'stall') return; // never answered: the client's own time limit must end it
+    if (dice?.kind === 'http') knobs.httpFaults.unshift({ path: url.pathname, status: dice.status, body: dice.body });
+    if (dice?.kind === 'stream') knobs.completionFaults.unshift(dice.fault);
     route(req, res, url, owner).catch((error: Error) => {
       if (!res.headersSent) json(res, 500, { message: error.message });
       else res.destroy();
@@ -345,6 +357,7 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
     conversations,
     requests,
     maxInFlight: (owner) => peak.get(owner) ?? 0,
+    randomFaults: () => randomFaults,
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
