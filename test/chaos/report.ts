@@ -27,6 +27,8 @@ export interface PhaseReport {
   httpStatuses: Record<string, number>;
   httpResubmits: number;
   telegramResent: number;
+  /** Distinct reasons of failed tasks, with how many tasks failed with each. */
+  failureReasons: Record<string, number>;
   delivery: DeliveryCheck;
 }
 
@@ -82,6 +84,10 @@ export function formatReport(r: ChaosReport): string {
     (p) =>
       `${p.name}: ${p.httpResubmits} HTTP resubmits after a dropped connection, ${p.telegramResent} Telegram messages sent again (lost in a kill), ${p.delivery.duplicatesDuringKill.length} duplicate deliveries from a kill during the send`,
   );
+  const reasons = r.phases.flatMap((p) =>
+    Object.entries(p.failureReasons).map(([reason, n]) => `  ${p.name}: ${n}× "${reason}"`),
+  );
+  if (reasons.length) extra.push('failure reasons:', ...reasons);
   const totals = [
     `total: ${r.durationS.toFixed(1)} s, ${r.starts} starts, ${r.kills.length} kill -9, ${r.crashes} crashes, ` +
       `${r.doubaoRandomFaults} injected Doubao faults, ${r.errorLogLines} error log lines, final integrity_check ${r.integrity}`,

@@ -56,7 +56,7 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
   const kills: Array<KillRecord & { at: number }> = [];
   const problems: string[] = [];
   const phases: PhaseReport[] = [];
-  let release = () => undefined as void;
+  let release: () => void = () => {};
   let up: Promise<void> = Promise.resolve();
   const handle: ServiceHandle = { baseUrl: () => proc.baseUrl, whenUp: () => up, apiToken };
 
@@ -116,6 +116,7 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
       httpStatuses: countBy(outcomes.map((r) => String(r.status))),
       httpResubmits: outcomes.reduce((n, r) => n + r.resubmits, 0),
       telegramResent: resent,
+      failureReasons: {},
       ...emptyCounts(),
     });
     return { outcomes, users, prefix };
@@ -148,6 +149,7 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
     const phase = phases[i]!;
     const own = tasks.filter((t) => t.prompt.startsWith(`${prefix} `));
     Object.assign(phase, tallyTasks(own));
+    phase.failureReasons = countBy(own.filter((t) => t.status === 'failed').map((t) => t.error ?? ''));
     for (const p of [...outcomes.map((r) => r.prompt), ...users.map((u) => u.prompt)]) {
       if (!own.some((t) => t.prompt === p)) problems.push(`${phase.name}: no task was stored for "${p}"`);
     }
