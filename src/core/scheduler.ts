@@ -227,6 +227,8 @@ export class Scheduler {
       this.#finish(looking, 'completed', { videoUrls: urls, videoFile, error: null, progress: 1 });
     } else if (result.state === 'failed') {
       if (!result.retryable) this.#finish(looking, 'failed', { error: result.reason });
+      else if (attempts >= task.maxAttempts)
+        this.#finish(looking, 'failed', { error: `${result.reason} (gave up after ${attempts} attempts)` });
       else this.#nextLook(looking, result.reason);
     } else if (attempts >= task.maxAttempts) {
       this.#finish(looking, 'failed', { error: `video not ready after ${attempts} attempts` });
