@@ -124,7 +124,11 @@ describe('scheduler', () => {
     const core = await seedCore(provider);
     const task = await submit(core);
     await advanceSeconds(1000);
-    expect(core.service.get(task.id)).toMatchObject({ status: 'failed', attempts: 5, error: 'upstream 503 #5' });
+    expect(core.service.get(task.id)).toMatchObject({
+      status: 'failed',
+      attempts: 5,
+      error: 'upstream 503 #5 (gave up after 5 attempts)',
+    });
   });
 
   it('stops at the last attempt when every look answers a retryable failure', async () => {
