@@ -40,7 +40,6 @@ export const DEFAULT_CHAOS_OPTIONS: ChaosOptions = {
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const HTTP_CLIENTS = 4;
 /** The fake's video is ready this long after it was asked for, so most tasks need more than one look. */
 const READY_DELAY_MS = 1_500;
 
@@ -93,21 +92,16 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
       (_, i) => new TelegramUser(telegram, 100_000 + phases.length * 10_000 + i, `${prefix} tg #${i}`, i % 2 === 0),
     );
     const outcomes: HttpOutcome[] = [];
-    let next = 0;
-    const client = async () => {
-      while (next < httpCount) {
-        const i = next++;
-        outcomes.push(await submitHttp(handle, `${prefix} http #${i}`, i % 2 === 1));
-      }
-    };
-    const pushing = (async () => {
-      for (const user of users) {
-        user.send();
-        await sleep(40);
-      }
-    })();
     const spreadMs = Math.min(20_000, Math.max(2_000, (count * 150) / Math.max(1, killCount)));
-    await Promise.all([...Array.from({ length: HTTP_CLIENTS }, client), pushing, killLoop(killCount, spreadMs)]);
+    // Submissions are spread over the time the kills happen in, so kills also land on requests in flight.
+    const paceMs = killCount > 0 ? Math.max(20, (killCount * (1_500 + spreadMs / 2)) / count) : 50;
+    const submissions = Array.from({ length: count }, async (_, i) => {
+      await sleep(i * paceMs);
+      const k = Math.floor(i / 2);
+      if (i % 2 === 1) return users[k]!.send();
+      outcomes.push(await submitHttp(handle, `${prefix} http #${k}`, k % 2 === 1));
+    });
+    await Promise.all([...submissions, killLoop(killCount, spreadMs)]);
     const resent = await waitIdle(handle, users, Math.max(120_000, count * 1_500), o.log);
     phases.push({
       name,

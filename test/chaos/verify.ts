@@ -42,7 +42,7 @@ export function readDatabase(path: string): { tasks: DbTask[]; integrity: string
 
 /**
  * Why a failure reason is not something to show a user, or undefined when it is fine: it must be a non-empty
- * sentence, without a stack trace, `[object Object]`, `undefined` or a raw JSON/HTML body.
+ * sentence, without a stack trace, `[object Object]`, `undefined`, a raw JSON/HTML body, or the promise of a retry.
  */
 export function unreadableReason(reason: string | null | undefined): string | undefined {
   const text = (reason ?? '').trim();
@@ -52,6 +52,7 @@ export function unreadableReason(reason: string | null | undefined): string | un
   if (/\bundefined\b|\bNaN\b/.test(text)) return 'contains undefined/NaN';
   if (/\n\s+at |\bat .+:\d+:\d+\)?/.test(text)) return 'contains a stack trace';
   if (/^\s*[{[<]/.test(text)) return 'is a raw JSON or HTML body';
+  if (/trying again later/i.test(text)) return 'promises a retry that will not come';
   if (!/\p{L}{2,}.*\s.*\p{L}{2,}/u.test(text)) return 'is not a sentence';
   return undefined;
 }
