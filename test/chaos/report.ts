@@ -27,6 +27,9 @@ export interface PhaseReport {
   httpStatuses: Record<string, number>;
   httpResubmits: number;
   telegramResent: number;
+  /** Extra tasks for one request, by platform: an HTTP submission repeated after its connection died, or a
+   * Telegram update the killed process handled but had not confirmed, so Telegram sent it again. */
+  duplicateTasks: Record<string, number>;
   /** Distinct reasons of failed tasks, with how many tasks failed with each. */
   failureReasons: Record<string, number>;
   delivery: DeliveryCheck;
@@ -82,7 +85,7 @@ export function formatReport(r: ChaosReport): string {
   ];
   const extra = r.phases.map(
     (p) =>
-      `${p.name}: ${p.httpResubmits} HTTP resubmits after a dropped connection, ${p.telegramResent} Telegram messages sent again (lost in a kill), ${p.delivery.duplicatesDuringKill.length} duplicate deliveries from a kill during the send`,
+      `${p.name}: ${p.httpResubmits} HTTP resubmits after a dropped connection, ${p.telegramResent} Telegram messages sent again (lost in a kill), ${p.duplicateTasks.http ?? 0} HTTP and ${p.duplicateTasks.telegram ?? 0} Telegram requests that became two tasks, ${p.delivery.duplicatesDuringKill.length} duplicate deliveries from a kill during the send`,
   );
   const reasons = r.phases.flatMap((p) =>
     Object.entries(p.failureReasons).map(([reason, n]) => `  ${p.name}: ${n}× "${reason}"`),

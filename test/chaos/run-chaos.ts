@@ -111,6 +111,7 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
       httpResubmits: outcomes.reduce((n, r) => n + r.resubmits, 0),
       telegramResent: resent,
       failureReasons: {},
+      duplicateTasks: {},
       ...emptyCounts(),
     });
     return { outcomes, users, prefix };
@@ -143,6 +144,10 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
     const phase = phases[i]!;
     const own = tasks.filter((t) => t.prompt.startsWith(`${prefix} `));
     Object.assign(phase, tallyTasks(own));
+    for (const platform of ['http', 'telegram']) {
+      const mine = own.filter((t) => t.platform === platform);
+      phase.duplicateTasks[platform] = mine.length - new Set(mine.map((t) => t.prompt)).size;
+    }
     phase.failureReasons = countBy(own.filter((t) => t.status === 'failed').map((t) => t.error ?? ''));
     for (const p of [...outcomes.map((r) => r.prompt), ...users.map((u) => u.prompt)]) {
       if (!own.some((t) => t.prompt === p)) problems.push(`${phase.name}: no task was stored for "${p}"`);

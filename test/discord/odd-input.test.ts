@@ -16,13 +16,15 @@ afterEach(async () => {
 
 /** The first text the bot showed for an interaction: an edit of the deferred reply or a follow-up. */
 async function answer(fake: DiscordFake, token: string): Promise<string> {
+  const contentOf = (body: Record<string, unknown> | null | undefined) =>
+    body?.content ?? (body?.data as { content?: unknown } | undefined)?.content;
   const reply = await fake.waitFor(
     (r) =>
       r.path.includes(token) &&
       ((r.method === 'PATCH' && r.path.endsWith('/messages/@original')) || r.method === 'POST') &&
-      typeof (r.body?.content ?? (r.body?.data as { content?: unknown } | undefined)?.content) === 'string',
+      typeof contentOf(r.body) === 'string',
   );
-  return String(reply.body?.content ?? (reply.body?.data as { content: string }).content);
+  return String(contentOf(reply.body));
 }
 
 it('answers odd prompts clearly and stores accepted ones exactly', async () => {
