@@ -13,6 +13,7 @@ it('survives kill -9 and random upstream faults: every task final, told once, fa
   expect(report.problems, formatReport(report)).toEqual([]);
   expect(report.kills).toHaveLength(2);
   expect(report.kills.every((k) => k.integrity === 'ok')).toBe(true);
+  expect(report.kills.every((k) => k.recoveredS !== undefined)).toBe(true);
   expect(report.crashes).toBe(0);
   expect(report.doubaoRandomFaults).toBeGreaterThan(0);
   const [killPhase, faultPhase] = report.phases;

@@ -13,6 +13,8 @@ export interface KillRecord {
   processing: number;
   /** `PRAGMA integrity_check` of the database the killed process left. */
   integrity: string;
+  /** Seconds from the restart until every task the killed process held had moved on (its lease lapsed). */
+  recoveredS: number | undefined;
 }
 
 export interface PhaseReport {
@@ -74,13 +76,14 @@ export function formatReport(r: ChaosReport): string {
     ]),
   ];
   const killRows = [
-    ['kill', 'at', 'leases held', 'processing', 'integrity_check'],
+    ['kill', 'at', 'leases held', 'processing', 'integrity_check', 'held tasks moved on'],
     ...r.kills.map((k, i) => [
       `#${i + 1}`,
       `${k.atS.toFixed(1)} s`,
       String(k.leasesHeld),
       String(k.processing),
       k.integrity,
+      k.recoveredS === undefined ? 'NO' : `${k.recoveredS.toFixed(1)} s after restart`,
     ]),
   ];
   const extra = r.phases.map(

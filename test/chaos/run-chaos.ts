@@ -39,6 +39,7 @@ export const DEFAULT_CHAOS_OPTIONS: ChaosOptions = {
   log: () => undefined,
 };
 
+const FINAL = ['completed', 'failed', 'cancelled'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The fake's video is ready this long after it was asked for, so most tasks need more than one look. */
 const READY_DELAY_MS = 1_500;
@@ -57,6 +58,8 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
   const phases: PhaseReport[] = [];
   let release: () => void = () => {};
   let up: Promise<void> = Promise.resolve();
+  const recoveries: Promise<void>[] = [];
+  const dbPath = join(dataDir, 'tasks.db');
   const handle: ServiceHandle = { baseUrl: () => proc.baseUrl, whenUp: () => up, apiToken };
 
   const killLoop = async (count: number, spreadMs: number) => {
@@ -67,21 +70,52 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
         release = resolve;
       });
       await proc.kill9();
-      const record: KillRecord = { atS: (at - started) / 1000, leasesHeld: 0, processing: 0, integrity: 'unread' };
+      const record: KillRecord & { at: number } = {
+        at,
+        atS: (at - started) / 1000,
+        leasesHeld: 0,
+        processing: 0,
+        integrity: 'unread',
+        recoveredS: undefined,
+      };
+      const leased = new Map<string, number>();
       try {
-        const { tasks, integrity } = readDatabase(join(dataDir, 'tasks.db'));
-        const open = tasks.filter((t) => !['completed', 'failed', 'cancelled'].includes(t.status));
-        record.leasesHeld = open.filter((t) => t.leaseUntil !== null && t.leaseUntil > at).length;
+        const { tasks, integrity } = readDatabase(dbPath);
+        const open = tasks.filter((t) => !FINAL.includes(t.status));
+        for (const t of open) if (t.leaseUntil !== null && t.leaseUntil > at) leased.set(t.id, t.leaseUntil);
+        record.leasesHeld = leased.size;
         record.processing = open.filter((t) => t.status === 'processing').length;
         record.integrity = integrity;
       } catch (error) {
         record.integrity = `unreadable: ${(error as Error).message}`;
       }
-      kills.push({ ...record, at });
+      kills.push(record);
       o.log(`kill -9 #${k + 1} at ${record.atS.toFixed(1)} s: ${record.leasesHeld} leases held, restarting`);
       await proc.start();
       release();
+      recoveries.push(watchRecovery(record, leased, Date.now()));
     }
+  };
+
+  /** Reads the database (WAL lets a reader in beside the service) until every task the dead process held moved on. */
+  const watchRecovery = async (record: KillRecord, leased: Map<string, number>, restartedAt: number) => {
+    const deadline = restartedAt + 120_000;
+    while (Date.now() < deadline) {
+      const tasks = (() => {
+        try {
+          return readDatabase(dbPath, false).tasks;
+        } catch {
+          return undefined; // busy for a moment: look again
+        }
+      })();
+      const held = tasks?.filter((t) => leased.get(t.id) === t.leaseUntil && !FINAL.includes(t.status));
+      if (held?.length === 0) {
+        record.recoveredS = (Date.now() - restartedAt) / 1000;
+        return;
+      }
+      await sleep(250);
+    }
+    problems.push(`tasks still held by the lease of the process killed at ${record.atS} s, 120 s after the restart`);
   };
 
   const runPhase = async (name: string, count: number, killCount: number, prefix: string) => {
@@ -103,6 +137,7 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
     });
     await Promise.all([...submissions, killLoop(killCount, spreadMs)]);
     const resent = await waitIdle(handle, users, Math.max(120_000, count * 1_500), o.log);
+    await Promise.all(recoveries);
     phases.push({
       name,
       submitted: count,
@@ -134,7 +169,7 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
     proc.forceKill();
   }
 
-  const { tasks, integrity } = readDatabase(join(dataDir, 'tasks.db'));
+  const { tasks, integrity } = readDatabase(dbPath);
   if (integrity !== 'ok') problems.push(`PRAGMA integrity_check after the run: ${integrity}`);
   for (const kill of kills) {
     if (kill.integrity !== 'ok')
@@ -152,7 +187,7 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
     for (const p of [...outcomes.map((r) => r.prompt), ...users.map((u) => u.prompt)]) {
       if (!own.some((t) => t.prompt === p)) problems.push(`${phase.name}: no task was stored for "${p}"`);
     }
-    for (const t of own.filter((t) => !['completed', 'failed', 'cancelled'].includes(t.status)))
+    for (const t of own.filter((t) => !FINAL.includes(t.status)))
       problems.push(`${phase.name}: task ${t.id} ended the run ${t.status}`);
     for (const t of own.filter((t) => t.status === 'failed')) {
       const why = unreadableReason(t.error);
