@@ -124,7 +124,27 @@ describe('scheduler', () => {
     const core = await seedCore(provider);
     const task = await submit(core);
     await advanceSeconds(1000);
-    expect(core.service.get(task.id)).toMatchObject({ status: 'failed', attempts: 5, error: 'upstream 503 #5' });
+    expect(core.service.get(task.id)).toMatchObject({
+      status: 'failed',
+      attempts: 5,
+      error: 'upstream 503 #5 (gave up after 5 attempts)',
+    });
+  });
+
+  it('stops at the last attempt when every look answers a retryable failure', async () => {
+    useFakeClock();
+    const provider = scriptedProvider();
+    provider.pollScript.push(
+      ...Array.from({ length: 8 }, (_, i) => ({ state: 'failed' as const, reason: `busy #${i + 1}`, retryable: true })),
+    );
+    const core = await seedCore(provider);
+    const task = await submit(core);
+    await advanceSeconds(3000);
+    expect(core.service.get(task.id)).toMatchObject({
+      status: 'failed',
+      attempts: 5,
+      error: 'busy #5 (gave up after 5 attempts)',
+    });
   });
 
   it('stops looking at a cancelled task and cancels it upstream', async () => {

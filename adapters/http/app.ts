@@ -10,7 +10,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { arkCallbackRoutes } from './ark-callback-routes.js';
 import { requireBearer } from './bearer-auth.js';
 import type { HttpDeps } from './deps.js';
-import { errorHandler } from './error-reply.js';
+import { clientErrorReply, errorHandler } from './error-reply.js';
 import { fileRoutes } from './file-routes.js';
 import { opsRoutes } from './ops-routes.js';
 import { attachmentSchema, detailSchema, seedTaskSchema } from './schemas.js';
@@ -23,6 +23,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     loggerInstance: deps.log.child({ adapter: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
+    clientErrorHandler: clientErrorReply,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
   });
   app.setErrorHandler(errorHandler());

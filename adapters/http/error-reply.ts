@@ -3,6 +3,7 @@
  * Core errors map by `code`; Fastify's own (malformed JSON, body too large, failed validation) by theirs.
  * Anything else is a 500 with a generic sentence, logged with its stack.
  */
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { formatBytes, isCoreError } from '../../src/core/index.js';
 
@@ -43,4 +44,22 @@ export function errorHandler() {
     if (status >= 500 && status !== 502 && status !== 503) request.log.error({ err: error }, 'request failed');
     return reply.status(status).send({ detail });
   };
+}
+
+/**
+ * Answers requests Node's HTTP parser rejects before Fastify sees them (headers or URL too large, malformed
+ * request line, header timeout) in the same `{detail}` shape, instead of Fastify's default `{error, message}`.
+ */
+export function clientErrorReply(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed || !socket.writable) return;
+  const [status, label, detail] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'the request URL or headers are too large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'the request took too long to arrive']
+        : [400, 'Bad Request', 'the request is not valid HTTP'];
+  const body = JSON.stringify({ detail });
+  socket.end(
+    `HTTP/1.1 ${status} ${label}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }

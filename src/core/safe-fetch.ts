@@ -100,7 +100,9 @@ export async function downloadLimited(url: string, options: DownloadOptions): Pr
     }
     if (res.statusCode >= 400) {
       await res.body.dump();
-      throw new UpstreamError(`could not download ${what}: HTTP ${res.statusCode}`, res.statusCode >= 500);
+      // Rate limits and timeouts pass like server errors; other 4xx answers will not change by asking again.
+      const transient = res.statusCode >= 500 || res.statusCode === 408 || res.statusCode === 429;
+      throw new UpstreamError(`could not download ${what}: HTTP ${res.statusCode}`, transient);
     }
     const declared = Number(res.headers['content-length'] ?? 0);
     if (declared > options.maxBytes) {

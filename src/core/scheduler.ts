@@ -227,6 +227,8 @@ export class Scheduler {
       this.#finish(looking, 'completed', { videoUrls: urls, videoFile, error: null, progress: 1 });
     } else if (result.state === 'failed') {
       if (!result.retryable) this.#finish(looking, 'failed', { error: result.reason });
+      else if (attempts >= task.maxAttempts)
+        this.#finish(looking, 'failed', { error: `${result.reason} (gave up after ${attempts} attempts)` });
       else this.#nextLook(looking, result.reason);
     } else if (attempts >= task.maxAttempts) {
       this.#finish(looking, 'failed', { error: `video not ready after ${attempts} attempts` });
@@ -274,7 +276,9 @@ export class Scheduler {
       if (!current || current.leaseUntil === null || current.status === 'completed') return;
       // A failed start costs an attempt too; a failed look has already counted its own.
       const attempts = current.attempts > task.attempts ? current.attempts : current.attempts + 1;
-      if (permanent || attempts >= current.maxAttempts) this.#finish(current, 'failed', { attempts, error: reason });
+      if (permanent) this.#finish(current, 'failed', { attempts, error: reason });
+      else if (attempts >= current.maxAttempts)
+        this.#finish(current, 'failed', { attempts, error: `${reason} (gave up after ${attempts} attempts)` });
       else this.#nextLook({ ...current, attempts }, reason);
     } catch (inner) {
       if (!(inner instanceof StaleTask)) this.#log.error({ err: inner, taskId: task.id }, 'could not record a failure');

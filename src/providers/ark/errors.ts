@@ -48,7 +48,7 @@ export function arkHttpError(status: number, error: ArkErrorBody, action: string
       false,
     );
   }
-  if (status === 429) return new UpstreamError(`Ark is rate limiting us${detail(error)}; trying again later`, true);
+  if (status === 429) return new UpstreamError(`Ark is rate limiting us${detail(error)}`, true);
   if (status >= 500) return new UpstreamError(`Ark failed to ${action}: HTTP ${status}${detail(error)}`, true);
   if (status === 404) return new UpstreamError(`Ark could not ${action}: not found${detail(error)}`, false);
   return new UpstreamError(`Ark refused to ${action}${detail(error)}`, false);

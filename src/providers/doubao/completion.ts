@@ -107,7 +107,7 @@ async function readStream(
     }
     if (outer.event_type === EVENT_RATE_LIMITED) {
       onRateLimited();
-      throw new StreamFailure(new UpstreamError(`${WHAT}: Doubao rate-limited this session; trying again later`, true));
+      throw new StreamFailure(new UpstreamError(`${WHAT}: Doubao rate-limited this session`, true));
     }
     if (outer.event_type === EVENT_STREAM_END) ended = true;
     if (outer.event_type === EVENT_STREAM_START && !ids) ids = conversationIds(outer.event_data);

@@ -71,7 +71,7 @@ export class SessionPool {
     const alive = kind.filter((s) => !s.expired);
     if (alive.length === 0) throw new UpstreamError(SESSION_EXPIRED, false);
     const ready = alive.filter((s) => s.coolUntil <= this.#now());
-    if (ready.length === 0) throw new UpstreamError('every Doubao session is rate-limited; trying again later', true);
+    if (ready.length === 0) throw new UpstreamError('every Doubao session is rate-limited', true);
     return ready[Math.floor(Math.random() * ready.length)]!;
   }
 
@@ -92,7 +92,7 @@ export class SessionPool {
   ownerForRequest(id: unknown): Session {
     const session = this.owner(id);
     if (session.coolUntil > this.#now()) {
-      throw new UpstreamError('the Doubao session of this image is rate-limited; trying again later', true);
+      throw new UpstreamError('the Doubao session of this image is rate-limited', true);
     }
     return session;
   }

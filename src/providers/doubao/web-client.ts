@@ -132,7 +132,7 @@ export class WebClient {
     }
     if (status === 429) {
       this.#opts.pool.coolDown(session);
-      return new UpstreamError(`${what}: Doubao rate-limited this session (HTTP 429); trying again later`, true);
+      return new UpstreamError(`${what}: Doubao rate-limited this session (HTTP 429)`, true);
     }
     return new UpstreamError(`${what}: Doubao answered HTTP ${status}`, status >= 500);
   }

@@ -12,6 +12,7 @@ import zlib from 'node:zlib';
 import { imageSize } from 'image-size';
 import { sampleImage, sampleMp4 } from '../../support/media-samples.js';
 import { chatPageHtml, homePageHtml, LOGIN_PAGE_HTML } from './chat-page.js';
+import { pickRandomFault } from './random-faults.js';
 import { type IssuedCredentials, sigV4Problem } from './sigv4.js';
 
 /** How the next video request fails. */
@@ -38,6 +39,8 @@ export interface DoubaoFakeKnobs {
   guestLimit: number;
   /** Pause between SSE events, ms. */
   streamDelayMs: number;
+  /** Share (0–1) of upstream calls that fail at random (see random-faults.ts). @defaultValue 0 */
+  randomFaultRate: number;
 }
 
 export interface FakeConversation {
@@ -55,6 +58,8 @@ export interface DoubaoFake {
   conversations: Map<string, FakeConversation>;
   /** Highest number of requests one session had in flight at once. */
   maxInFlight(owner: string): number;
+  /** How many calls the random-fault knob has failed so far. */
+  randomFaults(): number;
   /** Requests seen, by path, for assertions. */
   requests: Array<{ path: string; owner: string | undefined }>;
   close(): Promise<void>;
@@ -94,6 +99,7 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
     expired: new Map(),
     guestLimit: 2,
     streamDelayMs: 0,
+    randomFaultRate: 0,
     ...overrides,
   };
   const mp4 = sampleMp4();
@@ -108,6 +114,7 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
   const peak = new Map<string, number>();
   const requests: DoubaoFake['requests'] = [];
   const sockets = new Set<import('node:net').Socket>();
+  let randomFaults = 0;
 
   const isReady = (id: string, c: FakeConversation) =>
     Date.now() - c.createdAt >= (knobs.readyDelayFor.get(id) ?? knobs.readyDelayMs);
@@ -325,6 +332,11 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
     inFlight.set(key, (inFlight.get(key) ?? 0) + 1);
     peak.set(key, Math.max(peak.get(key) ?? 0, inFlight.get(key)!));
     res.on('close', () => inFlight.set(key, inFlight.get(key)! - 1));
+    const dice = pickRandomFault(url.pathname, url.searchParams.has('Action'), knobs.randomFaultRate);
+    randomFaults += dice ? 1 : 0;
+    if (dice?.kind === 'stall') return; // never answered: the client's own time limit must end it
+    if (dice?.kind === 'http') knobs.httpFaults.unshift({ path: url.pathname, status: dice.status, body: dice.body });
+    if (dice?.kind === 'stream') knobs.completionFaults.unshift(dice.fault);
     route(req, res, url, owner).catch((error: Error) => {
       if (!res.headersSent) json(res, 500, { message: error.message });
       else res.destroy();
@@ -344,6 +356,7 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
     conversations,
     requests,
     maxInFlight: (owner) => peak.get(owner) ?? 0,
+    randomFaults: () => randomFaults,
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

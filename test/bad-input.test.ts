@@ -1,0 +1,256 @@
+/**
+ * Bad input, property-based (fast-check): 1 000 generated malformed requests against the HTTP API on a real
+ * listening socket — random and mistyped JSON, huge strings, broken multipart and octet streams, wrong query
+ * parameters, non-image bytes with image names, path tricks in file names and URLs, private `image_url`s.
+ * Every answer must be JSON: a 4xx with a `detail` sentence, or a valid 2xx when the input happened to be valid;
+ * never a 5xx. Nothing may be written outside DATA_DIR/images, and the process's RSS must stay flat.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import type { FastifyInstance } from 'fastify';
+import { request } from 'undici';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { buildHttpApp } from '../adapters/http/index.js';
+import { idleProvider } from './support/idle-provider.js';
+import { sampleImage } from './support/media-samples.js';
+import { startTestCore, type TestCore } from './support/test-core.js';
+
+interface BadRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  path: string;
+  contentType?: string;
+  body?: string | Buffer;
+}
+
+const MB = 1024 * 1024;
+
+const hugeString = fc.nat({ max: 3 }).map((k) => 'x'.repeat([5_000, 70_000, 600_000, 1_100_000][k]!));
+const oddString = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.string({ unit: 'grapheme', maxLength: 40 }),
+  fc.constantFrom('', ' ', '\u0000', '\u202eRTL', '👍🏽'.repeat(30), '<script>alert(1)</script>', "' OR 1=1 --"),
+  hugeString,
+);
+const anyValue = fc.oneof(
+  oddString,
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.string({ maxLength: 5 }), { maxLength: 3 }),
+  fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), { maxKeys: 3 }),
+);
+const pathTrick = fc.constantFrom(
+  '../../etc/passwd',
+  '..\\..\\windows\\win.ini',
+  '%2e%2e%2f%2e%2e%2fetc%2fpasswd',
+  '/etc/shadow',
+  'a/../../b.png',
+  'cat.png\u0000.sh',
+  '....//....//x.jpg',
+  'CON.png',
+  '',
+  '.png',
+  `${'a'.repeat(300)}.png`,
+);
+const privateUrl = fc.constantFrom(
+  'http://127.0.0.1:1/x.png',
+  'http://localhost/x.png',
+  'http://[::1]/x.png',
+  'http://0x7f000001/x.png',
+  'http://2130706433/x.png',
+  'http://10.0.0.1/x.png',
+  'http://192.168.1.1/x.png',
+  'http://169.254.169.254/latest/meta-data/',
+  'http://[::ffff:127.0.0.1]/x.png',
+  'http://0.0.0.0/x.png',
+  'file:///etc/passwd',
+  'ftp://127.0.0.1/x.png',
+  'javascript:alert(1)',
+  'gopher://127.0.0.1:25/',
+  'not a url',
+);
+const notImage = fc.oneof(
+  fc.uint8Array({ maxLength: 2_000 }).map((b) => Buffer.from(b)),
+  fc.constant(Buffer.from('GIF89a but not really')),
+  fc.constant(Buffer.concat([sampleImage('png').subarray(0, 24), Buffer.from('truncated')])),
+  fc.constant(Buffer.from('%PDF-1.4\n%âãÏÓ')),
+  fc.constant(Buffer.alloc(0)),
+);
+const contentType = fc.constantFrom(
+  'application/json',
+  'text/plain',
+  'application/octet-stream',
+  'multipart/form-data; boundary=----x',
+  'multipart/form-data',
+  'application/x-www-form-urlencoded',
+  'image/png',
+  'application/json; charset=utf-16',
+  '',
+);
+
+const generate: fc.Arbitrary<BadRequest> = fc.oneof(
+  fc
+    .record(
+      { prompt: anyValue, image_attachment: anyValue, image_url: anyValue, guest: anyValue },
+      {
+        requiredKeys: [],
+      },
+    )
+    .map((body) => ({
+      method: 'POST' as const,
+      path: '/api/video-gen/generate',
+      contentType: 'application/json',
+      body: JSON.stringify(body),
+    })),
+  fc.record({ prompt: fc.string({ minLength: 1, maxLength: 20 }), image_url: privateUrl }).map((body) => ({
+    method: 'POST' as const,
+    path: '/api/video-gen/generate',
+    contentType: 'application/json',
+    body: JSON.stringify(body),
+  })),
+  fc.record({ prompt: fc.constant('a cat'), image_attachment: fc.record({ key: oddString }) }).map((body) => ({
+    method: 'POST' as const,
+    path: '/api/video-gen/generate',
+    contentType: 'application/json',
+    body: JSON.stringify(body),
+  })),
+  fc.tuple(contentType, fc.oneof(oddString, fc.json(), notImage)).map(([type, body]) => ({
+    method: 'POST' as const,
+    path: '/api/video-gen/generate',
+    contentType: type,
+    body,
+  })),
+);
+const upload: fc.Arbitrary<BadRequest> = fc
+  .tuple(fc.oneof(fc.constant('2'), oddString), fc.oneof(pathTrick, oddString), contentType, notImage)
+  .map(([fileType, fileName, type, body]) => ({
+    method: 'POST' as const,
+    path: `/api/file/upload?file_type=${encodeURIComponent(fileType)}&file_name=${encodeURIComponent(fileName)}`,
+    contentType: type,
+    body,
+  }));
+const multipart: fc.Arbitrary<BadRequest> = fc.tuple(pathTrick, notImage).map(([name, bytes]) => ({
+  method: 'POST' as const,
+  path: '/api/file/upload?file_type=2&file_name=x.png',
+  contentType: 'multipart/form-data; boundary=B',
+  body: Buffer.concat([
+    Buffer.from(
+      `--B\r\ncontent-disposition: form-data; name="file"; filename="${name}"\r\ncontent-type: image/png\r\n\r\n`,
+    ),
+    bytes,
+  ]),
+}));
+const queries: fc.Arbitrary<BadRequest> = fc
+  .tuple(
+    fc.constantFrom(
+      '/api/video-gen/status',
+      '/api/video-gen/list',
+      '/api/video/get_url',
+      '/api/video/task_status',
+      '/api/video/all_tasks',
+    ),
+    fc.array(
+      fc.tuple(
+        fc.constantFrom('conversation_id', 'message_id', 'status', 'limit', 'offset', 'timeout', 'x'),
+        fc.oneof(oddString, fc.integer().map(String), fc.constantFrom('-1', '1e309', 'NaN', '99999999999999999999')),
+      ),
+      { maxLength: 5 },
+    ),
+  )
+  .map(([path, params]) => ({
+    method: 'GET' as const,
+    path: `${path}?${params.map(([k, v]) => `${k}=${encodeURIComponent(v.slice(0, 3_000))}`).join('&')}`,
+  }));
+const oddPaths: fc.Arbitrary<BadRequest> = fc
+  .tuple(
+    fc.constantFrom('GET', 'POST', 'PUT', 'DELETE') as fc.Arbitrary<BadRequest['method']>,
+    fc.oneof(
+      pathTrick.map((p) => `/videos/${p}`),
+      fc.constantFrom(
+        '/videos/..%2f..%2fetc%2fpasswd',
+        '/videos/%00.mp4',
+        '/api/video-gen/../../x',
+        '/api//file//upload',
+      ),
+      fc.string({ maxLength: 30 }).map((s) => `/api/${encodeURIComponent(s)}`),
+    ),
+  )
+  .map(([method, path]) => ({ method, path }));
+
+const badRequest = fc.oneof(generate, upload, multipart, queries, oddPaths);
+
+let core: TestCore;
+let app: FastifyInstance;
+let base: string;
+beforeAll(async () => {
+  core = await startTestCore({ provider: () => idleProvider() });
+  app = await buildHttpApp({
+    service: core.service,
+    config: core.config,
+    log: core.log,
+    videosDir: core.media.videosDir,
+  });
+  base = await app.listen({ host: '127.0.0.1', port: 0 });
+});
+afterAll(async () => {
+  await app.close();
+  await core.dispose();
+});
+
+async function send(req: BadRequest) {
+  const res = await request(`${base}${req.path}`, {
+    method: req.method,
+    headers: req.contentType ? { 'content-type': req.contentType } : {},
+    ...(req.body !== undefined && req.method !== 'GET' && { body: req.body }),
+  });
+  const text = await res.body.text();
+  return { status: res.statusCode, type: String(res.headers['content-type'] ?? ''), text };
+}
+
+function checkAnswer(req: BadRequest, res: Awaited<ReturnType<typeof send>>): void {
+  const where = `${req.method} ${req.path.slice(0, 120)} → ${res.status} ${res.text.slice(0, 200)}`;
+  expect(res.status, where).toBeLessThan(500);
+  expect(res.type, where).toMatch(/^application\/json/);
+  const body = JSON.parse(res.text) as Record<string, unknown>;
+  if (res.status >= 400) {
+    expect(typeof body.detail, where).toBe('string');
+    expect(String(body.detail).trim().length, where).toBeGreaterThan(3);
+    expect(String(body.detail), where).not.toMatch(/\[object |\n\s+at |internal error/);
+  } else if (req.path.startsWith('/api/file/upload')) {
+    expect(String(body.name), where).not.toMatch(/[/\\]|^\.\.?$/);
+  }
+}
+
+it('answers 1 000 malformed requests with a JSON detail and a 4xx (or a valid 2xx), never a 5xx, RSS flat', async () => {
+  await fc.assert(
+    fc.asyncProperty(badRequest, async (req) => checkAnswer(req, await send(req))),
+    { numRuns: 100 },
+  );
+  const rssBefore = process.memoryUsage.rss();
+  await fc.assert(
+    fc.asyncProperty(badRequest, async (req) => checkAnswer(req, await send(req))),
+    { numRuns: 1_000 },
+  );
+  const growth = process.memoryUsage.rss() - rssBefore;
+  expect(growth, `RSS grew by ${(growth / MB).toFixed(1)} MB`).toBeLessThan(64 * MB);
+
+  const dataEntries = readdirSync(core.dataDir).sort();
+  expect(
+    dataEntries.every((e) => /^(images|videos|local|tasks\.db(-wal|-shm)?)$/.test(e)),
+    dataEntries.join(),
+  ).toBe(true);
+  const images = readdirSync(join(core.dataDir, 'images'));
+  expect(
+    images.every((f) => /^[\w-]+\.(png|jpe?g|webp|gif)$/.test(f)),
+    images.join(),
+  ).toBe(true);
+  expect(existsSync(join(core.dataDir, '..', 'etc'))).toBe(false);
+}, 120_000);
+
+it('answers a request whose URL is too large for the HTTP parser with a JSON detail (431)', async () => {
+  const res = await send({ method: 'GET', path: `/api/video-gen/list?x=${'a'.repeat(100_000)}` });
+  expect(res.status).toBe(431);
+  expect(JSON.parse(res.text)).toEqual({ detail: 'the request URL or headers are too large' });
+});

@@ -1,0 +1,105 @@
+/**
+ * The chaos run's report: its figures per phase and per kill, the broken promises (`problems`, empty when the run
+ * passed), and the summary table `npm run chaos` prints and docs/chaos.md quotes.
+ */
+import type { DeliveryCheck } from './verify.js';
+
+export interface KillRecord {
+  /** Seconds since the run started. */
+  atS: number;
+  /** Unfinished tasks whose lease the killed process still held. */
+  leasesHeld: number;
+  /** Tasks in `processing` at the moment of the kill. */
+  processing: number;
+  /** `PRAGMA integrity_check` of the database the killed process left. */
+  integrity: string;
+  /** Seconds from the restart until every task the killed process held had moved on (its lease lapsed). */
+  recoveredS: number | undefined;
+}
+
+export interface PhaseReport {
+  name: string;
+  submitted: number;
+  durationS: number;
+  tasks: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  nonFinal: number;
+  httpStatuses: Record<string, number>;
+  httpResubmits: number;
+  telegramResent: number;
+  /** Extra tasks for one request, by platform: an HTTP submission repeated after its connection died, or a
+   * Telegram update the killed process handled but had not confirmed, so Telegram sent it again. */
+  duplicateTasks: Record<string, number>;
+  /** Distinct reasons of failed tasks, with how many tasks failed with each. */
+  failureReasons: Record<string, number>;
+  delivery: DeliveryCheck;
+}
+
+export interface ChaosReport {
+  options: { tasks: number; kills: number; faultTasks: number; faultRate: number };
+  durationS: number;
+  starts: number;
+  kills: KillRecord[];
+  crashes: number;
+  doubaoRandomFaults: number;
+  errorLogLines: number;
+  integrity: string;
+  phases: PhaseReport[];
+  problems: string[];
+  /** Kept for inspection when the run found problems. */
+  dataDir: string | undefined;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => [...(r[c] ?? '')].length)));
+  const line = (r: string[]) => `| ${r.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`;
+  return [line(rows[0]!), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
+}
+
+export function formatReport(r: ChaosReport): string {
+  const phaseRows = [
+    ['phase', 'submitted', 'tasks', 'final', 'completed', 'failed', 'TG exactly once', 'HTTP answers', 'time'],
+    ...r.phases.map((p) => [
+      p.name,
+      String(p.submitted),
+      String(p.tasks),
+      `${p.tasks - p.nonFinal}/${p.tasks}`,
+      String(p.completed),
+      String(p.failed),
+      `${p.delivery.exactlyOnce}/${p.delivery.exactlyOnce + p.delivery.missing.length + p.delivery.duplicates.length + p.delivery.duplicatesDuringKill.length}`,
+      Object.entries(p.httpStatuses)
+        .map(([s, n]) => `${n}×${s}`)
+        .join(' '),
+      `${p.durationS.toFixed(1)} s`,
+    ]),
+  ];
+  const killRows = [
+    ['kill', 'at', 'leases held', 'processing', 'integrity_check', 'held tasks moved on'],
+    ...r.kills.map((k, i) => [
+      `#${i + 1}`,
+      `${k.atS.toFixed(1)} s`,
+      String(k.leasesHeld),
+      String(k.processing),
+      k.integrity,
+      k.recoveredS === undefined ? 'NO' : `${k.recoveredS.toFixed(1)} s after restart`,
+    ]),
+  ];
+  const extra = r.phases.map(
+    (p) =>
+      `${p.name}: ${p.httpResubmits} HTTP resubmits after a dropped connection, ${p.telegramResent} Telegram messages sent again (lost in a kill), ${p.duplicateTasks.http ?? 0} HTTP and ${p.duplicateTasks.telegram ?? 0} Telegram requests that became two tasks, ${p.delivery.duplicatesDuringKill.length} duplicate deliveries from a kill during the send`,
+  );
+  const reasons = r.phases.flatMap((p) =>
+    Object.entries(p.failureReasons).map(([reason, n]) => `  ${p.name}: ${n}× "${reason}"`),
+  );
+  if (reasons.length) extra.push('failure reasons:', ...reasons);
+  const totals = [
+    `total: ${r.durationS.toFixed(1)} s, ${r.starts} starts, ${r.kills.length} kill -9, ${r.crashes} crashes, ` +
+      `${r.doubaoRandomFaults} injected Doubao faults, ${r.errorLogLines} error log lines, final integrity_check ${r.integrity}`,
+  ];
+  const verdict = r.problems.length
+    ? [`FAILED: ${r.problems.length} problem(s)`, ...r.problems.slice(0, 30).map((p) => `  - ${p}`)]
+    : ['PASSED: every task final, Telegram results delivered exactly once, failures readable, no crash'];
+  return [table(phaseRows), '', table(killRows), '', ...extra, ...totals, '', ...verdict].join('\n');
+}
