@@ -254,3 +254,13 @@ it('answers a request whose URL is too large for the HTTP parser with a JSON det
   expect(res.status).toBe(431);
   expect(JSON.parse(res.text)).toEqual({ detail: 'the request URL or headers are too large' });
 });
+
+it('refuses a limit or offset SQLite cannot take (Infinity, beyond 2^53) with 400, not a 500', async () => {
+  for (const query of ['limit=1e309', 'limit=-1e309', 'offset=1e309', 'offset=1e20', 'offset=99999999999999999999']) {
+    const res = await send({ method: 'GET', path: `/api/video-gen/list?${query}` });
+    expect(res.status, query).toBe(400);
+    expect(JSON.parse(res.text).detail, query).toMatch(/^(limit|offset) must be a whole number from 0 to/);
+  }
+  const fine = await send({ method: 'GET', path: '/api/video-gen/list?limit=1e3&offset=9007199254740991' });
+  expect(fine.status).toBe(200);
+});

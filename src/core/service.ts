@@ -165,7 +165,14 @@ export class GenerationService {
     return task;
   }
 
+  /** @throws InvalidInput when `limit` or `offset` is not a whole number SQLite can take (Infinity, 1e20…). */
   list(filter: TaskFilter = {}): { total: number; tasks: Task[] } {
+    for (const key of ['limit', 'offset'] as const) {
+      const value = filter[key];
+      if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) {
+        throw new InvalidInput(`${key} must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}`);
+      }
+    }
     return this.#store.list(filter);
   }
 
