@@ -8,13 +8,12 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import type { FastifyInstance } from 'fastify';
 import { request } from 'undici';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildHttpApp } from '../adapters/http/index.js';
 import { idleProvider } from './support/idle-provider.js';
 import { sampleImage } from './support/media-samples.js';
-import { startTestCore, type TestCore } from './support/test-core.js';
+import { startTestApi, type TestApi } from './support/test-api.js';
+import type { TestCore } from './support/test-core.js';
 
 interface BadRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -181,23 +180,14 @@ const oddPaths: fc.Arbitrary<BadRequest> = fc
 
 const badRequest = fc.oneof(generate, upload, multipart, queries, oddPaths);
 
+let api: TestApi;
 let core: TestCore;
-let app: FastifyInstance;
 let base: string;
 beforeAll(async () => {
-  core = await startTestCore({ provider: () => idleProvider() });
-  app = await buildHttpApp({
-    service: core.service,
-    config: core.config,
-    log: core.log,
-    videosDir: core.media.videosDir,
-  });
-  base = await app.listen({ host: '127.0.0.1', port: 0 });
+  api = await startTestApi({ provider: () => idleProvider() });
+  ({ core, base } = api);
 });
-afterAll(async () => {
-  await app.close();
-  await core.dispose();
-});
+afterAll(() => api.close());
 
 async function send(req: BadRequest) {
   const res = await request(`${base}${req.path}`, {

@@ -9,7 +9,7 @@ let core: TestCore;
 let base: string;
 
 async function serve(env: Record<string, string> = {}) {
-  api = await startTestApi(env);
+  api = await startTestApi({ env });
   ({ core, base } = api);
 }
 

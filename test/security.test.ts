@@ -9,7 +9,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import type { Attachment } from 'discord.js';
-import type { FastifyInstance } from 'fastify';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { downloadAttachment } from '../adapters/discord/attachment.js';
@@ -18,6 +17,7 @@ import { downloadLimited } from '../src/core/index.js';
 import { photoMessage } from './fakes/telegram/updates.js';
 import { idleProvider } from './support/idle-provider.js';
 import { sampleImage } from './support/media-samples.js';
+import { startTestApi, type TestApi } from './support/test-api.js';
 import { startTestCore, type TestCore, testConfig } from './support/test-core.js';
 import { type BotHarness, startBotHarness } from './telegram/harness.js';
 
@@ -40,23 +40,14 @@ afterEach(() => {
 
 describe('the API token', () => {
   const token = 'tok-3f9a1c2b7d4e8f60';
+  let api: TestApi;
   let core: TestCore;
-  let app: FastifyInstance;
   let base: string;
   beforeAll(async () => {
-    core = await startTestCore({ env: { API_TOKEN: token }, provider: () => idleProvider() });
-    app = await buildHttpApp({
-      service: core.service,
-      config: core.config,
-      log: core.log,
-      videosDir: core.media.videosDir,
-    });
-    base = await app.listen({ host: '127.0.0.1', port: 0 });
+    api = await startTestApi({ env: { API_TOKEN: token }, provider: () => idleProvider() });
+    ({ core, base } = api);
   });
-  afterAll(async () => {
-    await app.close();
-    await core.dispose();
-  });
+  afterAll(() => api.close());
 
   const routes: Array<['GET' | 'POST', string]> = [
     ['GET', '/api/sessions'],

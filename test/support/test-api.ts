@@ -1,6 +1,8 @@
 /** A test core with its HTTP app listening on a free loopback port, for tests that talk to the API over a socket. */
 import type { FastifyInstance } from 'fastify';
 import { buildHttpApp } from '../../adapters/http/index.js';
+import type { Config } from '../../src/config.js';
+import type { VideoProvider } from '../../src/providers/provider.js';
 import { startTestCore, type TestCore } from './test-core.js';
 
 export interface TestApi {
@@ -11,8 +13,10 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function startTestApi(env: Record<string, string> = {}): Promise<TestApi> {
-  const core = await startTestCore({ env });
+export async function startTestApi(
+  options: { env?: Record<string, string>; provider?: (config: Config) => VideoProvider } = {},
+): Promise<TestApi> {
+  const core = await startTestCore(options);
   const app = await buildHttpApp({
     service: core.service,
     config: core.config,
