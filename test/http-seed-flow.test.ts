@@ -235,3 +235,24 @@ describe('bearer token', () => {
     expect(core.logs()).not.toContain('secret-token-123');
   });
 });
+
+describe('Idempotency-Key', () => {
+  it('makes a re-sent generate return the same task', async () => {
+    await serve();
+    const key = { 'idempotency-key': 'client-req-42' };
+    const first = await call('POST', '/api/video-gen/generate', { prompt: 'sent twice' }, key);
+    const again = await call('POST', '/api/video-gen/generate', { prompt: 'sent twice' }, key);
+    expect(again.json.conversation_id).toBe(first.json.conversation_id);
+    expect(again.json.message_id).toBe(first.json.message_id);
+    const other = await call('POST', '/api/video-gen/generate', { prompt: 'sent twice' }, { 'idempotency-key': 'k2' });
+    expect(other.json.message_id).not.toBe(first.json.message_id);
+    expect(core.service.list().total).toBe(2);
+    const tooLong = await call(
+      'POST',
+      '/api/video-gen/generate',
+      { prompt: 'x' },
+      { 'idempotency-key': 'k'.repeat(201) },
+    );
+    expect(tooLong.status).toBe(422);
+  });
+});

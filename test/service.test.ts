@@ -136,3 +136,17 @@ describe('seed estimate', () => {
     expect(estimatedTime({ firstS: 15, lastS: 600 })).toBe('预计15秒-10分钟完成');
   });
 });
+
+describe('request keys', () => {
+  it('answer a re-sent request with the task made the first time, without spending quota', async () => {
+    const { core, provider } = await scriptedCore({ USER_MAX_ACTIVE: '1' });
+    const first = await core.service.submit({ prompt: 'once', origin: alice, requestKey: 'telegram:1001:7' });
+    const again = await core.service.submit({ prompt: 'once', origin: alice, requestKey: 'telegram:1001:7' });
+    expect(again.id).toBe(first.id);
+    expect(core.service.list().total).toBe(1);
+    expect(provider.calls.filter((c) => c.method === 'start')).toHaveLength(1);
+    await expect(
+      core.service.submit({ prompt: 'other', origin: alice, requestKey: 'telegram:1001:8' }),
+    ).rejects.toThrow(QuotaExceeded);
+  });
+});

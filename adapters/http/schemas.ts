@@ -97,6 +97,18 @@ export const uploadSchema = {
 export const generateSchema = {
   summary: 'Ask for a video (text-to-video, or image-to-video with an uploaded image or an image URL)',
   tags: ['video-gen'],
+  headers: {
+    type: 'object',
+    properties: {
+      'idempotency-key': {
+        type: 'string',
+        minLength: 1,
+        maxLength: 200,
+        description:
+          'Send the same key when re-sending a request whose answer was lost: it is answered with the same task',
+      },
+    },
+  },
   body: {
     type: 'object',
     properties: {

@@ -28,38 +28,43 @@ interface GenerateBody {
 }
 
 export async function videoGenRoutes(app: FastifyInstance, { service, config }: HttpDeps) {
-  app.post<{ Body: GenerateBody }>('/generate', { schema: generateSchema }, async (req, reply) => {
-    const { prompt, image_attachment, image_url, guest } = req.body;
-    if (image_attachment && image_url) throw new InvalidInput('send either image_attachment or image_url, not both');
-    const bytes = image_url
-      ? await downloadLimited(image_url, {
-          maxBytes: config.MAX_IMAGE_BYTES,
-          timeoutMs: config.DOWNLOAD_TIMEOUT_S * 1000,
-          allowPrivate: config.IMAGE_URL_ALLOW_PRIVATE,
-          what: 'image_url',
-        }).catch((error: unknown) => {
-          if (error instanceof InvalidInput) throw error;
-          throw new InvalidInput(error instanceof Error ? error.message : 'could not download image_url');
-        })
-      : undefined;
-    const task = await service.submit({
-      prompt,
-      guest,
-      ...(bytes && { image: { bytes } }),
-      ...(image_attachment && { imageKey: image_attachment.key }),
-      origin: { platform: 'http', userId: 'api' },
-    });
-    if (task.status === 'failed') return reply.status(502).send({ detail: task.error ?? 'video generation failed' });
-    return {
-      success: true,
-      message: '视频生成任务已创建',
-      conversation_id: task.conversationId,
-      message_id: task.messageId,
-      section_id: task.sectionId,
-      task_status: 'pending',
-      estimated_time: estimatedTime(service.estimateWindowS()),
-    };
-  });
+  app.post<{ Body: GenerateBody; Headers: { 'idempotency-key'?: string } }>(
+    '/generate',
+    { schema: generateSchema },
+    async (req, reply) => {
+      const { prompt, image_attachment, image_url, guest } = req.body;
+      if (image_attachment && image_url) throw new InvalidInput('send either image_attachment or image_url, not both');
+      const bytes = image_url
+        ? await downloadLimited(image_url, {
+            maxBytes: config.MAX_IMAGE_BYTES,
+            timeoutMs: config.DOWNLOAD_TIMEOUT_S * 1000,
+            allowPrivate: config.IMAGE_URL_ALLOW_PRIVATE,
+            what: 'image_url',
+          }).catch((error: unknown) => {
+            if (error instanceof InvalidInput) throw error;
+            throw new InvalidInput(error instanceof Error ? error.message : 'could not download image_url');
+          })
+        : undefined;
+      const task = await service.submit({
+        prompt,
+        guest,
+        ...(bytes && { image: { bytes } }),
+        ...(image_attachment && { imageKey: image_attachment.key }),
+        origin: { platform: 'http', userId: 'api' },
+        ...(req.headers['idempotency-key'] && { requestKey: `http:${req.headers['idempotency-key']}` }),
+      });
+      if (task.status === 'failed') return reply.status(502).send({ detail: task.error ?? 'video generation failed' });
+      return {
+        success: true,
+        message: '视频生成任务已创建',
+        conversation_id: task.conversationId,
+        message_id: task.messageId,
+        section_id: task.sectionId,
+        task_status: task.status, // 'pending' for a new task; a re-sent request gets its task's current status
+        estimated_time: estimatedTime(service.estimateWindowS()),
+      };
+    },
+  );
 
   app.get<{ Querystring: { conversation_id: string; message_id: string } }>(
     '/status',

@@ -41,6 +41,7 @@ export async function submitVideoRequest(
       locale: ctx.lang,
       reply: { ...reply },
     },
+    requestKey: `telegram:${chatId}:${request.replyToMessageId}`,
   });
   // A task that already ended (its upstream refused it for good) is answered by the outbox's delivery alone.
   if (isFinal(task.status)) return task;

@@ -42,4 +42,7 @@ export const MIGRATIONS: readonly string[] = [
      WHERE status NOT IN ('completed','failed','cancelled') AND next_attempt_at IS NOT NULL;
    CREATE INDEX tasks_leases ON tasks (provider, (upstream IS NULL), lease_until)
      WHERE status NOT IN ('completed','failed','cancelled') AND lease_until IS NOT NULL;`,
+  // The key a client gives a request (an Idempotency-Key, a chat message id): the same request sent twice is one task.
+  `ALTER TABLE tasks ADD COLUMN request_key TEXT;
+   CREATE UNIQUE INDEX tasks_request_key ON tasks (request_key) WHERE request_key IS NOT NULL;`,
 ];

@@ -10,7 +10,7 @@ import { Conflict, InvalidInput, NotFound, QuotaExceeded } from './errors.js';
 import type { TaskEventBus, TaskEventName, TaskEvents } from './events.js';
 import type { MediaStore, StoredImage } from './media.js';
 import type { Scheduler } from './scheduler.js';
-import type { TaskFilter, TaskStore } from './store.js';
+import { DuplicateRequest, type TaskFilter, type TaskStore } from './store.js';
 import { isFinal, lookTimesMs, type Platform, type Task, type TaskRequest, type TaskStatus } from './task.js';
 
 export interface ServiceLimits {
@@ -90,6 +90,8 @@ export class GenerationService {
    * @throws InvalidInput for a bad prompt or image; QuotaExceeded when a per-user limit refuses it.
    */
   async submit(request: TaskRequest): Promise<Task> {
+    const known = request.requestKey && this.#store.findByRequestKey(request.requestKey);
+    if (known) return known;
     const prompt = this.#checkPrompt(request.prompt);
     this.#checkQuota(request.origin.platform, request.origin.userId);
     const image = request.image
@@ -97,7 +99,7 @@ export class GenerationService {
       : request.imageKey
         ? await this.#media.imageByKey(request.imageKey)
         : undefined;
-    const task = this.#store.insert({
+    const { task, created } = this.#insertOnce({
       id: randomBytes(6).toString('base64url'),
       provider: this.#provider.name,
       kind: image ? 'i2v' : 't2v',
@@ -119,11 +121,23 @@ export class GenerationService {
       videoFile: null,
       error: null,
       origin: request.origin,
+      requestKey: request.requestKey ?? null,
       deliveredAt: null,
     });
+    if (!created) return task;
     this.#events.emit('queued', task);
     await this.#scheduler.runNow(task.id);
     return this.get(task.id);
+  }
+
+  /** Inserts, or — when the same request key won a race meanwhile — returns the task stored first. */
+  #insertOnce(task: Parameters<TaskStore['insert']>[0]): { task: Task; created: boolean } {
+    try {
+      return { task: this.#store.insert(task), created: true };
+    } catch (error) {
+      if (!(error instanceof DuplicateRequest)) throw error;
+      return { task: this.#store.findByRequestKey(task.requestKey!)!, created: false };
+    }
   }
 
   #checkPrompt(raw: unknown): string {

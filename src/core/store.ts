@@ -59,6 +59,7 @@ const COLUMNS: Record<string, { field: keyof Task; json?: boolean; bool?: boolea
   video_file: { field: 'videoFile' },
   error: { field: 'error' },
   origin: { field: 'origin', json: true },
+  request_key: { field: 'requestKey' },
   delivered_at: { field: 'deliveredAt' },
   created_at: { field: 'createdAt' },
   updated_at: { field: 'updatedAt' },
@@ -119,12 +120,23 @@ export class TaskStore {
     return new Date(this.#now()).toISOString();
   }
 
-  insert(task: Omit<Task, 'createdAt' | 'updatedAt'>): Task {
+  /** Stores a new task. @throws DuplicateRequest when a task with the same `requestKey` exists. */
+  insert(task: Omit<Task, 'createdAt' | 'updatedAt' | 'requestKey'> & { requestKey?: string | null }): Task {
     const now = this.#iso();
-    const row = toRow({ ...task, createdAt: now, updatedAt: now });
+    const row = toRow({ requestKey: null, ...task, createdAt: now, updatedAt: now });
     const cols = Object.keys(row);
-    this.#db.prepare(`INSERT INTO tasks (${cols.join(',')}) VALUES (${cols.map((c) => `@${c}`).join(',')})`).run(row);
+    try {
+      this.#db.prepare(`INSERT INTO tasks (${cols.join(',')}) VALUES (${cols.map((c) => `@${c}`).join(',')})`).run(row);
+    } catch (error) {
+      const duplicate = (error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && task.requestKey;
+      throw duplicate ? new DuplicateRequest(`request ${task.requestKey} exists`, { cause: error }) : error;
+    }
     return this.get(task.id)!;
+  }
+
+  findByRequestKey(requestKey: string): Task | undefined {
+    const row = this.#db.prepare('SELECT * FROM tasks WHERE request_key = ?').get(requestKey) as Row | undefined;
+    return row && fromRow(row);
   }
 
   get(id: string): Task | undefined {
@@ -305,4 +317,9 @@ export class TaskStore {
 /** A state change lost a race: the task moved on since it was read. Callers re-read and decide again. */
 export class StaleTask extends Error {
   override readonly name = 'StaleTask';
+}
+
+/** An insert whose request key is taken: the request was sent before. */
+export class DuplicateRequest extends Error {
+  override readonly name = 'DuplicateRequest';
 }

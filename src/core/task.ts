@@ -69,6 +69,8 @@ export interface Task {
   videoFile: string | null;
   error: string | null;
   origin: Origin;
+  /** The client's key for the request (see TaskRequest.requestKey), if it gave one. */
+  requestKey: string | null;
   /** When the origin was told the final result (the outbox mark). */
   deliveredAt: string | null;
   createdAt: string;
@@ -83,6 +85,11 @@ export interface TaskRequest {
   imageKey?: string;
   guest?: boolean;
   origin: Origin;
+  /**
+   * Names the request across re-sends (an HTTP Idempotency-Key, a chat message id): a submit whose key is already
+   * known returns the task made the first time instead of making another.
+   */
+  requestKey?: string;
 }
 
 /**

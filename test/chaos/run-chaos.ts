@@ -183,6 +183,11 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
       const mine = own.filter((t) => t.platform === platform);
       phase.duplicateTasks[platform] = mine.length - new Set(mine.map((t) => t.prompt)).size;
     }
+    if (phase.duplicateTasks.http) {
+      problems.push(
+        `${phase.name}: ${phase.duplicateTasks.http} HTTP requests re-sent with their Idempotency-Key became two tasks`,
+      );
+    }
     phase.failureReasons = countBy(own.filter((t) => t.status === 'failed').map((t) => t.error ?? ''));
     for (const p of [...outcomes.map((r) => r.prompt), ...users.map((u) => u.prompt)]) {
       if (!own.some((t) => t.prompt === p)) problems.push(`${phase.name}: no task was stored for "${p}"`);

@@ -26,12 +26,19 @@ export interface HttpOutcome {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MAX_TRIES = 30;
 
-async function call(service: ServiceHandle, method: 'GET' | 'POST', path: string, body?: Buffer | string) {
+async function call(
+  service: ServiceHandle,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: Buffer | string,
+  extraHeaders: Record<string, string> = {},
+) {
   const res = await request(`${service.baseUrl()}${path}`, {
     method,
     headers: {
       authorization: `Bearer ${service.apiToken}`,
       'content-type': Buffer.isBuffer(body) ? 'application/octet-stream' : 'application/json',
+      ...extraHeaders,
     },
     ...(body !== undefined && { body }),
     headersTimeout: 60_000,
@@ -43,6 +50,8 @@ async function call(service: ServiceHandle, method: 'GET' | 'POST', path: string
 
 /** One API client's request; image-to-video (upload, then generate) when `withImage`. */
 export async function submitHttp(service: ServiceHandle, prompt: string, withImage: boolean): Promise<HttpOutcome> {
+  // Like a careful client, re-send a request whose answer was lost with the same key, so it stays one task.
+  const idempotencyKey = { 'idempotency-key': `chaos-${prompt}` };
   for (let tries = 0; ; tries++) {
     await service.whenUp();
     try {
@@ -59,7 +68,7 @@ export async function submitHttp(service: ServiceHandle, prompt: string, withIma
         attachment = upload.json;
       }
       const body = JSON.stringify({ prompt, ...(attachment && { image_attachment: attachment }) });
-      const res = await call(service, 'POST', '/api/video-gen/generate', body);
+      const res = await call(service, 'POST', '/api/video-gen/generate', body, idempotencyKey);
       return {
         prompt,
         status: res.status,

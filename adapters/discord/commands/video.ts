@@ -67,6 +67,7 @@ export function videoCommand(deps: DiscordDeps): SlashCommand {
           locale: lang,
           reply: { ...reply },
         },
+        requestKey: `discord:${interaction.id}`,
       });
       // A task that ended during submit (refused upstream) is answered by the delivery, which edits this reply.
       if (isFinal(task.status)) return;
