@@ -4,36 +4,20 @@
  * time from the gateway dispatch to the defer callback reaching the fake REST API, and to the reply with the task
  * id, against Discord's 3-second acknowledgement limit. Loopback only; gives up after 60 s.
  */
-import { createDiscordAdapter } from '../adapters/discord/index.js';
-import { startDiscordFake } from '../test/fakes/discord/index.js';
+import { startDiscordRig } from '../test/support/discord-harness.js';
 import { idleProvider } from '../test/support/idle-provider.js';
-import { startTestCore } from '../test/support/test-core.js';
 import { type Bench, percentile } from './bench-row.js';
 
 const BURST = 500;
 const LIMIT_MS = 60_000;
 
 const bench: Bench = async () => {
-  const fake = await startDiscordFake();
-  const core = await startTestCore({
+  const rig = await startDiscordRig({
     provider: idleProvider,
-    env: {
-      DISCORD_TOKEN: fake.token,
-      DISCORD_APP_ID: fake.appId,
-      DISCORD_API_BASE: fake.apiBase,
-      LOG_LEVEL: 'warn',
-      FIRST_ATTEMPT_DELAY_S: '600',
-    },
+    env: { LOG_LEVEL: 'warn', FIRST_ATTEMPT_DELAY_S: '600' },
   });
-  const bot = createDiscordAdapter({
-    service: core.service,
-    outbox: core.outbox,
-    config: core.config,
-    log: core.log,
-    videosDir: core.media.videosDir,
-  });
+  const { fake } = rig;
   try {
-    await bot.start();
     const sent = Array.from({ length: BURST }, (_, i) =>
       fake.slash({ name: 'video', options: { prompt: `burst ${i}` }, userId: String(900000000000000000n + BigInt(i)) }),
     );
@@ -65,9 +49,7 @@ const bench: Bench = async () => {
       },
     ];
   } finally {
-    await bot.stop();
-    await core.dispose();
-    await fake.close();
+    await rig.close();
   }
 };
 
