@@ -254,3 +254,21 @@ it('refuses a limit or offset SQLite cannot take (Infinity, beyond 2^53) with 40
   const fine = await send({ method: 'GET', path: '/api/video-gen/list?limit=1e3&offset=9007199254740991' });
   expect(fine.status).toBe(200);
 });
+
+it('names an upload called "." or ".." after the image, never a dot file', async () => {
+  const expected: [string, string][] = [
+    ['.', 'image.png'],
+    ['..', 'image.png'],
+    ['...png', 'png.png'],
+  ];
+  for (const [fileName, stored] of expected) {
+    const res = await send({
+      method: 'POST',
+      path: `/api/file/upload?file_type=2&file_name=${encodeURIComponent(fileName)}`,
+      contentType: 'application/octet-stream',
+      body: sampleImage('png'),
+    });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.text).name, fileName).toBe(stored);
+  }
+});

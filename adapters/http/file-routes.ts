@@ -23,7 +23,11 @@ export async function fileRoutes(app: FastifyInstance, { service }: HttpDeps) {
     if (!Buffer.isBuffer(req.body))
       throw new InvalidInput('send the image as the raw request body', 'UNSUPPORTED_MEDIA');
     const stored = await service.storeImage(req.body);
-    const name = basename(req.query.file_name.replaceAll('\\', '/')).replace(/[^\p{L}\p{N}._ -]/gu, '_') || 'image';
+    // A plain file name: no folders, no odd characters, no leading dots ("." and ".." included).
+    const name =
+      basename(req.query.file_name.replaceAll('\\', '/'))
+        .replace(/[^\p{L}\p{N}._ -]/gu, '_')
+        .replace(/^\.+/, '') || 'image';
     return {
       key: stored.key,
       name: name.includes('.') ? name : `${name}.${stored.ext}`,
