@@ -163,7 +163,7 @@ export class DiscordDelivery {
         return;
       } catch (error) {
         if (!deadToken(error)) throw error;
-        this.#tokenRefused(task);
+        this.#tokenRefused(task, ref);
       }
     }
     const reference = ref.messageId
@@ -196,14 +196,15 @@ export class DiscordDelivery {
         return;
       } catch (error) {
         if (!deadToken(error)) throw error;
-        this.#tokenRefused(task);
+        this.#tokenRefused(task, ref);
       }
     }
     if (ref.messageId) await this.#rest.patch(Routes.channelMessage(ref.channelId, ref.messageId), { body });
   }
 
-  /** Discord refused the interaction token: never use it again, also after a restart. */
-  #tokenRefused(task: Task): void {
+  /** Discord refused the interaction token: never use it again — in this delivery, later, or after a restart. */
+  #tokenRefused(task: Task, ref: ReplyRef): void {
+    ref.tokenExpiresAt = 0;
     this.#deps.service.updateOrigin(task.id, { tokenExpiresAt: 0 });
     this.#deps.log.info({ taskId: task.id }, 'the interaction token is no longer valid; using the channel');
   }
