@@ -226,15 +226,24 @@ export class Scheduler {
       const urls = result.videoUrls.filter((u) => !u.startsWith('file:'));
       this.#finish(looking, 'completed', { videoUrls: urls, videoFile, error: null, progress: 1 });
     } else if (result.state === 'failed') {
-      if (!result.retryable) this.#finish(looking, 'failed', { error: result.reason });
-      else if (attempts >= task.maxAttempts)
-        this.#finish(looking, 'failed', { error: `${result.reason} (gave up after ${attempts} attempts)` });
-      else this.#nextLook(looking, result.reason);
+      this.#failedAttempt(looking, result.reason, result.retryable);
     } else if (attempts >= task.maxAttempts) {
       this.#finish(looking, 'failed', { error: `video not ready after ${attempts} attempts` });
     } else {
       this.#nextLook(looking, null, result.progress);
     }
+  }
+
+  /**
+   * An attempt (`task.attempts` counts it) ended in an error: a permanent one fails the task now; a transient one
+   * costs the attempt, and the task fails with that reason once no attempt is left.
+   */
+  #failedAttempt(task: Task, reason: string, retryable: boolean): void {
+    const { attempts } = task;
+    if (!retryable) this.#finish(task, 'failed', { attempts, error: reason });
+    else if (attempts >= task.maxAttempts) {
+      this.#finish(task, 'failed', { attempts, error: `${reason} (gave up after ${attempts} attempts)` });
+    } else this.#nextLook(task, reason);
   }
 
   #nextLook(task: Task, error: string | null, progress?: number): void {
@@ -263,7 +272,7 @@ export class Scheduler {
     this.#events.emit(status, done);
   }
 
-  /** A step threw: a permanent error fails the task now; a transient one costs an attempt. */
+  /** A step threw: it counts as a failed attempt (see `#failedAttempt`). */
   #onStepError(task: Task, error: unknown): void {
     if (error instanceof StaleTask) return; // cancelled or changed meanwhile: its new state stands
     if (!(error instanceof UpstreamError || error instanceof InvalidInput)) {
@@ -276,10 +285,7 @@ export class Scheduler {
       if (!current || current.leaseUntil === null || current.status === 'completed') return;
       // A failed start costs an attempt too; a failed look has already counted its own.
       const attempts = current.attempts > task.attempts ? current.attempts : current.attempts + 1;
-      if (permanent) this.#finish(current, 'failed', { attempts, error: reason });
-      else if (attempts >= current.maxAttempts)
-        this.#finish(current, 'failed', { attempts, error: `${reason} (gave up after ${attempts} attempts)` });
-      else this.#nextLook({ ...current, attempts }, reason);
+      this.#failedAttempt({ ...current, attempts }, reason, !permanent);
     } catch (inner) {
       if (!(inner instanceof StaleTask)) this.#log.error({ err: inner, taskId: task.id }, 'could not record a failure');
     }
