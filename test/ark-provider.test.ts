@@ -1,12 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { request } from 'undici';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { UpstreamError } from '../src/core/errors.js';
 import { createArkProvider } from '../src/providers/ark/index.js';
 import { type ArkFake, startArkFake } from './fakes/ark/index.js';
-import { providerContract } from './provider-contract.js';
+import { fetchOverHttp, providerContract } from './provider-contract.js';
 import { sampleImage } from './support/media-samples.js';
 
 function providerFor(fake: ArkFake, workDir: string, apiKey = fake.knobs.apiKey) {
@@ -32,7 +31,7 @@ providerContract('ark', async () => {
   const provider = providerFor(fake, workDir);
   return {
     provider,
-    fetchVideo: async (url) => new Uint8Array(await (await request(url)).body.arrayBuffer()),
+    fetchVideo: fetchOverHttp,
     dispose: async () => {
       await provider.close?.();
       await fake.close();

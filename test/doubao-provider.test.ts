@@ -9,7 +9,7 @@ import { SESSION_EXPIRED, sessionIdOf } from '../src/providers/doubao/session-po
 import type { VideoProvider } from '../src/providers/provider.js';
 import { type DoubaoFake, startDoubaoFake } from './fakes/doubao/index.js';
 import { sessionIdCookie, writeSessions } from './fakes/doubao/sessions.js';
-import { pollUntilDone, providerContract } from './provider-contract.js';
+import { fetchOverHttp, pollUntilDone, providerContract } from './provider-contract.js';
 import { isMp4, sampleImage } from './support/media-samples.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -35,7 +35,7 @@ providerContract('doubao', async () => {
   const provider = await createDoubaoProvider(options(fake, join(dir, 'session.json')));
   return {
     provider,
-    fetchVideo: async (url) => new Uint8Array(await (await request(url)).body.arrayBuffer()),
+    fetchVideo: fetchOverHttp,
     dispose: async () => {
       await provider.close?.();
       await fake.close();

@@ -3,6 +3,7 @@
  * anything else: refs survive a JSON round trip (they are stored in SQLite and used after restarts), text- and
  * image-to-video jobs end `succeeded` with fetchable video URLs, and polls answer with the contract's shapes.
  */
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PollResult, UpstreamRef, VideoProvider } from '../src/providers/provider.js';
 import { sampleImage } from './support/media-samples.js';
@@ -12,6 +13,11 @@ export interface ContractSetup {
   /** Reads a video URL the provider returned (file: or http:) and resolves with its bytes. */
   fetchVideo(url: string): Promise<Uint8Array>;
   dispose(): Promise<void>;
+}
+
+/** `fetchVideo` for providers whose video URLs are served over HTTP (by their fake). */
+export async function fetchOverHttp(url: string): Promise<Uint8Array> {
+  return new Uint8Array(await (await request(url)).body.arrayBuffer());
 }
 
 /** Polls until the job leaves `running`, at most `tries` times, `everyMs` apart. */

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sampleMp4 } from '../../support/media-samples.js';
+import { requestBody } from '../request-body.js';
 
 export interface ArkKnobs {
   /** The key the fake accepts. */
@@ -115,9 +116,7 @@ export async function startArkFake(knobs: Partial<ArkKnobs> = {}): Promise<ArkFa
     const id = decodeURIComponent(url.pathname.slice(TASKS.length + 1));
 
     if (req.method === 'POST' && !id) {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as FakeArkTask['body'];
+      const body = JSON.parse((await requestBody(req)).toString('utf8')) as FakeArkTask['body'];
       if (state.createError) return fail(state.createError.status, state.createError.code, state.createError.message);
       if (typeof body.model !== 'string' || !Array.isArray(body.content)) {
         return fail(400, 'InvalidParameter', 'model and content are required');

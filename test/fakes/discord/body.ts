@@ -1,6 +1,7 @@
 /** Reads a fake-Discord request body: JSON, or multipart `payload_json` + `files[n]` parsed with busboy. */
 import type { IncomingMessage } from 'node:http';
 import busboy from 'busboy';
+import { requestBody } from '../request-body.js';
 
 export interface UploadedFile {
   field: string;
@@ -17,9 +18,7 @@ export interface ParsedBody {
 export async function readBody(req: IncomingMessage): Promise<ParsedBody> {
   const type = req.headers['content-type'] ?? '';
   if (type.startsWith('multipart/form-data')) return readMultipart(req);
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = (await requestBody(req)).toString('utf8');
   return { json: text ? (JSON.parse(text) as Record<string, unknown>) : null, files: [] };
 }
 

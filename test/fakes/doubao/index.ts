@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import { imageSize } from 'image-size';
 import { sampleImage, sampleMp4 } from '../../support/media-samples.js';
+import { requestBody } from '../request-body.js';
 import { chatPageHtml, homePageHtml, LOGIN_PAGE_HTML } from './chat-page.js';
 import { pickRandomFault } from './random-faults.js';
 import { type IssuedCredentials, sigV4Problem } from './sigv4.js';
@@ -73,15 +74,6 @@ export function cookieOwner(cookie: string | undefined): string | undefined {
   return jar.get('sessionid') ?? jar.get('ttwid');
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
@@ -141,13 +133,13 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
     const fault = knobs.httpFaults.findIndex((f) => path.includes(f.path));
     if (fault >= 0) {
       const [f] = knobs.httpFaults.splice(fault, 1);
-      await readBody(req);
+      await requestBody(req);
       res.writeHead(f!.status, { 'content-type': 'application/json' }).end(f!.body ?? '{"code":-1}');
       return;
     }
 
     if (req.method === 'POST' && path === '/alice/resource/prepare_upload') {
-      const body = JSON.parse((await readBody(req)).toString() || '{}');
+      const body = JSON.parse((await requestBody(req)).toString() || '{}');
       if (refusedLogin(req, res)) return;
       if (webClientProblem(url) || body.resource_type !== 2) return json(res, 400, { code: 1, message: 'bad request' });
       const accessKey = `AKTP${randomBytes(8).toString('hex')}`;
@@ -170,7 +162,7 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
     }
 
     if (path === '/' && url.searchParams.has('Action')) {
-      const body = (await readBody(req)).toString();
+      const body = (await requestBody(req)).toString();
       const problem = sigV4Problem(req, body, credentials);
       if (problem)
         return json(res, 403, { ResponseMetadata: { Error: { Code: 'SignatureDoesNotMatch', Message: problem } } });
@@ -215,7 +207,7 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
     }
 
     if (req.method === 'POST' && path.startsWith('/upload/v1/')) {
-      const bytes = await readBody(req);
+      const bytes = await requestBody(req);
       const store = stores.get(decodeURIComponent(path.slice('/upload/v1/'.length)));
       if (!store || req.headers.authorization !== store.auth) return json(res, 401, { message: 'bad upload auth' });
       const crc = (zlib.crc32(bytes) >>> 0).toString(16).padStart(8, '0');
@@ -226,7 +218,7 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
     }
 
     if (req.method === 'POST' && path === '/samantha/chat/completion') {
-      const body = JSON.parse((await readBody(req)).toString() || '{}');
+      const body = JSON.parse((await requestBody(req)).toString() || '{}');
       if (refusedLogin(req, res)) return;
       if (webClientProblem(url) || !req.headers['x-flow-trace'] || !owner) return json(res, 400, { code: 1 });
       return streamCompletion(res, body, owner, !/(?:^|;\s*)sessionid=/.test(String(req.headers.cookie)));
@@ -242,7 +234,7 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
     }
 
     if (req.method === 'POST' && path === '/samantha/media/get_play_info') {
-      const { conversation_id: id } = JSON.parse((await readBody(req)).toString() || '{}');
+      const { conversation_id: id } = JSON.parse((await requestBody(req)).toString() || '{}');
       if (refusedLogin(req, res)) return;
       const c = conversations.get(id);
       if (!c || c.owner !== owner || !isReady(id, c)) return json(res, 200, { code: 0, data: { play_infos: [] } });

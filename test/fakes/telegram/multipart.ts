@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import busboy from 'busboy';
+import { requestBody } from '../request-body.js';
 
 /** A file uploaded in a multipart request. */
 export interface UploadedFile {
@@ -23,9 +24,7 @@ export interface ParsedBody {
 export async function readBody(req: IncomingMessage): Promise<ParsedBody> {
   const type = req.headers['content-type'] ?? '';
   if (type.startsWith('multipart/form-data')) return readMultipart(req);
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = (await requestBody(req)).toString('utf8');
   if (!text) return { payload: {}, files: {} };
   if (type.startsWith('application/x-www-form-urlencoded')) {
     return { payload: Object.fromEntries(new URLSearchParams(text)), files: {} };
