@@ -93,6 +93,7 @@ function fromRow(row: Row): Task {
 export class TaskStore {
   readonly #db: Database.Database;
   readonly #now: () => number;
+  readonly #statements = new Map<string, Database.Statement>();
 
   /** Opens (creating if needed) the database file and brings its schema up to date. */
   constructor(file: string, now: () => number = Date.now) {
@@ -116,6 +117,16 @@ export class TaskStore {
     }
   }
 
+  /** A prepared statement, compiled once per distinct SQL text: the scheduler asks the same few questions all the time. */
+  #sql(text: string): Database.Statement {
+    let statement = this.#statements.get(text);
+    if (!statement) {
+      statement = this.#db.prepare(text);
+      this.#statements.set(text, statement);
+    }
+    return statement;
+  }
+
   #iso(): string {
     return new Date(this.#now()).toISOString();
   }
@@ -126,7 +137,7 @@ export class TaskStore {
     const row = toRow({ requestKey: null, ...task, createdAt: now, updatedAt: now });
     const cols = Object.keys(row);
     try {
-      this.#db.prepare(`INSERT INTO tasks (${cols.join(',')}) VALUES (${cols.map((c) => `@${c}`).join(',')})`).run(row);
+      this.#sql(`INSERT INTO tasks (${cols.join(',')}) VALUES (${cols.map((c) => `@${c}`).join(',')})`).run(row);
     } catch (error) {
       const duplicate = (error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && task.requestKey;
       throw duplicate ? new DuplicateRequest(`request ${task.requestKey} exists`, { cause: error }) : error;
@@ -135,27 +146,28 @@ export class TaskStore {
   }
 
   findByRequestKey(requestKey: string): Task | undefined {
-    const row = this.#db.prepare('SELECT * FROM tasks WHERE request_key = ?').get(requestKey) as Row | undefined;
+    const row = this.#sql('SELECT * FROM tasks WHERE request_key = ?').get(requestKey) as Row | undefined;
     return row && fromRow(row);
   }
 
   get(id: string): Task | undefined {
-    const row = this.#db.prepare('SELECT * FROM tasks WHERE id = ?').get(id) as Row | undefined;
+    const row = this.#sql('SELECT * FROM tasks WHERE id = ?').get(id) as Row | undefined;
     return row && fromRow(row);
   }
 
   findBySeedIds(conversationId: string, messageId: string): Task | undefined {
-    const row = this.#db
-      .prepare('SELECT * FROM tasks WHERE conversation_id = ? AND message_id = ? ORDER BY created_at DESC LIMIT 1')
-      .get(conversationId, messageId) as Row | undefined;
+    const row = this.#sql(
+      'SELECT * FROM tasks WHERE conversation_id = ? AND message_id = ? ORDER BY created_at DESC LIMIT 1',
+    ).get(conversationId, messageId) as Row | undefined;
     return row && fromRow(row);
   }
 
   /** The task of a provider's upstream job, by the job's id (an upstream callback names only that). */
   findByUpstreamId(provider: string, upstreamId: string): Task | undefined {
-    const row = this.#db
-      .prepare("SELECT * FROM tasks WHERE provider = ? AND json_extract(upstream, '$.id') = ? LIMIT 1")
-      .get(provider, upstreamId) as Row | undefined;
+    const row = this.#sql("SELECT * FROM tasks WHERE provider = ? AND json_extract(upstream, '$.id') = ? LIMIT 1").get(
+      provider,
+      upstreamId,
+    ) as Row | undefined;
     return row && fromRow(row);
   }
 
@@ -164,10 +176,9 @@ export class TaskStore {
    * stopped, so the upstream job may exist unrecorded. Meaningful at start-up, before our own steps run.
    */
   interruptedStarts(provider: string): Task[] {
-    const rows = this.#db
-      .prepare(`SELECT * FROM tasks WHERE ${ACTIVE} AND provider = ? AND upstream IS NULL AND lease_until IS NOT NULL
-                ORDER BY lease_until`)
-      .all(provider) as Row[];
+    const rows =
+      this.#sql(`SELECT * FROM tasks WHERE ${ACTIVE} AND provider = ? AND upstream IS NULL AND lease_until IS NOT NULL
+                ORDER BY lease_until`).all(provider) as Row[];
     return rows.map(fromRow);
   }
 
@@ -183,10 +194,12 @@ export class TaskStore {
     const where = used.map(([sql]) => sql);
     const params = used.map(([, value]) => value);
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const { n } = this.#db.prepare(`SELECT count(*) AS n FROM tasks ${clause}`).get(...params) as { n: number };
-    const rows = this.#db
-      .prepare(`SELECT * FROM tasks ${clause} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`)
-      .all(...params, filter.limit ?? -1, filter.offset ?? 0) as Row[];
+    const { n } = this.#sql(`SELECT count(*) AS n FROM tasks ${clause}`).get(...params) as { n: number };
+    const rows = this.#sql(`SELECT * FROM tasks ${clause} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`).all(
+      ...params,
+      filter.limit ?? -1,
+      filter.offset ?? 0,
+    ) as Row[];
     return { total: n, tasks: rows.map(fromRow) };
   }
 
@@ -206,7 +219,7 @@ export class TaskStore {
       }
       const row = toRow({ ...patch, updatedAt: this.#iso() } as Partial<Task>);
       const sets = Object.keys(row).map((c) => `${c} = @${c}`);
-      this.#db.prepare(`UPDATE tasks SET ${sets.join(', ')} WHERE id = @id`).run({ ...row, id });
+      this.#sql(`UPDATE tasks SET ${sets.join(', ')} WHERE id = @id`).run({ ...row, id });
       return this.get(id)!;
     })();
   }
@@ -219,14 +232,12 @@ export class TaskStore {
   claimDue(provider: string, which: Stage, leaseMs: number, limit: number, onlyId?: string): Task[] {
     const now = this.#now();
     return this.#db.transaction(() => {
-      const rows = this.#db
-        .prepare(
-          `SELECT id FROM tasks WHERE ${ACTIVE} AND next_attempt_at IS NOT NULL AND provider = ? AND ${STAGE_SQL[which]}
+      const rows = this.#sql(
+        `SELECT id FROM tasks WHERE ${ACTIVE} AND next_attempt_at IS NOT NULL AND provider = ? AND ${STAGE_SQL[which]}
              AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?) ${onlyId ? 'AND id = ?' : ''}
            ORDER BY next_attempt_at LIMIT ?`,
-        )
-        .all(provider, now, now, ...(onlyId ? [onlyId] : []), limit) as { id: string }[];
-      const claim = this.#db.prepare('UPDATE tasks SET lease_until = ? WHERE id = ?');
+      ).all(provider, now, now, ...(onlyId ? [onlyId] : []), limit) as { id: string }[];
+      const claim = this.#sql('UPDATE tasks SET lease_until = ? WHERE id = ?');
       return rows.map(({ id }) => {
         claim.run(now + leaseMs, id);
         return this.get(id)!;
@@ -237,20 +248,16 @@ export class TaskStore {
   /** Epoch ms when the next task of a stage becomes due (its next look, or its lapsed lease); undefined if none. */
   nextDueAt(provider: string, which: Stage): number | undefined {
     const now = this.#now();
-    const look = this.#db
-      .prepare(
-        `SELECT next_attempt_at AS at FROM tasks
+    const look = this.#sql(
+      `SELECT next_attempt_at AS at FROM tasks
          WHERE ${ACTIVE} AND next_attempt_at IS NOT NULL AND provider = ? AND ${STAGE_SQL[which]}
            AND (lease_until IS NULL OR lease_until < ?)
          ORDER BY next_attempt_at LIMIT 1`,
-      )
-      .get(provider, now) as { at: number } | undefined;
-    const lease = this.#db
-      .prepare(
-        `SELECT min(lease_until) AS at FROM tasks
+    ).get(provider, now) as { at: number } | undefined;
+    const lease = this.#sql(
+      `SELECT min(lease_until) AS at FROM tasks
          WHERE ${ACTIVE} AND lease_until IS NOT NULL AND provider = ? AND ${STAGE_SQL[which]} AND lease_until >= ?`,
-      )
-      .get(provider, now) as { at: number | null };
+    ).get(provider, now) as { at: number | null };
     const candidates = [look?.at, lease.at === null ? undefined : lease.at + 1].filter((c) => c !== undefined);
     return candidates.length ? Math.min(...candidates) : undefined;
   }
@@ -275,23 +282,21 @@ export class TaskStore {
 
   /** Final tasks of a platform whose asker was not yet told the result, oldest first. */
   undelivered(platform: Platform): Task[] {
-    const rows = this.#db
-      .prepare(`SELECT * FROM tasks WHERE status IN (${FINAL_SQL}) AND platform = ? AND delivered_at IS NULL
-                ORDER BY updated_at`)
-      .all(platform) as Row[];
+    const rows = this.#sql(`SELECT * FROM tasks WHERE status IN (${FINAL_SQL}) AND platform = ? AND delivered_at IS NULL
+                ORDER BY updated_at`).all(platform) as Row[];
     return rows.map(fromRow);
   }
 
   /** Marks the outbox entry done; returns false when it was already marked (someone else delivered it). */
   markDelivered(id: string): boolean {
     return (
-      this.#db.prepare('UPDATE tasks SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL').run(this.#iso(), id)
+      this.#sql('UPDATE tasks SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL').run(this.#iso(), id)
         .changes === 1
     );
   }
 
   countByStatus(): Record<TaskStatus, number> {
-    const rows = this.#db.prepare('SELECT status, count(*) AS n FROM tasks GROUP BY status').all() as {
+    const rows = this.#sql('SELECT status, count(*) AS n FROM tasks GROUP BY status').all() as {
       status: TaskStatus;
       n: number;
     }[];
@@ -310,7 +315,7 @@ export class TaskStore {
   }
 
   #count(where: string, ...params: unknown[]): number {
-    return (this.#db.prepare(`SELECT count(*) AS n FROM tasks WHERE ${where}`).get(...params) as { n: number }).n;
+    return (this.#sql(`SELECT count(*) AS n FROM tasks WHERE ${where}`).get(...params) as { n: number }).n;
   }
 }
 
