@@ -1,8 +1,9 @@
 /**
  * The typed events of the task lifecycle. The service and the scheduler emit them; adapters listen.
- * Every listener receives the task as stored right after the change.
+ * Every task listener receives the task as stored right after the change.
  */
 import { EventEmitter } from 'node:events';
+import type { ProviderIncident } from '../providers/provider.js';
 import type { Task } from './task.js';
 
 export interface TaskEvents {
@@ -18,6 +19,8 @@ export interface TaskEvents {
   failed: (task: Task) => void;
   /** The task was cancelled by its owner or an admin. */
   cancelled: (task: Task) => void;
+  /** The provider reported something about its upstream account that operators must hear of. */
+  incident: (incident: ProviderIncident) => void;
 }
 
 export type TaskEventName = keyof TaskEvents;
@@ -41,10 +44,10 @@ export class TaskEventBus {
     this.#emitter.off(event, listener);
   }
 
-  emit<E extends TaskEventName>(event: E, task: Task): void {
+  emit<E extends TaskEventName>(event: E, ...args: Parameters<TaskEvents[E]>): void {
     for (const listener of this.#emitter.listeners(event)) {
       try {
-        const result = (listener as (t: Task) => unknown)(task);
+        const result = (listener as (...a: Parameters<TaskEvents[E]>) => unknown)(...args);
         if (result instanceof Promise) result.catch(this.#onListenerError);
       } catch (error) {
         this.#onListenerError(error);

@@ -85,6 +85,17 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
     now,
   );
   const outbox = new Outbox({ store, events, log }, options.outbox);
+  provider.attach?.({
+    state: {
+      get: (key) => store.getProviderState(provider.name, key),
+      set: (key, value) => store.setProviderState(provider.name, key, value),
+      entries: (prefix) => store.providerStateEntries(provider.name, prefix),
+    },
+    reportIncident: (incident) => {
+      log.warn({ incident }, `${incident.provider}: ${incident.subject}: ${incident.message}`);
+      events.emit('incident', incident);
+    },
+  });
   return {
     config,
     log,

@@ -45,4 +45,12 @@ export const MIGRATIONS: readonly string[] = [
   // The key a client gives a request (an Idempotency-Key, a chat message id): the same request sent twice is one task.
   `ALTER TABLE tasks ADD COLUMN request_key TEXT;
    CREATE UNIQUE INDEX tasks_request_key ON tasks (request_key) WHERE request_key IS NOT NULL;`,
+  // What providers keep across restarts (a Doubao session's state, the dialect that worked), as JSON by key.
+  `CREATE TABLE provider_state (
+     provider TEXT NOT NULL,
+     key TEXT NOT NULL,
+     value TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     PRIMARY KEY (provider, key)
+   );`,
 ];

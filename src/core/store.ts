@@ -305,6 +305,29 @@ export class TaskStore {
     return counts;
   }
 
+  /** A provider's durable value under `key` (JSON), or undefined. */
+  getProviderState<T>(provider: string, key: string): T | undefined {
+    const row = this.#sql('SELECT value FROM provider_state WHERE provider = ? AND key = ?').get(provider, key) as
+      | { value: string }
+      | undefined;
+    return row ? (JSON.parse(row.value) as T) : undefined;
+  }
+
+  setProviderState(provider: string, key: string, value: unknown): void {
+    this.#sql(
+      `INSERT INTO provider_state (provider, key, value, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (provider, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+    ).run(provider, key, JSON.stringify(value ?? null), this.#iso());
+  }
+
+  /** Every durable value of a provider whose key starts with `prefix`. */
+  providerStateEntries<T>(provider: string, prefix: string): [string, T][] {
+    const rows = this.#sql(
+      'SELECT key, value FROM provider_state WHERE provider = ? AND substr(key, 1, length(?)) = ? ORDER BY key',
+    ).all(provider, prefix, prefix) as { key: string; value: string }[];
+    return rows.map(({ key, value }) => [key, JSON.parse(value) as T]);
+  }
+
   /** SQLite's own `PRAGMA integrity_check`; 'ok' when the file is sound. */
   integrityCheck(): string {
     return this.#db.pragma('integrity_check', { simple: true }) as string;

@@ -55,8 +55,45 @@ export interface InterruptedStart {
   until: number;
 }
 
+/**
+ * Something about the upstream account an operator must hear of (a Doubao session expired, was paused by risk
+ * control, or is rate-limited). A provider reports each incident once, when the state it describes begins; the
+ * core records it and alerts the admins.
+ */
+export interface ProviderIncident {
+  provider: string;
+  /** What the incident is about, as operators name it (a session's label); never a secret. */
+  subject: string;
+  kind: 'expired' | 'risk_control' | 'rate_limited' | 'recovered';
+  /** The upstream's own code, when it gave one (e.g. Doubao's 710022004). */
+  code?: string;
+  /** What happened, in one sentence. */
+  message: string;
+  /** What the operator should do, in one sentence (e.g. "run `npm run session`"). */
+  action?: string;
+}
+
+/** Small JSON values a provider keeps across restarts (a session's state, which dialect worked), by key. */
+export interface ProviderStateStore {
+  get<T = unknown>(key: string): T | undefined;
+  set(key: string, value: unknown): void;
+  /** Every key that starts with `prefix`, with its value. */
+  entries<T = unknown>(prefix: string): [string, T][];
+}
+
+/** What the core lends a provider when it is attached (see `VideoProvider.attach`). */
+export interface ProviderHost {
+  state: ProviderStateStore;
+  reportIncident(incident: ProviderIncident): void;
+}
+
 export interface VideoProvider {
   readonly name: string;
+  /**
+   * Called once by the core before any other call, with the provider's durable state and its incident channel.
+   * A provider that is never attached (a unit test) keeps its state in memory.
+   */
+  attach?(host: ProviderHost): void;
   /** Timing this provider's jobs need (Ark: ~15 s); absent → the configured seed timing (180 s). */
   readonly timing?: PollTiming;
   /** At most this many started, unfinished jobs at once; further tasks wait in `pending`. Absent → no limit. */
