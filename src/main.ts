@@ -7,7 +7,7 @@ import { createDiscordAdapter } from '../adapters/discord/index.js';
 import { createHttpAdapter } from '../adapters/http/index.js';
 import { createTelegramAdapter } from '../adapters/telegram/index.js';
 import { loadConfigOrExit } from './config.js';
-import { createCore } from './core/index.js';
+import { type Core, createCore, DataDirInUse } from './core/index.js';
 import { createLogger } from './logger.js';
 import { createProvider } from './providers/index.js';
 
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     log.info('no Doubao session or Ark key configured: using the offline local provider (local preview, no AI)');
   }
   const provider = await createProvider(config, log);
-  const core = createCore(config, log, provider);
+  const core = createCoreOrExit(config, log, provider);
   await core.start();
 
   const adapters: Adapter[] = [
@@ -54,6 +54,17 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** The core, or — when another running service owns the same DATA_DIR — one line saying so, and exit code 1. */
+function createCoreOrExit(...args: Parameters<typeof createCore>): Core {
+  try {
+    return createCore(...args);
+  } catch (error) {
+    if (!(error instanceof DataDirInUse)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
 }
 
 await main();

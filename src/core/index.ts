@@ -21,6 +21,7 @@ export type { Deliver } from './outbox.js';
 export { downloadLimited, formatBytes, isPrivateAddress } from './safe-fetch.js';
 export type { Actor, SeedImport } from './service.js';
 export type { TaskFilter } from './store.js';
+export { DataDirInUse } from './store.js';
 export type { FinalStatus, Origin, Platform, Task, TaskKind, TaskRequest, TaskStatus } from './task.js';
 export { isFinal, TASK_STATUSES } from './task.js';
 export type { GenerationService, MediaStore, Outbox, Scheduler, TaskStore };
@@ -35,8 +36,9 @@ export interface Core {
   service: GenerationService;
   outbox: Outbox;
   /**
-   * Creates the data folders, adopts upstream jobs of starts interrupted by the last stop (when the provider can
-   * find them), and starts the retry loop (expired leases and due tasks are picked up at once).
+   * Creates the data folders and starts the retry loop: the leases of the previous (dead) process are released so
+   * its tasks are due at once, and upstream jobs of the starts it interrupted are adopted when the provider can
+   * find them.
    */
   start(): Promise<void>;
   /** Stops the loop, waits for steps under way, closes the provider and the database. */
@@ -107,8 +109,7 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
     outbox,
     async start() {
       await media.init();
-      await scheduler.recover();
-      scheduler.start();
+      await scheduler.start();
     },
     async stop() {
       await scheduler.stop();

@@ -53,4 +53,27 @@ export const MIGRATIONS: readonly string[] = [
      updated_at TEXT NOT NULL,
      PRIMARY KEY (provider, key)
    );`,
+  // Leases and hot paths (issue 12). A lease names its owner (a process instance, one row of `owners`) and a
+  // fencing token bumped on every claim, so a step whose lease was taken again cannot write; `claimed_at` is when
+  // the lease began (the window of an interrupted start). `upstream_id` (the job id, also inside `upstream`) and
+  // the partial indexes of live rows answer the per-callback, per-submit and per-kick questions without walking
+  // finished tasks. `upstream_ended`: the upstream job itself ended (failed or cancelled there), so a retry starts
+  // a new one instead of looking at it again.
+  `ALTER TABLE tasks ADD COLUMN lease_owner TEXT;
+   ALTER TABLE tasks ADD COLUMN lease_token INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE tasks ADD COLUMN claimed_at INTEGER;
+   ALTER TABLE tasks ADD COLUMN upstream_id TEXT;
+   ALTER TABLE tasks ADD COLUMN upstream_ended INTEGER NOT NULL DEFAULT 0;
+   UPDATE tasks SET upstream_id = json_extract(upstream, '$.id') WHERE upstream IS NOT NULL;
+   CREATE INDEX tasks_upstream_id ON tasks (provider, upstream_id) WHERE upstream_id IS NOT NULL;
+   CREATE INDEX tasks_live ON tasks (provider, created_at, upstream_id)
+     WHERE status NOT IN ('completed','failed','cancelled');
+   CREATE INDEX tasks_lease_owner ON tasks (lease_owner) WHERE lease_until IS NOT NULL;
+   CREATE TABLE owners (
+     id TEXT PRIMARY KEY,
+     pid INTEGER NOT NULL,
+     host TEXT NOT NULL,
+     started_at INTEGER NOT NULL,
+     heartbeat_at INTEGER NOT NULL
+   );`,
 ];

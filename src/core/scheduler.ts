@@ -4,8 +4,12 @@
  *
  * Guarantees, in the plain words of a job queue:
  * - One timer, set for the earliest due task of the provider, not one per task.
- * - A task is worked on only under a lease (compare-and-set in the store). A worker that dies leaves the lease to
- *   lapse, and the task is due again: after a crash nothing is lost, and nothing stays `processing` for good.
+ * - A task is worked on only under a lease (compare-and-set in the store) that covers the step's worst case and
+ *   is renewed between its sub-steps; every write of a step states the lease's fencing token, so a step whose
+ *   lease was claimed again writes nothing (and cancels upstream the job it created for nothing).
+ * - At start the leases of dead processes are released (`TaskStore.takeOverLeases`): their tasks are due at once,
+ *   not when the lease would have lapsed. Interrupted starts are first offered to the provider's `recover`.
+ * - The loop never dies: a database error (disk full, busy) is logged once, and the loop tries again with backoff.
  * - A permanent upstream error fails the task at once with its reason; a transient one (timeout, 5xx, rate limit)
  *   costs one attempt.
  * - At most `concurrency` steps run at once (bottleneck), and at most `provider.maxRunning` upstream jobs are
@@ -22,7 +26,7 @@ import type { TaskEventBus } from './events.js';
 import type { MediaStore } from './media.js';
 import type { DownloadOptions } from './safe-fetch.js';
 import { type Stage, StaleTask, type TaskStore } from './store.js';
-import { nextAttemptDelayMs, type RetryPolicy, type Task } from './task.js';
+import { isFinal, nextAttemptDelayMs, type RetryPolicy, type Task } from './task.js';
 
 export interface SchedulerOptions {
   policy: RetryPolicy;
@@ -35,6 +39,13 @@ export interface SchedulerOptions {
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Added to every lease: the time a step needs around its upstream calls (database writes, a busy event loop). */
+const LEASE_SLACK_MS = 5_000;
+/** How often this process says it is alive (`TaskStore.heartbeat`). */
+const HEARTBEAT_MS = 15_000;
+/** The loop's back-off after a database error: from the first to the longest wait. */
+const BACKOFF_FIRST_MS = 1_000;
+const BACKOFF_MAX_MS = 60_000;
 
 export class Scheduler {
   readonly #store: TaskStore;
@@ -47,7 +58,13 @@ export class Scheduler {
   readonly #limiter: Bottleneck;
   readonly #running = new Set<Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
   #stopped = true;
+  /** False until the dead processes' leases were taken over (retried by the loop if the database refused). */
+  #tookOver = false;
+  #recovering: Promise<void> = Promise.resolve();
+  /** The loop's current back-off after a database error; undefined while the database answers. */
+  #backoffMs: number | undefined;
 
   constructor(
     deps: { store: TaskStore; provider: VideoProvider; media: MediaStore; events: TaskEventBus; log: Logger },
@@ -76,73 +93,138 @@ export class Scheduler {
       : this.#opts.policy;
   }
 
-  /** How long a claimed task stays owned: a step's time limit plus the video download and some slack. */
+  /** How long a claimed look stays owned: its time limit plus the video download and some slack. */
   get leaseMs(): number {
-    return this.#opts.attemptTimeoutMs + this.#opts.videoDownload.timeoutMs + 5_000;
+    return this.#opts.attemptTimeoutMs + this.#opts.videoDownload.timeoutMs + LEASE_SLACK_MS;
   }
 
-  start(): void {
-    this.#stopped = false;
-    this.kick();
+  /** How long a claimed start stays owned: an image upload and the start, each up to the time limit, and slack. */
+  get startLeaseMs(): number {
+    return 2 * this.#opts.attemptTimeoutMs + LEASE_SLACK_MS;
+  }
+
+  #leaseFor(stage: Stage): number {
+    return stage === 'started' ? this.leaseMs : this.startLeaseMs;
   }
 
   /**
-   * Asks the provider (when it can tell) for upstream jobs of starts the previous process did not live to record,
-   * and adopts them instead of starting those tasks again. Runs before `start`, so every lease on an unstarted
-   * task is a dead process's. Failing to ask is logged and leaves the tasks to be started as usual.
+   * Takes over the leases of dead processes and starts the loop. Resolves once the starts they interrupted were
+   * offered to the provider's `recover` (adopted, or left to be started again); never rejects.
    */
-  async recover(): Promise<void> {
-    const provider = this.#provider;
-    const tasks = provider.recover ? this.#store.interruptedStarts(provider.name) : [];
-    if (!provider.recover || tasks.length === 0) return;
-    const interrupted = tasks.map((t) => {
-      const claimedAt = t.leaseUntil! - this.leaseMs;
-      return { taskId: t.id, kind: t.kind, from: claimedAt, until: claimedAt + this.#opts.attemptTimeoutMs };
-    });
-    let found: Map<string, UpstreamRef>;
-    try {
-      found = await provider.recover(interrupted, (id) => !!this.#store.findByUpstreamId(provider.name, id));
-    } catch (err) {
-      this.#log.warn({ err, tasks: tasks.length }, 'could not look for upstream jobs of interrupted starts');
-      return;
-    }
-    for (const task of tasks) {
-      const ref = found.get(task.id);
-      if (!ref) continue;
-      const adopted = this.#store.update(
-        task.id,
-        { upstream: ref, nextAttemptAt: this.#now() + nextAttemptDelayMs(this.policy, 0), leaseUntil: null },
-        { status: task.status },
-      );
-      this.#log.info({ taskId: task.id, upstreamId: ref.id }, 'adopted the upstream job of an interrupted start');
-      this.#events.emit('started', adopted);
-    }
+  async start(): Promise<void> {
+    this.#stopped = false;
+    this.#heartbeat = setInterval(() => this.#beat(), HEARTBEAT_MS);
+    this.#heartbeat.unref?.();
+    this.kick();
+    await this.#recovering;
   }
 
   /** Stops taking work and waits for the steps under way; their leases are released by their own end. */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    await Promise.allSettled([...this.#running]);
+    clearInterval(this.#heartbeat);
+    await Promise.allSettled([...this.#running, this.#recovering]);
   }
 
-  /** Looks for due work now (after a submit, a retry, or a freed slot) and re-arms the timer. */
+  /**
+   * Looks for due work now (after a submit, a retry, or a freed slot) and re-arms the timer. Never throws: a
+   * database error is logged once and the loop tries again after a growing pause, until the database answers.
+   */
   kick(): void {
     if (this.#stopped) return;
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#claimAndRun();
-    this.#arm();
+    try {
+      if (!this.#tookOver) this.#takeOver();
+      this.#claimAndRun();
+      this.#arm();
+      if (this.#backoffMs !== undefined) this.#log.info('the scheduler reaches the database again');
+      this.#backoffMs = undefined;
+    } catch (err) {
+      if (this.#backoffMs === undefined) {
+        this.#log.error({ err }, 'the scheduler cannot use the database; it keeps trying with a growing pause');
+      }
+      this.#backoffMs = Math.min(
+        BACKOFF_MAX_MS,
+        this.#backoffMs === undefined ? BACKOFF_FIRST_MS : this.#backoffMs * 2,
+      );
+      this.#timer = setTimeout(() => this.kick(), this.#backoffMs);
+      this.#timer.unref?.();
+    }
   }
 
   /** Runs the due step of one task now, if it can start; resolves when that step is over. */
   async runNow(taskId: string): Promise<void> {
-    if (this.#stopped) return;
+    if (this.#stopped || !this.#tookOver) return;
     const stage: Stage = this.#store.get(taskId)?.upstream ? 'started' : 'unstarted';
     if (stage === 'unstarted' && !this.#hasFreeSlot()) return;
-    const [task] = this.#store.claimDue(this.#provider.name, stage, this.leaseMs, 1, taskId);
+    const [task] = this.#store.claimDue(this.#provider.name, stage, this.#leaseFor(stage), 1, taskId);
     if (task) await this.#run(task);
     this.kick();
+  }
+
+  /**
+   * Releases the leases of the processes that are gone, so their tasks are due now. Unstarted tasks among them are
+   * held for the provider's `recover` when it has one (their upstream job may exist unrecorded), then adopted or
+   * released by `#recoverStarts`.
+   */
+  #takeOver(): void {
+    const held = this.#store.takeOverLeases({
+      provider: this.#provider.name,
+      holdUnstarted: !!this.#provider.recover,
+      leaseMs: this.startLeaseMs,
+    });
+    this.#tookOver = true;
+    if (held.length) this.#recovering = this.#recoverStarts(held);
+  }
+
+  /**
+   * Asks the provider for the upstream jobs of starts a dead process did not live to record, and adopts them
+   * instead of starting those tasks again; the others are released to start as usual. Every write states the
+   * token of the hold, so a task the loop claimed meanwhile (the hold lapsed) is left to the loop.
+   */
+  async #recoverStarts(tasks: Task[]): Promise<void> {
+    const provider = this.#provider;
+    const interrupted = tasks.map((t) => {
+      const from = t.claimedAt ?? this.#now() - this.startLeaseMs;
+      return { taskId: t.id, kind: t.kind, from, until: from + this.startLeaseMs };
+    });
+    let found = new Map<string, UpstreamRef>();
+    try {
+      found = await this.#withTimeout(
+        provider.recover!(interrupted, (id) => !!this.#store.findByUpstreamId(provider.name, id)),
+      );
+    } catch (err) {
+      this.#log.warn({ err, tasks: tasks.length }, 'could not look for upstream jobs of interrupted starts');
+    }
+    for (const task of tasks) {
+      const ref = found.get(task.id);
+      try {
+        if (!ref) {
+          this.#store.releaseLease(task.id, task.leaseToken);
+          continue;
+        }
+        const adopted = this.#store.update(
+          task.id,
+          { upstream: ref, nextAttemptAt: this.#now() + nextAttemptDelayMs(this.policy, 0), leaseUntil: null },
+          { status: task.status, token: task.leaseToken },
+        );
+        this.#log.info({ taskId: task.id, upstreamId: ref.id }, 'adopted the upstream job of an interrupted start');
+        this.#events.emit('started', adopted);
+      } catch (err) {
+        if (!(err instanceof StaleTask)) this.#log.error({ err, taskId: task.id }, 'could not recover a start');
+      }
+    }
+    this.kick();
+  }
+
+  #beat(): void {
+    try {
+      this.#store.heartbeat();
+    } catch {
+      // The loop reports database errors; a missed heartbeat only matters to a shared store.
+    }
   }
 
   #hasFreeSlot(): boolean {
@@ -150,21 +232,27 @@ export class Scheduler {
     return max === undefined || this.#store.countRunning(this.#provider.name) < max;
   }
 
+  /** Steps that may begin now: `concurrency` minus the steps claimed and not yet over. */
+  #room(): number {
+    return this.#opts.concurrency - this.#running.size;
+  }
+
   #claimAndRun(): void {
-    const counts = this.#limiter.counts();
-    let room = this.#opts.concurrency - counts.RUNNING - counts.EXECUTING - counts.QUEUED - counts.RECEIVED;
+    let room = this.#room();
     if (room <= 0) return;
     const claimed = this.#store.claimDue(this.#provider.name, 'started', this.leaseMs, room);
     room -= claimed.length;
     const max = this.#provider.maxRunning;
     if (room > 0) {
       const free = max === undefined ? room : Math.min(room, max - this.#store.countRunning(this.#provider.name));
-      if (free > 0) claimed.push(...this.#store.claimDue(this.#provider.name, 'unstarted', this.leaseMs, free));
+      if (free > 0) claimed.push(...this.#store.claimDue(this.#provider.name, 'unstarted', this.startLeaseMs, free));
     }
     for (const task of claimed) void this.#run(task).then(() => this.kick());
   }
 
+  /** Sets the timer for the next due task. With no room it sets none: the end of a step kicks the loop. */
   #arm(): void {
+    if (this.#room() <= 0) return;
     const name = this.#provider.name;
     const candidates = [this.#store.nextDueAt(name, 'started')];
     if (this.#hasFreeSlot()) candidates.push(this.#store.nextDueAt(name, 'unstarted'));
@@ -183,8 +271,13 @@ export class Scheduler {
     return step.finally(() => this.#running.delete(step));
   }
 
-  /** Uploads the image when there is one, then starts the upstream job. */
+  /**
+   * Uploads the image when there is one, then starts the upstream job. The lease is renewed (and checked) before
+   * the start, so a step that lost its lease never starts a second job; a job whose reference cannot be written
+   * (the task was cancelled, or claimed again meanwhile) is cancelled upstream.
+   */
   async #begin(task: Task): Promise<void> {
+    const token = task.leaseToken;
     let imageRef = task.imageRef;
     if (task.kind === 'i2v' && !imageRef) {
       if (!task.imagePath) throw new InvalidInput('the image of this task is missing');
@@ -194,37 +287,67 @@ export class Scheduler {
       imageRef = await this.#withTimeout(
         this.#provider.uploadImage({ bytes, fileName: basename(task.imagePath), mime: mimeOf(task.imagePath) }),
       );
-      this.#store.update(task.id, { imageRef });
+      this.#store.update(task.id, { imageRef }, { token });
     }
+    this.#store.renewLease(task.id, token, this.#opts.attemptTimeoutMs + LEASE_SLACK_MS);
     const ref = await this.#withTimeout(
       this.#provider.start({ prompt: task.prompt, image: imageRef ?? undefined, guest: task.guest }),
     );
-    const started = this.#store.update(
-      task.id,
-      {
-        upstream: ref,
-        conversationId: ref.conversationId ?? task.conversationId,
-        messageId: ref.messageId ?? task.messageId,
-        sectionId: ref.sectionId ?? task.sectionId,
-        nextAttemptAt: this.#now() + nextAttemptDelayMs(this.policy, 0),
-        leaseUntil: null,
-      },
-      { status: 'pending' },
-    );
+    let started: Task;
+    try {
+      started = this.#store.update(
+        task.id,
+        {
+          upstream: ref,
+          upstreamEnded: false,
+          conversationId: ref.conversationId ?? task.conversationId,
+          messageId: ref.messageId ?? task.messageId,
+          sectionId: ref.sectionId ?? task.sectionId,
+          nextAttemptAt: this.#now() + nextAttemptDelayMs(this.policy, 0),
+          leaseUntil: null,
+        },
+        { status: 'pending', token },
+      );
+    } catch (error) {
+      if (error instanceof StaleTask) await this.#cancelOrphan(task, ref, error);
+      throw error;
+    }
     this.#events.emit('started', started);
+  }
+
+  /** A job was started for a task that no longer wants it: cancels it upstream when the provider can. */
+  async #cancelOrphan(task: Task, ref: UpstreamRef, why: Error): Promise<void> {
+    const context = { taskId: task.id, upstreamId: ref.id, why: why.message };
+    if (!this.#provider.cancel) {
+      this.#log.warn(context, 'an upstream job was started for a task that no longer wants it; it cannot be cancelled');
+      return;
+    }
+    try {
+      await this.#withTimeout(this.#provider.cancel(ref));
+      this.#log.info(context, 'cancelled upstream a job started for a task that no longer wants it');
+    } catch (err) {
+      this.#log.warn({ ...context, err }, 'could not cancel upstream a job started for a task that no longer wants it');
+    }
   }
 
   /** One look at the upstream job: done → re-host the video; not yet → next look, or fail when out of attempts. */
   async #look(task: Task): Promise<void> {
     const attempts = task.attempts + 1;
-    const looking = this.#store.update(task.id, { status: 'processing', attempts }, { status: task.status });
+    const looking = this.#store.update(
+      task.id,
+      { status: 'processing', attempts },
+      { status: task.status, token: task.leaseToken },
+    );
     const result = await this.#withTimeout(this.#provider.poll(task.upstream!));
     if (result.state === 'succeeded') {
+      this.#store.renewLease(task.id, task.leaseToken, this.#opts.videoDownload.timeoutMs + LEASE_SLACK_MS);
       const videoFile = await this.#media.rehostVideo(task.id, result.videoUrls, {
         ...this.#opts.videoDownload,
       });
       const urls = result.videoUrls.filter((u) => !u.startsWith('file:'));
       this.#finish(looking, 'completed', { videoUrls: urls, videoFile, error: null, progress: 1 });
+    } else if (result.state === 'failed' && result.ended) {
+      this.#finish(looking, 'failed', { error: result.reason, upstreamEnded: true });
     } else if (result.state === 'failed') {
       this.#failedAttempt(looking, result.reason, result.retryable);
     } else if (attempts >= task.maxAttempts) {
@@ -256,7 +379,7 @@ export class Scheduler {
         error,
         progress: progress ?? task.progress,
       },
-      { status: task.status },
+      { status: task.status, token: task.leaseToken },
     );
     this.#events.emit('progress', updated);
   }
@@ -265,16 +388,22 @@ export class Scheduler {
     const done = this.#store.update(
       task.id,
       { ...patch, status, nextAttemptAt: null, leaseUntil: null },
-      { status: task.status },
+      { status: task.status, token: task.leaseToken },
     );
     // A failed task keeps its image so that `retry` can start it again.
     if (status === 'completed' && done.imagePath) void this.#media.removeImage(done.imagePath);
     this.#events.emit(status, done);
   }
 
-  /** A step threw: it counts as a failed attempt (see `#failedAttempt`). */
+  /**
+   * A step threw: it counts as a failed attempt (see `#failedAttempt`). A step refused because the task was
+   * cancelled, retried or claimed again meanwhile lets its lease go (if still its own) and writes nothing else.
+   */
   #onStepError(task: Task, error: unknown): void {
-    if (error instanceof StaleTask) return; // cancelled or changed meanwhile: its new state stands
+    if (error instanceof StaleTask) {
+      this.#release(task);
+      return;
+    }
     if (!(error instanceof UpstreamError || error instanceof InvalidInput)) {
       this.#log.error({ err: error, taskId: task.id }, 'unexpected error in a scheduler step');
     }
@@ -282,12 +411,24 @@ export class Scheduler {
     const reason = error instanceof Error ? error.message : String(error);
     try {
       const current = this.#store.get(task.id);
-      if (!current || current.leaseUntil === null || current.status === 'completed') return;
+      if (!current || current.leaseToken !== task.leaseToken || current.leaseUntil === null) return;
+      if (isFinal(current.status)) {
+        this.#release(task);
+        return;
+      }
       // A failed start costs an attempt too; a failed look has already counted its own.
       const attempts = current.attempts > task.attempts ? current.attempts : current.attempts + 1;
       this.#failedAttempt({ ...current, attempts }, reason, !permanent);
     } catch (inner) {
       if (!(inner instanceof StaleTask)) this.#log.error({ err: inner, taskId: task.id }, 'could not record a failure');
+    }
+  }
+
+  #release(task: Task): void {
+    try {
+      this.#store.releaseLease(task.id, task.leaseToken);
+    } catch (err) {
+      this.#log.error({ err, taskId: task.id }, 'could not release a lease; it will lapse');
     }
   }
 

@@ -206,19 +206,21 @@ export class GenerationService {
   }
 
   /**
-   * Cancels an unfinished task, upstream too when the provider supports it.
+   * Cancels an unfinished task, upstream too when the provider supports it. A step under way keeps its lease and
+   * finds the task cancelled when it writes (a job it started meanwhile is cancelled upstream by the scheduler).
    * @throws NotFound (also for another user's task), Conflict when already finished, UpstreamError when the
    *   upstream refuses (the task then goes on).
    */
   async cancel(id: string, actor: Actor): Promise<Task> {
     const task = this.#owned(id, actor);
     if (isFinal(task.status)) throw new Conflict(`task ${id} is already ${task.status}`);
+    const endedUpstream = !!(task.upstream && this.#provider.cancel);
     if (task.upstream && this.#provider.cancel) await this.#provider.cancel(task.upstream);
     const cancelled = this.#store.update(id, {
       status: 'cancelled',
       nextAttemptAt: null,
-      leaseUntil: null,
       error: 'cancelled',
+      ...(endedUpstream && { upstreamEnded: true }),
     });
     this.#events.emit('cancelled', cancelled);
     this.#scheduler.kick();
@@ -226,22 +228,32 @@ export class GenerationService {
   }
 
   /**
-   * Runs a failed or cancelled task again with fresh attempts: a started upstream job is looked at again, an
-   * unstarted one is started. @throws NotFound, Conflict when the task is not failed or cancelled.
+   * Runs a failed or cancelled task again with fresh attempts: a started upstream job is looked at again, unless
+   * it ended upstream (failed or cancelled there), then a new one is started, as for an unstarted task. A step
+   * still under way (a start after a cancel) keeps its lease, so the task is not started twice.
+   * @throws NotFound, Conflict when the task is not failed or cancelled.
    */
   async retry(id: string, actor: Actor): Promise<Task> {
     const task = this.#owned(id, actor);
     if (task.status !== 'failed' && task.status !== 'cancelled') {
       throw new Conflict(`task ${id} is ${task.status}; only failed or cancelled tasks can be retried`);
     }
-    if (task.kind === 'i2v' && !task.imageRef) {
+    const startAgain = task.upstreamEnded;
+    if (task.kind === 'i2v' && (startAgain || !task.imageRef)) {
       await readFile(task.imagePath ?? '').catch(() => {
         throw new Conflict(`the image of task ${id} is no longer kept; submit it again`);
       });
     }
     const retried = this.#store.update(
       id,
-      { status: 'pending', attempts: 0, error: null, nextAttemptAt: this.#now(), leaseUntil: null, deliveredAt: null },
+      {
+        status: 'pending',
+        attempts: 0,
+        error: null,
+        nextAttemptAt: this.#now(),
+        deliveredAt: null,
+        ...(startAgain && { upstream: null, upstreamEnded: false, imageRef: null, progress: null }),
+      },
       { status: task.status },
     );
     this.#events.emit('queued', retried);

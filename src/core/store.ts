@@ -3,10 +3,15 @@
  * this narrow API, so another store (PostgreSQL) can be added without touching the scheduler or the adapters.
  *
  * Guarantees: every state change is one transaction, and an illegal transition (see `TRANSITIONS`) is refused.
- * A worker claims a task by setting a lease with compare-and-set; a lease that lapses (its worker died) makes the
- * task due again. Final tasks whose `delivered_at` is empty are what the outbox delivers again on start-up.
+ * A worker claims a task by setting a lease with compare-and-set; the lease names its owner (this store's process
+ * instance) and carries a fencing token bumped on every claim, and a write stating an older token is refused
+ * (`LeaseLost`). One process owns a SQLite `DATA_DIR` (a lock held for the store's lifetime, released by the
+ * kernel when the process dies), so at start-up every other owner's lease is a dead process's and is released at
+ * once. Final tasks whose `delivered_at` is empty are what the outbox delivers again on start-up.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
@@ -21,10 +26,26 @@ export interface TaskFilter {
   offset?: number;
 }
 
-/** Fields a state change may set; `status` is checked against the transition table. */
-export type TaskPatch = Partial<Omit<Task, 'id' | 'createdAt' | 'updatedAt' | 'origin'>> & {
+/** Lease fields only claims and releases write (see the leases block of TaskStore). */
+type LeaseFields = 'leaseOwner' | 'leaseToken' | 'claimedAt';
+
+/**
+ * Fields a state change may set; `status` is checked against the transition table. Setting `leaseUntil` to null
+ * releases the lease (its owner too).
+ */
+export type TaskPatch = Partial<Omit<Task, 'id' | 'createdAt' | 'updatedAt' | 'origin' | LeaseFields>> & {
   origin?: Task['origin'];
 };
+
+/** What `insert` takes: a task as the service makes it; lease fields only when a test fakes a dead claim. */
+export type NewTask = Omit<Task, 'createdAt' | 'updatedAt' | 'requestKey' | LeaseFields | 'upstreamEnded'> &
+  Partial<Pick<Task, 'requestKey' | LeaseFields | 'upstreamEnded'>>;
+
+/** What a step's write states: the status it read, and the fencing token of the lease it holds. */
+export interface Expect {
+  status?: TaskStatus;
+  token?: number;
+}
 
 /** Tasks waiting for their upstream job to start, or started ones waiting for their next look. */
 export type Stage = 'unstarted' | 'started';
@@ -54,6 +75,10 @@ const COLUMNS: Record<string, { field: keyof Task; json?: boolean; bool?: boolea
   max_attempts: { field: 'maxAttempts' },
   next_attempt_at: { field: 'nextAttemptAt' },
   lease_until: { field: 'leaseUntil' },
+  lease_owner: { field: 'leaseOwner' },
+  lease_token: { field: 'leaseToken' },
+  claimed_at: { field: 'claimedAt' },
+  upstream_ended: { field: 'upstreamEnded', bool: true },
   progress: { field: 'progress' },
   video_urls: { field: 'videoUrls', json: true },
   video_file: { field: 'videoFile' },
@@ -78,6 +103,8 @@ function toRow(fields: Partial<Task>): Row {
     row.platform = fields.origin.platform;
     row.user_id = fields.origin.userId;
   }
+  if ('upstream' in fields) row.upstream_id = fields.upstream?.id ?? null;
+  if (fields.leaseUntil === null) row.lease_owner = null;
   return row;
 }
 
@@ -92,12 +119,21 @@ function fromRow(row: Row): Task {
 
 export class TaskStore {
   readonly #db: Database.Database;
+  readonly #lock: Database.Database | undefined;
   readonly #now: () => number;
   readonly #statements = new Map<string, Database.Statement>();
+  /** This process instance, minted when the store opens: the owner named by every lease it claims. */
+  readonly owner: string = randomUUID();
 
-  /** Opens (creating if needed) the database file and brings its schema up to date. */
+  /**
+   * Opens (creating if needed) the database file and brings its schema up to date.
+   * @throws DataDirInUse when another live process has the same file open as its store.
+   */
   constructor(file: string, now: () => number = Date.now) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    if (file !== ':memory:') {
+      mkdirSync(dirname(file), { recursive: true });
+      this.#lock = lockDatabase(file);
+    }
     this.#db = new Database(file);
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = NORMAL');
@@ -132,7 +168,7 @@ export class TaskStore {
   }
 
   /** Stores a new task. @throws DuplicateRequest when a task with the same `requestKey` exists. */
-  insert(task: Omit<Task, 'createdAt' | 'updatedAt' | 'requestKey'> & { requestKey?: string | null }): Task {
+  insert(task: NewTask): Task {
     const now = this.#iso();
     const row = toRow({ requestKey: null, ...task, createdAt: now, updatedAt: now });
     const cols = Object.keys(row);
@@ -162,24 +198,13 @@ export class TaskStore {
     return row && fromRow(row);
   }
 
-  /** The task of a provider's upstream job, by the job's id (an upstream callback names only that). */
+  /** The task of a provider's upstream job, by the job's id (an upstream callback names only that): one index probe. */
   findByUpstreamId(provider: string, upstreamId: string): Task | undefined {
-    const row = this.#sql("SELECT * FROM tasks WHERE provider = ? AND json_extract(upstream, '$.id') = ? LIMIT 1").get(
+    const row = this.#sql('SELECT * FROM tasks WHERE provider = ? AND upstream_id = ? LIMIT 1').get(
       provider,
       upstreamId,
     ) as Row | undefined;
     return row && fromRow(row);
-  }
-
-  /**
-   * Unfinished, unstarted tasks that carry a lease: a start was under way when the process that held the lease
-   * stopped, so the upstream job may exist unrecorded. Meaningful at start-up, before our own steps run.
-   */
-  interruptedStarts(provider: string): Task[] {
-    const rows =
-      this.#sql(`SELECT * FROM tasks WHERE ${ACTIVE} AND provider = ? AND upstream IS NULL AND lease_until IS NOT NULL
-                ORDER BY lease_until`).all(provider) as Row[];
-    return rows.map(fromRow);
   }
 
   /** Newest first. `total` counts every match, ignoring limit/offset. */
@@ -205,12 +230,18 @@ export class TaskStore {
 
   /**
    * Applies a state change in one transaction. Refuses an illegal status transition, and (when `expect` is
-   * given) a task whose status moved since it was read.
+   * given) a task whose status moved since it was read, or whose lease was claimed again since `expect.token`.
+   * @throws StaleTask, LeaseLost (a StaleTask)
    */
-  update(id: string, patch: TaskPatch, expect?: { status?: TaskStatus }): Task {
+  update(id: string, patch: TaskPatch, expect?: Expect): Task {
     return this.#db.transaction(() => {
       const current = this.get(id);
       if (!current) throw new Error(`task ${id} does not exist`);
+      if (expect?.token !== undefined && current.leaseToken !== expect.token) {
+        throw new LeaseLost(
+          `task ${id} was claimed again (token ${current.leaseToken}, this step holds ${expect.token})`,
+        );
+      }
       if (expect?.status && current.status !== expect.status) {
         throw new StaleTask(`task ${id} is ${current.status}, expected ${expect.status}`);
       }
@@ -225,9 +256,9 @@ export class TaskStore {
   }
 
   /**
-   * Claims up to `limit` due tasks for `leaseMs` (compare-and-set, safe across processes). A task is due when its
-   * next look has come and nobody holds a live lease on it. `which` picks tasks waiting to start, or started ones;
-   * `onlyId` restricts the claim to one task.
+   * Claims up to `limit` due tasks for `leaseMs` (compare-and-set, safe across processes): each claim names this
+   * store's `owner` and bumps the task's fencing token. A task is due when its next look has come and nobody holds
+   * a live lease on it. `which` picks tasks waiting to start, or started ones; `onlyId` restricts the claim to one.
    */
   claimDue(provider: string, which: Stage, leaseMs: number, limit: number, onlyId?: string): Task[] {
     const now = this.#now();
@@ -237,9 +268,11 @@ export class TaskStore {
              AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?) ${onlyId ? 'AND id = ?' : ''}
            ORDER BY next_attempt_at LIMIT ?`,
       ).all(provider, now, now, ...(onlyId ? [onlyId] : []), limit) as { id: string }[];
-      const claim = this.#sql('UPDATE tasks SET lease_until = ? WHERE id = ?');
+      const claim = this.#sql(
+        'UPDATE tasks SET lease_until = ?, lease_owner = ?, lease_token = lease_token + 1, claimed_at = ? WHERE id = ?',
+      );
       return rows.map(({ id }) => {
-        claim.run(now + leaseMs, id);
+        claim.run(now + leaseMs, this.owner, now, id);
         return this.get(id)!;
       });
     })();
@@ -262,9 +295,14 @@ export class TaskStore {
     return candidates.length ? Math.min(...candidates) : undefined;
   }
 
-  /** Unfinished tasks whose upstream job has started: what a provider's `maxRunning` limits. */
+  /** Unfinished tasks whose upstream job has started: what a provider's `maxRunning` limits (live rows only). */
   countRunning(provider: string): number {
-    return this.#count(`${ACTIVE} AND provider = ? AND upstream IS NOT NULL`, provider);
+    // Named, or SQLite prefers the index of every upstream id (finished ones too) for `upstream_id IS NOT NULL`.
+    return (
+      this.#sql(
+        `SELECT count(*) AS n FROM tasks INDEXED BY tasks_live WHERE ${ACTIVE} AND provider = ? AND upstream_id IS NOT NULL`,
+      ).get(provider) as { n: number }
+    ).n;
   }
 
   countActiveByUser(platform: Platform, userId: string): number {
@@ -328,6 +366,69 @@ export class TaskStore {
     return rows.map(({ key, value }) => [key, JSON.parse(value) as T]);
   }
 
+  // ---- Leases: owners, fencing tokens, take-over (issue 12) -------------------------------------------------
+  // An owner is a process instance (`owner`, a row of `owners` with a heartbeat). Here one process owns the file
+  // (the lock), so every other owner is gone; a store shared by processes would count an owner gone when its
+  // heartbeat is older than a lease, and release its leases the same way.
+
+  /**
+   * Start-up: records this owner and releases every lease of the owners that are gone (the tasks are due again at
+   * once), except — when `holdUnstarted` — the unstarted tasks of `provider`: a start was under way, the upstream
+   * job may exist unrecorded, so they are claimed for this owner for `leaseMs` (a new token, `claimedAt` kept: the
+   * moment that start began) and returned, for the provider to look for their jobs.
+   */
+  takeOverLeases(options: { provider: string; holdUnstarted: boolean; leaseMs: number }): Task[] {
+    const now = this.#now();
+    return this.#db.transaction(() => {
+      this.#sql(
+        `INSERT INTO owners (id, pid, host, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`,
+      ).run(this.owner, process.pid, hostname(), now, now);
+      const gone = `lease_until IS NOT NULL AND (lease_owner IS NULL OR lease_owner != ?)`;
+      const held = options.holdUnstarted
+        ? (this.#sql(`SELECT id FROM tasks WHERE ${gone} AND ${ACTIVE} AND provider = ? AND upstream IS NULL`).all(
+            this.owner,
+            options.provider,
+          ) as { id: string }[])
+        : [];
+      const hold = this.#sql(
+        'UPDATE tasks SET lease_until = ?, lease_owner = ?, lease_token = lease_token + 1 WHERE id = ?',
+      );
+      for (const { id } of held) hold.run(now + options.leaseMs, this.owner, id);
+      this.#sql(`UPDATE tasks SET lease_until = NULL, lease_owner = NULL WHERE ${gone}`).run(this.owner);
+      this.#sql('DELETE FROM owners WHERE id != ?').run(this.owner);
+      return held.map(({ id }) => this.get(id)!);
+    })();
+  }
+
+  /** Marks this owner alive (a shared store tells live owners from gone ones by this). */
+  heartbeat(): void {
+    this.#sql('UPDATE owners SET heartbeat_at = ? WHERE id = ?').run(this.#now(), this.owner);
+  }
+
+  /**
+   * Extends a lease this owner holds to `leaseMs` from now, between the sub-steps of a long step.
+   * @throws LeaseLost when the task was claimed again since `token`.
+   */
+  renewLease(id: string, token: number, leaseMs: number): void {
+    const { changes } = this.#sql('UPDATE tasks SET lease_until = ? WHERE id = ? AND lease_token = ?').run(
+      this.#now() + leaseMs,
+      id,
+      token,
+    );
+    if (changes !== 1) throw new LeaseLost(`task ${id} was claimed again; this step's token ${token} is stale`);
+  }
+
+  /** Ends a lease if `token` still holds it (a step that was refused or cancelled lets go); false otherwise. */
+  releaseLease(id: string, token: number): boolean {
+    return (
+      this.#sql('UPDATE tasks SET lease_until = NULL, lease_owner = NULL WHERE id = ? AND lease_token = ?').run(
+        id,
+        token,
+      ).changes === 1
+    );
+  }
+
   /** SQLite's own `PRAGMA integrity_check`; 'ok' when the file is sound. */
   integrityCheck(): string {
     return this.#db.pragma('integrity_check', { simple: true }) as string;
@@ -335,6 +436,7 @@ export class TaskStore {
 
   close(): void {
     this.#db.close();
+    this.#lock?.close();
   }
 
   #count(where: string, ...params: unknown[]): number {
@@ -344,7 +446,54 @@ export class TaskStore {
 
 /** A state change lost a race: the task moved on since it was read. Callers re-read and decide again. */
 export class StaleTask extends Error {
-  override readonly name = 'StaleTask';
+  override readonly name: string = 'StaleTask';
+}
+
+/** A step's write refused: its lease was claimed again (it lapsed, or its owner was taken for dead). */
+export class LeaseLost extends StaleTask {
+  override readonly name = 'LeaseLost';
+}
+
+/** Another live process has this database open as its store: one process owns a SQLite `DATA_DIR`. */
+export class DataDirInUse extends Error {
+  override readonly name = 'DataDirInUse';
+}
+
+/**
+ * Takes the database's lock file (`<file>.lock`) for the life of the store: an exclusive SQLite transaction kept
+ * open. The kernel drops the lock with the process, so a `kill -9` never leaves a stale lock (no pid file to
+ * second-guess); the database itself stays readable beside the service (WAL).
+ */
+function lockDatabase(file: string): Database.Database {
+  const lock = new Database(`${file}.lock`, { timeout: 0 });
+  try {
+    lock.exec('BEGIN EXCLUSIVE');
+    return lock;
+  } catch (error) {
+    lock.close();
+    if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
+    throw new DataDirInUse(
+      `${dirname(file)} is in use by another running service${describeOwner(file)}: stop it first, or give this one its own DATA_DIR`,
+      { cause: error },
+    );
+  }
+}
+
+/** " (pid 123 on host, since …)" from the newest owner row, or "" when it cannot be read. */
+function describeOwner(file: string): string {
+  try {
+    const db = new Database(file, { readonly: true, fileMustExist: true, timeout: 1000 });
+    try {
+      const row = db.prepare('SELECT pid, host, started_at FROM owners ORDER BY started_at DESC LIMIT 1').get() as
+        | { pid: number; host: string; started_at: number }
+        | undefined;
+      return row ? ` (pid ${row.pid} on ${row.host}, since ${new Date(row.started_at).toISOString()})` : '';
+    } finally {
+      db.close();
+    }
+  } catch {
+    return '';
+  }
 }
 
 /** An insert whose request key is taken: the request was sent before. */

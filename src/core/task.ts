@@ -62,6 +62,14 @@ export interface Task {
   nextAttemptAt: number | null;
   /** Epoch ms until which a worker owns the task; an expired lease makes the task due again. */
   leaseUntil: number | null;
+  /** The process instance holding the lease (`TaskStore.owner`), or null. */
+  leaseOwner: string | null;
+  /** The fencing token: bumped on every claim; a step's writes state the token it claimed with. */
+  leaseToken: number;
+  /** Epoch ms when the last lease was claimed (for an interrupted start: when that start began). */
+  claimedAt: number | null;
+  /** The upstream job itself ended (failed or cancelled there): a retry starts a new one instead of looking again. */
+  upstreamEnded: boolean;
   progress: number | null;
   /** Upstream links (they expire); see `videoFile` for our copy. */
   videoUrls: string[];

@@ -34,7 +34,13 @@ export interface StartRequest {
 export type PollResult =
   | { state: 'running'; progress?: number }
   | { state: 'succeeded'; videoUrls: string[] }
-  | { state: 'failed'; reason: string; retryable: boolean };
+  | {
+      state: 'failed';
+      reason: string;
+      retryable: boolean;
+      /** The upstream job itself ended for good (failed or cancelled there): a retry must start a new one. */
+      ended?: boolean;
+    };
 
 /** When the scheduler looks at a provider's jobs; a provider may override the configured seed timing. */
 export interface PollTiming {

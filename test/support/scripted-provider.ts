@@ -20,7 +20,21 @@ export interface ScriptedProvider extends VideoProvider {
   videoUrl: string;
   /** Resolves the next `poll` only when the returned function is called (to crash mid-attempt). */
   holdNextPoll(): () => void;
+  /** Lets the next `start` create its job only when the returned function is called (a start under way). */
+  holdNextStart(): () => void;
+  /** How long (on the test's clock) each `uploadImage` and `start` takes. */
+  delays: { uploadMs: number; startMs: number };
 }
+
+function gate(): { wait: Promise<void>; open: () => void } {
+  let open = () => {};
+  const wait = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { wait, open };
+}
+
+const pause = (ms: number) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : undefined);
 
 export function scriptedProvider(options: { maxRunning?: number; name?: string } = {}): ScriptedProvider {
   const dir = mkdtempSync(join(tmpdir(), 'dvb-scripted-'));
@@ -28,6 +42,7 @@ export function scriptedProvider(options: { maxRunning?: number; name?: string }
   writeFileSync(file, Buffer.concat([Buffer.from([0, 0, 0, 24]), Buffer.from('ftypisom'), Buffer.alloc(64)]));
   let counter = 0;
   let hold: Promise<void> | undefined;
+  let startHold: Promise<void> | undefined;
   const provider: ScriptedProvider = {
     name: options.name ?? 'scripted',
     ...(options.maxRunning !== undefined && { maxRunning: options.maxRunning }),
@@ -35,19 +50,30 @@ export function scriptedProvider(options: { maxRunning?: number; name?: string }
     pollScript: [],
     startScript: [],
     videoUrl: pathToFileURL(file).href,
+    delays: { uploadMs: 0, startMs: 0 },
     holdNextPoll() {
-      let release = () => {};
-      hold = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      return release;
+      const { wait, open } = gate();
+      hold = wait;
+      return open;
+    },
+    holdNextStart() {
+      const { wait, open } = gate();
+      startHold = wait;
+      return open;
     },
     async uploadImage() {
       provider.calls.push({ method: 'uploadImage', at: Date.now() });
+      await pause(provider.delays.uploadMs);
       return { uploaded: true };
     },
     async start() {
       provider.calls.push({ method: 'start', at: Date.now() });
+      await pause(provider.delays.startMs);
+      if (startHold) {
+        const waiting = startHold;
+        startHold = undefined;
+        await waiting;
+      }
       const error = provider.startScript.shift();
       if (error) throw error;
       counter += 1;

@@ -131,13 +131,19 @@ export function createArkProvider(options: ArkProviderOptions): VideoProvider {
           return { state: 'running' };
         case 'succeeded': {
           const url = task.content?.video_url;
-          if (!url) return { state: 'failed', reason: 'Ark reported success but gave no video link', retryable: false };
+          if (!url)
+            return {
+              state: 'failed',
+              reason: 'Ark reported success but gave no video link',
+              retryable: false,
+              ended: true,
+            };
           return { state: 'succeeded', videoUrls: [url] };
         }
         case 'cancelled':
-          return { state: 'failed', reason: 'the task was cancelled on Ark', retryable: false };
+          return { state: 'failed', reason: 'the task was cancelled on Ark', retryable: false, ended: true };
         case 'failed':
-          return { state: 'failed', reason: describeTaskFailure(task.error), retryable: false };
+          return { state: 'failed', reason: describeTaskFailure(task.error), retryable: false, ended: true };
         default:
           throw new UpstreamError(`Ark reported an unknown task status "${String(task.status)}"`, true);
       }
