@@ -10,7 +10,14 @@ import { z } from 'zod';
 const MiB = 1024 * 1024;
 
 const int = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
-const seconds = (fallback: number) => z.coerce.number().min(0).default(fallback);
+/** Node's timers wait at most 2^31 - 1 ms (24.8 days); a longer one fires at once, so the schema refuses it. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const TIMER_LIMIT = `must be at most ${Math.floor(MAX_TIMER_MS / 1000)} seconds (24.8 days, the longest a Node timer can wait)`;
+const duration = (min: 'positive' | 'zero') => {
+  const n = z.coerce.number();
+  return (min === 'positive' ? n.positive() : n.min(0)).max(MAX_TIMER_MS / 1000, TIMER_LIMIT);
+};
+const seconds = (fallback: number) => duration('zero').default(fallback);
 const optionalText = z
   .string()
   .trim()
@@ -37,11 +44,11 @@ const schema = z.object({
   RETRY_INTERVAL_S: seconds(180),
   MAX_ATTEMPTS: int(1, 5),
   POLL_SCHEDULE: z.enum(['fixed', 'adaptive']).default('fixed'),
-  ATTEMPT_TIMEOUT_S: z.coerce.number().positive().default(120),
+  ATTEMPT_TIMEOUT_S: duration('positive').default(120),
   PROVIDER_CONCURRENCY: int(1, 4),
   MAX_IMAGE_BYTES: int(1, 10 * MiB),
   MAX_VIDEO_BYTES: int(1, 200 * MiB),
-  DOWNLOAD_TIMEOUT_S: z.coerce.number().positive().default(60),
+  DOWNLOAD_TIMEOUT_S: duration('positive').default(60),
   MAX_PROMPT_CHARS: int(1, 2000),
   IMAGE_URL_ALLOW_PRIVATE: flag,
   LOCAL_RENDER_S: seconds(0),
@@ -66,7 +73,9 @@ const schema = z.object({
   DOUBAO_IMAGEX_URL: url.default('https://imagex.bytedanceapi.com'),
   DOUBAO_UPLOAD_URL: url.default('https://tos-d-x-hl.snssdk.com'),
   CHROMIUM_PATH: optionalText,
-  DOUBAO_MIN_SPACING_MS: int(0, 500),
+  DOUBAO_MIN_SPACING_MS: int(0, 500).pipe(
+    z.number().max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (24.8 days, the longest a Node timer can wait)`),
+  ),
   DOUBAO_SESSION_CONCURRENCY: int(1, 2),
   DOUBAO_COOLDOWN_S: seconds(600),
   DOUBAO_BROWSER_CONCURRENCY: int(1, 2),

@@ -46,6 +46,24 @@ describe('configuration', () => {
     expect(lines.find((l) => l.startsWith('Invalid PROVIDER'))).toContain('`openai`');
   });
 
+  it('refuses durations that would overflow Node timers (over 24.8 days) with a clear message', () => {
+    const tooLong = { RETRY_INTERVAL_S: '2147484', ATTEMPT_TIMEOUT_S: '1e9', DOUBAO_MIN_SPACING_MS: '2147483648' };
+    const error = (() => {
+      try {
+        loadConfig({ ...NO_SESSIONS, ...tooLong });
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    const lines = error!.message.split('\n');
+    expect(lines).toHaveLength(3);
+    for (const name of Object.keys(tooLong)) {
+      expect(lines.find((l) => l.startsWith(`Invalid ${name}`))).toMatch(/at most .*24\.8 days.*Node timer/);
+    }
+    expect(loadConfig({ ...NO_SESSIONS, RETRY_INTERVAL_S: '2147483' }).RETRY_INTERVAL_S).toBe(2147483);
+  });
+
   it('requires API_TOKEN when the API listens beyond loopback', () => {
     expect(() => loadConfig({ ...NO_SESSIONS, HOST: '0.0.0.0' })).toThrow(/API_TOKEN: required when HOST/);
     expect(loadConfig({ ...NO_SESSIONS, HOST: '0.0.0.0', API_TOKEN: 't' }).HOST).toBe('0.0.0.0');

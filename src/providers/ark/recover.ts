@@ -2,8 +2,10 @@
  * Start-up reconciliation for Ark: a create that succeeded upstream while the process died before storing the
  * task id leaves an Ark task nobody polls, and our task would be started a second time (and billed twice).
  * Ark keeps no field of ours on a task and does not echo the prompt, so a lost task is recognised by what we do
- * know: its model and a creation time inside the window in which our start was under way. Each Ark task is
- * adopted at most once, never one another task already owns, and the earliest start takes the earliest match.
+ * know: its model and a creation time inside the window in which our start was under way. Only an unambiguous
+ * match is adopted: the start has exactly one such Ark task, and that Ark task fits no other interrupted start.
+ * Anything else (two starts in one window) is started again: an extra Ark task costs money, another user's video
+ * in someone's chat costs trust. An Ark task another task already owns is never a candidate.
  */
 import type { InterruptedStart, UpstreamRef } from '../provider.js';
 import type { ArkClient, ArkTask } from './client.js';
@@ -29,18 +31,16 @@ export async function recoverLostTasks(
     const oldest = Math.min(...items.map((t) => (t.created_at ?? 0) * 1000));
     if (items.length < PAGE_SIZE || oldest < earliest) break;
   }
-  const taken = new Set<string>();
-  for (const start of [...interrupted].sort((a, b) => a.from - b.from)) {
-    const match = candidates
-      .filter((t) => !taken.has(t.id) && t.model === modelOf(start.kind))
-      .filter((t) => {
-        const at = (t.created_at ?? 0) * 1000;
-        return at >= start.from - SLACK_MS && at <= start.until + SLACK_MS;
-      })
-      .sort((a, b) => (a.created_at ?? 0) - (b.created_at ?? 0))[0];
-    if (!match) continue;
-    taken.add(match.id);
-    found.set(start.taskId, { id: match.id });
+  const fits = (start: InterruptedStart, t: ArkTask) => {
+    const at = (t.created_at ?? 0) * 1000;
+    return t.model === modelOf(start.kind) && at >= start.from - SLACK_MS && at <= start.until + SLACK_MS;
+  };
+  for (const start of interrupted) {
+    const mine = candidates.filter((t) => fits(start, t));
+    if (mine.length !== 1) continue;
+    const [only] = mine as [ArkTask];
+    if (interrupted.some((other) => other !== start && fits(other, only))) continue;
+    found.set(start.taskId, { id: only.id });
   }
   return found;
 }
