@@ -59,3 +59,34 @@ export function insertStartedTasks(core: Core, count: number, spreadMs: number):
     }),
   );
 }
+
+/** Writes `count` finished tasks (completed a day ago, their upstream jobs known): a service's history. */
+export function insertFinishedTasks(core: Core, count: number): void {
+  const finishedAt = Date.now() - 24 * 60 * 60 * 1000;
+  for (let i = 0; i < count; i++) {
+    core.store.insert({
+      id: `done-${i}`,
+      provider: core.provider.name,
+      kind: 't2v',
+      prompt: `finished video ${i}`,
+      guest: false,
+      imagePath: null,
+      imageRef: null,
+      conversationId: String(5_000_000_000_000_000 + i),
+      messageId: String(6_000_000_000_000_000 + i),
+      sectionId: null,
+      upstream: { id: `finished-upstream-${i}` },
+      status: 'completed',
+      attempts: 1,
+      maxAttempts: core.scheduler.policy.maxAttempts,
+      nextAttemptAt: null,
+      leaseUntil: null,
+      progress: 1,
+      videoUrls: [],
+      videoFile: `done-${i}.mp4`,
+      error: null,
+      origin: { platform: 'http', userId: 'bench' },
+      deliveredAt: new Date(finishedAt).toISOString(),
+    });
+  }
+}
