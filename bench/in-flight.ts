@@ -42,11 +42,11 @@ async function run(history: number): Promise<BenchRow[]> {
     const rssBefore = process.memoryUsage().rss;
     const tasks = insertStartedTasks(core, TASKS, 5_000);
     const claims: number[] = [];
-    const claimDue = core.store.claimDue.bind(core.store);
-    core.store.claimDue = (...args) => {
+    const claimOldestDue = core.store.claimOldestDue.bind(core.store);
+    core.store.claimOldestDue = (...args) => {
       const started = performance.now();
       try {
-        return claimDue(...args);
+        return claimOldestDue(...args);
       } finally {
         claims.push(performance.now() - started);
       }
@@ -88,7 +88,7 @@ async function run(history: number): Promise<BenchRow[]> {
         reference: `${TASKS / 5} due per second (a look every 5 s each)`,
       },
       {
-        name: `claim (claimDue) mean / p99 ${label}`,
+        name: `claim (claimOldestDue) mean / p99 ${label}`,
         value: `${ms(claims.reduce((a, b) => a + b, 0) / claims.length)} / ${ms(percentile(claims, 99))}`,
         reference: `${claims.length} claims`,
       },

@@ -6,6 +6,7 @@
  * A scripted provider on the fake clock stands in for the upstream: these are the scheduler's own guarantees.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { TaskStore } from '../src/core/store.js';
 import type { Task } from '../src/core/task.js';
 import { advanceSeconds, START, settle, until, useFakeClock } from './support/fake-clock.js';
 import { sampleImage } from './support/media-samples.js';
@@ -150,20 +151,27 @@ describe('cancel during a start (case 5)', () => {
 });
 
 describe('the loop when the database refuses (case 13)', () => {
-  const full = () => Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+  type Claims = Pick<TaskStore, 'claimDue' | 'claimOldestDue'>;
+  /** Makes the claims of `target` (a store or the prototype) fail as a full disk does; returns the undo. */
+  function refuseClaims(target: Claims, count: () => void): () => void {
+    const saved = { claimDue: target.claimDue, claimOldestDue: target.claimOldestDue };
+    const full = () => {
+      count();
+      throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    };
+    target.claimDue = full;
+    target.claimOldestDue = full;
+    return () => Object.assign(target, saved);
+  }
 
-  it('SQLITE_FULL from claimDue on the timer path is logged once, backed off, and the loop resumes', async () => {
+  it('SQLITE_FULL from the claim on the timer path is logged once, backed off, and the loop resumes', async () => {
     useFakeClock();
     const provider = scriptedProvider();
     provider.pollScript.push({ state: 'succeeded', videoUrls: [provider.videoUrl] });
     const core = await seedCore(provider);
     const task = await submit(core);
-    const claimDue = core.store.claimDue.bind(core.store);
     let refusals = 0;
-    core.store.claimDue = () => {
-      refusals++;
-      throw full();
-    };
+    const restore = refuseClaims(core.store, () => refusals++);
     await advanceSeconds(240); // the first look was due at 180 s: the timer path hits the full disk
     expect(refusals).toBeGreaterThan(2);
     expect(refusals).toBeLessThan(20); // backed off, not spinning
@@ -172,7 +180,7 @@ describe('the loop when the database refuses (case 13)', () => {
       .split('\n')
       .filter((l) => l.includes('cannot use the database'));
     expect(complaints).toHaveLength(1);
-    core.store.claimDue = claimDue;
+    restore();
     await advanceSeconds(65);
     await until(() => core.service.get(task.id).status === 'completed');
     expect(core.logs()).toContain('reaches the database again');
@@ -189,18 +197,13 @@ describe('the loop when the database refuses (case 13)', () => {
     const revived = scriptedProvider();
     revived.pollScript.push({ state: 'succeeded', videoUrls: [revived.videoUrl] });
     let core: TestCore | undefined;
-    const { TaskStore } = await import('../src/core/store.js');
-    const claimDue = TaskStore.prototype.claimDue;
     let refusals = 0;
-    TaskStore.prototype.claimDue = () => {
-      refusals++;
-      throw full();
-    };
+    const restore = refuseClaims(TaskStore.prototype, () => refusals++);
     try {
       core = await seedCore(revived, {}, first.dataDir);
       await advanceSeconds(3);
     } finally {
-      TaskStore.prototype.claimDue = claimDue;
+      restore();
     }
     expect(refusals).toBeGreaterThan(0);
     await advanceSeconds(200);

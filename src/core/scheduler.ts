@@ -237,16 +237,17 @@ export class Scheduler {
     return this.#opts.concurrency - this.#running.size;
   }
 
+  /** Claims what there is room for, the longest-waiting first (see `TaskStore.claimOldestDue`), and runs it. */
   #claimAndRun(): void {
-    let room = this.#room();
+    const room = this.#room();
     if (room <= 0) return;
-    const claimed = this.#store.claimDue(this.#provider.name, 'started', this.leaseMs, room);
-    room -= claimed.length;
     const max = this.#provider.maxRunning;
-    if (room > 0) {
-      const free = max === undefined ? room : Math.min(room, max - this.#store.countRunning(this.#provider.name));
-      if (free > 0) claimed.push(...this.#store.claimDue(this.#provider.name, 'unstarted', this.startLeaseMs, free));
-    }
+    const startLimit = max === undefined ? room : Math.min(room, max - this.#store.countRunning(this.#provider.name));
+    const claimed = this.#store.claimOldestDue(
+      this.#provider.name,
+      { limit: room, startLimit },
+      { started: this.leaseMs, unstarted: this.startLeaseMs },
+    );
     for (const task of claimed) void this.#run(task).then(() => this.kick());
   }
 

@@ -262,20 +262,25 @@ export class TaskStore {
    */
   claimDue(provider: string, which: Stage, leaseMs: number, limit: number, onlyId?: string): Task[] {
     const now = this.#now();
-    return this.#db.transaction(() => {
-      const rows = this.#sql(
-        `SELECT id FROM tasks WHERE ${ACTIVE} AND next_attempt_at IS NOT NULL AND provider = ? AND ${STAGE_SQL[which]}
-             AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?) ${onlyId ? 'AND id = ?' : ''}
-           ORDER BY next_attempt_at LIMIT ?`,
-      ).all(provider, now, now, ...(onlyId ? [onlyId] : []), limit) as { id: string }[];
-      const claim = this.#sql(
-        'UPDATE tasks SET lease_until = ?, lease_owner = ?, lease_token = lease_token + 1, claimed_at = ? WHERE id = ?',
-      );
-      return rows.map(({ id }) => {
-        claim.run(now + leaseMs, this.owner, now, id);
-        return this.get(id)!;
-      });
-    })();
+    return this.#db.transaction(() =>
+      this.#dueIds(provider, which, limit, now, onlyId).map(({ id }) => this.#claim(id, now, leaseMs)),
+    )();
+  }
+
+  #dueIds(provider: string, which: Stage, limit: number, now: number, onlyId?: string): { id: string; at: number }[] {
+    return this.#sql(
+      `SELECT id, next_attempt_at AS at FROM tasks
+         WHERE ${ACTIVE} AND next_attempt_at IS NOT NULL AND provider = ? AND ${STAGE_SQL[which]}
+           AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?) ${onlyId ? 'AND id = ?' : ''}
+         ORDER BY next_attempt_at LIMIT ?`,
+    ).all(provider, now, now, ...(onlyId ? [onlyId] : []), limit) as { id: string; at: number }[];
+  }
+
+  #claim(id: string, now: number, leaseMs: number): Task {
+    this.#sql(
+      'UPDATE tasks SET lease_until = ?, lease_owner = ?, lease_token = lease_token + 1, claimed_at = ? WHERE id = ?',
+    ).run(now + leaseMs, this.owner, now, id);
+    return this.get(id)!;
   }
 
   /** Epoch ms when the next task of a stage becomes due (its next look, or its lapsed lease); undefined if none. */
@@ -398,6 +403,30 @@ export class TaskStore {
       this.#sql(`UPDATE tasks SET lease_until = NULL, lease_owner = NULL WHERE ${gone}`).run(this.owner);
       this.#sql('DELETE FROM owners WHERE id != ?').run(this.owner);
       return held.map(({ id }) => this.get(id)!);
+    })();
+  }
+
+  /**
+   * Claims the due tasks that waited longest, looks and starts alike (so neither starves the other, and the tasks
+   * a dead process held, due since before it died, come first): at most `limit` in all, of them at most
+   * `startLimit` starts; each for its stage's lease.
+   */
+  claimOldestDue(
+    provider: string,
+    limits: { limit: number; startLimit: number },
+    leaseMs: Record<Stage, number>,
+  ): Task[] {
+    const now = this.#now();
+    return this.#db.transaction(() => {
+      const looks = this.#dueIds(provider, 'started', limits.limit, now).map((d) => ({ ...d, stage: 'started' }));
+      const starts =
+        limits.startLimit > 0
+          ? this.#dueIds(provider, 'unstarted', Math.min(limits.limit, limits.startLimit), now)
+          : [];
+      const oldest = [...looks, ...starts.map((d) => ({ ...d, stage: 'unstarted' }))]
+        .sort((a, b) => a.at - b.at)
+        .slice(0, limits.limit);
+      return oldest.map(({ id, stage }) => this.#claim(id, now, leaseMs[stage as Stage]));
     })();
   }
 

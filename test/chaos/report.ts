@@ -4,16 +4,24 @@
  */
 import type { DeliveryCheck } from './verify.js';
 
+/** Seconds after a restart by which every task in flight at the kill must have been looked at again. */
+export const RECOVERY_GOAL_S = 10;
+
 export interface KillRecord {
   /** Seconds since the run started. */
   atS: number;
-  /** Unfinished tasks whose lease the killed process still held. */
+  /** Unfinished tasks whose lease the killed process still held: its steps in flight. */
   leasesHeld: number;
   /** Tasks in `processing` at the moment of the kill. */
   processing: number;
+  /** Tasks in `pending` at the moment of the kill. */
+  pending: number;
   /** `PRAGMA integrity_check` of the database the killed process left. */
   integrity: string;
-  /** Seconds from the restart until every task the killed process held had moved on (its lease lapsed). */
+  /**
+   * Seconds from the restart (the new process spawned) until every task whose step was in flight at the kill was
+   * looked at again (claimed anew: its fencing token grew) or was final. Goal: under `RECOVERY_GOAL_S`.
+   */
   recoveredS: number | undefined;
 }
 
@@ -76,11 +84,20 @@ export function formatReport(r: ChaosReport): string {
     ]),
   ];
   const killRows = [
-    ['kill', 'at', 'leases held', 'processing', 'integrity_check', 'held tasks moved on'],
+    [
+      'kill',
+      'at',
+      'in flight (leases held)',
+      'pending',
+      'processing',
+      'integrity_check',
+      'in-flight tasks looked at again',
+    ],
     ...r.kills.map((k, i) => [
       `#${i + 1}`,
       `${k.atS.toFixed(1)} s`,
       String(k.leasesHeld),
+      String(k.pending),
       String(k.processing),
       k.integrity,
       k.recoveredS === undefined ? 'NO' : `${k.recoveredS.toFixed(1)} s after restart`,

@@ -15,6 +15,8 @@ export interface DbTask {
   chatId: number | undefined;
   deliveredAt: string | null;
   leaseUntil: number | null;
+  /** The fencing token, bumped on every claim: a task whose token grew was looked at again. */
+  leaseToken: number;
 }
 
 /**
@@ -25,7 +27,7 @@ export function readDatabase(path: string, withIntegrity = true): { tasks: DbTas
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
     const rows = db
-      .prepare('SELECT id, status, error, prompt, platform, origin, delivered_at, lease_until FROM tasks')
+      .prepare('SELECT id, status, error, prompt, platform, origin, delivered_at, lease_until, lease_token FROM tasks')
       .all() as Array<Record<string, string | number | null>>;
     const tasks = rows.map((r) => ({
       id: String(r.id),
@@ -36,6 +38,7 @@ export function readDatabase(path: string, withIntegrity = true): { tasks: DbTas
       chatId: Number(JSON.parse(String(r.origin)).chatId) || undefined,
       deliveredAt: r.delivered_at === null ? null : String(r.delivered_at),
       leaseUntil: r.lease_until === null ? null : Number(r.lease_until),
+      leaseToken: Number(r.lease_token),
     }));
     return { tasks, integrity: withIntegrity ? String(db.pragma('integrity_check', { simple: true })) : 'unchecked' };
   } finally {
