@@ -23,6 +23,8 @@ export interface KillRecord {
    * looked at again (claimed anew: its fencing token grew) or was final. Goal: under `RECOVERY_GOAL_S`.
    */
   recoveredS: number | undefined;
+  /** Seconds from the restart until the new process was serving (HTTP API listening, Telegram bot polling). */
+  restartS: number | undefined;
 }
 
 export interface PhaseReport {
@@ -92,6 +94,7 @@ export function formatReport(r: ChaosReport): string {
       'processing',
       'integrity_check',
       'in-flight tasks looked at again',
+      'serving again',
     ],
     ...r.kills.map((k, i) => [
       `#${i + 1}`,
@@ -101,6 +104,7 @@ export function formatReport(r: ChaosReport): string {
       String(k.processing),
       k.integrity,
       k.recoveredS === undefined ? 'NO' : `${k.recoveredS.toFixed(1)} s after restart`,
+      k.restartS === undefined ? '-' : `${k.restartS.toFixed(1)} s`,
     ]),
   ];
   const extra = r.phases.map(

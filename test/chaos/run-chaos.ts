@@ -78,6 +78,7 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
         pending: 0,
         integrity: 'unread',
         recoveredS: undefined,
+        restartS: undefined,
       };
       const leased = new Map<string, number>();
       try {
@@ -96,6 +97,7 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
       const restartedAt = Date.now();
       recoveries.push(watchRecovery(record, leased, restartedAt));
       await proc.start();
+      record.restartS = (Date.now() - restartedAt) / 1000;
       release();
     }
   };
