@@ -51,7 +51,7 @@ function insertInterrupted(target: TestCore, id: string, prompt: string, claimed
     attempts: 0,
     maxAttempts: 10,
     nextAttemptAt: claimedAt,
-    leaseUntil: claimedAt + target.scheduler.startLeaseMs,
+    leaseUntil: claimedAt + target.scheduler.leaseMs,
     leaseOwner: 'a-process-that-died',
     claimedAt,
     progress: null,
