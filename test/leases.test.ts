@@ -86,16 +86,19 @@ describe('leases cover the step (case 4)', () => {
   it('an i2v start slower than a look lease (upload 9 s + start 9 s > 16 s) is not started twice upstream', async () => {
     useFakeClock();
     const provider = scriptedProvider();
+    const env = { ATTEMPT_TIMEOUT_S: '10', DOWNLOAD_TIMEOUT_S: '1', FIRST_ATTEMPT_DELAY_S: '12' };
+    const core = await seedCore(provider, env);
+    expect(core.scheduler.leaseMs).toBe(16_000);
+    await submit(core, 'another user’s video, looked at 12 s later: the loop wakes up meanwhile');
+    await until(() => core.service.list().tasks.every((t) => t.upstream !== null));
     provider.delays.uploadMs = 9_000;
     provider.delays.startMs = 9_000;
-    const core = await seedCore(provider, { ATTEMPT_TIMEOUT_S: '10', DOWNLOAD_TIMEOUT_S: '1' });
-    expect(core.scheduler.leaseMs).toBe(16_000);
     const task = await submit(core, 'the cat waves', sampleImage('png'));
     await until(() => callsOf(provider, 'uploadImage').length === 1); // the image is read from disk first
     await advanceSeconds(40);
     expect(callsOf(provider, 'uploadImage')).toHaveLength(1);
-    expect(callsOf(provider, 'start')).toHaveLength(1);
-    expect(core.service.get(task.id)).toMatchObject({ status: 'pending', upstream: { id: 'job-1' }, attempts: 0 });
+    expect(callsOf(provider, 'start')).toHaveLength(2); // the other task's, and this one's once
+    expect(core.service.get(task.id).upstream).toMatchObject({ id: 'job-2' });
   });
 
   it('a start whose lease was claimed again writes nothing, and its job is cancelled upstream', async () => {
