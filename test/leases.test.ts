@@ -10,7 +10,7 @@ import { TaskStore } from '../src/core/store.js';
 import type { Task } from '../src/core/task.js';
 import { advanceSeconds, START, settle, until, useFakeClock } from './support/fake-clock.js';
 import { sampleImage } from './support/media-samples.js';
-import { type ScriptedProvider, scriptedProvider } from './support/scripted-provider.js';
+import { type ScriptedProvider, scriptedProvider, transient } from './support/scripted-provider.js';
 import { startTestCore, type TestCore } from './support/test-core.js';
 
 /** The default timing of `.env.example`: a look's lease is 120 + 60 + 5 = 185 s. */
@@ -79,6 +79,27 @@ describe('leases after a crash (case 3)', () => {
     releaseStart();
     await settle();
     expect(second.service.get(looked.id).status).toBe('completed');
+  });
+});
+
+describe('after the restart, the longest-waiting task first (case 3)', () => {
+  it('a start due before a look is not starved by looks when steps are scarce', async () => {
+    useFakeClock();
+    const provider = scriptedProvider();
+    const core = await seedCore(provider, { PROVIDER_CONCURRENCY: '1' });
+    const a = await submit(core, 'A: looked at first, and held');
+    await until(() => core.service.get(a.id).upstream !== null);
+    provider.startScript.push(transient('upstream 502'));
+    const c = await submit(core, 'C: its start failed once, due again at 180 s');
+    await advanceSeconds(1);
+    await submit(core, 'B: its first look is due at 181 s');
+    const release = provider.holdNextPoll();
+    await advanceSeconds(185); // A's look is held from 180 s; C (due 180 s) and B (due 181 s) wait for the one step
+    const before = provider.calls.length;
+    release();
+    await until(() => provider.calls.length > before);
+    expect(provider.calls[before]!.method).toBe('start');
+    await until(() => core.service.get(c.id).upstream !== null);
   });
 });
 
