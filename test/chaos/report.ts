@@ -25,6 +25,8 @@ export interface KillRecord {
   recoveredS: number | undefined;
   /** Seconds from the restart until the new process was serving (HTTP API listening, Telegram bot polling). */
   restartS: number | undefined;
+  /** Seconds from the restart until the new process took over the dead one's leases (its scheduler started). */
+  takeOverS: number | undefined;
 }
 
 export interface PhaseReport {
@@ -94,6 +96,7 @@ export function formatReport(r: ChaosReport): string {
       'processing',
       'integrity_check',
       'in-flight tasks looked at again',
+      'leases taken over',
       'serving again',
     ],
     ...r.kills.map((k, i) => [
@@ -104,6 +107,7 @@ export function formatReport(r: ChaosReport): string {
       String(k.processing),
       k.integrity,
       k.recoveredS === undefined ? 'NO' : `${k.recoveredS.toFixed(1)} s after restart`,
+      k.takeOverS === undefined ? '-' : `${k.takeOverS.toFixed(1)} s`,
       k.restartS === undefined ? '-' : `${k.restartS.toFixed(1)} s`,
     ]),
   ];

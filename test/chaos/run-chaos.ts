@@ -15,7 +15,7 @@ import { sessionIdCookie, writeSessions } from '../fakes/doubao/sessions.js';
 import { startTelegramFake, type TelegramFake } from '../fakes/telegram/index.js';
 import { type ChaosReport, type KillRecord, type PhaseReport, RECOVERY_GOAL_S } from './report.js';
 import { ServiceProcess } from './service-process.js';
-import { checkDeliveries, leakedSecrets, readDatabase, unreadableReason } from './verify.js';
+import { checkDeliveries, leakedSecrets, ownerSince, readDatabase, unreadableReason } from './verify.js';
 import { type HttpOutcome, type ServiceHandle, submitHttp, TelegramUser, taskCounts } from './workload.js';
 
 export interface ChaosOptions {
@@ -79,6 +79,7 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
         integrity: 'unread',
         recoveredS: undefined,
         restartS: undefined,
+        takeOverS: undefined,
       };
       const leased = new Map<string, number>();
       try {
@@ -121,6 +122,8 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
       );
       if (held?.length === 0) {
         record.recoveredS = (Date.now() - restartedAt) / 1000;
+        const since = ownerSince(dbPath);
+        record.takeOverS = since === undefined ? undefined : (since - restartedAt) / 1000;
         if (record.recoveredS > RECOVERY_GOAL_S) {
           problems.push(
             `the tasks in flight at the kill at ${record.atS} s were looked at again only ${record.recoveredS} s after the restart (goal: ${RECOVERY_GOAL_S} s)`,

@@ -46,6 +46,17 @@ export function readDatabase(path: string, withIntegrity = true): { tasks: DbTas
   }
 }
 
+/** When the newest owner (process instance) of the database took over its leases (epoch ms), or undefined. */
+export function ownerSince(path: string): number | undefined {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    const row = db.prepare('SELECT max(started_at) AS at FROM owners').get() as { at: number | null };
+    return row.at ?? undefined;
+  } finally {
+    db.close();
+  }
+}
+
 /**
  * Why a failure reason is not something to show a user, or undefined when it is fine: it must be a non-empty
  * sentence, without a stack trace, `[object Object]`, `undefined`, a raw JSON/HTML body, or the promise of a retry.
