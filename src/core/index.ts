@@ -9,12 +9,22 @@ import type { VideoProvider } from '../providers/provider.js';
 import { TaskEventBus } from './events.js';
 import { MediaStore } from './media.js';
 import { Outbox, type OutboxOptions } from './outbox.js';
+import { Retention } from './retention.js';
 import { Scheduler } from './scheduler.js';
 import { GenerationService } from './service.js';
 import { TaskStore } from './store.js';
 
 export type { CoreError } from './errors.js';
-export { Conflict, InvalidInput, isCoreError, NotFound, QuotaExceeded, UpstreamError } from './errors.js';
+export {
+  Conflict,
+  InvalidInput,
+  isCoreError,
+  isDiskFull,
+  NotFound,
+  QuotaExceeded,
+  StorageFull,
+  UpstreamError,
+} from './errors.js';
 export type { TaskEventName, TaskEvents } from './events.js';
 export { inspectImage } from './media.js';
 export type { Deliver } from './outbox.js';
@@ -23,7 +33,7 @@ export type { Actor, SeedImport } from './service.js';
 export type { TaskFilter } from './store.js';
 export type { FinalStatus, Origin, Platform, Task, TaskKind, TaskRequest, TaskStatus } from './task.js';
 export { isFinal, TASK_STATUSES } from './task.js';
-export type { GenerationService, MediaStore, Outbox, Scheduler, TaskStore };
+export type { GenerationService, MediaStore, Outbox, Retention, Scheduler, TaskStore };
 
 export interface Core {
   config: Config;
@@ -34,12 +44,14 @@ export interface Core {
   scheduler: Scheduler;
   service: GenerationService;
   outbox: Outbox;
+  retention: Retention;
   /**
-   * Creates the data folders, adopts upstream jobs of starts interrupted by the last stop (when the provider can
-   * find them), and starts the retry loop (expired leases and due tasks are picked up at once).
+   * Creates the data folders, fails the unfinished tasks of a provider no longer configured, adopts upstream
+   * jobs of starts interrupted by the last stop (when the provider can find them), starts the retry loop
+   * (expired leases and due tasks are picked up at once) and the retention sweep.
    */
   start(): Promise<void>;
-  /** Stops the loop, waits for steps under way, closes the provider and the database. */
+  /** Stops the sweep and the loop, waits for steps under way, closes the provider and the database. */
   stop(): Promise<void>;
 }
 
@@ -47,12 +59,14 @@ export interface CoreOptions {
   /** A fake clock for tests. */
   now?: () => number;
   outbox?: OutboxOptions;
+  /** Media writes (tests make them fail as a full disk would). */
+  media?: ConstructorParameters<typeof MediaStore>[1];
 }
 
 export function createCore(config: Config, log: Logger, provider: VideoProvider, options: CoreOptions = {}): Core {
   const now = options.now ?? Date.now;
   const store = new TaskStore(join(config.DATA_DIR, 'tasks.db'), now);
-  const media = new MediaStore(config.DATA_DIR);
+  const media = new MediaStore(config.DATA_DIR, options.media);
   const events = new TaskEventBus((err) => log.error({ err }, 'a task event listener failed'));
   const scheduler = new Scheduler(
     { store, provider, media, events, log },
@@ -85,6 +99,7 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
     now,
   );
   const outbox = new Outbox({ store, events, log }, options.outbox);
+  const retention = new Retention({ store, media, log }, { videoRetentionDays: config.VIDEO_RETENTION_DAYS, now });
   provider.attach?.({
     state: {
       get: (key) => store.getProviderState(provider.name, key),
@@ -105,12 +120,23 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
     scheduler,
     service,
     outbox,
+    retention,
     async start() {
       await media.init();
+      const unserved = service.failUnservedTasks();
+      if (unserved.length > 0) {
+        const providers = [...new Set(unserved.map((t) => t.provider))];
+        log.warn(
+          { tasks: unserved.length, providers },
+          'failed the unfinished tasks of providers no longer configured',
+        );
+      }
       await scheduler.recover();
       scheduler.start();
+      retention.start();
     },
     async stop() {
+      await retention.stop();
       await scheduler.stop();
       await provider.close?.();
       store.close();

@@ -17,7 +17,7 @@ import { basename } from 'node:path';
 import Bottleneck from 'bottleneck';
 import type { Logger } from 'pino';
 import type { UpstreamRef, VideoProvider } from '../providers/provider.js';
-import { InvalidInput, UpstreamError } from './errors.js';
+import { InvalidInput, isDiskFull, UpstreamError } from './errors.js';
 import type { TaskEventBus } from './events.js';
 import type { MediaStore } from './media.js';
 import type { DownloadOptions } from './safe-fetch.js';
@@ -214,17 +214,36 @@ export class Scheduler {
     this.#events.emit('started', started);
   }
 
-  /** One look at the upstream job: done → re-host the video; not yet → next look, or fail when out of attempts. */
+  /**
+   * One look at the upstream job: done → re-host the video; not yet → next look, or fail when out of attempts.
+   * A video that cannot be re-hosted still completes the task with the upstream link (and a note saying so) once
+   * copying cannot work (too large, refused) or no attempt is left; a copy that may work later (disk full,
+   * timeout) costs the attempt instead. Only a video with no link to hand out fails the task.
+   */
   async #look(task: Task): Promise<void> {
     const attempts = task.attempts + 1;
     const looking = this.#store.update(task.id, { status: 'processing', attempts }, { status: task.status });
     const result = await this.#withTimeout(this.#provider.poll(task.upstream!));
     if (result.state === 'succeeded') {
-      const videoFile = await this.#media.rehostVideo(task.id, result.videoUrls, {
-        ...this.#opts.videoDownload,
-      });
       const urls = result.videoUrls.filter((u) => !u.startsWith('file:'));
-      this.#finish(looking, 'completed', { videoUrls: urls, videoFile, error: null, progress: 1 });
+      let videoFile: string | null = null;
+      let note: string | null = null;
+      try {
+        videoFile = await this.#media.rehostVideo(task.id, result.videoUrls, { ...this.#opts.videoDownload });
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        const mayWorkLater = isDiskFull(error) || (error instanceof UpstreamError && error.retryable);
+        if (urls.length === 0 || (mayWorkLater && attempts < task.maxAttempts)) {
+          this.#failedAttempt(looking, reason, mayWorkLater);
+          return;
+        }
+        this.#log.warn(
+          { taskId: task.id, reason },
+          'could not re-host a finished video; handing out its upstream link',
+        );
+        note = `the video could not be copied to this server (${reason.replace(/[.;]\s*$/, '')}), so its link is the provider's and may expire`;
+      }
+      this.#finish(looking, 'completed', { videoUrls: urls, videoFile, error: note, progress: 1 });
     } else if (result.state === 'failed') {
       this.#failedAttempt(looking, result.reason, result.retryable);
     } else if (attempts >= task.maxAttempts) {
@@ -262,13 +281,14 @@ export class Scheduler {
   }
 
   #finish(task: Task, status: 'completed' | 'failed', patch: Partial<Task>): void {
+    // A failed task keeps its image for a while (see Retention) so that `retry` can start it again.
+    const release = status === 'completed' ? task.imagePath : null;
     const done = this.#store.update(
       task.id,
-      { ...patch, status, nextAttemptAt: null, leaseUntil: null },
+      { ...patch, status, nextAttemptAt: null, leaseUntil: null, ...(release && { imagePath: null }) },
       { status: task.status },
     );
-    // A failed task keeps its image so that `retry` can start it again.
-    if (status === 'completed' && done.imagePath) void this.#media.removeImage(done.imagePath);
+    if (release) void this.#media.removeImage(release);
     this.#events.emit(status, done);
   }
 
