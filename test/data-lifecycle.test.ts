@@ -39,6 +39,7 @@ describe('#12.8 one upload, several tasks', () => {
     expect(core.service.get(second.id).status).toBe('pending');
     const c = core;
     await vi.waitFor(() => expect(c.service.get(second.id).status).not.toMatch(/pending|processing/), 15_000);
+    expect(c.service.get(second.id)).toMatchObject({ status: 'completed', error: null });
     for (const id of [first.id, second.id]) {
       expect(c.service.get(id)).toMatchObject({ status: 'completed', error: null, imagePath: null });
     }
