@@ -247,7 +247,9 @@ export class Scheduler {
     } else if (result.state === 'failed') {
       this.#failedAttempt(looking, result.reason, result.retryable);
     } else if (attempts >= task.maxAttempts) {
-      this.#finish(looking, 'failed', { error: `video not ready after ${attempts} attempts` });
+      // A transient error of an earlier look (a full disk, say) is the likelier reason: say it.
+      const last = task.error ? `; the last error was: ${task.error}` : '';
+      this.#finish(looking, 'failed', { error: `video not ready after ${attempts} attempts${last}` });
     } else {
       this.#nextLook(looking, null, result.progress);
     }

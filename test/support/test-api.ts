@@ -15,7 +15,12 @@ export interface TestApi {
 }
 
 export async function startTestApi(
-  options: { env?: Record<string, string>; provider?: (config: Config) => VideoProvider; core?: CoreOptions } = {},
+  options: {
+    env?: Record<string, string>;
+    provider?: (config: Config) => VideoProvider;
+    core?: CoreOptions;
+    dataDir?: string;
+  } = {},
 ): Promise<TestApi> {
   const core = await startTestCore(options);
   const app = await buildHttpApp({

@@ -86,7 +86,11 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
       const ref = upstream as LocalRef;
       const failure = failures.get(ref.id);
       if (failure) {
-        if (failure.retryable) failures.delete(ref.id); // the next look renders again
+        if (failure.retryable) {
+          // Render again now; this look reports why the last render failed.
+          failures.delete(ref.id);
+          render(ref);
+        }
         return { state: 'failed', ...failure };
       }
       const file = videoPath(ref.id);
