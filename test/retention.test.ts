@@ -65,7 +65,7 @@ describe('#12.12 retention', () => {
     const gone = await request(link);
     expect(gone.statusCode).toBe(410);
     expect(((await gone.body.json()) as { detail: string }).detail).toBe(
-      'this video was kept for 30 days after it was made and has been removed; generate it again',
+      'this video has been removed (videos are kept for 30 days after they are made); generate it again',
     );
     expect(readdirSync(c.media.videosDir)).toEqual([]);
     expect((await request(`${base}/videos/nothing.mp4`)).statusCode).toBe(404);

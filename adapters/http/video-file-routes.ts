@@ -14,9 +14,8 @@ export async function videoFileRoutes(app: FastifyInstance, { service, videosDir
     const file = path.slice(path.lastIndexOf('/') + 1);
     if (service.missingVideo(file) === 'expired') {
       const days = config.VIDEO_RETENTION_DAYS;
-      return reply.status(410).send({
-        detail: `this video was kept for ${days} day${days === 1 ? '' : 's'} after it was made and has been removed; generate it again`,
-      });
+      const kept = days > 0 ? ` (videos are kept for ${days} day${days === 1 ? '' : 's'} after they are made)` : '';
+      return reply.status(410).send({ detail: `this video has been removed${kept}; generate it again` });
     }
     return reply.status(404).send({ detail: `no video ${file}` });
   });

@@ -9,6 +9,7 @@
  *   `uploadTtlMs`, so a request writing its file just now is never disturbed.
  * A sweep never throws: a file or database error is logged and the rest of the sweep goes on.
  */
+import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import type { MediaStore } from './media.js';
 import type { TaskStore } from './store.js';
@@ -144,9 +145,10 @@ export class Retention {
       await this.#media.removeImage(file.path);
       result.uploads += 1;
     }
-    const inUse = this.#store.imagePathsInUse();
+    // By name: a path stored while DATA_DIR was spelled differently (relative, say) still names the same file.
+    const inUse = new Set([...this.#store.imagePathsInUse()].map((path) => basename(path)));
     for (const file of await this.#media.list('images')) {
-      if (file.mtimeMs >= oldBefore || inUse.has(file.path)) continue;
+      if (file.mtimeMs >= oldBefore || inUse.has(file.name)) continue;
       await this.#media.removeImage(file.path);
       result.strays += 1;
     }
