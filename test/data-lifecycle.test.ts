@@ -45,7 +45,7 @@ describe('#12.8 one upload, several tasks', () => {
     }
     expect(provider.calls.filter((call) => call.method === 'uploadImage')).toHaveLength(2);
     // Each task's copy went with its task; the upload stays until the retention sweep.
-    expect(readdirSync(c.media.imagesDir)).toEqual([]);
+    await vi.waitFor(() => expect(readdirSync(c.media.imagesDir)).toEqual([])); // removed after the state change
     expect(readdirSync(c.media.uploadsDir)).toEqual([upload.key]);
   });
 });

@@ -101,7 +101,7 @@ describe('#12.12 retention', () => {
     const done = await c.service.submit({ prompt: 'completes', image, origin });
     await vi.waitFor(() => expect(c.service.get(done.id).status).toBe('completed'), 10_000);
     expect(c.service.get(done.id).imagePath).toBeNull();
-    expect(existsSync(done.imagePath!)).toBe(false);
+    await vi.waitFor(() => expect(existsSync(done.imagePath!)).toBe(false));
 
     const failed = await c.service.submit({ prompt: 'fails', image, origin });
     await vi.waitFor(() => expect(c.service.get(failed.id).status).toBe('failed'), 10_000);

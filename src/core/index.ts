@@ -123,14 +123,7 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
     retention,
     async start() {
       await media.init();
-      const unserved = service.failUnservedTasks();
-      if (unserved.length > 0) {
-        const providers = [...new Set(unserved.map((t) => t.provider))];
-        log.warn(
-          { tasks: unserved.length, providers },
-          'failed the unfinished tasks of providers no longer configured',
-        );
-      }
+      failUnservedTasks(service, log);
       await scheduler.recover();
       scheduler.start();
       retention.start();
@@ -142,4 +135,16 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
       store.close();
     },
   };
+}
+
+/** Fails the tasks of providers no longer configured; a full disk must not keep the service from starting. */
+function failUnservedTasks(service: GenerationService, log: Logger): void {
+  try {
+    const failed = service.failUnservedTasks();
+    if (failed.length === 0) return;
+    const providers = [...new Set(failed.map((t) => t.provider))];
+    log.warn({ tasks: failed.length, providers }, 'failed the unfinished tasks of providers no longer configured');
+  } catch (err) {
+    log.error({ err }, 'could not fail the tasks of providers no longer configured; the next start tries again');
+  }
 }
