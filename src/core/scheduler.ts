@@ -214,36 +214,13 @@ export class Scheduler {
     this.#events.emit('started', started);
   }
 
-  /**
-   * One look at the upstream job: done → re-host the video; not yet → next look, or fail when out of attempts.
-   * A video that cannot be re-hosted still completes the task with the upstream link (and a note saying so) once
-   * copying cannot work (too large, refused) or no attempt is left; a copy that may work later (disk full,
-   * timeout) costs the attempt instead. Only a video with no link to hand out fails the task.
-   */
+  /** One look at the upstream job: done → re-host the video; not yet → next look, or fail when out of attempts. */
   async #look(task: Task): Promise<void> {
     const attempts = task.attempts + 1;
     const looking = this.#store.update(task.id, { status: 'processing', attempts }, { status: task.status });
     const result = await this.#withTimeout(this.#provider.poll(task.upstream!));
     if (result.state === 'succeeded') {
-      const urls = result.videoUrls.filter((u) => !u.startsWith('file:'));
-      let videoFile: string | null = null;
-      let note: string | null = null;
-      try {
-        videoFile = await this.#media.rehostVideo(task.id, result.videoUrls, { ...this.#opts.videoDownload });
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        const mayWorkLater = isDiskFull(error) || (error instanceof UpstreamError && error.retryable);
-        if (urls.length === 0 || (mayWorkLater && attempts < task.maxAttempts)) {
-          this.#failedAttempt(looking, reason, mayWorkLater);
-          return;
-        }
-        this.#log.warn(
-          { taskId: task.id, reason },
-          'could not re-host a finished video; handing out its upstream link',
-        );
-        note = `the video could not be copied to this server (${reason.replace(/[.;]\s*$/, '')}), so its link is the provider's and may expire`;
-      }
-      this.#finish(looking, 'completed', { videoUrls: urls, videoFile, error: note, progress: 1 });
+      await this.#complete(looking, result.videoUrls);
     } else if (result.state === 'failed') {
       this.#failedAttempt(looking, result.reason, result.retryable);
     } else if (attempts >= task.maxAttempts) {
@@ -253,6 +230,31 @@ export class Scheduler {
     } else {
       this.#nextLook(looking, null, result.progress);
     }
+  }
+
+  /**
+   * Re-hosts a finished video and completes the task. A video that cannot be re-hosted still completes it with
+   * the upstream link (and a note saying so) once copying cannot work (too large, refused) or no attempt is left;
+   * a copy that may work later (disk full, timeout) costs the attempt instead. Only a video with no link to hand
+   * out fails the task.
+   */
+  async #complete(task: Task, videoUrls: string[]): Promise<void> {
+    const urls = videoUrls.filter((u) => !u.startsWith('file:'));
+    let videoFile: string | null = null;
+    let note: string | null = null;
+    try {
+      videoFile = await this.#media.rehostVideo(task.id, videoUrls, { ...this.#opts.videoDownload });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      const mayWorkLater = isDiskFull(error) || (error instanceof UpstreamError && error.retryable);
+      if (urls.length === 0 || (mayWorkLater && task.attempts < task.maxAttempts)) {
+        this.#failedAttempt(task, reason, mayWorkLater);
+        return;
+      }
+      this.#log.warn({ taskId: task.id, reason }, 'could not re-host a finished video; handing out its upstream link');
+      note = `the video could not be copied to this server (${reason.replace(/[.;]\s*$/, '')}), so its link is the provider's and may expire`;
+    }
+    this.#finish(task, 'completed', { videoUrls: urls, videoFile, error: note, progress: 1 });
   }
 
   /**
