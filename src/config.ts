@@ -50,6 +50,7 @@ const schema = z.object({
   MAX_VIDEO_BYTES: int(1, 200 * MiB),
   DOWNLOAD_TIMEOUT_S: duration('positive').default(60),
   MAX_PROMPT_CHARS: int(1, 2000),
+  VIDEO_RETENTION_DAYS: int(0, 30),
   IMAGE_URL_ALLOW_PRIVATE: flag,
   LOCAL_RENDER_S: seconds(0),
   FFMPEG_PATH: optionalText,

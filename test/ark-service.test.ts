@@ -150,12 +150,13 @@ describe('ark provider through the core and the HTTP API', () => {
     expect(fake!.tasks).toHaveLength(1);
   });
 
-  it('fails clearly when the result link has expired', async () => {
+  it('#12.10 completes with the upstream link, saying the copy failed, when the result link refuses us', async () => {
     await setup({ queuedMs: 0, runningMs: 0, expiredVideo: true });
     const { task } = await generate({ prompt: 'late pickup' });
     const done = await waitFor(() => core!.service.get(task!.id), finished);
-    expect(done.status).toBe('failed');
-    expect(done.error).toMatch(/could not download the video: HTTP 403/);
+    expect(done).toMatchObject({ status: 'completed', videoFile: null });
+    expect(done.videoUrls).toHaveLength(1);
+    expect(done.error).toMatch(/could not be copied to this server \(could not download the video: HTTP 403\)/);
   });
 
   it('keeps tasks beyond ARK_MAX_CONCURRENT pending until a slot frees', async () => {

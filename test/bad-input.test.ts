@@ -3,7 +3,8 @@
  * listening socket — random and mistyped JSON, huge strings, broken multipart and octet streams, wrong query
  * parameters, non-image bytes with image names, path tricks in file names and URLs, private `image_url`s.
  * Every answer must be JSON: a 4xx with a `detail` sentence, or a valid 2xx when the input happened to be valid;
- * never a 5xx. Nothing may be written outside DATA_DIR/images, and the process's RSS must stay flat.
+ * never a 5xx. Nothing may be written outside DATA_DIR/images and DATA_DIR/uploads, and the process's RSS must stay
+ * flat.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -228,10 +229,10 @@ it('answers 1 000 malformed requests with a JSON detail and a 4xx (or a valid 2x
 
   const dataEntries = readdirSync(core.dataDir).sort();
   expect(
-    dataEntries.every((e) => /^(images|videos|local|tasks\.db(-wal|-shm)?)$/.test(e)),
+    dataEntries.every((e) => /^(images|uploads|videos|local|tasks\.db(-wal|-shm)?)$/.test(e)),
     dataEntries.join(),
   ).toBe(true);
-  const images = readdirSync(join(core.dataDir, 'images'));
+  const images = [...readdirSync(join(core.dataDir, 'images')), ...readdirSync(join(core.dataDir, 'uploads'))];
   expect(
     images.every((f) => /^[\w-]+\.(png|jpe?g|webp|gif)$/.test(f)),
     images.join(),

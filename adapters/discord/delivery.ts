@@ -5,7 +5,8 @@
  * Where it writes: while the interaction token lives, through the interaction webhook; after that (or once
  * Discord answers 401/50027) through the channel with the bot token. A refused token is recorded on the task
  * (`tokenExpiresAt: 0`) and never tried again. The result goes to the channel mentioning the user, with the MP4
- * uploaded when it fits the stored upload limit, else the link; a channel that refuses the bot (403) means a DM;
+ * uploaded when it fits the stored upload limit, else the link (the provider's, when the video could not be copied
+ * here); a channel that refuses the bot (403) means a DM;
  * when the DM is refused too, the link stays on the task (`origin.reply.undeliveredLink`) and is logged.
  * Other failures (5xx, network) throw, so the outbox tries again later.
  */
@@ -129,6 +130,11 @@ export class DiscordDelivery {
 
   async #sendVideo(task: Task, ref: ReplyRef, t: Messages): Promise<void> {
     const mention = `<@${task.origin.userId}>`;
+    const upstream = task.videoUrls[0];
+    if (!task.videoFile && upstream) {
+      await this.#sendResult(task, ref, { content: t.doneUpstreamLink(mention, task.id, upstream) }, [], upstream);
+      return;
+    }
     const link = task.videoFile ? `${this.#deps.config.PUBLIC_BASE_URL}/videos/${task.videoFile}` : null;
     const path = task.videoFile ? join(this.#deps.videosDir, task.videoFile) : null;
     const size = path

@@ -21,6 +21,7 @@ export function toDiscordReply(error: unknown, t: Messages): { content: string; 
       case 'NOT_FOUND':
         return { content: t.notFound, internal: false };
       case 'CONFLICT':
+      case 'STORAGE_FULL':
         return { content: t.conflict(error.message), internal: false };
       case 'UPSTREAM_FAILED':
         return { content: t.upstream, internal: false };

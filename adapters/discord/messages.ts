@@ -25,6 +25,8 @@ const en = {
   statusFailed: (id: string) => `❌ Task \`${id}\` failed.`,
   cancelled: (id: string) => `🛑 Task \`${id}\` was cancelled.`,
   done: (mention: string, id: string) => `${mention} your video is ready (task \`${id}\`).`,
+  doneUpstreamLink: (mention: string, id: string, url: string) =>
+    `${mention} your video is ready (task \`${id}\`). This server could not keep a copy, so this is the provider's link; it may expire, so save the video soon: ${url}`,
   doneLink: (mention: string, id: string, url: string) =>
     `${mention} your video is ready (task \`${id}\`); it is too large to upload here: ${url}`,
   failed: (mention: string, id: string, reason: string) =>
@@ -77,6 +79,8 @@ const zh: Messages = {
   statusFailed: (id) => `❌ 任务 \`${id}\` 失败。`,
   cancelled: (id) => `🛑 任务 \`${id}\` 已取消。`,
   done: (mention, id) => `${mention} 你的视频生成好了（任务 \`${id}\`）。`,
+  doneUpstreamLink: (mention, id, url) =>
+    `${mention} 你的视频生成好了（任务 \`${id}\`）。本服务未能保存副本，以下是提供方的链接，可能会过期，请尽快保存：${url}`,
   doneLink: (mention, id, url) => `${mention} 你的视频生成好了（任务 \`${id}\`），文件太大无法在此上传：${url}`,
   failed: (mention, id, reason) => `${mention} 任务 \`${id}\` 失败：${reason}。可以点下面的按钮重试。`,
   cancelButton: '取消',

@@ -3,7 +3,6 @@
  * Route groups are plugins under their seed prefixes, wrapped in bearer auth when API_TOKEN is set; the OpenAPI
  * document comes from the route schemas and is browsable at /docs.
  */
-import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
@@ -15,6 +14,7 @@ import { fileRoutes } from './file-routes.js';
 import { opsRoutes } from './ops-routes.js';
 import { attachmentSchema, detailSchema, seedTaskSchema } from './schemas.js';
 import { sessionRoutes } from './session-routes.js';
+import { videoFileRoutes } from './video-file-routes.js';
 import { videoGenRoutes } from './video-gen-routes.js';
 import { videoRoutes } from './video-routes.js';
 
@@ -45,7 +45,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  await app.register(fastifyStatic, { root: deps.videosDir, prefix: '/videos/', decorateReply: false, index: false });
+  await app.register(videoFileRoutes, { prefix: '/videos', ...deps });
   await app.register(opsRoutes, deps);
   // Ark cannot send our bearer token, so its callback sits outside the API's auth (see ark-callback-routes.ts).
   if (deps.service.providerName === 'ark') await app.register(arkCallbackRoutes, { prefix: '/api/ark', ...deps });

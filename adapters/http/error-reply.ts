@@ -14,6 +14,7 @@ const CORE_STATUS: Record<string, number> = {
   NOT_FOUND: 404,
   QUOTA_EXCEEDED: 429,
   CONFLICT: 409,
+  STORAGE_FULL: 507,
 };
 
 export function toHttpReply(error: unknown, bodyLimit: number): { status: number; detail: string } {
@@ -41,7 +42,7 @@ export function toHttpReply(error: unknown, bodyLimit: number): { status: number
 export function errorHandler() {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const { status, detail } = toHttpReply(error, request.routeOptions.bodyLimit ?? 0);
-    if (status >= 500 && status !== 502 && status !== 503) request.log.error({ err: error }, 'request failed');
+    if (status >= 500 && ![502, 503, 507].includes(status)) request.log.error({ err: error }, 'request failed');
     return reply.status(status).send({ detail });
   };
 }

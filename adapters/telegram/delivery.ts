@@ -1,7 +1,8 @@
 /**
  * The Telegram delivery the outbox calls once per finished task (also after a restart): the re-hosted MP4 as a
  * multipart `sendVideo` replying to the user's message, with the prompt and the link as caption; the link alone
- * when the file is over Telegram's 50 MB upload limit; the reason in plain words when the task failed.
+ * when the file is over Telegram's 50 MB upload limit, or the provider's link (saying it may expire) when the
+ * video could not be copied here; the reason in plain words when the task failed.
  * A chat that blocked the bot or no longer exists (403, 400 "chat not found") is given up, not retried.
  */
 import { stat } from 'node:fs/promises';
@@ -71,7 +72,12 @@ async function sendResult(deps: DeliveryDeps, task: Task, ref: TelegramReplyRef,
     return;
   }
   if (!task.videoFile) {
-    await deps.api.sendMessage(ref.chatId, t.noVideoFile(task.id), replyTo);
+    const upstream = task.videoUrls[0];
+    await deps.api.sendMessage(
+      ref.chatId,
+      upstream ? t.upstreamLink(task.id, upstream) : t.noVideoFile(task.id),
+      replyTo,
+    );
     return;
   }
   const path = join(deps.videosDir, task.videoFile);

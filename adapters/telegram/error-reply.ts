@@ -25,6 +25,7 @@ export function toTelegramReply(error: unknown, t: Messages): string {
     case 'NOT_FOUND':
       return t.notFound(reason(error.message));
     case 'CONFLICT':
+    case 'STORAGE_FULL':
       return t.busy(reason(error.message));
     case 'UPSTREAM_FAILED':
       return t.upstream;

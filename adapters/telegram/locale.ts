@@ -47,6 +47,8 @@ const en = {
   cancelledStatus: (id: string) => `🚫 Task ${id}: cancelled.`,
   videoLink: (link: string, size: string) => `Your video is ready (${size}, too big to upload here): ${link}`,
   noVideoFile: (id: string) => `Task ${id} finished but its video file is missing; ask an admin to check it.`,
+  upstreamLink: (id: string, link: string) =>
+    `Your video is ready (task ${id}). This server could not keep a copy, so here is the provider's link; it may expire, so save the video soon: ${link}`,
   failed: (id: string, reason: string) =>
     `❌ Task ${id} failed: ${reason}.\nTo try again, send the same request once more.`,
   cancelled: (id: string) => `🚫 Task ${id} was cancelled.`,
@@ -104,6 +106,8 @@ const zh: Messages = {
   cancelledStatus: (id) => `🚫 任务 ${id}：已取消。`,
   videoLink: (link, size) => `视频已生成（${size}，太大无法在此上传）：${link}`,
   noVideoFile: (id) => `任务 ${id} 已完成，但视频文件不见了；请联系管理员。`,
+  upstreamLink: (id, link) =>
+    `视频已生成（任务 ${id}）。本服务未能保存副本，以下是提供方的链接，可能会过期，请尽快保存：${link}`,
   failed: (id, reason) => `❌ 任务 ${id} 失败：${reason}。\n如需重试，请再次发送同样的请求。`,
   cancelled: (id) => `🚫 任务 ${id} 已取消。`,
   askPrompt: '图片收到了！视频里应该发生什么？请回复这条消息并写下提示词。',

@@ -48,8 +48,20 @@ export class UpstreamError extends Error {
   }
 }
 
+/**
+ * A write could not happen because the disk (or the database file's disk) is full. Nothing half-written is left
+ * behind; trying again once an operator has made room works.
+ */
+export class StorageFull extends Error {
+  override readonly name = 'StorageFull';
+  readonly code = 'STORAGE_FULL';
+  constructor(what: string, options?: ErrorOptions) {
+    super(`the server's disk is full, so ${what} could not be saved; try again later`, options);
+  }
+}
+
 /** Any of the core's errors, for adapters' mapping functions. */
-export type CoreError = InvalidInput | NotFound | QuotaExceeded | Conflict | UpstreamError;
+export type CoreError = InvalidInput | NotFound | QuotaExceeded | Conflict | UpstreamError | StorageFull;
 
 export function isCoreError(error: unknown): error is CoreError {
   return (
@@ -57,6 +69,18 @@ export function isCoreError(error: unknown): error is CoreError {
     error instanceof NotFound ||
     error instanceof QuotaExceeded ||
     error instanceof Conflict ||
-    error instanceof UpstreamError
+    error instanceof UpstreamError ||
+    error instanceof StorageFull
   );
+}
+
+/**
+ * True for the ways "no space left" reaches us: a file write (`ENOSPC`, `EDQUOT`), SQLite (`SQLITE_FULL`), or a
+ * child process's message (ffmpeg's "No space left on device").
+ */
+export function isDiskFull(error: unknown): boolean {
+  if (error instanceof StorageFull) return true;
+  const { code, message, stderr } = (error ?? {}) as { code?: unknown; message?: unknown; stderr?: unknown };
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL') return true;
+  return /no space left on device|disk quota exceeded|database or disk is full/i.test(`${message} ${stderr}`);
 }

@@ -9,12 +9,22 @@ import type { VideoProvider } from '../providers/provider.js';
 import { TaskEventBus } from './events.js';
 import { MediaStore } from './media.js';
 import { Outbox, type OutboxOptions } from './outbox.js';
+import { Retention } from './retention.js';
 import { Scheduler } from './scheduler.js';
 import { GenerationService } from './service.js';
 import { TaskStore } from './store.js';
 
 export type { CoreError } from './errors.js';
-export { Conflict, InvalidInput, isCoreError, NotFound, QuotaExceeded, UpstreamError } from './errors.js';
+export {
+  Conflict,
+  InvalidInput,
+  isCoreError,
+  isDiskFull,
+  NotFound,
+  QuotaExceeded,
+  StorageFull,
+  UpstreamError,
+} from './errors.js';
 export type { TaskEventName, TaskEvents } from './events.js';
 export { inspectImage } from './media.js';
 export type { Deliver } from './outbox.js';
@@ -24,7 +34,7 @@ export type { TaskFilter } from './store.js';
 export { DataDirInUse } from './store.js';
 export type { FinalStatus, Origin, Platform, Task, TaskKind, TaskRequest, TaskStatus } from './task.js';
 export { isFinal, TASK_STATUSES } from './task.js';
-export type { GenerationService, MediaStore, Outbox, Scheduler, TaskStore };
+export type { GenerationService, MediaStore, Outbox, Retention, Scheduler, TaskStore };
 
 export interface Core {
   config: Config;
@@ -35,13 +45,14 @@ export interface Core {
   scheduler: Scheduler;
   service: GenerationService;
   outbox: Outbox;
+  retention: Retention;
   /**
-   * Creates the data folders and starts the retry loop: the leases of the previous (dead) process are released so
-   * its tasks are due at once, and upstream jobs of the starts it interrupted are adopted when the provider can
-   * find them.
+   * Creates the data folders, fails the unfinished tasks of a provider no longer configured, and starts the retry
+   * loop: the leases of the previous (dead) process are released so its tasks are due at once, and upstream jobs of
+   * the starts it interrupted are adopted when the provider can find them. Then starts the retention sweep.
    */
   start(): Promise<void>;
-  /** Stops the loop, waits for steps under way, closes the provider and the database. */
+  /** Stops the sweep and the loop, waits for steps under way, closes the provider and the database. */
   stop(): Promise<void>;
 }
 
@@ -49,12 +60,14 @@ export interface CoreOptions {
   /** A fake clock for tests. */
   now?: () => number;
   outbox?: OutboxOptions;
+  /** Media writes (tests make them fail as a full disk would). */
+  media?: ConstructorParameters<typeof MediaStore>[1];
 }
 
 export function createCore(config: Config, log: Logger, provider: VideoProvider, options: CoreOptions = {}): Core {
   const now = options.now ?? Date.now;
   const store = new TaskStore(join(config.DATA_DIR, 'tasks.db'), now);
-  const media = new MediaStore(config.DATA_DIR);
+  const media = new MediaStore(config.DATA_DIR, options.media);
   const events = new TaskEventBus((err) => log.error({ err }, 'a task event listener failed'));
   const scheduler = new Scheduler(
     { store, provider, media, events, log },
@@ -87,6 +100,7 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
     now,
   );
   const outbox = new Outbox({ store, events, log }, options.outbox);
+  const retention = new Retention({ store, media, log }, { videoRetentionDays: config.VIDEO_RETENTION_DAYS, now });
   provider.attach?.({
     state: {
       get: (key) => store.getProviderState(provider.name, key),
@@ -107,14 +121,30 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
     scheduler,
     service,
     outbox,
+    retention,
     async start() {
       await media.init();
+      failUnservedTasks(service, log);
       await scheduler.start();
+      retention.start();
     },
     async stop() {
+      await retention.stop();
       await scheduler.stop();
       await provider.close?.();
       store.close();
     },
   };
+}
+
+/** Fails the tasks of providers no longer configured; a full disk must not keep the service from starting. */
+function failUnservedTasks(service: GenerationService, log: Logger): void {
+  try {
+    const failed = service.failUnservedTasks();
+    if (failed.length === 0) return;
+    const providers = [...new Set(failed.map((t) => t.provider))];
+    log.warn({ tasks: failed.length, providers }, 'failed the unfinished tasks of providers no longer configured');
+  } catch (err) {
+    log.error({ err }, 'could not fail the tasks of providers no longer configured; the next start tries again');
+  }
 }

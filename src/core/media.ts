@@ -1,13 +1,18 @@
 /**
- * Media kept on disk under DATA_DIR: uploaded images (`images/`, checked by their magic bytes, not their names)
- * and re-hosted videos (`videos/<task id>.mp4`), so users keep their video after the upstream link expires.
+ * Media kept on disk under DATA_DIR, in three folders whose sizes `/metrics` reports:
+ * - `uploads/`: images uploaded ahead of a request (the seed's `/api/file/upload`); the returned key names one.
+ *   An upload is only a source: every task takes its own copy, so uploads can be swept after an hour.
+ * - `images/<task id>.<ext>`: the image of one task, kept until the task no longer needs it.
+ * - `videos/<task id>.mp4`: re-hosted videos, so users keep their video after the upstream link expires.
+ * Images are checked by their magic bytes, not their names. A write that fails leaves no partial file, and one
+ * that fails for lack of space throws StorageFull.
  */
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { imageSize } from 'image-size';
-import { InvalidInput } from './errors.js';
+import { InvalidInput, isDiskFull, StorageFull } from './errors.js';
 import { type DownloadOptions, downloadLimited, formatBytes } from './safe-fetch.js';
 
 const IMAGE_TYPES: Record<string, { ext: string; mime: string }> = {
@@ -55,40 +60,84 @@ export interface StoredImage extends ImageInfo {
   size: number;
 }
 
+/** Bytes kept in each media folder. */
+export interface MediaUsage {
+  videos: number;
+  images: number;
+  uploads: number;
+}
+
+/** A file in one of the media folders, for the retention sweep. */
+export interface MediaFile {
+  name: string;
+  path: string;
+  size: number;
+  mtimeMs: number;
+}
+
+/** How bytes reach the disk; tests replace it to make a write fail as a full disk would. */
+export type WriteBytes = (path: string, bytes: Uint8Array) => Promise<void>;
+
 const KEY_PATTERN = /^[0-9a-f-]{36}\.(jpg|png|webp|gif|bmp)$/;
+/** `/metrics` may be scraped every few seconds; walking the folders that often is not worth it. */
+const USAGE_CACHE_MS = 30_000;
 
 export class MediaStore {
   readonly imagesDir: string;
   readonly videosDir: string;
+  readonly uploadsDir: string;
+  readonly #write: WriteBytes;
+  #usage: { at: number; value: Promise<MediaUsage> } | undefined;
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, options: { write?: WriteBytes } = {}) {
     this.imagesDir = join(dataDir, 'images');
     this.videosDir = join(dataDir, 'videos');
+    this.uploadsDir = join(dataDir, 'uploads');
+    this.#write = options.write ?? ((path, bytes) => writeFile(path, bytes));
   }
 
   async init(): Promise<void> {
-    await mkdir(this.imagesDir, { recursive: true });
-    await mkdir(this.videosDir, { recursive: true });
+    for (const dir of [this.imagesDir, this.videosDir, this.uploadsDir]) await mkdir(dir, { recursive: true });
   }
 
-  /** Checks and keeps an image; the returned key is safe to hand to clients. */
-  async saveImage(bytes: Uint8Array, maxBytes: number): Promise<StoredImage> {
+  /** Checks and keeps an uploaded image; the returned key is safe to hand to clients. */
+  async saveUpload(bytes: Uint8Array, maxBytes: number): Promise<StoredImage> {
     const info = inspectImage(bytes, maxBytes);
     const key = `${randomUUID()}.${info.ext}`;
-    const path = join(this.imagesDir, key);
-    await writeFile(path, bytes);
+    const path = join(this.uploadsDir, key);
+    await this.#writeWhole(path, bytes, 'the image');
     return { ...info, key, path, size: bytes.length };
   }
 
-  /** Resolves a key handed out by `saveImage`. @throws InvalidInput for unknown or malformed keys. */
-  async imageByKey(key: string): Promise<{ path: string; bytes: Buffer }> {
+  /** Checks and keeps the image of one task; returns its path. */
+  async saveTaskImage(taskId: string, bytes: Uint8Array, maxBytes: number): Promise<string> {
+    const info = inspectImage(bytes, maxBytes);
+    const path = join(this.imagesDir, `${taskId}.${info.ext}`);
+    await this.#writeWhole(path, bytes, 'the image');
+    return path;
+  }
+
+  /**
+   * Gives a task its own copy of an upload (a hard link when the file system allows, else a copy), so tasks made
+   * from the same key never share a file. @throws InvalidInput for unknown or malformed keys.
+   */
+  async taskImageFromUpload(taskId: string, key: string): Promise<string> {
     if (!KEY_PATTERN.test(key))
       throw new InvalidInput(`unknown image key "${key.slice(0, 80)}"; upload the image first`);
-    const path = join(this.imagesDir, key);
+    const source = join(this.uploadsDir, key);
+    const path = join(this.imagesDir, `${taskId}${key.slice(key.lastIndexOf('.'))}`);
     try {
-      return { path, bytes: await readFile(path) };
-    } catch {
-      throw new InvalidInput(`unknown image key "${key}"; upload the image first`);
+      await link(source, path).catch(async (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') throw error;
+        await copyFile(source, path);
+      });
+      return path;
+    } catch (error) {
+      await rm(path, { force: true });
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new InvalidInput(`unknown image key "${key}"; upload the image first (uploads are kept for an hour)`);
+      }
+      throw isDiskFull(error) ? new StorageFull('the image', { cause: error }) : error;
     }
   }
 
@@ -100,9 +149,14 @@ export class MediaStore {
     return join(this.videosDir, `${taskId}.mp4`);
   }
 
+  async removeVideo(file: string): Promise<void> {
+    await rm(join(this.videosDir, file), { force: true });
+  }
+
   /**
-   * Copies the first reachable video of `urls` to `videos/<taskId>.mp4` and returns the file name. `file:` URLs
-   * (from the local provider, never from users) are copied; others are downloaded with the given limits.
+   * Puts the first reachable video of `urls` at `videos/<taskId>.mp4` and returns the file name. A `file:` URL
+   * (from the local provider, never from users) hands its file over: it is moved, so one copy is kept. Others are
+   * downloaded with the given limits. @throws StorageFull when the disk is full, else the last URL's error.
    */
   async rehostVideo(taskId: string, urls: string[], limits: DownloadOptions): Promise<string> {
     const target = this.videoPath(taskId);
@@ -110,16 +164,69 @@ export class MediaStore {
     let lastError: unknown = new InvalidInput('the provider returned no video URL');
     for (const url of urls) {
       try {
-        if (url.startsWith('file:')) await copyFile(fileURLToPath(url), partial);
-        else await writeFile(partial, await downloadLimited(url, { ...limits, what: 'the video' }));
+        if (url.startsWith('file:')) await moveFile(fileURLToPath(url), partial);
+        else await this.#write(partial, await downloadLimited(url, { ...limits, what: 'the video' }));
         if ((await stat(partial)).size === 0) throw new InvalidInput('the video file is empty');
         await rename(partial, target);
+        this.#usage = undefined;
         return `${taskId}.mp4`;
       } catch (error) {
-        lastError = error;
+        await rm(partial, { force: true });
+        lastError = isDiskFull(error) ? new StorageFull('the video', { cause: error }) : error;
       }
     }
-    await rm(partial, { force: true });
     throw lastError;
+  }
+
+  /** The files of one folder (missing folder: none). */
+  async list(kind: keyof MediaUsage): Promise<MediaFile[]> {
+    const dir = { videos: this.videosDir, images: this.imagesDir, uploads: this.uploadsDir }[kind];
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const files = await Promise.all(
+      names.map(async (name) => {
+        const path = join(dir, name);
+        const info = await stat(path).catch(() => undefined);
+        return info?.isFile() ? { name, path, size: info.size, mtimeMs: info.mtimeMs } : undefined;
+      }),
+    );
+    return files.filter((f) => f !== undefined);
+  }
+
+  /** Bytes kept per folder, recounted at most every 30 s (and after a sweep). */
+  usage(now = Date.now()): Promise<MediaUsage> {
+    if (!this.#usage || now - this.#usage.at > USAGE_CACHE_MS) {
+      const total = async (kind: keyof MediaUsage) => (await this.list(kind)).reduce((n, f) => n + f.size, 0);
+      const value = Promise.all([total('videos'), total('images'), total('uploads')]).then(
+        ([videos, images, uploads]) => ({ videos, images, uploads }),
+      );
+      this.#usage = { at: now, value };
+    }
+    return this.#usage.value;
+  }
+
+  /** Forgets the counted usage, after files were removed. */
+  recount(): void {
+    this.#usage = undefined;
+  }
+
+  /** Writes all of `bytes` or nothing: a failed write removes what it left (a full disk leaves 0-byte files). */
+  async #writeWhole(path: string, bytes: Uint8Array, what: string): Promise<void> {
+    try {
+      await this.#write(path, bytes);
+    } catch (error) {
+      await rm(path, { force: true });
+      throw isDiskFull(error) ? new StorageFull(what, { cause: error }) : error;
+    }
+  }
+}
+
+/** Renames, or copies and removes the source when it lies on another file system. */
+async function moveFile(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+    await copyFile(from, to);
+    await rm(from, { force: true });
   }
 }

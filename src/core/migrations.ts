@@ -76,4 +76,11 @@ export const MIGRATIONS: readonly string[] = [
      started_at INTEGER NOT NULL,
      heartbeat_at INTEGER NOT NULL
    );`,
+  // Retention: when the sweep removed a task's re-hosted video (its link then answers 410), and an index of the tasks
+  // that still hold a file, so the sweep's questions stay cheap with a long history. Completed tasks' images were
+  // already deleted by earlier versions; their paths are cleared so the sweep does not look for them.
+  `ALTER TABLE tasks ADD COLUMN video_removed_at TEXT;
+   UPDATE tasks SET image_path = NULL WHERE status = 'completed';
+   CREATE INDEX tasks_kept_videos ON tasks (updated_at) WHERE video_file IS NOT NULL AND video_removed_at IS NULL;
+   CREATE INDEX tasks_kept_images ON tasks (status, updated_at) WHERE image_path IS NOT NULL;`,
 ];

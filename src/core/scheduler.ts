@@ -21,7 +21,7 @@ import { basename } from 'node:path';
 import Bottleneck from 'bottleneck';
 import type { Logger } from 'pino';
 import type { UpstreamRef, VideoProvider } from '../providers/provider.js';
-import { InvalidInput, UpstreamError } from './errors.js';
+import { InvalidInput, isDiskFull, UpstreamError } from './errors.js';
 import type { TaskEventBus } from './events.js';
 import type { MediaStore } from './media.js';
 import type { DownloadOptions } from './safe-fetch.js';
@@ -342,20 +342,43 @@ export class Scheduler {
     const result = await this.#withTimeout(this.#provider.poll(task.upstream!));
     if (result.state === 'succeeded') {
       this.#store.renewLease(task.id, task.leaseToken, this.#opts.videoDownload.timeoutMs + LEASE_SLACK_MS);
-      const videoFile = await this.#media.rehostVideo(task.id, result.videoUrls, {
-        ...this.#opts.videoDownload,
-      });
-      const urls = result.videoUrls.filter((u) => !u.startsWith('file:'));
-      this.#finish(looking, 'completed', { videoUrls: urls, videoFile, error: null, progress: 1 });
+      await this.#complete(looking, result.videoUrls);
     } else if (result.state === 'failed' && result.ended) {
       this.#finish(looking, 'failed', { error: result.reason, upstreamEnded: true });
     } else if (result.state === 'failed') {
       this.#failedAttempt(looking, result.reason, result.retryable);
     } else if (attempts >= task.maxAttempts) {
-      this.#finish(looking, 'failed', { error: `video not ready after ${attempts} attempts` });
+      // A transient error of an earlier look (a full disk, say) is the likelier reason: say it.
+      const last = task.error ? `; the last error was: ${task.error}` : '';
+      this.#finish(looking, 'failed', { error: `video not ready after ${attempts} attempts${last}` });
     } else {
       this.#nextLook(looking, null, result.progress);
     }
+  }
+
+  /**
+   * Re-hosts a finished video and completes the task. A video that cannot be re-hosted still completes it with
+   * the upstream link (and a note saying so) once copying cannot work (too large, refused) or no attempt is left;
+   * a copy that may work later (disk full, timeout) costs the attempt instead. Only a video with no link to hand
+   * out fails the task.
+   */
+  async #complete(task: Task, videoUrls: string[]): Promise<void> {
+    const urls = videoUrls.filter((u) => !u.startsWith('file:'));
+    let videoFile: string | null = null;
+    let note: string | null = null;
+    try {
+      videoFile = await this.#media.rehostVideo(task.id, videoUrls, { ...this.#opts.videoDownload });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      const mayWorkLater = isDiskFull(error) || (error instanceof UpstreamError && error.retryable);
+      if (urls.length === 0 || (mayWorkLater && task.attempts < task.maxAttempts)) {
+        this.#failedAttempt(task, reason, mayWorkLater);
+        return;
+      }
+      this.#log.warn({ taskId: task.id, reason }, 'could not re-host a finished video; handing out its upstream link');
+      note = `the video could not be copied to this server (${reason.replace(/[.;]\s*$/, '')}), so its link is the provider's and may expire`;
+    }
+    this.#finish(task, 'completed', { videoUrls: urls, videoFile, error: note, progress: 1 });
   }
 
   /**
@@ -386,13 +409,14 @@ export class Scheduler {
   }
 
   #finish(task: Task, status: 'completed' | 'failed', patch: Partial<Task>): void {
+    // A failed task keeps its image for a while (see Retention) so that `retry` can start it again.
+    const release = status === 'completed' ? task.imagePath : null;
     const done = this.#store.update(
       task.id,
-      { ...patch, status, nextAttemptAt: null, leaseUntil: null },
+      { ...patch, status, nextAttemptAt: null, leaseUntil: null, ...(release && { imagePath: null }) },
       { status: task.status, token: task.leaseToken },
     );
-    // A failed task keeps its image so that `retry` can start it again.
-    if (status === 'completed' && done.imagePath) void this.#media.removeImage(done.imagePath);
+    if (release) void this.#media.removeImage(release);
     this.#events.emit(status, done);
   }
 

@@ -6,9 +6,9 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { VideoProvider } from '../providers/provider.js';
-import { Conflict, InvalidInput, NotFound, QuotaExceeded } from './errors.js';
+import { Conflict, InvalidInput, isDiskFull, NotFound, QuotaExceeded, StorageFull } from './errors.js';
 import type { TaskEventBus, TaskEventName, TaskEvents } from './events.js';
-import type { MediaStore, StoredImage } from './media.js';
+import type { MediaStore, MediaUsage, StoredImage } from './media.js';
 import type { Scheduler } from './scheduler.js';
 import { DuplicateRequest, type TaskFilter, type TaskStore } from './store.js';
 import { isFinal, lookTimesMs, type Platform, type Task, type TaskRequest, type TaskStatus } from './task.js';
@@ -79,33 +79,40 @@ export class GenerationService {
     this.#events.off(event, listener);
   }
 
-  /** Checks and keeps an uploaded image; its `key` can be passed to `submit` as `imageKey`. */
+  /**
+   * Checks and keeps an uploaded image for an hour; its `key` can be passed to `submit` as `imageKey`, by as many
+   * tasks as wish (each takes its own copy). @throws InvalidInput, StorageFull
+   */
   storeImage(bytes: Uint8Array): Promise<StoredImage> {
-    return this.#media.saveImage(bytes, this.#limits.maxImageBytes);
+    return this.#media.saveUpload(bytes, this.#limits.maxImageBytes);
   }
 
   /**
    * Accepts a request: checks it, stores a `pending` task, and tries to start its upstream job right away.
    * Resolves with the task as it stands after that first step (started, waiting, or failed for good).
-   * @throws InvalidInput for a bad prompt or image; QuotaExceeded when a per-user limit refuses it.
+   * @throws InvalidInput for a bad prompt or image; QuotaExceeded when a per-user limit refuses it; StorageFull
+   *   when the disk is full (nothing is kept then).
    */
   async submit(request: TaskRequest): Promise<Task> {
     const known = request.requestKey && this.#store.findByRequestKey(request.requestKey);
     if (known) return known;
     const prompt = this.#checkPrompt(request.prompt);
-    this.#checkQuota(request.origin.platform, request.origin.userId);
-    const image = request.image
-      ? await this.storeImage(request.image.bytes)
+    const { platform, userId } = request.origin;
+    // Refuse early what is over the limit already; the check that counts is the one inside the insert.
+    this.#checkQuota(platform, userId);
+    const id = randomBytes(6).toString('base64url');
+    const imagePath = request.image
+      ? await this.#media.saveTaskImage(id, request.image.bytes, this.#limits.maxImageBytes)
       : request.imageKey
-        ? await this.#media.imageByKey(request.imageKey)
-        : undefined;
-    const { task, created } = this.#insertOnce({
-      id: randomBytes(6).toString('base64url'),
+        ? await this.#media.taskImageFromUpload(id, request.imageKey)
+        : null;
+    const { task, created } = await this.#insertOnce({
+      id,
       provider: this.#provider.name,
-      kind: image ? 'i2v' : 't2v',
+      kind: imagePath ? 'i2v' : 't2v',
       prompt,
       guest: request.guest ?? false,
-      imagePath: image?.path ?? null,
+      imagePath,
       imageRef: null,
       conversationId: seedId(),
       messageId: seedId(),
@@ -126,15 +133,26 @@ export class GenerationService {
     });
     if (!created) return task;
     this.#events.emit('queued', task);
-    await this.#scheduler.runNow(task.id);
+    try {
+      await this.#scheduler.runNow(task.id);
+    } catch (error) {
+      // The task is stored: the retry loop takes it up once there is room again.
+      if (!isDiskFull(error)) throw error;
+    }
     return this.get(task.id);
   }
 
-  /** Inserts, or — when the same request key won a race meanwhile — returns the task stored first. */
-  #insertOnce(task: Parameters<TaskStore['insert']>[0]): { task: Task; created: boolean } {
+  /**
+   * Inserts within the per-user limits, or — when the same request key won a race meanwhile — returns the task
+   * stored first. Whatever is not inserted takes its image file with it.
+   */
+  async #insertOnce(task: Parameters<TaskStore['insert']>[0]): Promise<{ task: Task; created: boolean }> {
+    const check = () => this.#checkQuota(task.origin.platform, task.origin.userId);
     try {
-      return { task: this.#store.insert(task), created: true };
+      return { task: this.#store.insertChecked(task, check), created: true };
     } catch (error) {
+      if (task.imagePath) await this.#media.removeImage(task.imagePath);
+      if (isDiskFull(error)) throw new StorageFull('the task', { cause: error });
       if (!(error instanceof DuplicateRequest)) throw error;
       return { task: this.#store.findByRequestKey(task.requestKey!)!, created: false };
     }
@@ -205,6 +223,34 @@ export class GenerationService {
     return { byStatus: this.#store.countByStatus(), provider: this.#provider.name };
   }
 
+  /** Bytes kept on disk: re-hosted videos, tasks' images, uploads. */
+  storageUsage(): Promise<MediaUsage> {
+    return this.#media.usage(this.#now());
+  }
+
+  /**
+   * Why `/videos/<file>` cannot be served: 'expired' when retention removed that task's video, else 'unknown'.
+   * Asked only for files that are not on disk.
+   */
+  missingVideo(file: string): 'expired' | 'unknown' {
+    const id = /^([\w-]+)\.mp4$/.exec(file)?.[1];
+    const task = id ? this.#store.get(id) : undefined;
+    return task?.videoFile === file && this.#store.videoRemovedAt(task.id) ? 'expired' : 'unknown';
+  }
+
+  /**
+   * Fails, at start-up, the unfinished tasks made for a provider this process does not run (PROVIDER changed),
+   * so they do not wait forever nor count against their users' limits. They keep their upstream reference: run
+   * their provider again and `retry` them to go on.
+   */
+  failUnservedTasks(): Task[] {
+    const failed = this.#store.failOtherProviders(this.#provider.name, (other) =>
+      notServed(other, this.#provider.name),
+    );
+    for (const task of failed) this.#events.emit('failed', task);
+    return failed;
+  }
+
   /**
    * Cancels an unfinished task, upstream too when the provider supports it. A step under way keeps its lease and
    * finds the task cancelled when it writes (a job it started meanwhile is cancelled upstream by the scheduler).
@@ -238,6 +284,7 @@ export class GenerationService {
     if (task.status !== 'failed' && task.status !== 'cancelled') {
       throw new Conflict(`task ${id} is ${task.status}; only failed or cancelled tasks can be retried`);
     }
+    if (task.provider !== this.#provider.name) throw new Conflict(notServed(task.provider, this.#provider.name));
     const startAgain = task.upstreamEnded;
     if (task.kind === 'i2v' && (startAgain || !task.imageRef)) {
       await readFile(task.imagePath ?? '').catch(() => {
@@ -293,8 +340,9 @@ export class GenerationService {
 
   /**
    * Adopts a task the seed service tracked in its `video_links.json`: a Doubao conversation. Unfinished ones are
-   * looked at again by the doubao provider (the next time the service runs with it); finished ones keep their
-   * links. Nobody is notified. Returns undefined when a task with these ids exists already.
+   * looked at again by the doubao provider; a service running another provider fails them at its next start
+   * (see `failUnservedTasks`), and `retry` takes them up once it runs doubao. Finished ones keep their links.
+   * Nobody is notified. Returns undefined when a task with these ids exists already.
    */
   importSeedTask(seed: SeedImport): Task | undefined {
     if (this.#store.findBySeedIds(seed.conversationId, seed.messageId)) return undefined;
@@ -327,9 +375,13 @@ export class GenerationService {
     return task;
   }
 
-  /** One look at a task's upstream job now, outside the retry loop (the seed's `get_url`). */
+  /**
+   * One look at a task's upstream job now, outside the retry loop (the seed's `get_url`). A completed task with
+   * our own copy is answered from what is known: its job is over, and the local provider's file is ours now.
+   */
   async probe(task: Task): ReturnType<VideoProvider['poll']> {
-    if (!task.upstream) return { state: 'running' };
+    if (task.status === 'completed' && task.videoFile) return { state: 'succeeded', videoUrls: task.videoUrls };
+    if (!task.upstream || task.provider !== this.#provider.name) return { state: 'running' };
     return this.#provider.poll(task.upstream);
   }
 
@@ -341,6 +393,11 @@ export class GenerationService {
     }
     return task;
   }
+}
+
+/** The reason given for a task whose provider this process does not run. */
+function notServed(taskProvider: string, running: string): string {
+  return `this task was made for the ${taskProvider} provider, which is no longer configured (the service now runs ${running}); set PROVIDER=${taskProvider} and retry it to go on`;
 }
 
 /** Seed clients expect numeric-string conversation and message ids. */

@@ -458,6 +458,89 @@ export class TaskStore {
     );
   }
 
+  // ── Data lifecycle: limits checked with the insert, tasks of providers no longer run, retention ──────────────
+
+  /**
+   * Stores a new task once `check` — run in the same immediate transaction, so concurrent submits cannot all pass
+   * a per-user limit counted there — accepted it. @throws what `check` throws; DuplicateRequest as `insert`.
+   */
+  insertChecked(task: Parameters<TaskStore['insert']>[0], check: () => void): Task {
+    return this.#db
+      .transaction(() => {
+        check();
+        return this.insert(task);
+      })
+      .immediate();
+  }
+
+  /** Fails every unfinished task made for another provider than `provider`, with `reason(its provider)`. */
+  failOtherProviders(provider: string, reason: (other: string) => string): Task[] {
+    return this.#db.transaction(() => {
+      const rows = this.#sql(`SELECT id, provider FROM tasks WHERE ${ACTIVE} AND provider <> ?`).all(provider) as {
+        id: string;
+        provider: string;
+      }[];
+      const fail = this.#sql(
+        `UPDATE tasks SET status = 'failed', error = ?, next_attempt_at = NULL, lease_until = NULL, updated_at = ?
+           WHERE id = ?`,
+      );
+      return rows.map((row) => {
+        fail.run(reason(row.provider), this.#iso(), row.id);
+        return this.get(row.id)!;
+      });
+    })();
+  }
+
+  /** Completed tasks that finished before `beforeIso` and whose re-hosted video is still kept, oldest first. */
+  keptVideosBefore(beforeIso: string, limit: number): { id: string; videoFile: string }[] {
+    return this.#sql(
+      `SELECT id, video_file AS videoFile FROM tasks
+         WHERE video_file IS NOT NULL AND video_removed_at IS NULL AND updated_at < ? ORDER BY updated_at LIMIT ?`,
+    ).all(beforeIso, limit) as { id: string; videoFile: string }[];
+  }
+
+  markVideoRemoved(id: string): void {
+    this.#sql('UPDATE tasks SET video_removed_at = ? WHERE id = ?').run(this.#iso(), id);
+  }
+
+  /** When retention removed the task's re-hosted video; undefined while it is kept (or for unknown tasks). */
+  videoRemovedAt(id: string): string | undefined {
+    const row = this.#sql('SELECT video_removed_at AS at FROM tasks WHERE id = ?').get(id) as
+      | { at: string | null }
+      | undefined;
+    return row?.at ?? undefined;
+  }
+
+  /**
+   * Final tasks holding an image no longer needed: completed ones, and failed or cancelled ones that finished
+   * before `retryBeforeIso` (until then a retry may start them again).
+   */
+  releasableImages(retryBeforeIso: string, limit: number): { id: string; imagePath: string }[] {
+    return this.#sql(
+      `SELECT id, image_path AS imagePath FROM tasks
+         WHERE image_path IS NOT NULL AND (status = 'completed' OR (status IN (${FINAL_SQL}) AND updated_at < ?))
+         LIMIT ?`,
+    ).all(retryBeforeIso, limit) as { id: string; imagePath: string }[];
+  }
+
+  /** Forgets a final task's image; false when the task is no longer final (a retry took it meanwhile). */
+  releaseImage(id: string, imagePath: string): boolean {
+    return (
+      this.#sql(`UPDATE tasks SET image_path = NULL WHERE id = ? AND image_path = ? AND status IN (${FINAL_SQL})`).run(
+        id,
+        imagePath,
+      ).changes === 1
+    );
+  }
+
+  /** Every image path a task still holds. */
+  imagePathsInUse(): Set<string> {
+    const rows = this.#sql('SELECT image_path AS path FROM tasks WHERE image_path IS NOT NULL').all() as {
+      path: string;
+    }[];
+    return new Set(rows.map((r) => r.path));
+  }
+
   /** SQLite's own `PRAGMA integrity_check`; 'ok' when the file is sound. */
   integrityCheck(): string {
     return this.#db.pragma('integrity_check', { simple: true }) as string;

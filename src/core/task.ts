@@ -46,7 +46,7 @@ export interface Task {
   kind: TaskKind;
   prompt: string;
   guest: boolean;
-  /** The image kept under DATA_DIR/images until the task ends (i2v only). */
+  /** The task's own copy of its image under DATA_DIR/images (i2v only); null once retention removed it. */
   imagePath: string | null;
   /** The provider's reference to the uploaded image, once uploaded. */
   imageRef: ImageRef | null;
@@ -75,6 +75,7 @@ export interface Task {
   videoUrls: string[];
   /** File name of the re-hosted MP4 under DATA_DIR/videos. */
   videoFile: string | null;
+  /** Why the task failed, as a sentence; on a completed task, a note (its video could not be copied here). */
   error: string | null;
   origin: Origin;
   /** The client's key for the request (see TaskRequest.requestKey), if it gave one. */

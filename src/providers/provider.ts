@@ -107,7 +107,10 @@ export interface VideoProvider {
   uploadImage(image: ImageInput): Promise<ImageRef>;
   /** Asks the upstream for a video. Throws UpstreamError (retryable or not) when nothing was created. */
   start(req: StartRequest): Promise<UpstreamRef>;
-  /** Looks once at a started job. Throws UpstreamError when the upstream could not tell. */
+  /**
+   * Looks once at a started job. Throws UpstreamError when the upstream could not tell. A `file:` URL among a
+   * result's `videoUrls` hands that file over: the core moves it into its media store.
+   */
   poll(ref: UpstreamRef): Promise<PollResult>;
   /** Cancels upstream when the upstream supports it; throws UpstreamError when it refuses. */
   cancel?(ref: UpstreamRef): Promise<void>;

@@ -4,6 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { LoggedRequest } from '../fakes/discord/index.js';
 import { type DiscordRig, startDiscordRig } from '../support/discord-harness.js';
 import { isMp4 } from '../support/media-samples.js';
+import { startRefusingServer } from '../support/refusing-server.js';
+import { scriptedProvider } from '../support/scripted-provider.js';
 
 let rig: DiscordRig | undefined;
 afterEach(async () => {
@@ -79,6 +81,23 @@ describe('Discord delivery', () => {
     expect(result.files).toHaveLength(0);
     const task = core.service.get(id);
     expect(String(result.body?.content)).toContain(`https://videos.example.test/videos/${task.videoFile}`);
+  });
+
+  it('#12.10 a video that could not be copied here is delivered as the upstream link, saying it may expire', async () => {
+    const upstream = await startRefusingServer();
+    const provider = scriptedProvider();
+    provider.pollScript.push({ state: 'succeeded', videoUrls: [upstream.expiredUrl] });
+    try {
+      rig = await startDiscordRig({ provider: () => provider });
+      const { fake } = rig;
+      const { token } = await askForVideo(rig);
+      const result = await fake.waitFor(posted(`/webhooks/${fake.appId}/${token}`), 25_000);
+      expect(result.files).toHaveLength(0);
+      expect(String(result.body?.content)).toContain(upstream.expiredUrl);
+      expect(String(result.body?.content)).toContain('could not keep a copy');
+    } finally {
+      await upstream.close();
+    }
   });
 
   it('an upload Discord refuses as too large (413/40005) falls back to the link', async () => {

@@ -16,8 +16,8 @@ export interface ScriptedProvider extends VideoProvider {
   pollScript: (PollResult | Error)[];
   /** Errors for the next starts, in order. */
   startScript: Error[];
-  /** A `file:` URL of a small MP4-like file, for `succeeded` results. */
-  videoUrl: string;
+  /** A `file:` URL of a fresh small MP4-like file (each read makes one: the core takes the file), for `succeeded` results. */
+  readonly videoUrl: string;
   /** Resolves the next `poll` only when the returned function is called (to crash mid-attempt). */
   holdNextPoll(): () => void;
   /** Lets the next `start` create its job only when the returned function is called (a start under way). */
@@ -38,9 +38,9 @@ const pause = (ms: number) => (ms > 0 ? new Promise((resolve) => setTimeout(reso
 
 export function scriptedProvider(options: { maxRunning?: number; name?: string } = {}): ScriptedProvider {
   const dir = mkdtempSync(join(tmpdir(), 'dvb-scripted-'));
-  const file = join(dir, 'video.mp4');
-  writeFileSync(file, Buffer.concat([Buffer.from([0, 0, 0, 24]), Buffer.from('ftypisom'), Buffer.alloc(64)]));
+  const video = Buffer.concat([Buffer.from([0, 0, 0, 24]), Buffer.from('ftypisom'), Buffer.alloc(64)]);
   let counter = 0;
+  let videos = 0;
   let hold: Promise<void> | undefined;
   let startHold: Promise<void> | undefined;
   const provider: ScriptedProvider = {
@@ -49,7 +49,11 @@ export function scriptedProvider(options: { maxRunning?: number; name?: string }
     calls: [],
     pollScript: [],
     startScript: [],
-    videoUrl: pathToFileURL(file).href,
+    get videoUrl() {
+      const file = join(dir, `video-${++videos}.mp4`);
+      writeFileSync(file, video);
+      return pathToFileURL(file).href;
+    },
     delays: { uploadMs: 0, startMs: 0 },
     holdNextPoll() {
       const { wait, open } = gate();

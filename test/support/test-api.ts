@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildHttpApp } from '../../adapters/http/index.js';
 import type { Config } from '../../src/config.js';
+import type { CoreOptions } from '../../src/core/index.js';
 import type { VideoProvider } from '../../src/providers/provider.js';
 import { startTestCore, type TestCore } from './test-core.js';
 
@@ -14,7 +15,12 @@ export interface TestApi {
 }
 
 export async function startTestApi(
-  options: { env?: Record<string, string>; provider?: (config: Config) => VideoProvider } = {},
+  options: {
+    env?: Record<string, string>;
+    provider?: (config: Config) => VideoProvider;
+    core?: CoreOptions;
+    dataDir?: string;
+  } = {},
 ): Promise<TestApi> {
   const core = await startTestCore(options);
   const app = await buildHttpApp({

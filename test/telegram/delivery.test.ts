@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { textMessage } from '../fakes/telegram/updates.js';
 import { isMp4 } from '../support/media-samples.js';
+import { startRefusingServer } from '../support/refusing-server.js';
+import { scriptedProvider } from '../support/scripted-provider.js';
 import { type BotHarness, startBotHarness } from './harness.js';
 
 let h: BotHarness;
@@ -75,6 +77,23 @@ describe('delivery', () => {
     expect(text(link)).toContain(`/videos/${file}`);
     expect(text(link)).toContain('51 MiB');
     expect(h.fake.calls('sendVideo')).toHaveLength(0);
+  });
+
+  it('#12.10 a video that could not be copied here is delivered as the upstream link, saying it may expire', async () => {
+    const upstream = await startRefusingServer();
+    const provider = scriptedProvider();
+    provider.pollScript.push({ state: 'succeeded', videoUrls: [upstream.expiredUrl] });
+    try {
+      h = await startBotHarness({}, { provider: () => provider });
+      const { task } = await requestVideo(h, 'a lighthouse at dusk');
+      const link = await h.fake.waitFor('sendMessage', (c) => text(c).includes('could not keep a copy'), 15_000);
+      expect(text(link)).toContain(upstream.expiredUrl);
+      expect(text(link)).not.toContain('missing');
+      expect(h.fake.calls('sendVideo')).toHaveLength(0);
+      await vi.waitFor(() => expect(h.core.service.get(task.id).deliveredAt).not.toBeNull());
+    } finally {
+      await upstream.close();
+    }
   });
 
   it('a chat that blocked the bot is given up, not retried', async () => {

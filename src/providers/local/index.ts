@@ -2,13 +2,16 @@
  * The `local` provider: the offline default, honestly labelled "local preview, no AI". It renders a real MP4
  * with ffmpeg (see render.ts) so the whole product — scheduler, bots, API, re-hosting — runs with no network and
  * no account. `renderDelayS` keeps a video "not ready" for a while, to imitate a slow upstream.
+ * A finished video's `file:` URL hands the file over to the core, which moves it into its media store (one copy
+ * per video). A render or upload that failed for lack of disk space is a transient failure: it is tried again.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Bottleneck from 'bottleneck';
+import { isDiskFull, UpstreamError } from '../../core/errors.js';
 import type { ImageInput, ImageRef, PollResult, StartRequest, UpstreamRef, VideoProvider } from '../provider.js';
 import { imageScene, renderVideo, textScene } from './render.js';
 
@@ -33,7 +36,7 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
   const now = options.now ?? Date.now;
   const limiter = new Bottleneck({ maxConcurrent: options.concurrency ?? 1 });
   const renders = new Map<string, Promise<void>>();
-  const failures = new Map<string, string>();
+  const failures = new Map<string, { reason: string; retryable: boolean }>();
   const videoPath = (id: string) => join(options.workDir, 'videos', `${id}.mp4`);
 
   /** Starts (or, after a restart, restarts) the render of a job; idempotent while one runs. */
@@ -43,7 +46,12 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
     const job = limiter
       .schedule(() => renderVideo(options.ffmpegPath, scene, videoPath(ref.id)))
       .catch((error: Error & { stderr?: string }) => {
-        failures.set(ref.id, `the local renderer failed: ${(error.stderr || error.message).trim().split('\n').pop()}`);
+        const retryable = isDiskFull(error);
+        const detail = (error.stderr || error.message).trim().split('\n').pop();
+        const reason = retryable
+          ? 'the local renderer could not write the video: the disk is full (no space left on device)'
+          : `the local renderer failed: ${detail}`;
+        failures.set(ref.id, { reason, retryable });
       })
       .finally(() => renders.delete(ref.id));
     renders.set(ref.id, job);
@@ -57,7 +65,13 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
       await mkdir(dir, { recursive: true });
       const ext = image.fileName.includes('.') ? image.fileName.slice(image.fileName.lastIndexOf('.')) : '.img';
       const path = join(dir, `${randomUUID()}${ext}`);
-      await writeFile(path, image.bytes);
+      await writeFile(path, image.bytes).catch(async (error: unknown) => {
+        await rm(path, { force: true });
+        if (!isDiskFull(error)) throw error;
+        throw new UpstreamError('the local provider could not keep the image: the disk is full', true, {
+          cause: error,
+        });
+      });
       return { path, name: image.fileName, mime: image.mime };
     },
 
@@ -71,7 +85,14 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
     async poll(upstream: UpstreamRef): Promise<PollResult> {
       const ref = upstream as LocalRef;
       const failure = failures.get(ref.id);
-      if (failure) return { state: 'failed', reason: failure, retryable: false };
+      if (failure) {
+        if (failure.retryable) {
+          // Render again now; this look reports why the last render failed.
+          failures.delete(ref.id);
+          render(ref);
+        }
+        return { state: 'failed', ...failure };
+      }
       const file = videoPath(ref.id);
       if (!existsSync(file)) {
         render(ref); // after a restart the render in memory is gone: do it again

@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, rename } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -64,7 +64,7 @@ export function imageScene(imagePath: string): string[] {
   ];
 }
 
-/** Runs ffmpeg for a scene and writes the MP4 atomically to `output`. */
+/** Runs ffmpeg for a scene and writes the MP4 atomically to `output`; a failed render leaves no partial file. */
 export async function renderVideo(ffmpegPath: string, scene: string[], output: string): Promise<void> {
   const partial = `${output}.part.mp4`;
   await mkdir(dirname(output), { recursive: true });
@@ -88,6 +88,9 @@ export async function renderVideo(ffmpegPath: string, scene: string[], output: s
       partial,
     ],
     { timeout: 120_000 },
-  );
+  ).catch(async (error: unknown) => {
+    await rm(partial, { force: true });
+    throw error;
+  });
   await rename(partial, output);
 }
