@@ -53,4 +53,9 @@ export const MIGRATIONS: readonly string[] = [
      updated_at TEXT NOT NULL,
      PRIMARY KEY (provider, key)
    );`,
+  // One row rewritten by GET /readyz to prove the database still takes writes (disk full, read-only mount, lock).
+  `CREATE TABLE health_probe (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     written_at TEXT NOT NULL
+   );`,
 ];
