@@ -5,8 +5,9 @@
  * `start()` returns at once; the adapter's start runs in the background with a time limit per try. A failed try is
  * logged as one line saying why (DNS, refused, 404…), the half-started adapter is released, and the next try
  * follows after a doubling delay capped at `maxDelayMs`. A permanent refusal (a bad token) turns the adapter off
- * with one error line instead of hammering the platform. `stop()` aborts a try under way, cancels a pending retry
- * and stops the adapter, without waiting long for a start that ignores its abort signal.
+ * with one error line instead of hammering the platform. An adapter that was up and reports it stopped working is
+ * restarted the same way. `stop()` aborts a try under way, cancels a pending retry and stops the adapter, without
+ * waiting long for a start that ignores its abort signal.
  * `status()` feeds `GET /readyz`.
  */
 import type { Logger } from './logger.js';
@@ -14,8 +15,11 @@ import type { StartFailure } from './start-failure.js';
 
 /** A chat adapter as the supervisor drives it. */
 export interface ChatAdapter {
-  /** Connects and begins serving; resolves once users are served and results delivered. Honours `signal`. */
-  start(signal: AbortSignal): Promise<void>;
+  /**
+   * Connects and begins serving; resolves once users are served and results delivered. Honours `signal`. Calls
+   * `onDown` if, after that, it stops working on its own (Telegram's polling refused with 409 or 401).
+   */
+  start(signal: AbortSignal, onDown: (error: unknown) => void): Promise<void>;
   /** Releases whatever a finished or half-finished start holds; safe to call repeatedly, and before a new start. */
   stop(): Promise<void>;
   /** The operator's sentence for an error its start threw, and whether retrying can help. */
@@ -61,6 +65,7 @@ export class AdapterSupervisor {
   #stopped = false;
   #attempt: { controller: AbortController; done: Promise<void> } | undefined;
   #wake: (() => void) | undefined;
+  #stopWatching: (() => void) | undefined;
   #loop: Promise<void> | undefined;
 
   constructor(name: string, adapter: ChatAdapter, options: SupervisorOptions) {
@@ -92,6 +97,7 @@ export class AdapterSupervisor {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#wake?.();
+    this.#stopWatching?.();
     const attempt = this.#attempt;
     if (attempt) {
       attempt.controller.abort(new Error('the service is stopping'));
@@ -101,9 +107,17 @@ export class AdapterSupervisor {
   }
 
   async #run(): Promise<void> {
-    let wait = Math.min(this.#firstDelayMs, this.#maxDelayMs);
+    const firstWait = Math.min(this.#firstDelayMs, this.#maxDelayMs);
+    let wait = firstWait;
     while (!this.#stopped) {
-      const failure = await this.#try();
+      const down = this.#watchForDown();
+      let failure = await this.#try(down.report);
+      let what = 'cannot start';
+      if (!failure && !this.#stopped) {
+        failure = await down.reported;
+        what = 'stopped working';
+        wait = firstWait;
+      }
       if (!failure || this.#stopped) return;
       const failures = this.#status.failures + 1;
       const repeated = this.#status.lastError === failure.reason;
@@ -121,7 +135,7 @@ export class AdapterSupervisor {
         nextTryAt: new Date(nextTryAt).toISOString(),
       });
       // One line per distinct reason; the same reason again only at debug, so an outage of hours stays readable.
-      const line = `${this.name} cannot start: ${failure.reason}; retrying in ${formatDelay(wait)}`;
+      const line = `${this.name} ${what}: ${failure.reason}; retrying in ${formatDelay(wait)}`;
       if (repeated) this.#log.debug({ failures }, line);
       else this.#log.warn({ failures }, line);
       await this.#sleep(wait);
@@ -130,11 +144,11 @@ export class AdapterSupervisor {
   }
 
   /** One start; resolves with why it failed, or undefined once the adapter is up (or the service is stopping). */
-  async #try(): Promise<StartFailure | undefined> {
+  async #try(onDown: (error: unknown) => void): Promise<StartFailure | undefined> {
     const controller = new AbortController();
     const timeout = new Error(`no answer within ${formatDelay(this.#attemptTimeoutMs)}`);
     const timer = setTimeout(() => controller.abort(timeout), this.#attemptTimeoutMs);
-    const done = this.#adapter.start(controller.signal);
+    const done = this.#adapter.start(controller.signal, onDown);
     this.#attempt = { controller, done: done.then(noop, noop) };
     try {
       await done;
@@ -146,13 +160,30 @@ export class AdapterSupervisor {
     } catch (error) {
       if (this.#stopped) return undefined;
       if (controller.signal.reason === timeout) return { reason: timeout.message, permanent: false, expected: true };
-      const failure = this.#adapter.describeFailure(error);
-      if (!failure.expected) this.#log.error({ err: error }, `${this.name}: unexpected error while starting`);
-      return failure;
+      return this.#describe(error);
     } finally {
       clearTimeout(timer);
       this.#attempt = undefined;
     }
+  }
+
+  /** `reported` resolves with why the adapter stopped working once up, or with undefined when the service stops. */
+  #watchForDown(): { report: (error: unknown) => void; reported: Promise<StartFailure | undefined> } {
+    let settle: (failure: StartFailure | undefined) => void = noop;
+    const reported = new Promise<StartFailure | undefined>((resolve) => {
+      settle = resolve;
+    });
+    this.#stopWatching = () => settle(undefined);
+    const report = (error: unknown) => {
+      if (this.#status.state === 'up' && !this.#stopped) settle(this.#describe(error));
+    };
+    return { report, reported };
+  }
+
+  #describe(error: unknown): StartFailure {
+    const failure = this.#adapter.describeFailure(error);
+    if (!failure.expected) this.#log.error({ err: error }, `${this.name}: unexpected error`);
+    return failure;
   }
 
   #sleep(ms: number): Promise<void> {

@@ -81,7 +81,9 @@ export function describeStartFailure(error: unknown, ctx: FailureContext): Start
         expected: true,
       };
     }
-    return { reason: `${ctx.host} answered ${answer}${method}`, permanent: false, expected: true };
+    // Telegram's answer to a second poller with the same token: say so, it is the usual cause.
+    const hint = status === 409 ? ' (another process is polling with this token, or a webhook is set)' : '';
+    return { reason: `${ctx.host} answered ${answer}${method}${hint}`, permanent: false, expected: true };
   }
   const first = chain[0];
   const name = typeof first?.name === 'string' ? first.name : 'Error';

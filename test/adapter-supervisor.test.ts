@@ -16,12 +16,15 @@ type Outcome = 'ok' | 'hang' | 'hang-ignoring-abort' | Error;
 class ScriptedAdapter implements ChatAdapter {
   readonly startedAt: number[] = [];
   readonly signals: AbortSignal[] = [];
+  /** The `onDown` of the latest start: how the adapter says it stopped working on its own. */
+  onDown: (error: unknown) => void = () => {};
   stops = 0;
   constructor(private readonly outcomes: Outcome[]) {}
 
-  async start(signal: AbortSignal): Promise<void> {
+  async start(signal: AbortSignal, onDown: (error: unknown) => void): Promise<void> {
     this.startedAt.push(Date.now() - START);
     this.signals.push(signal);
+    this.onDown = onDown;
     const outcome = this.outcomes[Math.min(this.startedAt.length - 1, this.outcomes.length - 1)]!;
     if (outcome === 'ok') return;
     if (outcome === 'hang') {
@@ -171,9 +174,54 @@ describe('16. a chat adapter starts on its own (supervisor)', () => {
     supervisor.start();
     await vi.advanceTimersByTimeAsync(1000);
     const error = logged.find((l) => l.level === 50);
-    expect(error?.msg).toBe('chat: unexpected error while starting');
+    expect(error?.msg).toBe('chat: unexpected error');
     expect(String((error?.err as { stack?: string }).stack)).toContain('TypeError');
     expect(supervisor.status().state).toBe('up');
+  });
+});
+
+describe('16. a chat adapter that stops working after it was up', () => {
+  it('is restarted with the backoff starting over, with one line saying why', async () => {
+    const adapter = new ScriptedAdapter([refused(), 'ok']);
+    const supervisor = supervise(adapter);
+    supervisor.start();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(supervisor.status().state).toBe('up');
+
+    const conflict = Object.assign(new Error("Call to 'getUpdates' failed! (409: Conflict)"), {
+      error_code: 409,
+      method: 'getUpdates',
+    });
+    adapter.onDown(conflict);
+    await settle(() => supervisor.status().state === 'retrying');
+    expect(adapter.stops).toBe(2);
+    expect(logged.filter((l) => l.level === 40).at(-1)?.msg).toBe(
+      'chat stopped working: chat.example answered 409 Conflict to getUpdates (another process is polling with this ' +
+        'token, or a webhook is set); retrying in 1 s',
+    );
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(adapter.startedAt).toEqual([0, 1000, 2000]);
+    expect(supervisor.status()).toMatchObject({ state: 'up', failures: 2 });
+  });
+
+  it('a revoked token (401) while polling turns it off; a report after stop() is ignored', async () => {
+    const adapter = new ScriptedAdapter(['ok']);
+    const supervisor = supervise(adapter);
+    supervisor.start();
+    await settle(() => supervisor.status().state === 'up');
+    adapter.onDown(unauthorized());
+    await settle(() => supervisor.status().state === 'off');
+    expect(supervisor.status().lastError).toBe('the token was refused (401 Unauthorized): check CHAT_TOKEN');
+
+    const other = new ScriptedAdapter(['ok']);
+    const stopped = supervise(other);
+    stopped.start();
+    await settle(() => stopped.status().state === 'up');
+    await stopped.stop();
+    other.onDown(refused());
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(other.startedAt).toHaveLength(1);
+    expect(other.stops).toBe(1);
   });
 });
 

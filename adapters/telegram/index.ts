@@ -75,8 +75,12 @@ export function createTelegramAdapter(deps: TelegramDeps) {
     /**
      * Connects and starts polling. The bot's identity is fetched with one `getMe` (not `bot.init()`, which retries
      * a network failure forever in silence): main.ts's supervisor owns the retries and says why each one failed.
+     * `onDown` hears of polling that ends on its own later.
      */
-    async start(signal: AbortSignal = new AbortController().signal): Promise<void> {
+    async start(
+      signal: AbortSignal = new AbortController().signal,
+      onDown: (error: unknown) => void = (err) => deps.log.error({ err }, 'Telegram polling stopped'),
+    ): Promise<void> {
       bot.botInfo = await bot.api.getMe(forGrammy(signal));
       await bot.api.deleteWebhook(undefined, forGrammy(signal));
       await setCommandMenus(signal);
@@ -95,6 +99,8 @@ export function createTelegramAdapter(deps: TelegramDeps) {
         }),
       );
       runner = run(bot, { runner: { fetch: { timeout: timing.pollTimeoutS }, silent: true } });
+      // The runner retries network failures itself but ends on 401 (token revoked) and 409 (another poller).
+      runner.task()?.catch(onDown);
       deps.log.info({ bot: bot.botInfo.username }, 'Telegram bot polling');
     },
     async stop(): Promise<void> {

@@ -151,4 +151,20 @@ describe('16. one chat platform cannot take the service down (Telegram)', () => 
     expect((await run2.terminate()).code).toBe(0);
     expect(second.delivered('sendVideo', user.chatId)).toBe(1);
   });
+
+  it('polling refused with 409 Conflict after start-up: one line saying why, the bot polls again and answers', async () => {
+    const conflict = { code: 409, description: 'Conflict: terminated by other getUpdates request', times: 1 };
+    const fake = await fakeTelegram({ faults: { getUpdates: conflict } });
+    const service = start({ TELEGRAM_TOKEN: fake.token, TELEGRAM_API_ROOT: fake.apiRoot, ADAPTER_RETRY_MAX_S: '1' });
+
+    const line = await service.waitForLog(/^telegram stopped working/);
+    expect(line.msg).toContain('409 Conflict to getUpdates (another process is polling with this token');
+    expect(line.err).toBeUndefined();
+    await eventually('the bot connects again', () => fake.calls('getMe').length === 2);
+    fake.pushUpdate(photoMessage(user, fake.addFile(sampleImage('jpg')), { caption: 'rain on a window' }));
+    const video = await fake.waitFor('sendVideo');
+    expect(Number(video.payload.chat_id)).toBe(user.chatId);
+    expect((await service.readyz()).body.parts.telegram).toMatchObject({ ready: true, state: 'up', failures: 1 });
+    expect((await service.terminate()).code).toBe(0);
+  });
 });
