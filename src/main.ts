@@ -6,7 +6,8 @@
  * adapter then starts in the background under its own supervisor (retried with backoff, reported by /readyz), so a
  * platform that is down, slow or refusing leaves the API and the other bot serving.
  * SIGTERM/SIGINT are handled from the first moment: the chat adapters stop (a start still retrying is abandoned),
- * then the HTTP API, then the core, so no step is cut in half; one part failing to stop does not stop the others.
+ * then the HTTP API, then the core, so no step is cut in half; one part failing to stop does not stop the others
+ * (shutdown.ts).
  */
 import { createDiscordAdapter } from '../adapters/discord/index.js';
 import { createHttpAdapter } from '../adapters/http/index.js';
@@ -17,11 +18,11 @@ import { type Core, createCore } from './core/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { createProvider } from './providers/index.js';
 import { createReadiness } from './readiness.js';
+import { type RunningParts, stopAll } from './shutdown.js';
 
-/** What has been started so far, for the shutdown: a signal may arrive at any point of the start-up. */
-interface Running {
+/** What has been started so far, for the shutdown. */
+interface Running extends RunningParts {
   core?: Core;
-  http?: { stop(): Promise<void> };
   chats: AdapterSupervisor[];
 }
 
@@ -70,14 +71,9 @@ function chatAdapters(config: Config, log: Logger, core: Core): AdapterSuperviso
   );
 }
 
-/**
- * Stops what is running on SIGTERM/SIGINT: the chat adapters side by side, then the HTTP API, then the core.
- * A second signal while stopping exits at once.
- */
-function handleSignals(log: Logger, running: Running): void {
+/** Stops what is running on SIGTERM/SIGINT (see shutdown.ts); a second signal while stopping exits at once. */
+function handleSignals(log: Logger, running: RunningParts): void {
   let stopping = false;
-  const stopPart = (name: string, stop: () => Promise<void>) =>
-    stop().catch((err: unknown) => log.error({ err, part: name }, `stopping ${name} failed`));
   const shutdown = async (signal: string) => {
     if (stopping) {
       log.warn({ signal }, 'second signal while stopping: exiting now');
@@ -85,10 +81,7 @@ function handleSignals(log: Logger, running: Running): void {
     }
     stopping = true;
     log.info({ signal }, 'stopping');
-    await Promise.all(running.chats.map((chat) => stopPart(chat.name, () => chat.stop())));
-    const { http, core } = running;
-    if (http) await stopPart('http', () => http.stop());
-    if (core) await stopPart('core', () => core.stop());
+    await stopAll(running, log);
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -175,7 +175,7 @@ describe('16. a chat adapter starts on its own (supervisor)', () => {
     await vi.advanceTimersByTimeAsync(1000);
     const error = logged.find((l) => l.level === 50);
     expect(error?.msg).toBe('chat: unexpected error');
-    expect(String((error?.err as { stack?: string }).stack)).toContain('TypeError');
+    expect(String((error?.err as { stack?: string } | undefined)?.stack)).toContain('TypeError');
     expect(supervisor.status().state).toBe('up');
   });
 });
