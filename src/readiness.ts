@@ -47,7 +47,7 @@ export function createReadiness(deps: ReadinessDeps): () => Readiness {
   };
 
   return () => {
-    const provider = deps.provider.ready?.() ?? { ready: true };
+    const provider = askProvider(deps.provider);
     const parts: Record<string, ReadinessPart> = {
       database: probeDatabase(),
       provider: { name: deps.provider.name, ...provider },
@@ -58,4 +58,13 @@ export function createReadiness(deps: ReadinessDeps): () => Readiness {
     }
     return { ready: Object.values(parts).every((p) => p.ready), parts };
   };
+}
+
+/** A provider whose readiness check throws is not ready, and says why, rather than failing the whole probe. */
+function askProvider(provider: ReadinessDeps['provider']): { ready: boolean; reason?: string } {
+  try {
+    return provider.ready?.() ?? { ready: true };
+  } catch (err) {
+    return { ready: false, reason: `its readiness check failed: ${String((err as Error)?.message ?? err)}` };
+  }
 }

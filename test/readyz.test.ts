@@ -94,6 +94,16 @@ describe('16. GET /readyz', () => {
     expect(second.status).toBe(503);
     expect(second.body.parts.provider).toEqual({ ready: false, name: 'doubao', reason: 'no live Doubao session' });
 
+    const broken = {
+      name: 'doubao',
+      ready: (): { ready: boolean } => {
+        throw new Error('session file unreadable');
+      },
+    };
+    const fourth = await readyz(core, createReadiness({ probeWrite: () => {}, provider: broken, adapters: [] }));
+    expect(fourth.status).toBe(503);
+    expect(fourth.body.parts.provider.reason).toBe('its readiness check failed: session file unreadable');
+
     // A database that takes no writes (here: closed under the service's feet).
     store.close();
     const third = await readyz(
