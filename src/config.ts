@@ -57,6 +57,8 @@ const schema = z.object({
   USER_MAX_ACTIVE: int(1, 2),
   USER_DAILY_LIMIT: int(1, 20),
   DEFAULT_LOCALE: z.enum(['en', 'zh']).default('en'),
+  // At most a day: longer waits would overflow Node's timers (24.8 days) and help nobody.
+  ADAPTER_RETRY_MAX_S: z.coerce.number().positive().max(86_400).default(300),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   TELEGRAM_TOKEN: optionalText,

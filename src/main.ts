@@ -1,55 +1,87 @@
 /**
  * The service's entry point (`npm start`): reads `.env` when present, validates the configuration, builds the
- * provider and the core, and starts the HTTP API plus every chat adapter whose token is configured.
- * SIGTERM/SIGINT stop adapters first, then the core, so no step is cut in half.
+ * provider and the core, starts the HTTP API, then every chat adapter whose token is configured.
+ *
+ * One part never takes down another: "service started" is logged as soon as the HTTP API listens, and each chat
+ * adapter then starts in the background under its own supervisor (retried with backoff, reported by /readyz), so a
+ * platform that is down, slow or refusing leaves the API and the other bot serving.
+ * SIGTERM/SIGINT are handled from the first moment: the chat adapters stop (a start still retrying is abandoned),
+ * then the HTTP API, then the core, so no step is cut in half; one part failing to stop does not stop the others
+ * (shutdown.ts).
  */
 import { createDiscordAdapter } from '../adapters/discord/index.js';
 import { createHttpAdapter } from '../adapters/http/index.js';
 import { createTelegramAdapter } from '../adapters/telegram/index.js';
-import { loadConfigOrExit } from './config.js';
+import { AdapterSupervisor, type ChatAdapter } from './adapter-supervisor.js';
+import { type Config, loadConfigOrExit } from './config.js';
 import { type Core, createCore, DataDirInUse } from './core/index.js';
-import { createLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
 import { createProvider } from './providers/index.js';
+import { createReadiness } from './readiness.js';
+import { type RunningParts, stopAll } from './shutdown.js';
 
-interface Adapter {
-  start(): Promise<unknown>;
-  stop(): Promise<void>;
+/** What has been started so far, for the shutdown. */
+interface Running extends RunningParts {
+  core?: Core;
+  chats: AdapterSupervisor[];
 }
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log = createLogger(config.LOG_LEVEL);
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
+  const running: Running = { chats: [] };
+  handleSignals(log, running);
+
   if (config.providerDefaulted && config.PROVIDER === 'local') {
     log.info('no Doubao session or Ark key configured: using the offline local provider (local preview, no AI)');
   }
   const provider = await createProvider(config, log);
   const core = createCoreOrExit(config, log, provider);
   await core.start();
+  running.core = core;
 
-  const adapters: Adapter[] = [
-    createHttpAdapter({
-      service: core.service,
-      config,
-      log,
-      videosDir: core.media.videosDir,
-      ...(provider.status && { providerStatus: () => provider.status!() }),
+  running.chats = chatAdapters(config, log, core);
+  const http = createHttpAdapter({
+    service: core.service,
+    config,
+    log,
+    videosDir: core.media.videosDir,
+    ...(provider.status && { providerStatus: () => provider.status!() }),
+    readiness: createReadiness({
+      probeWrite: () => core.store.probeWrite(),
+      provider,
+      adapters: running.chats,
     }),
-  ];
-  const chat = { service: core.service, outbox: core.outbox, config, log, videosDir: core.media.videosDir };
-  if (config.DISCORD_TOKEN && config.DISCORD_APP_ID) adapters.push(createDiscordAdapter(chat));
-  if (config.TELEGRAM_TOKEN) adapters.push(createTelegramAdapter(chat));
-  for (const adapter of adapters) await adapter.start();
-  log.info({ provider: provider.name }, 'service started');
+  });
+  await http.start();
+  running.http = http;
+  log.info({ provider: provider.name, chats: running.chats.map((c) => c.name) }, 'service started');
+  for (const chat of running.chats) chat.start();
+}
 
+/** The configured chat adapters, each under its own supervisor (not started yet). */
+function chatAdapters(config: Config, log: Logger, core: Core): AdapterSupervisor[] {
+  const deps = { service: core.service, outbox: core.outbox, config, log, videosDir: core.media.videosDir };
+  const adapters: [string, ChatAdapter][] = [];
+  if (config.DISCORD_TOKEN && config.DISCORD_APP_ID) adapters.push(['discord', createDiscordAdapter(deps)]);
+  if (config.TELEGRAM_TOKEN) adapters.push(['telegram', createTelegramAdapter(deps)]);
+  return adapters.map(
+    ([name, adapter]) => new AdapterSupervisor(name, adapter, { log, maxDelayMs: config.ADAPTER_RETRY_MAX_S * 1000 }),
+  );
+}
+
+/** Stops what is running on SIGTERM/SIGINT (see shutdown.ts); a second signal while stopping exits at once. */
+function handleSignals(log: Logger, running: RunningParts): void {
   let stopping = false;
   const shutdown = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      log.warn({ signal }, 'second signal while stopping: exiting now');
+      process.exit(1);
+    }
     stopping = true;
     log.info({ signal }, 'stopping');
-    for (const adapter of [...adapters].reverse())
-      await adapter.stop().catch((err) => log.error({ err }, 'stop failed'));
-    await core.stop();
+    await stopAll(running, log);
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,12 +1,13 @@
 /**
  * The Discord adapter: a discord.js client (Guilds intent only) answering `/video`, `/mytasks` and the admin
  * commands, editing progress into the `/video` reply and delivering results through the outbox.
- * `createDiscordAdapter` returns `{ start(), stop() }` for main.ts; commands are registered separately
- * (`npm run discord:register`, see register.ts).
+ * `createDiscordAdapter` returns `{ start(signal), stop(), describeFailure() }` for main.ts's supervisor, which
+ * retries a failed start; commands are registered separately (`npm run discord:register`, see register.ts).
  */
 import { once } from 'node:events';
 import { Client, Events, GatewayIntentBits } from 'discord.js';
 import type { Outbox, Task } from '../../src/core/index.js';
+import { describeStartFailure } from '../../src/start-failure.js';
 import { buildButtons, buildCommands } from './commands/index.js';
 import { DiscordDelivery } from './delivery.js';
 import { safeError } from './error-reply.js';
@@ -34,22 +35,41 @@ export function createDiscordAdapter(deps: DiscordAdapterDeps) {
   client.on(Events.Error, (error) => log.error({ err: safeError(error) }, 'Discord client error'));
   client.on(Events.ShardDisconnect, (event) => log.warn({ code: event.code }, 'Discord gateway disconnected'));
   const onProgress = (task: Task) => delivery.onProgress(task);
+  const failureContext = {
+    host: new URL(config.DISCORD_API_BASE ?? 'https://discord.com/api').host,
+    tokenVariable: 'DISCORD_TOKEN',
+    token,
+  };
   let stopOutbox: (() => Promise<void>) | undefined;
 
   return {
     client,
-    async start(): Promise<void> {
-      const ready = once(client, Events.ClientReady);
-      await client.login(token);
-      await ready;
+    /** Logs in and waits for READY; an abort (time-out, shutdown) destroys the half-open connection. */
+    async start(signal: AbortSignal = new AbortController().signal): Promise<void> {
+      signal.throwIfAborted();
+      const onAbort = () => void client.destroy();
+      signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        const ready = once(client, Events.ClientReady, { signal });
+        // Without a handler, the rejection of `ready` after a failed login would be unhandled.
+        ready.catch(() => {});
+        await client.login(token);
+        await ready;
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+      }
+      signal.throwIfAborted();
       service.on('progress', onProgress);
+      // Registered only now that Discord answers: the outbox then sends what was queued while the bot was down.
       stopOutbox = outbox.register('discord', delivery.deliver);
       log.info({ user: client.user?.tag }, 'Discord bot connected');
     },
     async stop(): Promise<void> {
       service.off('progress', onProgress);
       await stopOutbox?.();
+      stopOutbox = undefined;
       await client.destroy();
     },
+    describeFailure: (error: unknown) => describeStartFailure(error, failureContext),
   };
 }

@@ -2,6 +2,7 @@
 import type { Config } from '../../src/config.js';
 import type { GenerationService } from '../../src/core/index.js';
 import type { Logger } from '../../src/logger.js';
+import type { Readiness } from '../../src/readiness.js';
 
 export interface HttpDeps {
   service: GenerationService;
@@ -11,4 +12,6 @@ export interface HttpDeps {
   videosDir: string;
   /** The provider's health report (`VideoProvider.status`), shown by `GET /api/sessions`. */
   providerStatus?: () => Record<string, unknown>;
+  /** What `GET /readyz` reports (database, provider, chat adapters); absent → only the HTTP API is checked. */
+  readiness?: () => Readiness;
 }

@@ -17,7 +17,7 @@ import { redactToken } from './redact-token.js';
 import { FileTooBig } from './telegram-file.js';
 import { userCommands } from './user-commands.js';
 
-const DEFAULT_API_ROOT = 'https://api.telegram.org';
+export const DEFAULT_API_ROOT = 'https://api.telegram.org';
 
 export function createBot(deps: TelegramDeps, token: string, timing: TelegramTiming): Bot<BotContext> {
   const { config, service, log } = deps;

@@ -1,11 +1,13 @@
 /**
  * The Telegram adapter: a grammY bot on long polling (@grammyjs/runner) that turns photos and prompts into tasks,
  * keeps a status message current, and delivers the result through the core's outbox (so also after a restart).
- * `createTelegramAdapter` returns `{ start(), stop() }` for main.ts; `stop()` ends polling, waits for updates under
- * way and for deliveries being sent.
+ * `createTelegramAdapter` returns `{ start(signal), stop(), describeFailure() }` for main.ts's supervisor, which
+ * retries a failed start; `stop()` ends polling, waits for updates under way and for deliveries being sent.
  */
 import { type RunnerHandle, run } from '@grammyjs/runner';
-import { createBot } from './bot.js';
+import type { Api } from 'grammy';
+import { describeStartFailure } from '../../src/start-failure.js';
+import { createBot, DEFAULT_API_ROOT } from './bot.js';
 import { createDelivery } from './delivery.js';
 import { DEFAULT_TIMING, type TelegramDeps } from './deps.js';
 import { StatusUpdates } from './status-updates.js';
@@ -45,22 +47,46 @@ export function createTelegramAdapter(deps: TelegramDeps) {
     timing.editIntervalMs,
     deps.config.DEFAULT_LOCALE,
   );
+  const failureContext = { host: apiHost(deps.config.TELEGRAM_API_ROOT), tokenVariable: 'TELEGRAM_TOKEN', token };
   let runner: RunnerHandle | undefined;
   let stopDelivery: (() => Promise<void>) | undefined;
 
+  /** The command menus are a convenience (the commands work without them): a refusal is one line, not a failure. */
+  async function setCommandMenus(abort: AbortSignal): Promise<void> {
+    const signal = forGrammy(abort);
+    try {
+      await bot.api.setMyCommands(COMMANDS.en, undefined, signal);
+      await bot.api.setMyCommands(COMMANDS.zh, { language_code: 'zh' }, signal);
+    } catch (err) {
+      abort.throwIfAborted();
+      const { reason } = describeStartFailure(err, failureContext);
+      deps.log.warn(`Telegram: could not set the command menu (${reason}); the commands work without it`);
+      return;
+    }
+    for (const adminId of deps.config.TELEGRAM_ADMIN_IDS) {
+      // Only works once the admin has opened a chat with the bot; the commands work without the menu anyway.
+      await bot.api
+        .setMyCommands([...COMMANDS.en, ...COMMANDS.admin], { scope: { type: 'chat', chat_id: adminId } }, signal)
+        .catch((err: unknown) => deps.log.debug({ err, adminId }, 'could not set the admin command menu'));
+    }
+  }
+
   return {
-    async start(): Promise<void> {
-      await bot.init();
-      await bot.api.deleteWebhook();
-      await bot.api.setMyCommands(COMMANDS.en);
-      await bot.api.setMyCommands(COMMANDS.zh, { language_code: 'zh' });
-      for (const adminId of deps.config.TELEGRAM_ADMIN_IDS) {
-        // Only works once the admin has opened a chat with the bot; the commands work without the menu anyway.
-        await bot.api
-          .setMyCommands([...COMMANDS.en, ...COMMANDS.admin], { scope: { type: 'chat', chat_id: adminId } })
-          .catch((err: unknown) => deps.log.debug({ err, adminId }, 'could not set the admin command menu'));
-      }
+    /**
+     * Connects and starts polling. The bot's identity is fetched with one `getMe` (not `bot.init()`, which retries
+     * a network failure forever in silence): main.ts's supervisor owns the retries and says why each one failed.
+     * `onDown` hears of polling that ends on its own later.
+     */
+    async start(
+      signal: AbortSignal = new AbortController().signal,
+      onDown: (error: unknown) => void = (err) => deps.log.error({ err }, 'Telegram polling stopped'),
+    ): Promise<void> {
+      bot.botInfo = await bot.api.getMe(forGrammy(signal));
+      await bot.api.deleteWebhook(undefined, forGrammy(signal));
+      await setCommandMenus(signal);
+      signal.throwIfAborted();
       statusUpdates.start();
+      // Registered only now that Telegram answers: the outbox then sends what was queued while the bot was down.
       stopDelivery = deps.outbox.register(
         'telegram',
         createDelivery({
@@ -73,12 +99,26 @@ export function createTelegramAdapter(deps: TelegramDeps) {
         }),
       );
       runner = run(bot, { runner: { fetch: { timeout: timing.pollTimeoutS }, silent: true } });
+      // The runner retries network failures itself but ends on 401 (token revoked) and 409 (another poller).
+      runner.task()?.catch(onDown);
       deps.log.info({ bot: bot.botInfo.username }, 'Telegram bot polling');
     },
     async stop(): Promise<void> {
       if (runner?.isRunning()) await runner.stop();
+      runner = undefined;
       statusUpdates.stop();
       await stopDelivery?.();
+      stopDelivery = undefined;
     },
+    describeFailure: (error: unknown) => describeStartFailure(error, failureContext),
   };
+}
+
+/** grammY types its signals with the `abort-controller` shim; at run time it accepts Node's own. */
+function forGrammy(signal: AbortSignal) {
+  return signal as unknown as Parameters<Api['getMe']>[0];
+}
+
+function apiHost(apiRoot: string | undefined): string {
+  return new URL(apiRoot ?? DEFAULT_API_ROOT).host;
 }

@@ -83,4 +83,9 @@ export const MIGRATIONS: readonly string[] = [
    UPDATE tasks SET image_path = NULL WHERE status = 'completed';
    CREATE INDEX tasks_kept_videos ON tasks (updated_at) WHERE video_file IS NOT NULL AND video_removed_at IS NULL;
    CREATE INDEX tasks_kept_images ON tasks (status, updated_at) WHERE image_path IS NOT NULL;`,
+  // One row rewritten by GET /readyz to prove the database still takes writes (disk full, read-only mount, lock).
+  `CREATE TABLE health_probe (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     written_at TEXT NOT NULL
+   );`,
 ];

@@ -551,6 +551,16 @@ export class TaskStore {
     this.#lock?.close();
   }
 
+  // --- Readiness -------------------------------------------------------------------------------------------------
+
+  /** Rewrites the one probe row; throws (SQLITE_FULL, SQLITE_READONLY, SQLITE_BUSY…) when the database takes no writes. */
+  probeWrite(): void {
+    this.#sql(
+      `INSERT INTO health_probe (id, written_at) VALUES (1, ?)
+         ON CONFLICT (id) DO UPDATE SET written_at = excluded.written_at`,
+    ).run(this.#iso());
+  }
+
   #count(where: string, ...params: unknown[]): number {
     return (this.#sql(`SELECT count(*) AS n FROM tasks WHERE ${where}`).get(...params) as { n: number }).n;
   }

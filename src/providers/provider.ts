@@ -116,6 +116,8 @@ export interface VideoProvider {
   cancel?(ref: UpstreamRef): Promise<void>;
   /** Health worth showing operators (e.g. Doubao's session pool); never secrets. */
   status?(): Record<string, unknown>;
+  /** Whether the provider can take work now, for `GET /readyz`, with the reason when not. Absent → ready. */
+  ready?(): { ready: boolean; reason?: string };
   /**
    * Finds the upstream jobs of interrupted starts (called once at start-up, before any new start), so they are
    * adopted rather than started twice. Resolves with task id → ref; `isKnown` tells ids other tasks already own.

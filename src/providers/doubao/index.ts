@@ -113,6 +113,12 @@ export async function createDoubaoProvider(options: DoubaoProviderOptions): Prom
 
     status: () => ({ sessions: pool.health() }),
 
+    // Cooling sessions still count: tasks wait for them. Without one live session every task would fail.
+    ready: () =>
+      pool.health().some((s) => s.state !== 'expired')
+        ? { ready: true }
+        : { ready: false, reason: 'no live Doubao session: run `npm run session`' },
+
     async close(): Promise<void> {
       await retriever.close();
       await client.stop();

@@ -39,13 +39,20 @@ export interface FakeAttachment {
   content_type: string;
 }
 
-export async function startDiscordFake(knobs: Partial<DiscordKnobs> = {}) {
+/**
+ * `port` and `token` let a test bring "Discord" up later where a bot already looks, with the token it already has;
+ * by default any free port and a fresh token.
+ */
+export async function startDiscordFake(
+  knobs: Partial<DiscordKnobs> = {},
+  { port = 0, token = `fake.${randomBytes(12).toString('base64url')}` } = {},
+) {
   const events = new EventEmitter().setMaxListeners(0);
   const requests: LoggedRequest[] = [];
   const gatewayOps: { op: number; d: unknown }[] = [];
   const state: RestState = {
     port: 0,
-    token: `fake.${randomBytes(12).toString('base64url')}`,
+    token,
     appId: snowflake(),
     botUser: user(snowflake(), 'videobot', true),
     knobs: { ...defaultKnobs(), ...knobs },
@@ -92,7 +99,10 @@ export async function startDiscordFake(knobs: Partial<DiscordKnobs> = {}) {
     channelId,
     onOp: (op, d) => gatewayOps.push({ op, d }),
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
   state.port = (server.address() as AddressInfo).port;
 
   /** Resolves with the first logged request (past or future) matching `predicate`. */

@@ -44,6 +44,8 @@ export interface TelegramKnobs {
   maxDownloadBytes: number;
   /** Faults by method name; each use decrements `times`. */
   faults: Record<string, InjectedFault>;
+  /** Methods whose calls are held without an answer until the fake closes, as a hung server would. */
+  stalled: Set<string>;
 }
 
 interface FakeFile {
@@ -56,14 +58,18 @@ interface FakeFile {
 
 const MB = 1000 * 1000;
 
-export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}) {
+/** `port` listens on a chosen port (a test bringing "Telegram" back where the bot already looks), else any. */
+export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}, { port: wantedPort = 0 } = {}) {
   const state: TelegramKnobs = {
     token: `12345:${randomBytes(12).toString('hex')}`,
     bot: { id: 12345, username: 'doubao_test_bot', first_name: 'Doubao' },
     maxDownloadBytes: 20 * MB,
     faults: {},
+    stalled: new Set(),
     ...knobs,
   };
+  let unauthorized = 0;
+  const stalledCalls = new Set<() => void>();
   const updates: Record<string, unknown>[] = [];
   const waiters = new Set<() => void>();
   const files = new Map<string, FakeFile>();
@@ -164,7 +170,10 @@ export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}) {
     }
     const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(url.pathname);
     if (!match) return send(res, 404, { ok: false, error_code: 404, description: 'Not Found' });
-    if (match[1] !== state.token) return send(res, 401, { ok: false, error_code: 401, description: 'Unauthorized' });
+    if (match[1] !== state.token) {
+      unauthorized++;
+      return send(res, 401, { ok: false, error_code: 401, description: 'Unauthorized' });
+    }
     const method = match[2]!;
     const body = await readBody(req);
     for (const [key, value] of url.searchParams) body.payload[key] ??= value;
@@ -172,6 +181,11 @@ export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}) {
     if (!handler) return send(res, 404, { ok: false, error_code: 404, description: 'Not Found: method not found' });
     const call: ApiCall = { method, payload: body.payload, files: body.files, at: Date.now() };
     if (method !== 'getUpdates') sent.push(call);
+    if (state.stalled.has(method)) {
+      notifyCalls();
+      // Answered only by close(), which drops the connection.
+      return new Promise<void>((resolve) => stalledCalls.add(resolve));
+    }
     try {
       const injected = state.faults[method];
       if (injected && injected.times > 0) {
@@ -209,7 +223,10 @@ export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}) {
       send(res, 500, { ok: false, error_code: 500, description: error.message }),
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(wantedPort, '127.0.0.1', resolve);
+  });
   const { port } = server.address() as AddressInfo;
 
   return {
@@ -218,6 +235,8 @@ export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}) {
     knobs: state,
     /** Every call the bot made except `getUpdates`, in order. */
     sent,
+    /** Calls refused with 401 because they carried another token. */
+    unauthorizedCalls: () => unauthorized,
     /** Queues an update (its `update_id` is assigned) and wakes a held `getUpdates`. */
     pushUpdate(update: Record<string, unknown>): number {
       const update_id = nextUpdateId++;
@@ -268,6 +287,7 @@ export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}) {
     async close(): Promise<void> {
       closed = true;
       for (const wake of [...waiters]) wake();
+      for (const release of [...stalledCalls]) release();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
