@@ -155,9 +155,13 @@ export class Scheduler {
     }
   }
 
-  /** Runs the due step of one task now, if it can start; resolves when that step is over. */
+  /**
+   * Runs the due step of one task now, if it can start (a step is free, and for a start a provider slot); resolves
+   * when that step is over. Otherwise the loop takes it in turn: nothing is claimed to wait in a queue, where its
+   * lease would run out before it even began.
+   */
   async runNow(taskId: string): Promise<void> {
-    if (this.#stopped || !this.#tookOver) return;
+    if (this.#stopped || !this.#tookOver || this.#room() <= 0) return;
     const stage: Stage = this.#store.get(taskId)?.upstream ? 'started' : 'unstarted';
     if (stage === 'unstarted' && !this.#hasFreeSlot()) return;
     const [task] = this.#store.claimDue(this.#provider.name, stage, this.#leaseFor(stage), 1, taskId);
