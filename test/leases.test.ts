@@ -103,6 +103,23 @@ describe('after the restart, the longest-waiting task first (case 3)', () => {
   });
 });
 
+describe('nothing claimed to wait in a queue (case 3)', () => {
+  it('a submit while every step is taken claims nothing, so a kill leaves at most PROVIDER_CONCURRENCY in flight', async () => {
+    useFakeClock();
+    const provider = scriptedProvider();
+    const core = await seedCore(provider, { PROVIDER_CONCURRENCY: '1' });
+    const release = provider.holdNextStart();
+    const first = await submit(core, 'first, its start held');
+    await until(() => callsOf(provider, 'start').length === 1);
+    const second = await submit(core, 'second, submitted meanwhile');
+    await settle(undefined, 20, 2);
+    expect(core.service.get(second.id)).toMatchObject({ leaseUntil: null, leaseToken: 0, upstream: null });
+    release();
+    await until(() => core.service.get(second.id).upstream !== null);
+    expect(core.service.get(first.id).upstream).not.toBeNull();
+  });
+});
+
 describe('leases cover the step (case 4)', () => {
   it('an i2v start slower than a look lease (upload 9 s + start 9 s > 16 s) is not started twice upstream', async () => {
     useFakeClock();

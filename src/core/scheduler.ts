@@ -25,6 +25,7 @@ import { InvalidInput, isDiskFull, UpstreamError } from './errors.js';
 import type { TaskEventBus } from './events.js';
 import type { MediaStore } from './media.js';
 import type { DownloadOptions } from './safe-fetch.js';
+import { recoverInterruptedStarts } from './start-recovery.js';
 import { type Stage, StaleTask, type TaskStore } from './store.js';
 import { isFinal, nextAttemptDelayMs, type RetryPolicy, type Task } from './task.js';
 
@@ -154,9 +155,13 @@ export class Scheduler {
     }
   }
 
-  /** Runs the due step of one task now, if it can start; resolves when that step is over. */
+  /**
+   * Runs the due step of one task now, if it can start (a step is free, and for a start a provider slot); resolves
+   * when that step is over. Otherwise the loop takes it in turn: nothing is claimed to wait in a queue, where its
+   * lease would run out before it even began.
+   */
   async runNow(taskId: string): Promise<void> {
-    if (this.#stopped || !this.#tookOver) return;
+    if (this.#stopped || !this.#tookOver || this.#room() <= 0) return;
     const stage: Stage = this.#store.get(taskId)?.upstream ? 'started' : 'unstarted';
     if (stage === 'unstarted' && !this.#hasFreeSlot()) return;
     const [task] = this.#store.claimDue(this.#provider.name, stage, this.#leaseFor(stage), 1, taskId);
@@ -167,7 +172,7 @@ export class Scheduler {
   /**
    * Releases the leases of the processes that are gone, so their tasks are due now. Unstarted tasks among them are
    * held for the provider's `recover` when it has one (their upstream job may exist unrecorded), then adopted or
-   * released by `#recoverStarts`.
+   * released by `recoverInterruptedStarts`.
    */
   #takeOver(): void {
     const held = this.#store.takeOverLeases({
@@ -176,47 +181,18 @@ export class Scheduler {
       leaseMs: this.startLeaseMs,
     });
     this.#tookOver = true;
-    if (held.length) this.#recovering = this.#recoverStarts(held);
-  }
-
-  /**
-   * Asks the provider for the upstream jobs of starts a dead process did not live to record, and adopts them
-   * instead of starting those tasks again; the others are released to start as usual. Every write states the
-   * token of the hold, so a task the loop claimed meanwhile (the hold lapsed) is left to the loop.
-   */
-  async #recoverStarts(tasks: Task[]): Promise<void> {
-    const provider = this.#provider;
-    const interrupted = tasks.map((t) => {
-      const from = t.claimedAt ?? this.#now() - this.startLeaseMs;
-      return { taskId: t.id, kind: t.kind, from, until: from + this.startLeaseMs };
-    });
-    let found = new Map<string, UpstreamRef>();
-    try {
-      found = await this.#withTimeout(
-        provider.recover!(interrupted, (id) => !!this.#store.findByUpstreamId(provider.name, id)),
-      );
-    } catch (err) {
-      this.#log.warn({ err, tasks: tasks.length }, 'could not look for upstream jobs of interrupted starts');
-    }
-    for (const task of tasks) {
-      const ref = found.get(task.id);
-      try {
-        if (!ref) {
-          this.#store.releaseLease(task.id, task.leaseToken);
-          continue;
-        }
-        const adopted = this.#store.update(
-          task.id,
-          { upstream: ref, nextAttemptAt: this.#now() + nextAttemptDelayMs(this.policy, 0), leaseUntil: null },
-          { status: task.status, token: task.leaseToken },
-        );
-        this.#log.info({ taskId: task.id, upstreamId: ref.id }, 'adopted the upstream job of an interrupted start');
-        this.#events.emit('started', adopted);
-      } catch (err) {
-        if (!(err instanceof StaleTask)) this.#log.error({ err, taskId: task.id }, 'could not recover a start');
-      }
-    }
-    this.kick();
+    if (!held.length) return;
+    const deps = {
+      store: this.#store,
+      provider: this.#provider,
+      events: this.#events,
+      log: this.#log,
+      startWindowMs: this.startLeaseMs,
+      firstLookAt: () => this.#now() + nextAttemptDelayMs(this.policy, 0),
+      now: this.#now,
+      limit: <T>(work: Promise<T>) => this.#withTimeout(work),
+    };
+    this.#recovering = recoverInterruptedStarts(deps, held).finally(() => this.kick());
   }
 
   #beat(): void {

@@ -99,6 +99,12 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
       recoveries.push(watchRecovery(record, leased, restartedAt));
       await proc.start();
       record.restartS = (Date.now() - restartedAt) / 1000;
+      try {
+        const since = ownerSince(dbPath); // the new process took over before it served
+        record.takeOverS = since === undefined ? undefined : (since - restartedAt) / 1000;
+      } catch {
+        // busy for a moment: the figure is left out
+      }
       release();
     }
   };
@@ -122,14 +128,6 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
       );
       if (held?.length === 0) {
         record.recoveredS = (Date.now() - restartedAt) / 1000;
-        const since = (() => {
-          try {
-            return ownerSince(dbPath);
-          } catch {
-            return undefined; // busy for a moment: the figure is left out
-          }
-        })();
-        record.takeOverS = since === undefined ? undefined : (since - restartedAt) / 1000;
         if (record.recoveredS > RECOVERY_GOAL_S) {
           problems.push(
             `the tasks in flight at the kill at ${record.atS} s were looked at again only ${record.recoveredS} s after the restart (goal: ${RECOVERY_GOAL_S} s)`,

@@ -3,8 +3,9 @@
  *
  * It answers `POST /bot<token>/<method>` (JSON or multipart) for the methods our bot uses, holds `getUpdates` until
  * an update is pushed (honouring `offset` and `timeout`), serves files at `GET /file/bot<token>/<file_path>`, and
- * answers errors with the Bot API envelope `{ok:false, error_code, description, parameters}`. Every call is logged
- * in `sent` with its payload and uploaded files, so tests can count deliveries exactly.
+ * answers errors with the Bot API envelope `{ok:false, error_code, description, parameters}` (or never answers a
+ * `stalled` method, like a hung server). Every call is logged in `sent` with its payload and uploaded files, so
+ * tests can count deliveries exactly.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
