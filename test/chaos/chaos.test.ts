@@ -2,7 +2,8 @@
  * The CI short form of `npm run chaos`: the same run and the same promises with 20 tasks, 2 `kill -9`s and a
  * 10-task phase with 30 % of the fake Doubao's calls failing. The report's `problems` lists every broken promise
  * (a task left unfinished, a Telegram result sent twice or never, an unreadable failure reason, a crash, a leaked
- * secret, a failed integrity check), so the test shows them all at once when it fails.
+ * secret, a failed integrity check, tasks in flight at a kill not looked at again within 10 s of the restart), so
+ * the test shows them all at once when it fails.
  */
 import { expect, it } from 'vitest';
 import { formatReport, RECOVERY_GOAL_S } from './report.js';
