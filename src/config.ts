@@ -49,6 +49,12 @@ const schema = z.object({
   USER_MAX_ACTIVE: int(1, 2),
   USER_DAILY_LIMIT: int(1, 20),
   DEFAULT_LOCALE: z.enum(['en', 'zh']).default('en'),
+  OUTBOX_RETRY_BASE_S: z.coerce.number().positive().max(86_400).default(5),
+  OUTBOX_RETRY_MAX_S: z.coerce
+    .number()
+    .positive()
+    .max(7 * 86_400)
+    .default(3_600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   TELEGRAM_TOKEN: optionalText,

@@ -1,6 +1,7 @@
 /**
  * The Discord adapter: a discord.js client (Guilds intent only) answering `/video`, `/mytasks` and the admin
- * commands, editing progress into the `/video` reply and delivering results through the outbox.
+ * commands, editing progress into the `/video` reply and delivering results (and admin alerts by DM) through the
+ * outbox.
  * `createDiscordAdapter` returns `{ start(), stop() }` for main.ts; commands are registered separately
  * (`npm run discord:register`, see register.ts).
  */
@@ -43,7 +44,7 @@ export function createDiscordAdapter(deps: DiscordAdapterDeps) {
       await client.login(token);
       await ready;
       service.on('progress', onProgress);
-      stopOutbox = outbox.register('discord', delivery.deliver);
+      stopOutbox = outbox.register('discord', { result: delivery.deliver, alert: delivery.deliverAlert });
       log.info({ user: client.user?.tag }, 'Discord bot connected');
     },
     async stop(): Promise<void> {

@@ -1,12 +1,13 @@
 /**
  * The Telegram adapter: a grammY bot on long polling (@grammyjs/runner) that turns photos and prompts into tasks,
- * keeps a status message current, and delivers the result through the core's outbox (so also after a restart).
+ * keeps a status message current, and delivers the result through the core's outbox (so also after a restart),
+ * as well as the alerts of provider incidents to every TELEGRAM_ADMIN_IDS chat.
  * `createTelegramAdapter` returns `{ start(), stop() }` for main.ts; `stop()` ends polling, waits for updates under
  * way and for deliveries being sent.
  */
 import { type RunnerHandle, run } from '@grammyjs/runner';
 import { createBot } from './bot.js';
-import { createDelivery } from './delivery.js';
+import { createAlertDelivery, createDelivery } from './delivery.js';
 import { DEFAULT_TIMING, type TelegramDeps } from './deps.js';
 import { StatusUpdates } from './status-updates.js';
 
@@ -61,9 +62,8 @@ export function createTelegramAdapter(deps: TelegramDeps) {
           .catch((err: unknown) => deps.log.debug({ err, adminId }, 'could not set the admin command menu'));
       }
       statusUpdates.start();
-      stopDelivery = deps.outbox.register(
-        'telegram',
-        createDelivery({
+      stopDelivery = deps.outbox.register('telegram', {
+        result: createDelivery({
           api: bot.api,
           log: deps.log,
           statusUpdates,
@@ -71,7 +71,8 @@ export function createTelegramAdapter(deps: TelegramDeps) {
           publicBaseUrl: deps.config.PUBLIC_BASE_URL,
           fallbackLang: deps.config.DEFAULT_LOCALE,
         }),
-      );
+        alert: createAlertDelivery({ api: bot.api, fallbackLang: deps.config.DEFAULT_LOCALE }),
+      });
       runner = run(bot, { runner: { fetch: { timeout: timing.pollTimeoutS }, silent: true } });
       deps.log.info({ bot: bot.botInfo.username }, 'Telegram bot polling');
     },

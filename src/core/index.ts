@@ -12,15 +12,24 @@ import { Outbox, type OutboxOptions } from './outbox.js';
 import { Scheduler } from './scheduler.js';
 import { GenerationService } from './service.js';
 import { TaskStore } from './store.js';
+import type { Platform } from './task.js';
 
 export type { CoreError } from './errors.js';
-export { Conflict, InvalidInput, isCoreError, NotFound, QuotaExceeded, UpstreamError } from './errors.js';
+export {
+  Conflict,
+  DeliveryRefused,
+  InvalidInput,
+  isCoreError,
+  NotFound,
+  QuotaExceeded,
+  UpstreamError,
+} from './errors.js';
 export type { TaskEventName, TaskEvents } from './events.js';
 export { inspectImage } from './media.js';
-export type { Deliver } from './outbox.js';
+export type { AdminAlert, Deliver, DeliverAlert, DeliveryHandlers } from './outbox.js';
 export { downloadLimited, formatBytes, isPrivateAddress } from './safe-fetch.js';
 export type { Actor, SeedImport } from './service.js';
-export type { TaskFilter } from './store.js';
+export type { Delivery, RecordedIncident, TaskFilter } from './store.js';
 export type { FinalStatus, Origin, Platform, Task, TaskKind, TaskRequest, TaskStatus } from './task.js';
 export { isFinal, TASK_STATUSES } from './task.js';
 export type { GenerationService, MediaStore, Outbox, Scheduler, TaskStore };
@@ -35,7 +44,7 @@ export interface Core {
   service: GenerationService;
   outbox: Outbox;
   /**
-   * Creates the data folders, adopts upstream jobs of starts interrupted by the last stop (when the provider can
+   * Creates the data folders, frees the deliveries the last process was sending, adopts upstream jobs of starts interrupted by the last stop (when the provider can
    * find them), and starts the retry loop (expired leases and due tasks are picked up at once).
    */
   start(): Promise<void>;
@@ -84,7 +93,16 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
     },
     now,
   );
-  const outbox = new Outbox({ store, events, log }, options.outbox);
+  const outbox = new Outbox(
+    { store, events, log },
+    {
+      retryBaseMs: config.OUTBOX_RETRY_BASE_S * 1000,
+      retryMaxMs: config.OUTBOX_RETRY_MAX_S * 1000,
+      alertRecipients: alertRecipients(config),
+      now,
+      ...options.outbox,
+    },
+  );
   provider.attach?.({
     state: {
       get: (key) => store.getProviderState(provider.name, key),
@@ -107,6 +125,7 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
     outbox,
     async start() {
       await media.init();
+      outbox.recover();
       await scheduler.recover();
       scheduler.start();
     },
@@ -115,5 +134,13 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
       await provider.close?.();
       store.close();
     },
+  };
+}
+
+/** The admins told of provider incidents: those of each chat platform the configuration turns on. */
+function alertRecipients(config: Config): Partial<Record<Platform, readonly string[]>> {
+  return {
+    ...(config.TELEGRAM_TOKEN && { telegram: [...config.TELEGRAM_ADMIN_IDS] }),
+    ...(config.DISCORD_TOKEN && { discord: [...config.DISCORD_ADMIN_IDS] }),
   };
 }

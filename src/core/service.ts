@@ -10,7 +10,7 @@ import { Conflict, InvalidInput, NotFound, QuotaExceeded } from './errors.js';
 import type { TaskEventBus, TaskEventName, TaskEvents } from './events.js';
 import type { MediaStore, StoredImage } from './media.js';
 import type { Scheduler } from './scheduler.js';
-import { DuplicateRequest, type TaskFilter, type TaskStore } from './store.js';
+import { type Delivery, DuplicateRequest, type TaskFilter, type TaskStore } from './store.js';
 import { isFinal, lookTimesMs, type Platform, type Task, type TaskRequest, type TaskStatus } from './task.js';
 
 export interface ServiceLimits {
@@ -249,14 +249,14 @@ export class GenerationService {
     return retried;
   }
 
-  /** Records that the task's asker was told the final result; false when someone already did. */
-  markDelivered(id: string): boolean {
-    return this.#store.markDelivered(id);
-  }
-
-  /** Final tasks of a platform whose asker has not been told yet (the outbox). */
+  /** Final tasks of a platform whose asker has not been told the current outcome yet (the outbox's backlog). */
   undelivered(platform: Platform): Task[] {
     return this.#store.undelivered(platform);
+  }
+
+  /** Every delivery of a task's outcomes (one per generation that ended), oldest first: what was sent, and why not. */
+  deliveries(id: string): Delivery[] {
+    return this.#store.deliveries({ taskId: id });
   }
 
   /** Lets an adapter record where it answered (status message ids…), so delivery survives a restart. */

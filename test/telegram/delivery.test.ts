@@ -77,14 +77,17 @@ describe('delivery', () => {
     expect(h.fake.calls('sendVideo')).toHaveLength(0);
   });
 
-  it('a chat that blocked the bot is given up, not retried', async () => {
+  it('a chat that blocked the bot is given up, not retried, and the delivery says why', async () => {
     h = await startBotHarness();
     h.fake.knobs.faults.sendVideo = { code: 403, description: 'Forbidden: bot was blocked by the user', times: 5 };
     const { task } = await requestVideo(h, 'a quiet forest');
     await h.fake.waitFor('sendVideo');
     await settle();
     expect(h.fake.calls('sendVideo')).toHaveLength(1);
-    expect(h.core.service.get(task.id).deliveredAt).not.toBeNull();
+    expect(h.core.service.get(task.id).deliveredAt).toBeNull();
+    expect(h.core.service.deliveries(task.id)).toMatchObject([
+      { state: 'given_up', givenUpReason: 'Telegram answered 403: Forbidden: bot was blocked by the user' },
+    ]);
   });
 
   it('when Telegram cannot be reached the delivery is retried later and the token stays out of the logs', async () => {

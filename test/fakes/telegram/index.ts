@@ -44,6 +44,11 @@ export interface TelegramKnobs {
   maxDownloadBytes: number;
   /** Faults by method name; each use decrements `times`. */
   faults: Record<string, InjectedFault>;
+  /**
+   * While set, Telegram is down: every Bot API call (getUpdates included) is answered with this error, or dropped
+   * when `code` is 0 (a proxy down). Calls are still logged, with their `errorCode`.
+   */
+  outage?: { code: number; description: string };
 }
 
 interface FakeFile {
@@ -71,6 +76,8 @@ export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}) {
   const callWaiters = new Set<() => void>();
   let nextUpdateId = 1;
   let nextMessageId = 1000;
+  /** getUpdates calls refused by an outage (they are not logged in `sent`). */
+  let outageGetUpdates = 0;
 
   const notifyCalls = () => {
     for (const wake of [...callWaiters]) wake();
@@ -172,7 +179,13 @@ export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}) {
     if (!handler) return send(res, 404, { ok: false, error_code: 404, description: 'Not Found: method not found' });
     const call: ApiCall = { method, payload: body.payload, files: body.files, at: Date.now() };
     if (method !== 'getUpdates') sent.push(call);
+    else outageGetUpdates += state.outage ? 1 : 0;
     try {
+      if (state.outage) {
+        call.errorCode = state.outage.code;
+        if (state.outage.code === 0) return void req.socket.destroy();
+        throw fault(state.outage.code, state.outage.description);
+      }
       const injected = state.faults[method];
       if (injected && injected.times > 0) {
         injected.times--;
@@ -218,6 +231,8 @@ export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}) {
     knobs: state,
     /** Every call the bot made except `getUpdates`, in order. */
     sent,
+    /** How many `getUpdates` calls an outage refused. */
+    refusedPolls: () => outageGetUpdates,
     /** Queues an update (its `update_id` is assigned) and wakes a held `getUpdates`. */
     pushUpdate(update: Record<string, unknown>): number {
       const update_id = nextUpdateId++;
