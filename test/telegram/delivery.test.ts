@@ -90,6 +90,23 @@ describe('delivery', () => {
     ]);
   });
 
+  it('#12.2 a Telegram outage through many tries still delivers exactly once when it ends', async () => {
+    h = await startBotHarness({ OUTBOX_RETRY_BASE_S: '0.1', OUTBOX_RETRY_MAX_S: '0.4' });
+    const { task } = await requestVideo(h, 'city lights');
+    h.fake.knobs.outage = { code: 0, description: 'proxy down' };
+    await h.waitForStatus(task.id, 'completed');
+    await vi.waitFor(() => expect(h.core.service.deliveries(task.id)[0]?.tries).toBeGreaterThanOrEqual(6), {
+      timeout: 15_000,
+    });
+    expect(h.core.service.get(task.id).deliveredAt).toBeNull();
+    h.fake.knobs.outage = undefined;
+    await h.fake.waitFor('sendVideo', (c) => c.errorCode === undefined);
+    await settle();
+    expect(h.fake.delivered('sendVideo', carol.chatId)).toBe(1);
+    expect(h.core.service.get(task.id).deliveredAt).not.toBeNull();
+    expect(h.core.service.deliveries(task.id)[0]).toMatchObject({ state: 'sent' });
+  });
+
   it('when Telegram cannot be reached the delivery is retried later and the token stays out of the logs', async () => {
     h = await startBotHarness();
     h.fake.knobs.faults.sendVideo = { code: 0, description: 'dropped', times: 1 };
