@@ -14,6 +14,7 @@ import { GenerationService } from './service.js';
 import { TaskStore } from './store.js';
 import type { Platform } from './task.js';
 
+export type { Delivery, RecordedIncident } from './delivery.js';
 export type { CoreError } from './errors.js';
 export {
   Conflict,
@@ -29,7 +30,7 @@ export { inspectImage } from './media.js';
 export type { AdminAlert, Deliver, DeliverAlert, DeliveryHandlers } from './outbox.js';
 export { downloadLimited, formatBytes, isPrivateAddress } from './safe-fetch.js';
 export type { Actor, SeedImport } from './service.js';
-export type { Delivery, RecordedIncident, TaskFilter } from './store.js';
+export type { TaskFilter } from './store.js';
 export type { FinalStatus, Origin, Platform, Task, TaskKind, TaskRequest, TaskStatus } from './task.js';
 export { isFinal, TASK_STATUSES } from './task.js';
 export type { GenerationService, MediaStore, Outbox, Scheduler, TaskStore };

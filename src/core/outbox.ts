@@ -16,9 +16,10 @@
  */
 import type { Logger } from 'pino';
 import type { ProviderIncident } from '../providers/provider.js';
+import type { Delivery, DeliveryKind, RecordedIncident } from './delivery.js';
 import { DeliveryRefused } from './errors.js';
 import type { TaskEventBus } from './events.js';
-import type { Delivery, DeliveryKind, RecordedIncident, TaskStore } from './store.js';
+import type { TaskStore } from './store.js';
 import type { Platform, Task } from './task.js';
 
 /** Sends a task's final outcome to its asker; throws `DeliveryRefused` for a permanent "no", anything else to retry. */

@@ -6,11 +6,12 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { VideoProvider } from '../providers/provider.js';
+import type { Delivery } from './delivery.js';
 import { Conflict, InvalidInput, NotFound, QuotaExceeded } from './errors.js';
 import type { TaskEventBus, TaskEventName, TaskEvents } from './events.js';
 import type { MediaStore, StoredImage } from './media.js';
 import type { Scheduler } from './scheduler.js';
-import { type Delivery, DuplicateRequest, type TaskFilter, type TaskStore } from './store.js';
+import { DuplicateRequest, type TaskFilter, type TaskStore } from './store.js';
 import { isFinal, lookTimesMs, type Platform, type Task, type TaskRequest, type TaskStatus } from './task.js';
 
 export interface ServiceLimits {

@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ProviderIncident } from '../providers/provider.js';
+import type { Delivery, DeliveryKind, DeliveryState, RecordedIncident } from './delivery.js';
 import { MIGRATIONS } from './migrations.js';
 import {
   FINAL_STATUSES,
@@ -541,40 +542,6 @@ export class TaskStore {
       at: String(row.created_at),
     };
   }
-}
-
-export type DeliveryKind = 'result' | 'alert';
-export type DeliveryState = 'pending' | 'sent' | 'superseded' | 'given_up';
-
-/** One message the service owes: a task's outcome to its asker, or an incident to one admin. */
-export interface Delivery {
-  id: number;
-  kind: DeliveryKind;
-  platform: Platform;
-  /** `result`: the task, the outcome told and the task's generation when it ended. */
-  taskId: string | null;
-  outcome: FinalStatus | null;
-  generation: number | null;
-  /** `alert`: the incident and the admin's id on the platform. */
-  incidentId: number | null;
-  recipient: string | null;
-  state: DeliveryState;
-  tries: number;
-  nextTryAt: number;
-  leaseUntil: number | null;
-  claim: number;
-  lastError: string | null;
-  /** Why the platform's answer was taken as final (bot blocked, chat gone…). */
-  givenUpReason: string | null;
-  createdAt: string;
-  sentAt: string | null;
-  doneAt: string | null;
-}
-
-/** A provider incident as recorded, with its id and when it was reported. */
-export interface RecordedIncident extends ProviderIncident {
-  id: number;
-  at: string;
 }
 
 const DELIVERY_KINDS: readonly DeliveryKind[] = ['result', 'alert'];
