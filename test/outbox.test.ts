@@ -4,9 +4,15 @@
  * on a schedule kept in the database (also across a restart), and only a permanent refusal ends a delivery.
  * Also the alerts of provider incidents (issue 11 item 4): recorded once, one delivery per admin.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DeliveryRefused } from '../src/core/errors.js';
+import { MIGRATIONS } from '../src/core/migrations.js';
 import type { AdminAlert } from '../src/core/outbox.js';
+import { TaskStore } from '../src/core/store.js';
 import type { Task } from '../src/core/task.js';
 import type { ProviderHost, ProviderIncident } from '../src/providers/provider.js';
 import { settle, useFakeClock } from './support/fake-clock.js';
@@ -241,6 +247,60 @@ describe('outbox: when it is sent', () => {
     expect(Date.parse(core.service.get(early.id).deliveredAt!)).toBeLessThan(earlyWasDueAt - 1_000);
     expect(core.logs()).toContain('the platform answers again');
     expect(seen.filter((s) => s.id === early.id).length).toBe(row().tries + 1);
+    await stop();
+  });
+});
+
+describe('outbox: finding what is owed', () => {
+  it('a result owed without an event reaching this process is found within a minute', async () => {
+    useFakeClock();
+    const { core } = await quietCore();
+    const { seen, deliver } = recorder();
+    const stop = core.outbox.register('telegram', deliver);
+    const task = await inFakeTime(core.service.submit({ prompt: 'a kite', origin: alice }));
+    // Ended by another writer of the database (no event here): only the row tells.
+    core.store.update(task.id, { status: 'failed', error: 'ended elsewhere', nextAttemptAt: null, leaseUntil: null });
+    await vi.advanceTimersByTimeAsync(61_000);
+    await settle(() => seen.length === 1);
+    expect(seen).toEqual([{ id: task.id, status: 'failed', generation: 0 }]);
+    void stop();
+  });
+
+  it('tasks that ended before the deliveries table existed, never told, are owed after the upgrade', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'dvb-upgrade-')), 'tasks.db');
+    const before = MIGRATIONS.findIndex((m) => m.includes('CREATE TABLE deliveries'));
+    const db = new Database(file);
+    for (const sql of MIGRATIONS.slice(0, before)) db.exec(sql);
+    db.pragma(`user_version = ${before}`);
+    const insert = db.prepare(
+      `INSERT INTO tasks (id, provider, kind, prompt, conversation_id, message_id, status, max_attempts, platform,
+         user_id, origin, delivered_at, created_at, updated_at)
+       VALUES (?, 'local', 't2v', 'p', '1', '2', ?, 5, ?, 'u', ?, ?, '2026-01-01', '2026-01-01')`,
+    );
+    insert.run('told', 'completed', 'telegram', JSON.stringify(alice), '2026-01-01');
+    insert.run('untold', 'failed', 'telegram', JSON.stringify(alice), null);
+    insert.run('running', 'processing', 'telegram', JSON.stringify(alice), null);
+    insert.run('api', 'completed', 'http', JSON.stringify({ platform: 'http', userId: 'a' }), null);
+    db.close();
+    const store = new TaskStore(file);
+    try {
+      expect(store.undelivered('telegram').map((t) => t.id)).toEqual(['untold']);
+      expect(store.deliveries({ taskId: 'untold' })).toMatchObject([{ outcome: 'failed', generation: 0 }]);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('registering a platform again replaces the earlier registration', async () => {
+    const { core } = await quietCore();
+    const first = recorder();
+    const second = recorder();
+    core.outbox.register('telegram', first.deliver);
+    const stop = core.outbox.register('telegram', second.deliver);
+    const task = await core.service.submit({ prompt: 'a kite', origin: alice });
+    await core.service.cancel(task.id, admin);
+    await vi.waitFor(() => expect(second.seen).toHaveLength(1));
+    expect(first.seen).toEqual([]);
     await stop();
   });
 });

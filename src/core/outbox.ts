@@ -55,10 +55,16 @@ export interface OutboxOptions {
 const FINAL_EVENTS = ['completed', 'failed', 'cancelled'] as const;
 /** Failed sends in a row after which the next success is taken as the end of an outage. */
 const OUTAGE_STREAK = 3;
+/**
+ * Longest sleep between two looks at the table, also when nothing is due: rows written without an event reaching
+ * this process (another process, a start-up sweep) are found within a minute.
+ */
+const SWEEP_MS = 60_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface Lane {
   platform: Platform;
+  stop: () => Promise<void>;
   handlers: DeliveryHandlers;
   kinds: DeliveryKind[];
   running: Set<Promise<void>>;
@@ -102,12 +108,17 @@ export class Outbox {
     return Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(Math.max(tries - 1, 0), 40));
   }
 
-  /** Starts sending what `platform` is owed; returns the function that stops it (waiting for sends under way). */
+  /**
+   * Starts sending what `platform` is owed; returns the function that stops it (waiting for sends under way).
+   * Registering a platform again (an adapter that restarts) replaces the earlier registration.
+   */
   register(platform: Platform, handlers: Deliver | DeliveryHandlers): () => Promise<void> {
-    if (this.#lanes.has(platform)) throw new Error(`deliveries for ${platform} are already registered`);
+    const previous = this.#lanes.get(platform);
+    if (previous) void previous.stop();
     const h = typeof handlers === 'function' ? { result: handlers } : handlers;
     const lane: Lane = {
       platform,
+      stop: async () => undefined,
       handlers: h,
       kinds: h.alert ? ['result', 'alert'] : ['result'],
       running: new Set(),
@@ -119,14 +130,15 @@ export class Outbox {
       if (task.origin.platform === platform) this.#kick(lane);
     };
     for (const event of FINAL_EVENTS) this.#events.on(event, onFinal);
-    this.#kick(lane);
-    return async () => {
+    lane.stop = async () => {
       lane.stopped = true;
       for (const event of FINAL_EVENTS) this.#events.off(event, onFinal);
       clearTimeout(lane.timer);
       if (this.#lanes.get(platform) === lane) this.#lanes.delete(platform);
       await Promise.allSettled([...lane.running]);
     };
+    this.#kick(lane);
+    return lane.stop;
   }
 
   #recordIncident(incident: ProviderIncident): void {
@@ -171,7 +183,7 @@ export class Outbox {
     if (lane.running.size >= this.#opts.concurrency) return; // the next send to finish looks again
     try {
       const at = this.#store.nextDeliveryAt(lane.platform, lane.kinds);
-      if (at !== undefined) this.#setTimer(lane, at);
+      this.#setTimer(lane, Math.min(at ?? Number.POSITIVE_INFINITY, this.#now() + SWEEP_MS));
     } catch (err) {
       this.#log.error({ err, platform: lane.platform }, 'could not read the deliveries; trying again shortly');
       this.#setTimer(lane, this.#now() + this.#opts.retryBaseMs);
