@@ -77,8 +77,8 @@ describe('delivery', () => {
     expect(h.fake.calls('sendVideo')).toHaveLength(0);
   });
 
-  it('a chat that blocked the bot is given up, not retried, and the delivery says why', async () => {
-    h = await startBotHarness();
+  it('a chat that blocked the bot is given up, not retried, and the delivery says why (also to admins)', async () => {
+    h = await startBotHarness({ TELEGRAM_ADMIN_IDS: '702' });
     h.fake.knobs.faults.sendVideo = { code: 403, description: 'Forbidden: bot was blocked by the user', times: 5 };
     const { task } = await requestVideo(h, 'a quiet forest');
     await h.fake.waitFor('sendVideo');
@@ -88,6 +88,11 @@ describe('delivery', () => {
     expect(h.core.service.deliveries(task.id)).toMatchObject([
       { state: 'given_up', givenUpReason: 'Telegram answered 403: Forbidden: bot was blocked by the user' },
     ]);
+    h.fake.pushUpdate(textMessage({ chatId: 702, userId: 702, languageCode: 'en' }, `/task ${task.id}`));
+    const detail = await h.fake.waitFor('sendMessage', (c) => Number(c.payload.chat_id) === 702);
+    expect(text(detail)).toContain(
+      'delivery: given up — Telegram answered 403: Forbidden: bot was blocked by the user',
+    );
   });
 
   it('#12.2 a Telegram outage through many tries still delivers exactly once when it ends', async () => {
