@@ -45,7 +45,10 @@ export interface OutboxOptions {
   retryMaxMs?: number;
   /** Sends under way at once, per platform. @defaultValue 4 */
   concurrency?: number;
-  /** How long a claimed row stays owned by its sender. @defaultValue 10 minutes */
+  /**
+   * How long a claimed row stays owned by its sender: longer than any send can take (a Bot API call may take 500 s,
+   * and auto-retry repeats it), so a slow send is never claimed twice. @defaultValue 30 minutes
+   */
   leaseMs?: number;
   /** Admins told of each provider incident, per platform. */
   alertRecipients?: Partial<Record<Platform, readonly string[]>>;
@@ -90,7 +93,7 @@ export class Outbox {
       retryBaseMs: options.retryBaseMs ?? 5_000,
       retryMaxMs: options.retryMaxMs ?? 3_600_000,
       concurrency: options.concurrency ?? 4,
-      leaseMs: options.leaseMs ?? 600_000,
+      leaseMs: options.leaseMs ?? 1_800_000,
       alertRecipients: options.alertRecipients ?? {},
     };
     this.#events.on('incident', (incident) => this.#recordIncident(incident));
