@@ -33,6 +33,26 @@ export interface StormRecord {
 export const ADMIN_CHATS = [777_001, 777_002];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Resolves once a task of the phase is final (results are falling due from now on), or after `timeoutMs`: the moment
+ * to take Telegram down so that the outage holds up results on any machine, fast or busy.
+ */
+export async function firstResultDue(dbPath: string, prefix: string, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    try {
+      const { tasks } = readDatabase(dbPath, false);
+      if (
+        tasks.some((t) => t.prompt.startsWith(`${prefix} `) && ['completed', 'failed', 'cancelled'].includes(t.status))
+      )
+        return;
+    } catch {
+      // busy for a moment: look again
+    }
+    await sleep(100);
+  }
+}
+
 /** Takes Telegram down for `durationMs`; resolves with when it began and ended. */
 export async function chatOutage(telegram: TelegramFake, durationMs: number): Promise<{ from: number; to: number }> {
   const from = Date.now();

@@ -18,6 +18,7 @@ import {
   ADMIN_CHATS,
   AdminStorm,
   chatOutage,
+  firstResultDue,
   type OutageRecord,
   outageFigures,
   type StormRecord,
@@ -197,7 +198,7 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
       results.push(
         await runPhase('chat outage + admin storm', o.outageTasks, 0, 'chaos-outage', async () => {
           storm.start();
-          await sleep(2_000); // results start falling due, and the admins are at work
+          await firstResultDue(dbPath, 'chaos-outage', 30_000); // the admins are at work; results fall due
           o.log(`  Telegram down (502 to every call) for ${o.outageS} s`);
           window = await chatOutage(telegram, o.outageS * 1000);
           o.log('  Telegram back');
