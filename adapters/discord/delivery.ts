@@ -122,10 +122,7 @@ export class DiscordDelivery {
 
   async #deliverNow(task: Task): Promise<void> {
     const ref = readReplyRef(task);
-    if (!ref) {
-      this.#deps.log.warn({ taskId: task.id }, 'a Discord task has no reply information; nothing to deliver');
-      return;
-    }
+    if (!ref) throw new DeliveryRefused('the task has no Discord reply information; there is nowhere to answer');
     const t = say(ref.lang);
     const status =
       task.status === 'completed'

@@ -27,7 +27,7 @@ export interface DeliveryDeps {
 export function createDelivery(deps: DeliveryDeps): Deliver {
   return async (task) => {
     const ref = replyRefOf(task);
-    if (!ref) return;
+    if (!ref) throw new DeliveryRefused('the task has no Telegram chat to answer');
     deps.statusUpdates.forget(task);
     const t =
       MESSAGES[task.origin.locale === 'zh' || task.origin.locale === 'en' ? task.origin.locale : deps.fallbackLang];

@@ -34,32 +34,25 @@ export const ADMIN_CHATS = [777_001, 777_002];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Resolves once a task of the phase is final (results are falling due from now on), or after `timeoutMs`: the moment
- * to take Telegram down so that the outage holds up results on any machine, fast or busy.
+ * Takes Telegram down for `durationMs`, and longer (up to three times as long) until `heldUp()` says a result was
+ * refused, so the outage tests the outbox on a busy machine too; resolves with when it began and ended.
  */
-export async function firstResultDue(dbPath: string, prefix: string, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    try {
-      const { tasks } = readDatabase(dbPath, false);
-      if (
-        tasks.some((t) => t.prompt.startsWith(`${prefix} `) && ['completed', 'failed', 'cancelled'].includes(t.status))
-      )
-        return;
-    } catch {
-      // busy for a moment: look again
-    }
-    await sleep(100);
-  }
+export async function chatOutage(
+  telegram: TelegramFake,
+  durationMs: number,
+  heldUp: () => boolean,
+): Promise<{ from: number; to: number }> {
+  const from = Date.now();
+  telegram.setOutage({ code: 502, description: 'Bad Gateway' });
+  await sleep(durationMs);
+  while (!heldUp() && Date.now() - from < 3 * durationMs) await sleep(250);
+  telegram.setOutage(undefined);
+  return { from, to: Date.now() };
 }
 
-/** Takes Telegram down for `durationMs`; resolves with when it began and ended. */
-export async function chatOutage(telegram: TelegramFake, durationMs: number): Promise<{ from: number; to: number }> {
-  const from = Date.now();
-  telegram.knobs.outage = { code: 502, description: 'Bad Gateway' };
-  await sleep(durationMs);
-  telegram.knobs.outage = undefined;
-  return { from, to: Date.now() };
+/** True once Telegram refused a final result of one of `taskIds()` (during an outage). */
+export function resultRefused(telegram: TelegramFake, taskIds: () => readonly string[]): boolean {
+  return taskIds().some((id) => finalDeliveries(telegram.sent, id, true).some((c) => c.errorCode === 502));
 }
 
 /** The outage's figures, from the fake's record of calls, once the phase is over. */
@@ -115,19 +108,22 @@ export class AdminStorm {
     while (!this.#stopped) {
       await sleep(this.#everyMs);
       if (this.#telegram.knobs.outage) continue;
-      const ids = (() => {
+      const tasks = (() => {
         try {
-          return readDatabase(this.#dbPath, false)
-            .tasks.filter((t) => t.platform === 'telegram' && t.prompt.startsWith(`${this.#prefix} `))
-            .map((t) => t.id);
+          return readDatabase(this.#dbPath, false).tasks.filter(
+            (t) => t.platform === 'telegram' && t.prompt.startsWith(`${this.#prefix} `),
+          );
         } catch {
           return []; // the database is busy for a moment: skip this beat
         }
       })();
-      if (ids.length === 0) continue;
-      const id = ids[randomInt(ids.length)]!;
+      if (tasks.length === 0) continue;
+      const task = tasks[randomInt(tasks.length)]!;
       const admin = ADMIN_CHATS[randomInt(ADMIN_CHATS.length)]!;
-      const command = randomInt(2) === 0 ? 'cancel' : 'retry';
+      // Mostly what an admin would do (cancel a running task, retry an ended one), sometimes the wrong thing.
+      const sensible = task.status === 'failed' || task.status === 'cancelled' ? 'retry' : 'cancel';
+      const command = randomInt(5) === 0 ? (sensible === 'retry' ? 'cancel' : 'retry') : sensible;
+      const id = task.id;
       this.#telegram.pushUpdate(textMessage({ chatId: admin, userId: admin, languageCode: 'en' }, `/${command} ${id}`));
       this.commands++;
     }

@@ -18,9 +18,9 @@ import {
   ADMIN_CHATS,
   AdminStorm,
   chatOutage,
-  firstResultDue,
   type OutageRecord,
   outageFigures,
+  resultRefused,
   type StormRecord,
 } from './chat-outage.js';
 import type { ChaosReport, KillRecord, PhaseReport } from './report.js';
@@ -198,9 +198,13 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
       results.push(
         await runPhase('chat outage + admin storm', o.outageTasks, 0, 'chaos-outage', async () => {
           storm.start();
-          await firstResultDue(dbPath, 'chaos-outage', 30_000); // the admins are at work; results fall due
+          await sleep(1_500); // the admins cancel running tasks and retry cancelled ones
           o.log(`  Telegram down (502 to every call) for ${o.outageS} s`);
-          window = await chatOutage(telegram, o.outageS * 1000);
+          const phaseTasks = () =>
+            readDatabase(dbPath, false)
+              .tasks.filter((t) => t.platform === 'telegram' && t.prompt.startsWith('chaos-outage '))
+              .map((t) => t.id);
+          window = await chatOutage(telegram, o.outageS * 1000, () => resultRefused(telegram, phaseTasks));
           o.log('  Telegram back');
           await sleep(Math.min(10_000, o.outageS * 1000)); // the storm goes on a while after
           if (!(await storm.stop())) problems.push('the bot did not answer every admin command of the storm');

@@ -141,8 +141,9 @@ export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}) {
   }
 
   function longPoll(offset: number, timeoutS: number, limit: number): Promise<unknown[]> {
-    const ready = () => updates.filter((u) => Number(u.update_id) >= offset).slice(0, Math.max(1, limit));
-    if (offset > 0) updates.splice(0, updates.length, ...ready());
+    const unconfirmed = () => updates.filter((u) => Number(u.update_id) >= offset);
+    const ready = () => unconfirmed().slice(0, Math.max(1, limit));
+    if (offset > 0) updates.splice(0, updates.length, ...unconfirmed());
     return new Promise((resolve) => {
       const finish = () => {
         clearTimeout(timer);
@@ -179,9 +180,9 @@ export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}) {
     if (!handler) return send(res, 404, { ok: false, error_code: 404, description: 'Not Found: method not found' });
     const call: ApiCall = { method, payload: body.payload, files: body.files, at: Date.now() };
     if (method !== 'getUpdates') sent.push(call);
-    else outageGetUpdates += state.outage ? 1 : 0;
     try {
       if (state.outage) {
+        if (method === 'getUpdates') outageGetUpdates++;
         call.errorCode = state.outage.code;
         if (state.outage.code === 0) return void req.socket.destroy();
         throw fault(state.outage.code, state.outage.description);
@@ -196,6 +197,12 @@ export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}) {
         throw fault(injected.code, injected.description, injected.retryAfter);
       }
       call.result = await handler(body);
+      // An outage that began while a long poll was held answers it too.
+      const begunMeanwhile = state.outage as TelegramKnobs['outage']; // the await above may have let one begin
+      if (begunMeanwhile && method === 'getUpdates') {
+        outageGetUpdates++;
+        throw fault(begunMeanwhile.code || 502, begunMeanwhile.description);
+      }
       send(res, 200, { ok: true, result: call.result });
     } catch (error) {
       const { code = 500, message, retryAfter } = error as Error & { code?: number; retryAfter?: number };
@@ -231,6 +238,11 @@ export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}) {
     knobs: state,
     /** Every call the bot made except `getUpdates`, in order. */
     sent,
+    /** Starts (or with undefined, ends) an outage; long polls held at that moment are answered at once. */
+    setOutage(outage: TelegramKnobs['outage']): void {
+      state.outage = outage;
+      for (const wake of [...waiters]) wake();
+    },
     /** How many `getUpdates` calls an outage refused. */
     refusedPolls: () => outageGetUpdates,
     /** Queues an update (its `update_id` is assigned) and wakes a held `getUpdates`. */
