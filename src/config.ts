@@ -59,6 +59,12 @@ const schema = z.object({
   DEFAULT_LOCALE: z.enum(['en', 'zh']).default('en'),
   // At most a day: longer waits would overflow Node's timers (24.8 days) and help nobody.
   ADAPTER_RETRY_MAX_S: z.coerce.number().positive().max(86_400).default(300),
+  OUTBOX_RETRY_BASE_S: z.coerce.number().positive().max(86_400).default(5),
+  OUTBOX_RETRY_MAX_S: z.coerce
+    .number()
+    .positive()
+    .max(7 * 86_400)
+    .default(3_600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   TELEGRAM_TOKEN: optionalText,

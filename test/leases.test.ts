@@ -6,8 +6,7 @@
  * A scripted provider on the fake clock stands in for the upstream: these are the scheduler's own guarantees.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { TaskStore } from '../src/core/store.js';
-import type { Task } from '../src/core/task.js';
+import { type NewTask, TaskStore } from '../src/core/store.js';
 import { advanceSeconds, START, settle, until, useFakeClock } from './support/fake-clock.js';
 import { sampleImage } from './support/media-samples.js';
 import { type ScriptedProvider, scriptedProvider, transient } from './support/scripted-provider.js';
@@ -274,7 +273,7 @@ describe('hot paths (case 14)', () => {
     useFakeClock();
     const core = await startTestCore({ provider: () => scriptedProvider() });
     cores.push(core);
-    const base: Omit<Task, 'id' | 'createdAt' | 'updatedAt' | 'leaseOwner' | 'leaseToken' | 'claimedAt'> = {
+    const base: Omit<NewTask, 'id'> = {
       provider: 'scripted',
       kind: 't2v',
       prompt: 'history',

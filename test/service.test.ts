@@ -106,26 +106,6 @@ describe('Outbox', () => {
     await stopAgain();
     expect(again).toEqual([]);
   });
-
-  it('tries a failing delivery again, then gives up and logs instead of looping', async () => {
-    const provider = scriptedProvider();
-    core = await startTestCore({
-      env: { FIRST_ATTEMPT_DELAY_S: '3600' },
-      provider: () => provider,
-      core: { outbox: { retryDelaysMs: [10, 10] } },
-    });
-    let tries = 0;
-    const stop = core.outbox.register('telegram', async () => {
-      tries += 1;
-      throw new Error('chat unreachable');
-    });
-    const task = await core.service.submit({ prompt: 'x', origin: alice });
-    await core.service.cancel(task.id, { admin: true });
-    await vi.waitFor(() => expect(core!.service.get(task.id).deliveredAt).not.toBeNull());
-    await stop();
-    expect(tries).toBe(3);
-    expect(core.logs()).toContain('giving up delivering the result');
-  });
 });
 
 describe('seed estimate', () => {

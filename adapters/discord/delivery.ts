@@ -6,14 +6,15 @@
  * Discord answers 401/50027) through the channel with the bot token. A refused token is recorded on the task
  * (`tokenExpiresAt: 0`) and never tried again. The result goes to the channel mentioning the user, with the MP4
  * uploaded when it fits the stored upload limit, else the link (the provider's, when the video could not be copied
- * here); a channel that refuses the bot (403) means a DM;
- * when the DM is refused too, the link stays on the task (`origin.reply.undeliveredLink`) and is logged.
- * Other failures (5xx, network) throw, so the outbox tries again later.
+ * here); a channel that refuses the bot (403) means a DM; when the DM is refused too, the link stays on the task
+ * (`origin.reply.undeliveredLink`) and `DeliveryRefused` tells the outbox to record why and stop. Other failures
+ * (5xx, network) throw, so the outbox tries again later. Admin alerts of provider incidents go by DM to each
+ * DISCORD_ADMIN_IDS user.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type RawFile, type REST, RESTJSONErrorCodes, Routes } from 'discord.js';
-import type { Task } from '../../src/core/index.js';
+import { type AdminAlert, DeliveryRefused, type Task } from '../../src/core/index.js';
 import { apiCode, apiStatus, safeError } from './error-reply.js';
 import { type Messages, say } from './messages.js';
 import { type ReplyRef, readReplyRef, tokenAlive } from './reply-ref.js';
@@ -33,6 +34,7 @@ const REFUSED = new Set<number>([
   RESTJSONErrorCodes.MissingAccess,
   RESTJSONErrorCodes.UnknownChannel,
   RESTJSONErrorCodes.CannotSendMessagesToThisUser,
+  RESTJSONErrorCodes.UnknownUser,
 ]);
 
 /** The bot may not write there: go elsewhere rather than retry. */
@@ -69,10 +71,13 @@ export class DiscordDelivery {
    * Runs a task's Discord calls in order, each with the task as stored when its turn comes, so a token refused by
    * one call is never tried by the next.
    */
-  #inLane(taskId: string, work: (task: Task) => Promise<void>): Promise<void> {
+  #inLane(taskId: string, work: (task: Task) => Promise<void>, snapshot?: Task): Promise<void> {
     const run = (this.#lanes.get(taskId) ?? Promise.resolve())
       .catch(() => undefined)
-      .then(() => work(this.#deps.service.get(taskId)));
+      .then(() => {
+        const fresh = this.#deps.service.get(taskId);
+        return work(snapshot ? { ...snapshot, origin: fresh.origin } : fresh);
+      });
     this.#lanes.set(taskId, run);
     return run.finally(() => {
       if (this.#lanes.get(taskId) === run) this.#lanes.delete(taskId);
@@ -96,15 +101,29 @@ export class DiscordDelivery {
     );
   };
 
-  /** The outbox's delivery function for Discord tasks. */
-  readonly deliver = (event: Task): Promise<void> => this.#inLane(event.id, (task) => this.#deliverNow(task));
+  /**
+   * The outbox's delivery function for Discord tasks. It tells the outcome the outbox checked (`event`), with the
+   * reply information as stored now (an earlier call may have found the token dead).
+   */
+  readonly deliver = (event: Task): Promise<void> => this.#inLane(event.id, (task) => this.#deliverNow(task), event);
+
+  /** The outbox's alert function: a DM with the incident to one admin. */
+  readonly deliverAlert = async ({ recipient, incident }: AdminAlert): Promise<void> => {
+    const content = say(this.#deps.config.DEFAULT_LOCALE).alert(incident);
+    try {
+      const dm = (await this.#rest.post(Routes.userChannels(), { body: { recipient_id: recipient } })) as {
+        id: string;
+      };
+      await this.#rest.post(Routes.channelMessages(dm.id), { body: { content, allowed_mentions: { parse: [] } } });
+    } catch (error) {
+      if (!refused(error)) throw error;
+      throw new DeliveryRefused(`Discord refused a DM to admin ${recipient}: ${safeError(error).message}`);
+    }
+  };
 
   async #deliverNow(task: Task): Promise<void> {
     const ref = readReplyRef(task);
-    if (!ref) {
-      this.#deps.log.warn({ taskId: task.id }, 'a Discord task has no reply information; nothing to deliver');
-      return;
-    }
+    if (!ref) throw new DeliveryRefused('the task has no Discord reply information; there is nowhere to answer');
     const t = say(ref.lang);
     const status =
       task.status === 'completed'
@@ -192,6 +211,7 @@ export class DiscordDelivery {
         { taskId: task.id, link, err: safeError(error) },
         'neither the channel nor a DM accepted the result; the link is kept on the task',
       );
+      throw new DeliveryRefused(`neither the channel nor a DM accepted the result: ${safeError(error).message}`);
     }
   }
 

@@ -1,8 +1,8 @@
 /**
  * The Discord adapter: a discord.js client (Guilds intent only) answering `/video`, `/mytasks` and the admin
- * commands, editing progress into the `/video` reply and delivering results through the outbox.
- * `createDiscordAdapter` returns `{ start(signal), stop(), describeFailure() }` for main.ts's supervisor, which
- * retries a failed start; commands are registered separately (`npm run discord:register`, see register.ts).
+ * commands, editing progress into the `/video` reply and delivering results (and admin alerts by DM) through the
+ * outbox. `createDiscordAdapter` returns `{ start(signal), stop(), describeFailure() }` for main.ts's supervisor,
+ * which retries a failed start; commands are registered separately (`npm run discord:register`, see register.ts).
  */
 import { once } from 'node:events';
 import { Client, Events, GatewayIntentBits } from 'discord.js';
@@ -61,7 +61,7 @@ export function createDiscordAdapter(deps: DiscordAdapterDeps) {
       signal.throwIfAborted();
       service.on('progress', onProgress);
       // Registered only now that Discord answers: the outbox then sends what was queued while the bot was down.
-      stopOutbox = outbox.register('discord', delivery.deliver);
+      stopOutbox = outbox.register('discord', { result: delivery.deliver, alert: delivery.deliverAlert });
       log.info({ user: client.user?.tag }, 'Discord bot connected');
     },
     async stop(): Promise<void> {

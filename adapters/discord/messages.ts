@@ -2,7 +2,7 @@
  * Every sentence the Discord bot says, in English and Chinese, chosen by the user's `interaction.locale`
  * (`zh-CN`, `zh-TW` → Chinese; other locales → English; unknown → DEFAULT_LOCALE).
  */
-import type { TaskStatus } from '../../src/core/index.js';
+import type { RecordedIncident, TaskStatus } from '../../src/core/index.js';
 
 export type Lang = 'en' | 'zh';
 
@@ -16,7 +16,26 @@ const window = (firstS: number, lastS: number) =>
     ? `${Math.round(firstS)}–${Math.round(lastS)} s`
     : `${Math.round(firstS / 60)}–${Math.round(lastS / 60)} min`;
 
+const INCIDENT_EN: Record<RecordedIncident['kind'], string> = {
+  expired: 'the session expired',
+  risk_control: 'paused by risk control',
+  rate_limited: 'rate-limited',
+  recovered: 'working again',
+};
+const INCIDENT_ZH: Record<RecordedIncident['kind'], string> = {
+  expired: '会话已失效',
+  risk_control: '被风控暂停',
+  rate_limited: '被限流',
+  recovered: '已恢复正常',
+};
+
 const en = {
+  alert: (i: RecordedIncident) =>
+    [
+      `${i.kind === 'recovered' ? '✅' : '⚠️'} **${i.provider} · ${i.subject}**: ${INCIDENT_EN[i.kind]}${i.code ? ` (code \`${i.code}\`)` : ''}.`,
+      `What happened: ${i.message}`,
+      ...(i.action ? [`What to do: ${i.action}`] : []),
+    ].join('\n'),
   queued: (id: string, position: number, firstS: number, lastS: number) =>
     `🎬 Task \`${id}\` accepted. ${position === 0 ? 'You are next in line' : `${position} ahead of you in the queue`}; usually ready in ${window(firstS, lastS)}.`,
   progress: (id: string, attempts: number, max: number) =>
@@ -72,6 +91,12 @@ const en = {
 export type Messages = typeof en;
 
 const zh: Messages = {
+  alert: (i) =>
+    [
+      `${i.kind === 'recovered' ? '✅' : '⚠️'} **${i.provider} · ${i.subject}**：${INCIDENT_ZH[i.kind]}${i.code ? `（代码 \`${i.code}\`）` : ''}。`,
+      `发生了什么：${i.message}`,
+      ...(i.action ? [`怎么办：${i.action}`] : []),
+    ].join('\n'),
   queued: (id, position, firstS, lastS) =>
     `🎬 任务 \`${id}\` 已接受。${position === 0 ? '下一个就轮到你' : `前面还有 ${position} 个任务`}，通常 ${window(firstS, lastS)} 内完成。`,
   progress: (id, attempts, max) => `⏳ 任务 \`${id}\` 正在生成（第 ${attempts}/${max} 次检查）。`,

@@ -46,7 +46,7 @@ export function adminCommands(
   admin.command('task', async (ctx) => {
     const id = ctx.match.trim();
     if (!id) return void (await ctx.reply(ctx.t.adminUsage('task')));
-    await ctx.reply(taskDetail(service.get(id), options.publicBaseUrl));
+    await ctx.reply(taskDetail(service.get(id), options.publicBaseUrl, service.deliveries(id)));
   });
 
   admin.command('retry', async (ctx) => {

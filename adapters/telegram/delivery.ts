@@ -8,8 +8,8 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Api, GrammyError, InputFile } from 'grammy';
-import type { Deliver, Task } from '../../src/core/index.js';
-import { formatBytes } from '../../src/core/index.js';
+import type { AdminAlert, Deliver, Task } from '../../src/core/index.js';
+import { DeliveryRefused, formatBytes } from '../../src/core/index.js';
 import type { Logger } from '../../src/logger.js';
 import { TELEGRAM_LIMITS } from './deps.js';
 import { type Lang, MESSAGES, type Messages } from './locale.js';
@@ -28,19 +28,11 @@ export interface DeliveryDeps {
 export function createDelivery(deps: DeliveryDeps): Deliver {
   return async (task) => {
     const ref = replyRefOf(task);
-    if (!ref) return;
+    if (!ref) throw new DeliveryRefused('the task has no Telegram chat to answer');
     deps.statusUpdates.forget(task);
     const t =
       MESSAGES[task.origin.locale === 'zh' || task.origin.locale === 'en' ? task.origin.locale : deps.fallbackLang];
-    try {
-      await sendResult(deps, task, ref, t);
-    } catch (error) {
-      if (isGone(error)) {
-        deps.log.warn({ taskId: task.id, chatId: ref.chatId }, 'the Telegram chat is gone; result not delivered');
-        return;
-      }
-      throw error;
-    }
+    await sendResult(deps, task, ref, t).catch(refusalAsDeliveryRefused);
     if (ref.statusMessageId) {
       const done =
         task.status === 'completed'
@@ -82,7 +74,14 @@ async function sendResult(deps: DeliveryDeps, task: Task, ref: TelegramReplyRef,
   }
   const path = join(deps.videosDir, task.videoFile);
   const link = `${deps.publicBaseUrl}/videos/${task.videoFile}`;
-  const size = (await stat(path)).size;
+  const size = await stat(path).then(
+    (s) => s.size,
+    () => undefined,
+  );
+  if (size === undefined) {
+    await deps.api.sendMessage(ref.chatId, t.noVideoFile(task.id), replyTo);
+    return;
+  }
   if (size > TELEGRAM_LIMITS.uploadBytes) {
     await deps.api.sendMessage(ref.chatId, t.videoLink(link, formatBytes(size)), replyTo);
     return;
@@ -102,9 +101,27 @@ function caption(prompt: string, link: string): string {
   return `${text}\n\n${link}`;
 }
 
-function isGone(error: unknown): boolean {
-  return (
+/** Sends a provider incident to one admin's chat (TELEGRAM_ADMIN_IDS), in DEFAULT_LOCALE. */
+export function createAlertDelivery(deps: Pick<DeliveryDeps, 'api' | 'fallbackLang'>) {
+  return async ({ recipient, incident }: AdminAlert): Promise<void> => {
+    await deps.api.sendMessage(recipient, MESSAGES[deps.fallbackLang].alert(incident)).catch(refusalAsDeliveryRefused);
+  };
+}
+
+/** 400 answers that mean the chat itself is gone or closed to the bot, not that this one message was wrong. */
+const CHAT_GONE =
+  /chat not found|user not found|peer_id_invalid|bot was kicked|bot was blocked|user is deactivated|have no rights|not enough rights|chat_write_forbidden/i;
+
+/**
+ * Telegram's permanent "no" for this chat (403: blocked, kicked, deactivated; 400: chat not found…) becomes
+ * `DeliveryRefused`, so it is recorded and not retried; anything else is rethrown for a later try.
+ */
+function refusalAsDeliveryRefused(error: unknown): never {
+  if (
     error instanceof GrammyError &&
-    (error.error_code === 403 || (error.error_code === 400 && /chat not found/i.test(error.description)))
-  );
+    (error.error_code === 403 || (error.error_code === 400 && CHAT_GONE.test(error.description)))
+  ) {
+    throw new DeliveryRefused(`Telegram answered ${error.error_code}: ${error.description}`, { cause: error });
+  }
+  throw error;
 }

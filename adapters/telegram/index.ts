@@ -1,6 +1,7 @@
 /**
  * The Telegram adapter: a grammY bot on long polling (@grammyjs/runner) that turns photos and prompts into tasks,
- * keeps a status message current, and delivers the result through the core's outbox (so also after a restart).
+ * keeps a status message current, and delivers the result through the core's outbox (so also after a restart),
+ * as well as the alerts of provider incidents to every TELEGRAM_ADMIN_IDS chat.
  * `createTelegramAdapter` returns `{ start(signal), stop(), describeFailure() }` for main.ts's supervisor, which
  * retries a failed start; `stop()` ends polling, waits for updates under way and for deliveries being sent.
  */
@@ -8,7 +9,7 @@ import { type RunnerHandle, run } from '@grammyjs/runner';
 import type { Api } from 'grammy';
 import { describeStartFailure } from '../../src/start-failure.js';
 import { createBot, DEFAULT_API_ROOT } from './bot.js';
-import { createDelivery } from './delivery.js';
+import { createAlertDelivery, createDelivery } from './delivery.js';
 import { DEFAULT_TIMING, type TelegramDeps } from './deps.js';
 import { StatusUpdates } from './status-updates.js';
 
@@ -87,9 +88,8 @@ export function createTelegramAdapter(deps: TelegramDeps) {
       signal.throwIfAborted();
       statusUpdates.start();
       // Registered only now that Telegram answers: the outbox then sends what was queued while the bot was down.
-      stopDelivery = deps.outbox.register(
-        'telegram',
-        createDelivery({
+      stopDelivery = deps.outbox.register('telegram', {
+        result: createDelivery({
           api: bot.api,
           log: deps.log,
           statusUpdates,
@@ -97,7 +97,8 @@ export function createTelegramAdapter(deps: TelegramDeps) {
           publicBaseUrl: deps.config.PUBLIC_BASE_URL,
           fallbackLang: deps.config.DEFAULT_LOCALE,
         }),
-      );
+        alert: createAlertDelivery({ api: bot.api, fallbackLang: deps.config.DEFAULT_LOCALE }),
+      });
       runner = run(bot, { runner: { fetch: { timeout: timing.pollTimeoutS }, silent: true } });
       // The runner retries network failures itself but ends on 401 (token revoked) and 409 (another poller).
       runner.task()?.catch(onDown);

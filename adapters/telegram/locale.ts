@@ -3,7 +3,7 @@
  * (any `zh…` is Chinese, any `en…` English) and falls back to DEFAULT_LOCALE. Replies are plain text (no parse
  * mode), so prompts and reasons never need escaping.
  */
-import type { Task } from '../../src/core/index.js';
+import type { RecordedIncident, Task } from '../../src/core/index.js';
 
 export type Lang = 'en' | 'zh';
 
@@ -22,7 +22,26 @@ function window(w: { firstS: number; lastS: number }, lang: Lang): string {
   return `${a}–${b} ${minutes ? 'minutes' : 'seconds'}`;
 }
 
+const INCIDENT_EN: Record<RecordedIncident['kind'], string> = {
+  expired: 'the session expired',
+  risk_control: 'paused by risk control',
+  rate_limited: 'rate-limited',
+  recovered: 'working again',
+};
+const INCIDENT_ZH: Record<RecordedIncident['kind'], string> = {
+  expired: '会话已失效',
+  risk_control: '被风控暂停',
+  rate_limited: '被限流',
+  recovered: '已恢复正常',
+};
+
 const en = {
+  alert: (i: RecordedIncident) =>
+    [
+      `${i.kind === 'recovered' ? '✅' : '⚠️'} ${i.provider} · ${i.subject}: ${INCIDENT_EN[i.kind]}${i.code ? ` (code ${i.code})` : ''}.`,
+      `What happened: ${i.message}`,
+      ...(i.action ? [`What to do: ${i.action}`] : []),
+    ].join('\n'),
   start:
     'Hi! I turn your words and pictures into short videos.\n\n' +
     '• Send a photo with a caption: the caption describes the motion.\n' +
@@ -83,6 +102,12 @@ const en = {
 export type Messages = typeof en;
 
 const zh: Messages = {
+  alert: (i) =>
+    [
+      `${i.kind === 'recovered' ? '✅' : '⚠️'} ${i.provider} · ${i.subject}：${INCIDENT_ZH[i.kind]}${i.code ? `（代码 ${i.code}）` : ''}。`,
+      `发生了什么：${i.message}`,
+      ...(i.action ? [`怎么办：${i.action}`] : []),
+    ].join('\n'),
   start:
     '你好！我可以把文字和图片变成短视频。\n\n' +
     '• 发送带说明文字的图片：说明文字描述画面怎么动。\n' +

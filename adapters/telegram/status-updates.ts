@@ -2,6 +2,8 @@
  * Keeps each task's status message current: on the service's `started` and `progress` events it edits the message
  * posted when the task was accepted. Edits are throttled per chat (at most one per `intervalMs`, the latest text
  * wins), because Telegram rate-limits edits per chat; delivery calls `forget` so no stale edit lands after the end.
+ * A chat is tracked only while it has an edit waiting or its last edit is younger than the interval, so memory
+ * follows the chats in progress, not every chat the bot ever served.
  */
 import type { Api } from 'grammy';
 import type { GenerationService, Task } from '../../src/core/index.js';
@@ -45,6 +47,11 @@ export class StatusUpdates {
     this.#chats.clear();
   }
 
+  /** How many chats have an entry (edits waiting, or an edit younger than the interval). */
+  get trackedChats(): number {
+    return this.#chats.size;
+  }
+
   /** Drops a pending edit of this task (its final message is being sent). */
   forget(task: Task): void {
     const ref = replyRefOf(task);
@@ -68,7 +75,11 @@ export class StatusUpdates {
   async #flush(chatId: number, chat: ChatQueue): Promise<void> {
     chat.timer = undefined;
     const [taskId, edit] = chat.pending.entries().next().value ?? [];
-    if (!taskId || !edit) return;
+    if (!taskId || !edit) {
+      // Nothing left to edit, and the interval since the last edit is over: the chat needs no entry any more.
+      if (this.#chats.get(chatId) === chat) this.#chats.delete(chatId);
+      return;
+    }
     chat.pending.delete(taskId);
     chat.lastEditAt = Date.now();
     try {
@@ -76,7 +87,8 @@ export class StatusUpdates {
     } catch (err) {
       this.#log.debug({ err, taskId }, 'could not edit a Telegram status message');
     }
-    if (chat.pending.size > 0 && !chat.timer) {
+    // Looks again after the interval: to send what came meanwhile, or to drop the entry.
+    if (!chat.timer) {
       chat.timer = setTimeout(() => void this.#flush(chatId, chat), this.#intervalMs);
       chat.timer.unref();
     }

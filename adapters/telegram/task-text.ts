@@ -2,7 +2,7 @@
  * Plain-text renderings of tasks for chat replies: one line per task in lists, and the full detail admins see.
  * The detail leaves out `origin.reply` (platform tokens may live there) and upstream internals.
  */
-import type { Task } from '../../src/core/index.js';
+import type { Delivery, Task } from '../../src/core/index.js';
 
 const ICON: Record<Task['status'], string> = {
   pending: '🕓',
@@ -23,7 +23,18 @@ export function taskLine(task: Task, withOwner = false): string {
   return `${ICON[task.status]} ${task.id} · ${task.kind}${owner} · ${when} · ${short(task.prompt, 40)}`;
 }
 
-export function taskDetail(task: Task, publicBaseUrl: string): string {
+/** How telling the asker the latest outcome went: `delivery: sent …`, `delivery: 3 tries, last error: …`. */
+function deliveryLine(delivery: Delivery | undefined): string | undefined {
+  if (!delivery) return undefined;
+  if (delivery.state === 'given_up') return `delivery: given up — ${delivery.givenUpReason}`;
+  if (delivery.state === 'pending' && delivery.tries > 0) {
+    const next = new Date(delivery.nextTryAt).toISOString();
+    return `delivery: ${delivery.tries} failed tries, last error: ${delivery.lastError}; next try ${next}`;
+  }
+  return undefined;
+}
+
+export function taskDetail(task: Task, publicBaseUrl: string, deliveries: readonly Delivery[] = []): string {
   return [
     `${ICON[task.status]} ${task.id} — ${task.status}`,
     `kind: ${task.kind} · provider: ${task.provider}`,
@@ -35,6 +46,7 @@ export function taskDetail(task: Task, publicBaseUrl: string): string {
     task.error ? `error: ${task.error}` : undefined,
     task.videoFile ? `video: ${publicBaseUrl}/videos/${task.videoFile}` : undefined,
     task.deliveredAt ? `delivered: ${task.deliveredAt}` : undefined,
+    deliveryLine(deliveries.at(-1)),
     `prompt: ${short(task.prompt, 1500)}`,
   ]
     .filter((line) => line !== undefined)

@@ -60,6 +60,16 @@ export class StorageFull extends Error {
   }
 }
 
+/**
+ * Thrown by an adapter's delivery function when the chat platform refused for good (Telegram: bot blocked, chat not
+ * found, user deactivated; Discord: unknown channel, no access and DMs closed). The outbox records the reason and
+ * stops; any other error means "try again later".
+ */
+export class DeliveryRefused extends Error {
+  override readonly name = 'DeliveryRefused';
+  readonly code = 'DELIVERY_REFUSED';
+}
+
 /** Any of the core's errors, for adapters' mapping functions. */
 export type CoreError = InvalidInput | NotFound | QuotaExceeded | Conflict | UpstreamError | StorageFull;
 

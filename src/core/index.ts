@@ -13,10 +13,13 @@ import { Retention } from './retention.js';
 import { Scheduler } from './scheduler.js';
 import { GenerationService } from './service.js';
 import { TaskStore } from './store.js';
+import type { Platform } from './task.js';
 
+export type { Delivery, RecordedIncident } from './delivery.js';
 export type { CoreError } from './errors.js';
 export {
   Conflict,
+  DeliveryRefused,
   InvalidInput,
   isCoreError,
   isDiskFull,
@@ -27,7 +30,7 @@ export {
 } from './errors.js';
 export type { TaskEventName, TaskEvents } from './events.js';
 export { inspectImage } from './media.js';
-export type { Deliver } from './outbox.js';
+export type { AdminAlert, Deliver, DeliverAlert, DeliveryHandlers } from './outbox.js';
 export { downloadLimited, formatBytes, isPrivateAddress } from './safe-fetch.js';
 export type { Actor, SeedImport } from './service.js';
 export type { TaskFilter } from './store.js';
@@ -47,9 +50,10 @@ export interface Core {
   outbox: Outbox;
   retention: Retention;
   /**
-   * Creates the data folders, fails the unfinished tasks of a provider no longer configured, and starts the retry
-   * loop: the leases of the previous (dead) process are released so its tasks are due at once, and upstream jobs of
-   * the starts it interrupted are adopted when the provider can find them. Then starts the retention sweep.
+   * Creates the data folders, fails the unfinished tasks of a provider no longer configured, frees the deliveries
+   * the last process was sending, and starts the retry loop: the leases of the previous (dead) process are released
+   * so its tasks are due at once, and upstream jobs of the starts it interrupted are adopted when the provider can
+   * find them. Then starts the retention sweep.
    */
   start(): Promise<void>;
   /** Stops the sweep and the loop, waits for steps under way, closes the provider and the database. */
@@ -99,7 +103,16 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
     },
     now,
   );
-  const outbox = new Outbox({ store, events, log }, options.outbox);
+  const outbox = new Outbox(
+    { store, events, log },
+    {
+      retryBaseMs: config.OUTBOX_RETRY_BASE_S * 1000,
+      retryMaxMs: config.OUTBOX_RETRY_MAX_S * 1000,
+      alertRecipients: alertRecipients(config),
+      now,
+      ...options.outbox,
+    },
+  );
   const retention = new Retention({ store, media, log }, { videoRetentionDays: config.VIDEO_RETENTION_DAYS, now });
   provider.attach?.({
     state: {
@@ -125,6 +138,7 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
     async start() {
       await media.init();
       failUnservedTasks(service, log);
+      outbox.recover();
       await scheduler.start();
       retention.start();
     },
@@ -147,4 +161,12 @@ function failUnservedTasks(service: GenerationService, log: Logger): void {
   } catch (err) {
     log.error({ err }, 'could not fail the tasks of providers no longer configured; the next start tries again');
   }
+}
+
+/** The admins told of provider incidents: those of each chat platform the configuration turns on. */
+function alertRecipients(config: Config): Partial<Record<Platform, readonly string[]>> {
+  return {
+    ...(config.TELEGRAM_TOKEN && { telegram: [...config.TELEGRAM_ADMIN_IDS] }),
+    ...(config.DISCORD_TOKEN && { discord: [...config.DISCORD_ADMIN_IDS] }),
+  };
 }

@@ -88,4 +88,50 @@ export const MIGRATIONS: readonly string[] = [
      id INTEGER PRIMARY KEY CHECK (id = 1),
      written_at TEXT NOT NULL
    );`,
+  // Deliveries (issue 12): every message the service owes someone — a task's final result to its asker, an incident
+  // alert to an admin — is a row with its own schedule (next try, tries, last error), claimed under a lease like a
+  // task, so it survives restarts, backs off through an outage and is marked sent only for what was sent. A task's
+  // `generation` grows on every retry: a result row names the outcome and generation it tells, so a retry supersedes
+  // it. Incidents reported by providers are recorded, one alert row per admin. Final chat tasks not yet delivered
+  // get their row here.
+  `ALTER TABLE tasks ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE incidents (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     provider TEXT NOT NULL,
+     subject TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     code TEXT,
+     message TEXT NOT NULL,
+     action TEXT,
+     created_at TEXT NOT NULL
+   );
+   CREATE INDEX incidents_subject ON incidents (provider, subject, id);
+   CREATE TABLE deliveries (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     kind TEXT NOT NULL CHECK (kind IN ('result', 'alert')),
+     platform TEXT NOT NULL,
+     task_id TEXT,
+     outcome TEXT CHECK (outcome IN ('completed', 'failed', 'cancelled')),
+     generation INTEGER,
+     incident_id INTEGER,
+     recipient TEXT,
+     state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'superseded', 'given_up')),
+     tries INTEGER NOT NULL DEFAULT 0,
+     next_try_at INTEGER NOT NULL,
+     lease_until INTEGER,
+     claim INTEGER NOT NULL DEFAULT 0,
+     last_error TEXT,
+     given_up_reason TEXT,
+     created_at TEXT NOT NULL,
+     sent_at TEXT,
+     done_at TEXT
+   );
+   CREATE UNIQUE INDEX deliveries_result ON deliveries (task_id, generation) WHERE kind = 'result';
+   CREATE UNIQUE INDEX deliveries_alert ON deliveries (incident_id, platform, recipient) WHERE kind = 'alert';
+   CREATE INDEX deliveries_due ON deliveries (platform, kind, next_try_at) WHERE state = 'pending';
+   CREATE INDEX deliveries_task ON deliveries (task_id) WHERE task_id IS NOT NULL;
+   INSERT INTO deliveries (kind, platform, task_id, outcome, generation, next_try_at, created_at)
+     SELECT 'result', platform, id, status, 0, 0, updated_at FROM tasks
+      WHERE status IN ('completed', 'failed', 'cancelled') AND delivered_at IS NULL
+        AND platform IN ('telegram', 'discord');`,
 ];

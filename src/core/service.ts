@@ -6,6 +6,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { VideoProvider } from '../providers/provider.js';
+import type { Delivery } from './delivery.js';
 import { Conflict, InvalidInput, isDiskFull, NotFound, QuotaExceeded, StorageFull } from './errors.js';
 import type { TaskEventBus, TaskEventName, TaskEvents } from './events.js';
 import type { MediaStore, MediaUsage, StoredImage } from './media.js';
@@ -308,14 +309,14 @@ export class GenerationService {
     return retried;
   }
 
-  /** Records that the task's asker was told the final result; false when someone already did. */
-  markDelivered(id: string): boolean {
-    return this.#store.markDelivered(id);
-  }
-
-  /** Final tasks of a platform whose asker has not been told yet (the outbox). */
+  /** Final tasks of a platform whose asker has not been told the current outcome yet (the outbox's backlog). */
   undelivered(platform: Platform): Task[] {
     return this.#store.undelivered(platform);
+  }
+
+  /** Every delivery of a task's outcomes (one per generation that ended), oldest first: what was sent, and why not. */
+  deliveries(id: string): Delivery[] {
+    return this.#store.deliveries({ taskId: id });
   }
 
   /** Lets an adapter record where it answered (status message ids…), so delivery survives a restart. */

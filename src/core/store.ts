@@ -7,15 +7,27 @@
  * instance) and carries a fencing token bumped on every claim, and a write stating an older token is refused
  * (`LeaseLost`). One process owns a SQLite `DATA_DIR` (a lock held for the store's lifetime, released by the
  * kernel when the process dies), so at start-up every other owner's lease is a dead process's and is released at
- * once. Final tasks whose `delivered_at` is empty are what the outbox delivers again on start-up.
+ * once. What the service owes people (results, alerts) is kept in the `deliveries` table: see the "Deliveries"
+ * block at the end of the class.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import type { ProviderIncident } from '../providers/provider.js';
+import type { Delivery, DeliveryKind, DeliveryState, RecordedIncident } from './delivery.js';
 import { MIGRATIONS } from './migrations.js';
-import { FINAL_STATUSES, type Platform, type Task, type TaskStatus, TRANSITIONS } from './task.js';
+import {
+  FINAL_STATUSES,
+  type FinalStatus,
+  isFinal,
+  NOTIFIED_PLATFORMS,
+  type Platform,
+  type Task,
+  type TaskStatus,
+  TRANSITIONS,
+} from './task.js';
 
 export interface TaskFilter {
   status?: TaskStatus;
@@ -38,8 +50,11 @@ export type TaskPatch = Partial<Omit<Task, 'id' | 'createdAt' | 'updatedAt' | 'o
 };
 
 /** What `insert` takes: a task as the service makes it; lease fields only when a test fakes a dead claim. */
-export type NewTask = Omit<Task, 'createdAt' | 'updatedAt' | 'requestKey' | LeaseFields | 'upstreamEnded'> &
-  Partial<Pick<Task, 'requestKey' | LeaseFields | 'upstreamEnded'>>;
+export type NewTask = Omit<
+  Task,
+  'createdAt' | 'updatedAt' | 'requestKey' | LeaseFields | 'upstreamEnded' | 'generation'
+> &
+  Partial<Pick<Task, 'requestKey' | LeaseFields | 'upstreamEnded' | 'generation'>>;
 
 /** What a step's write states: the status it read, and the fencing token of the lease it holds. */
 export interface Expect {
@@ -86,6 +101,7 @@ const COLUMNS: Record<string, { field: keyof Task; json?: boolean; bool?: boolea
   origin: { field: 'origin', json: true },
   request_key: { field: 'requestKey' },
   delivered_at: { field: 'deliveredAt' },
+  generation: { field: 'generation' },
   created_at: { field: 'createdAt' },
   updated_at: { field: 'updatedAt' },
 };
@@ -170,7 +186,7 @@ export class TaskStore {
   /** Stores a new task. @throws DuplicateRequest when a task with the same `requestKey` exists. */
   insert(task: NewTask): Task {
     const now = this.#iso();
-    const row = toRow({ requestKey: null, ...task, createdAt: now, updatedAt: now });
+    const row = toRow({ requestKey: null, generation: 0, ...task, createdAt: now, updatedAt: now });
     const cols = Object.keys(row);
     try {
       this.#sql(`INSERT INTO tasks (${cols.join(',')}) VALUES (${cols.map((c) => `@${c}`).join(',')})`).run(row);
@@ -251,6 +267,7 @@ export class TaskStore {
       const row = toRow({ ...patch, updatedAt: this.#iso() } as Partial<Task>);
       const sets = Object.keys(row).map((c) => `${c} = @${c}`);
       this.#sql(`UPDATE tasks SET ${sets.join(', ')} WHERE id = @id`).run({ ...row, id });
+      if (patch.status) this.#onStatusChange(current, patch.status);
       return this.get(id)!;
     })();
   }
@@ -321,21 +338,6 @@ export class TaskStore {
   /** How many unfinished tasks of the same provider were created before this one (0 = next in line). */
   countAhead(task: Task): number {
     return this.#count(`${ACTIVE} AND provider = ? AND created_at < ?`, task.provider, task.createdAt);
-  }
-
-  /** Final tasks of a platform whose asker was not yet told the result, oldest first. */
-  undelivered(platform: Platform): Task[] {
-    const rows = this.#sql(`SELECT * FROM tasks WHERE status IN (${FINAL_SQL}) AND platform = ? AND delivered_at IS NULL
-                ORDER BY updated_at`).all(platform) as Row[];
-    return rows.map(fromRow);
-  }
-
-  /** Marks the outbox entry done; returns false when it was already marked (someone else delivered it). */
-  markDelivered(id: string): boolean {
-    return (
-      this.#sql('UPDATE tasks SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL').run(this.#iso(), id)
-        .changes === 1
-    );
   }
 
   countByStatus(): Record<TaskStatus, number> {
@@ -480,14 +482,10 @@ export class TaskStore {
         id: string;
         provider: string;
       }[];
-      const fail = this.#sql(
-        `UPDATE tasks SET status = 'failed', error = ?, next_attempt_at = NULL, lease_until = NULL, updated_at = ?
-           WHERE id = ?`,
+      // Through `update`, so each failure owes its asker a delivery like any other.
+      return rows.map((row) =>
+        this.update(row.id, { status: 'failed', error: reason(row.provider), nextAttemptAt: null, leaseUntil: null }),
       );
-      return rows.map((row) => {
-        fail.run(reason(row.provider), this.#iso(), row.id);
-        return this.get(row.id)!;
-      });
     })();
   }
 
@@ -564,6 +562,237 @@ export class TaskStore {
   #count(where: string, ...params: unknown[]): number {
     return (this.#sql(`SELECT count(*) AS n FROM tasks WHERE ${where}`).get(...params) as { n: number }).n;
   }
+
+  // ── Deliveries (issue 12) ───────────────────────────────────────────────────────────────────────────────────────
+  // What the service owes people: a task's final result to its asker (`result`, one row per outcome and generation)
+  // and a provider incident to each admin (`alert`). Rows are claimed under a lease like tasks; `claim` grows on
+  // every claim, so a sender whose lease lapsed cannot reschedule or give up a row someone else now holds.
+
+  /** Inside `update`'s transaction: a task that ends owes its asker the outcome; a retried one no longer does. */
+  #onStatusChange(before: Task, status: TaskStatus): void {
+    if (!isFinal(before.status) && isFinal(status) && NOTIFIED_PLATFORMS.includes(before.origin.platform)) {
+      this.#sql(
+        `INSERT OR IGNORE INTO deliveries (kind, platform, task_id, outcome, generation, next_try_at, created_at)
+           VALUES ('result', ?, ?, ?, ?, ?, ?)`,
+      ).run(before.origin.platform, before.id, status, before.generation, this.#now(), this.#iso());
+    } else if (isFinal(before.status) && !isFinal(status)) {
+      this.#sql('UPDATE tasks SET generation = generation + 1, delivered_at = NULL WHERE id = ?').run(before.id);
+      this.#sql(
+        `UPDATE deliveries SET state = 'superseded', lease_until = NULL, done_at = ?
+           WHERE kind = 'result' AND task_id = ? AND state = 'pending'`,
+      ).run(this.#iso(), before.id);
+    }
+  }
+
+  /** Final tasks of a platform whose asker was not yet told the current outcome, oldest first. */
+  undelivered(platform: Platform): Task[] {
+    const rows = this.#sql(
+      `SELECT t.* FROM deliveries d JOIN tasks t ON t.id = d.task_id AND t.generation = d.generation
+         WHERE d.state = 'pending' AND d.kind = 'result' AND d.platform = ? ORDER BY d.id`,
+    ).all(platform) as Row[];
+    return rows.map(fromRow);
+  }
+
+  /**
+   * Claims up to `limit` due deliveries of a platform for `leaseMs`: pending, their next try come, nobody holding a
+   * live lease. Each claim bumps the row's `claim` counter, which the sender quotes when it reports back.
+   */
+  claimDeliveries(platform: Platform, kinds: readonly DeliveryKind[], leaseMs: number, limit: number): Delivery[] {
+    const now = this.#now();
+    return this.#db.transaction(() => {
+      const rows = this.#sql(
+        `SELECT id FROM deliveries WHERE state = 'pending' AND platform = ? AND ${kindsSql(kinds)}
+           AND next_try_at <= ? AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_try_at, id LIMIT ?`,
+      ).all(platform, now, now, limit) as { id: number }[];
+      const claim = this.#sql('UPDATE deliveries SET lease_until = ?, claim = claim + 1 WHERE id = ?');
+      return rows.map(({ id }) => {
+        claim.run(now + leaseMs, id);
+        return this.delivery(id)!;
+      });
+    })();
+  }
+
+  /** Epoch ms when the next delivery of a platform is due (its next try, or its lapsing lease); undefined if none. */
+  nextDeliveryAt(platform: Platform, kinds: readonly DeliveryKind[]): number | undefined {
+    const { at } = this.#sql(
+      `SELECT min(CASE WHEN lease_until >= ? THEN lease_until + 1 ELSE next_try_at END) AS at FROM deliveries
+         WHERE state = 'pending' AND platform = ? AND ${kindsSql(kinds)}`,
+    ).get(this.#now(), platform) as { at: number | null };
+    return at ?? undefined;
+  }
+
+  /**
+   * Records that a delivery's message went out. Only a row still pending becomes `sent` (a retry may have
+   * superseded it during the send), and a result marks its task delivered only while the task still has that
+   * outcome in that generation. Returns whether the row was marked sent.
+   */
+  deliverySent(id: number): boolean {
+    const at = this.#iso();
+    return this.#db.transaction(() => {
+      const row = this.delivery(id);
+      if (!row) return false;
+      const told = row.state === 'pending';
+      this.#sql(
+        `UPDATE deliveries SET sent_at = ?, lease_until = NULL, done_at = coalesce(done_at, ?),
+           state = CASE state WHEN 'pending' THEN 'sent' ELSE state END WHERE id = ?`,
+      ).run(at, at, id);
+      if (told && row.kind === 'result') {
+        this.#sql(
+          `UPDATE tasks SET delivered_at = ?
+             WHERE id = ? AND generation = ? AND status = ? AND delivered_at IS NULL`,
+        ).run(at, row.taskId, row.generation, row.outcome);
+      }
+      return told;
+    })();
+  }
+
+  /** A send failed for now: counts the try, keeps the error, schedules the next try. False when the claim was lost. */
+  deliveryFailed(id: number, claim: number, error: string, nextTryAt: number): boolean {
+    return (
+      this.#sql(
+        `UPDATE deliveries SET tries = tries + 1, last_error = ?, next_try_at = ?, lease_until = NULL
+           WHERE id = ? AND claim = ? AND state = 'pending'`,
+      ).run(error, nextTryAt, id, claim).changes === 1
+    );
+  }
+
+  /** The platform refused for good (bot blocked, chat gone): the row ends, with why. */
+  deliveryGivenUp(id: number, claim: number, reason: string): boolean {
+    return (
+      this.#sql(
+        `UPDATE deliveries SET state = 'given_up', tries = tries + 1, given_up_reason = ?, last_error = ?,
+           lease_until = NULL, done_at = ? WHERE id = ? AND claim = ? AND state = 'pending'`,
+      ).run(reason, reason, this.#iso(), id, claim).changes === 1
+    );
+  }
+
+  /** The outcome a row tells is no longer the task's (it was retried, or is gone): the row ends unsent. */
+  deliverySuperseded(id: number): void {
+    this.#sql(
+      `UPDATE deliveries SET state = 'superseded', lease_until = NULL, done_at = ? WHERE id = ? AND state = 'pending'`,
+    ).run(this.#iso(), id);
+  }
+
+  /**
+   * Frees every delivery lease. For start-up only: the SQLite store has one process per DATA_DIR, so any lease found
+   * then belonged to a process that is gone. Returns how many were freed.
+   */
+  releaseDeliveryLeases(): number {
+    return this.#sql(
+      "UPDATE deliveries SET lease_until = NULL WHERE state = 'pending' AND lease_until IS NOT NULL",
+    ).run().changes;
+  }
+
+  /** Moves every waiting retry of a platform to now (the platform answered again after an outage). */
+  expediteDeliveries(platform: Platform): number {
+    const now = this.#now();
+    return this.#sql(
+      "UPDATE deliveries SET next_try_at = ? WHERE state = 'pending' AND platform = ? AND tries > 0 AND next_try_at > ?",
+    ).run(now, platform, now).changes;
+  }
+
+  delivery(id: number): Delivery | undefined {
+    const row = this.#sql('SELECT * FROM deliveries WHERE id = ?').get(id) as Row | undefined;
+    return row && deliveryFromRow(row);
+  }
+
+  /** Deliveries of one task (every outcome it was owed) or of one incident, oldest first. */
+  deliveries(of: { taskId: string } | { incidentId: number }): Delivery[] {
+    const rows = (
+      'taskId' in of
+        ? this.#sql('SELECT * FROM deliveries WHERE task_id = ? ORDER BY id').all(of.taskId)
+        : this.#sql('SELECT * FROM deliveries WHERE incident_id = ? ORDER BY id').all(of.incidentId)
+    ) as Row[];
+    return rows.map(deliveryFromRow);
+  }
+
+  /**
+   * Records a provider incident and one alert delivery per recipient, in one transaction. A report that repeats the
+   * subject's latest state (same kind and code), or a recovery of a subject with no incident, is not a new incident:
+   * returns undefined and queues nothing.
+   */
+  recordIncident(
+    incident: ProviderIncident,
+    recipients: readonly { platform: Platform; recipient: string }[],
+  ): RecordedIncident | undefined {
+    return this.#db.transaction(() => {
+      const last = this.#sql(
+        'SELECT kind, code FROM incidents WHERE provider = ? AND subject = ? ORDER BY id DESC LIMIT 1',
+      ).get(incident.provider, incident.subject) as { kind: string; code: string | null } | undefined;
+      const repeated = last
+        ? last.kind === incident.kind && last.code === (incident.code ?? null)
+        : incident.kind === 'recovered';
+      if (repeated) return undefined;
+      const at = this.#iso();
+      const { lastInsertRowid } = this.#sql(
+        `INSERT INTO incidents (provider, subject, kind, code, message, action, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        incident.provider,
+        incident.subject,
+        incident.kind,
+        incident.code ?? null,
+        incident.message,
+        incident.action ?? null,
+        at,
+      );
+      const id = Number(lastInsertRowid);
+      const alert = this.#sql(
+        `INSERT OR IGNORE INTO deliveries (kind, platform, incident_id, recipient, next_try_at, created_at)
+           VALUES ('alert', ?, ?, ?, ?, ?)`,
+      );
+      for (const { platform, recipient } of recipients) alert.run(platform, id, recipient, this.#now(), at);
+      return this.incident(id);
+    })();
+  }
+
+  incident(id: number): RecordedIncident | undefined {
+    const row = this.#sql('SELECT * FROM incidents WHERE id = ?').get(id) as Row | undefined;
+    if (!row) return undefined;
+    return {
+      id: Number(row.id),
+      provider: String(row.provider),
+      subject: String(row.subject),
+      kind: row.kind as ProviderIncident['kind'],
+      ...(row.code !== null && { code: String(row.code) }),
+      message: String(row.message),
+      ...(row.action !== null && { action: String(row.action) }),
+      at: String(row.created_at),
+    };
+  }
+}
+
+const DELIVERY_KINDS: readonly DeliveryKind[] = ['result', 'alert'];
+
+/** `kind IN (…)` from the typed kinds (never user input; checked anyway, as it is spliced into SQL). */
+function kindsSql(kinds: readonly DeliveryKind[]): string {
+  const valid = kinds.filter((k) => DELIVERY_KINDS.includes(k));
+  return valid.length ? `kind IN (${valid.map((k) => `'${k}'`).join(',')})` : '0';
+}
+
+function deliveryFromRow(row: Row): Delivery {
+  const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return {
+    id: Number(row.id),
+    kind: row.kind as DeliveryKind,
+    platform: row.platform as Platform,
+    taskId: text(row.task_id),
+    outcome: text(row.outcome) as FinalStatus | null,
+    generation: num(row.generation),
+    incidentId: num(row.incident_id),
+    recipient: text(row.recipient),
+    state: row.state as DeliveryState,
+    tries: Number(row.tries),
+    nextTryAt: Number(row.next_try_at),
+    leaseUntil: num(row.lease_until),
+    claim: Number(row.claim),
+    lastError: text(row.last_error),
+    givenUpReason: text(row.given_up_reason),
+    createdAt: String(row.created_at),
+    sentAt: text(row.sent_at),
+    doneAt: text(row.done_at),
+  };
 }
 
 /** A state change lost a race: the task moved on since it was read. Callers re-read and decide again. */

@@ -12,6 +12,9 @@ export type FinalStatus = Extract<TaskStatus, 'completed' | 'failed' | 'cancelle
 export type TaskKind = 't2v' | 'i2v';
 export type Platform = 'discord' | 'telegram' | 'http' | 'cli';
 
+/** Platforms whose askers are told a task's final result by a message (an outbox delivery row per outcome). */
+export const NOTIFIED_PLATFORMS: readonly Platform[] = ['telegram', 'discord'];
+
 export const FINAL_STATUSES: readonly FinalStatus[] = ['completed', 'failed', 'cancelled'];
 export const TASK_STATUSES: readonly TaskStatus[] = ['pending', 'processing', ...FINAL_STATUSES];
 
@@ -80,8 +83,10 @@ export interface Task {
   origin: Origin;
   /** The client's key for the request (see TaskRequest.requestKey), if it gave one. */
   requestKey: string | null;
-  /** When the origin was told the final result (the outbox mark). */
+  /** When the origin was told the final result of the current generation (the outbox mark). */
   deliveredAt: string | null;
+  /** Grows by one on every retry: which run of the task an outcome (and its delivery) belongs to. */
+  generation: number;
   createdAt: string;
   updatedAt: string;
 }

@@ -2,6 +2,7 @@
  * The chaos run's report: its figures per phase and per kill, the broken promises (`problems`, empty when the run
  * passed), and the summary table `npm run chaos` prints and docs/chaos.md quotes.
  */
+import type { OutageRecord, StormRecord } from './chat-outage.js';
 import type { DeliveryCheck } from './verify.js';
 
 /** Seconds after a restart by which every task in flight at the kill must have been looked at again. */
@@ -50,7 +51,18 @@ export interface PhaseReport {
 }
 
 export interface ChaosReport {
-  options: { tasks: number; kills: number; faultTasks: number; faultRate: number };
+  options: {
+    tasks: number;
+    kills: number;
+    faultTasks: number;
+    faultRate: number;
+    outageTasks: number;
+    outageS: number;
+  };
+  /** The chat-outage phase: what Telegram refused, and how fast the backlog drained after. */
+  outage: OutageRecord | undefined;
+  /** The admins' /cancel and /retry storm of that phase. */
+  storm: StormRecord | undefined;
   durationS: number;
   starts: number;
   kills: KillRecord[];
@@ -72,7 +84,19 @@ function table(rows: string[][]): string {
 
 export function formatReport(r: ChaosReport): string {
   const phaseRows = [
-    ['phase', 'submitted', 'tasks', 'final', 'completed', 'failed', 'TG exactly once', 'HTTP answers', 'time'],
+    [
+      'phase',
+      'submitted',
+      'tasks',
+      'final',
+      'completed',
+      'failed',
+      'cancelled',
+      'TG exactly once',
+      'TG outcomes told',
+      'HTTP answers',
+      'time',
+    ],
     ...r.phases.map((p) => [
       p.name,
       String(p.submitted),
@@ -80,7 +104,9 @@ export function formatReport(r: ChaosReport): string {
       `${p.tasks - p.nonFinal}/${p.tasks}`,
       String(p.completed),
       String(p.failed),
+      String(p.cancelled),
       `${p.delivery.exactlyOnce}/${p.delivery.exactlyOnce + p.delivery.missing.length + p.delivery.duplicates.length + p.delivery.duplicatesDuringKill.length}`,
+      `${p.delivery.outcomes} (${p.delivery.retried} tasks retried)`,
       Object.entries(p.httpStatuses)
         .map(([s, n]) => `${n}×${s}`)
         .join(' '),
@@ -115,6 +141,21 @@ export function formatReport(r: ChaosReport): string {
     (p) =>
       `${p.name}: ${p.httpResubmits} HTTP resubmits after a dropped connection, ${p.telegramResent} Telegram messages sent again (lost in a kill), ${p.duplicateTasks.http ?? 0} HTTP and ${p.duplicateTasks.telegram ?? 0} Telegram requests that became two tasks, ${p.delivery.duplicatesDuringKill.length} duplicate deliveries from a kill during the send`,
   );
+  if (r.outage) {
+    const o = r.outage;
+    extra.push(
+      `chat outage at ${o.atS.toFixed(1)} s for ${o.durationS.toFixed(1)} s: ${o.refusedCalls} Bot API calls and ` +
+        `${o.refusedPolls} getUpdates answered 502; ${o.resultsHeldUp} results held up, all delivered ` +
+        `${o.drainedS === undefined ? 'NEVER' : `${o.drainedS.toFixed(1)} s`} after Telegram came back`,
+    );
+  }
+  if (r.storm) {
+    const s = r.storm;
+    extra.push(
+      `admin storm: ${s.commands} commands, ${s.cancelsDone} cancels and ${s.retriesDone} retries done, ` +
+        `${s.refused} refused as not possible (finished, or still running)`,
+    );
+  }
   const reasons = r.phases.flatMap((p) =>
     Object.entries(p.failureReasons).map(([reason, n]) => `  ${p.name}: ${n}× "${reason}"`),
   );
@@ -125,6 +166,6 @@ export function formatReport(r: ChaosReport): string {
   ];
   const verdict = r.problems.length
     ? [`FAILED: ${r.problems.length} problem(s)`, ...r.problems.slice(0, 30).map((p) => `  - ${p}`)]
-    : ['PASSED: every task final, Telegram results delivered exactly once, failures readable, no crash'];
+    : ['PASSED: every task final, each Telegram outcome told exactly once, failures readable, no crash'];
   return [table(phaseRows), '', table(killRows), '', ...extra, ...totals, '', ...verdict].join('\n');
 }

@@ -2,8 +2,9 @@
  * The chaos run behind `npm run chaos` and its CI short form: the real service as a child process (PROVIDER=doubao
  * against the fake Doubao, the Telegram adapter against the fake Bot API, 1-second timings), N tasks submitted half
  * through the HTTP API and half as Telegram messages while the process is `kill -9`ed at random moments and
- * restarted on the same DATA_DIR; then a phase where the fake Doubao fails a share of its calls at random.
- * It returns a report (figures and the list of broken promises, empty when everything held); it asserts nothing
+ * restarted on the same DATA_DIR; then a phase where the fake Doubao fails a share of its calls at random; then a
+ * phase where Telegram is down for minutes while results fall due and admins storm the bot with /cancel and /retry
+ * (chat-outage.ts). It returns a report (figures and the list of broken promises, empty when everything held); it asserts nothing
  * itself, so the CLI prints it and the vitest test checks it.
  */
 import { randomBytes, randomInt } from 'node:crypto';
@@ -13,6 +14,15 @@ import { join } from 'node:path';
 import { type DoubaoFake, startDoubaoFake } from '../fakes/doubao/index.js';
 import { sessionIdCookie, writeSessions } from '../fakes/doubao/sessions.js';
 import { startTelegramFake, type TelegramFake } from '../fakes/telegram/index.js';
+import {
+  ADMIN_CHATS,
+  AdminStorm,
+  chatOutage,
+  type OutageRecord,
+  outageFigures,
+  resultRefused,
+  type StormRecord,
+} from './chat-outage.js';
 import { type ChaosReport, type KillRecord, type PhaseReport, RECOVERY_GOAL_S } from './report.js';
 import { ServiceProcess } from './service-process.js';
 import { checkDeliveries, leakedSecrets, ownerSince, readDatabase, unreadableReason } from './verify.js';
@@ -27,6 +37,12 @@ export interface ChaosOptions {
   faultTasks: number;
   /** Share of the fake Doubao's calls failing at random in the fault phase. @defaultValue 0.3 */
   faultRate: number;
+  /** Tasks of the chat-outage phase. @defaultValue 60 */
+  outageTasks: number;
+  /** How long Telegram is down (502 to every call) in that phase, in seconds. @defaultValue 180 */
+  outageS: number;
+  /** An admin command (/cancel or /retry of a random task of that phase) every this many ms. @defaultValue 300 */
+  stormEveryMs: number;
   /** Progress lines go here. */
   log: (line: string) => void;
 }
@@ -36,6 +52,9 @@ export const DEFAULT_CHAOS_OPTIONS: ChaosOptions = {
   kills: 3,
   faultTasks: 100,
   faultRate: 0.3,
+  outageTasks: 60,
+  outageS: 180,
+  stormEveryMs: 300,
   log: () => undefined,
 };
 
@@ -140,7 +159,14 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
     problems.push(`tasks still held by the lease of the process killed at ${record.atS} s, 120 s after the restart`);
   };
 
-  const runPhase = async (name: string, count: number, killCount: number, prefix: string) => {
+  /** `during` runs after the submissions (and kills), before waiting for every task to end. */
+  const runPhase = async (
+    name: string,
+    count: number,
+    killCount: number,
+    prefix: string,
+    during?: () => Promise<void>,
+  ) => {
     const phaseStart = Date.now();
     const httpCount = Math.ceil(count / 2);
     const users = Array.from(
@@ -158,6 +184,7 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
       outcomes.push(await submitHttp(handle, `${prefix} http #${k}`, k % 2 === 1));
     });
     await Promise.all([...submissions, killLoop(killCount, spreadMs)]);
+    await during?.();
     const resent = await waitIdle(handle, users, Math.max(120_000, count * 1_500), o.log);
     await Promise.all(recoveries);
     phases.push({
@@ -175,6 +202,8 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
   };
 
   const results: Array<Awaited<ReturnType<typeof runPhase>>> = [];
+  let outage: OutageRecord | undefined;
+  let stormRecord: StormRecord | undefined;
   try {
     o.log(`starting the service (DATA_DIR ${dataDir})`);
     await proc.start();
@@ -184,6 +213,31 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
     doubao.knobs.randomFaultRate = o.faultRate;
     results.push(await runPhase(`${Math.round(o.faultRate * 100)} % upstream faults`, o.faultTasks, 0, 'chaos-fault'));
     doubao.knobs.randomFaultRate = 0;
+    if (o.outageTasks > 0) {
+      o.log(`phase 3: ${o.outageTasks} tasks, Telegram down for ${o.outageS} s, admins storming /cancel and /retry`);
+      const storm = new AdminStorm(telegram, dbPath, 'chaos-outage', o.stormEveryMs);
+      let window = { from: 0, to: 0 };
+      results.push(
+        await runPhase('chat outage + admin storm', o.outageTasks, 0, 'chaos-outage', async () => {
+          storm.start();
+          await sleep(1_500); // the admins cancel running tasks and retry cancelled ones
+          o.log(`  Telegram down (502 to every call) for ${o.outageS} s`);
+          const phaseTasks = () =>
+            readDatabase(dbPath, false)
+              .tasks.filter((t) => t.platform === 'telegram' && t.prompt.startsWith('chaos-outage '))
+              .map((t) => t.id);
+          window = await chatOutage(telegram, o.outageS * 1000, () => resultRefused(telegram, phaseTasks));
+          o.log('  Telegram back');
+          await sleep(Math.min(10_000, o.outageS * 1000)); // the storm goes on a while after
+          if (!(await storm.stop())) problems.push('the bot did not answer every admin command of the storm');
+          stormRecord = storm.figures();
+        }),
+      );
+      const ids = readDatabase(dbPath, false)
+        .tasks.filter((t) => t.platform === 'telegram' && t.prompt.startsWith('chaos-outage '))
+        .map((t) => t.id);
+      outage = outageFigures(telegram, ids, window, started);
+    }
     const code = await proc.stop();
     if (code !== 0) problems.push(`the service did not stop cleanly on SIGTERM (exit ${code})`);
   } catch (error) {
@@ -249,11 +303,25 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
   for (const crash of proc.crashes) problems.push(`the service crashed: ${crash}`);
   const unhandled = (output.match(/unhandled rejection|uncaughtException/g) ?? []).length;
   if (unhandled) problems.push(`the service logged ${unhandled} unhandled rejection(s)`);
+  if (outage && outage.resultsHeldUp > 0 && outage.drainedS === undefined)
+    problems.push('results Telegram refused during the outage were never delivered after it ended');
+  if (outage && outage.refusedCalls === 0) problems.push('the chat outage refused no Bot API call: it tested nothing');
+  if (stormRecord && stormRecord.cancelsDone + stormRecord.retriesDone === 0)
+    problems.push('the admin storm changed no task: it tested nothing');
 
   await Promise.all([doubao.close(), telegram.close()]);
   if (problems.length === 0) rmSync(dataDir, { recursive: true, force: true });
   return {
-    options: { tasks: o.tasks, kills: o.kills, faultTasks: o.faultTasks, faultRate: o.faultRate },
+    options: {
+      tasks: o.tasks,
+      kills: o.kills,
+      faultTasks: o.faultTasks,
+      faultRate: o.faultRate,
+      outageTasks: o.outageTasks,
+      outageS: o.outageS,
+    },
+    outage,
+    storm: stormRecord,
     durationS: (Date.now() - started) / 1000,
     starts: proc.starts,
     kills: kills.map(({ at: _at, ...k }) => k),
@@ -329,6 +397,10 @@ function serviceEnv(dataDir: string, doubao: DoubaoFake, telegram: TelegramFake,
     DOWNLOAD_TIMEOUT_S: '3',
     TELEGRAM_TOKEN: telegram.token,
     TELEGRAM_API_ROOT: telegram.apiRoot,
+    TELEGRAM_ADMIN_IDS: ADMIN_CHATS.join(','),
+    // Failed sends are tried again after 1 s, doubling to 30 s (the default cap is an hour).
+    OUTBOX_RETRY_BASE_S: '1',
+    OUTBOX_RETRY_MAX_S: '30',
     LOG_LEVEL: 'info',
   };
 }
@@ -346,7 +418,7 @@ function emptyCounts() {
     failed: 0,
     cancelled: 0,
     nonFinal: 0,
-    delivery: { exactlyOnce: 0, duplicatesDuringKill: [], duplicates: [], missing: [] },
+    delivery: { exactlyOnce: 0, outcomes: 0, retried: 0, duplicatesDuringKill: [], duplicates: [], missing: [] },
   };
 }
 

@@ -1,5 +1,6 @@
 /**
- * `npm run chaos [-- --tasks 200 --kills 3 --fault-tasks 100 --fault-rate 0.3]`: runs the chaos suite
+ * `npm run chaos [-- --tasks 200 --kills 3 --fault-tasks 100 --fault-rate 0.3 --outage-tasks 60 --outage-s 180]`:
+ * runs the chaos suite
  * (run-chaos.ts) and prints its summary table; exits 1 when any promise was broken.
  */
 import { parseArgs } from 'node:util';
@@ -12,6 +13,8 @@ const { values } = parseArgs({
     kills: { type: 'string', default: '3' },
     'fault-tasks': { type: 'string', default: '100' },
     'fault-rate': { type: 'string', default: '0.3' },
+    'outage-tasks': { type: 'string', default: '60' },
+    'outage-s': { type: 'string', default: '180' },
   },
 });
 
@@ -29,6 +32,8 @@ const report = await runChaos({
   kills: Math.round(positive('kills', values.kills, 50)),
   faultTasks: Math.round(positive('fault-tasks', values['fault-tasks'], 5_000)),
   faultRate: positive('fault-rate', values['fault-rate'], 1),
+  outageTasks: Math.round(positive('outage-tasks', values['outage-tasks'], 5_000)),
+  outageS: positive('outage-s', values['outage-s'], 3_600),
   log: (line) => console.log(line),
 });
 console.log(`\n${formatReport(report)}`);

@@ -67,8 +67,10 @@ describe('Discord delivery', () => {
     fake.knobs.tokensExpired = true;
     fake.knobs.hiddenChannels.add(fake.channelId);
     fake.knobs.dmBlocked = true;
-    await expect.poll(() => core.service.get(id).deliveredAt, { timeout: 25_000 }).not.toBeNull();
+    await expect.poll(() => core.service.deliveries(id)[0]?.state, { timeout: 25_000 }).toBe('given_up');
+    expect(core.service.deliveries(id)[0]!.givenUpReason).toMatch(/^neither the channel nor a DM accepted the result/);
     const task = core.service.get(id);
+    expect(task.deliveredAt).toBeNull();
     expect(task.origin.reply?.undeliveredLink).toBe(`https://videos.example.test/videos/${task.videoFile}`);
     expect(core.logs()).toContain('the link is kept on the task');
   });

@@ -30,7 +30,7 @@ export async function startDiscordRig(
     dataDir: options.dataDir,
     keepData: options.keepData,
     provider: options.provider,
-    core: { outbox: { retryDelaysMs: [200, 400] } },
+    core: { outbox: { retryBaseMs: 200, retryMaxMs: 400 } },
     env: {
       DISCORD_TOKEN: fake.token,
       DISCORD_APP_ID: fake.appId,

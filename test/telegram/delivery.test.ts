@@ -96,14 +96,39 @@ describe('delivery', () => {
     }
   });
 
-  it('a chat that blocked the bot is given up, not retried', async () => {
-    h = await startBotHarness();
+  it('a chat that blocked the bot is given up, not retried, and the delivery says why (also to admins)', async () => {
+    h = await startBotHarness({ TELEGRAM_ADMIN_IDS: '702' });
     h.fake.knobs.faults.sendVideo = { code: 403, description: 'Forbidden: bot was blocked by the user', times: 5 };
     const { task } = await requestVideo(h, 'a quiet forest');
     await h.fake.waitFor('sendVideo');
     await settle();
     expect(h.fake.calls('sendVideo')).toHaveLength(1);
+    expect(h.core.service.get(task.id).deliveredAt).toBeNull();
+    expect(h.core.service.deliveries(task.id)).toMatchObject([
+      { state: 'given_up', givenUpReason: 'Telegram answered 403: Forbidden: bot was blocked by the user' },
+    ]);
+    h.fake.pushUpdate(textMessage({ chatId: 702, userId: 702, languageCode: 'en' }, `/task ${task.id}`));
+    const detail = await h.fake.waitFor('sendMessage', (c) => Number(c.payload.chat_id) === 702);
+    expect(text(detail)).toContain(
+      'delivery: given up — Telegram answered 403: Forbidden: bot was blocked by the user',
+    );
+  });
+
+  it('#12.2 a Telegram outage through many tries still delivers exactly once when it ends', async () => {
+    h = await startBotHarness({ OUTBOX_RETRY_BASE_S: '0.1', OUTBOX_RETRY_MAX_S: '0.4' });
+    const { task } = await requestVideo(h, 'city lights');
+    h.fake.knobs.outage = { code: 0, description: 'proxy down' };
+    await h.waitForStatus(task.id, 'completed');
+    await vi.waitFor(() => expect(h.core.service.deliveries(task.id)[0]?.tries).toBeGreaterThanOrEqual(6), {
+      timeout: 15_000,
+    });
+    expect(h.core.service.get(task.id).deliveredAt).toBeNull();
+    h.fake.knobs.outage = undefined;
+    await h.fake.waitFor('sendVideo', (c) => c.errorCode === undefined);
+    await settle();
+    expect(h.fake.delivered('sendVideo', carol.chatId)).toBe(1);
     expect(h.core.service.get(task.id).deliveredAt).not.toBeNull();
+    expect(h.core.service.deliveries(task.id)[0]).toMatchObject({ state: 'sent' });
   });
 
   it('when Telegram cannot be reached the delivery is retried later and the token stays out of the logs', async () => {

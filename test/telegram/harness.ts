@@ -13,7 +13,7 @@ export interface BotHarness {
   fake: TelegramFake;
   core: TestCore;
   adapter: ReturnType<typeof createTelegramAdapter>;
-  /** Stops the adapter and the core, and starts both again on the same data folder. */
+  /** Stops the adapter and the core, and starts both again on the same data folder (with the same provider). */
   restart(options?: { startAdapter?: boolean }): Promise<void>;
   stopAdapter(): Promise<void>;
   /** Polls the core until the task reaches `status`. */
@@ -23,7 +23,7 @@ export interface BotHarness {
 
 export async function startBotHarness(
   env: Record<string, string> = {},
-  options: { provider?: (config: Config) => VideoProvider } = {},
+  startOptions: { provider?: (config: Config) => VideoProvider } = {},
 ): Promise<BotHarness> {
   const fake = await startTelegramFake();
   const fullEnv = { TELEGRAM_TOKEN: fake.token, TELEGRAM_API_ROOT: fake.apiRoot, ...env };
@@ -36,7 +36,7 @@ export async function startBotHarness(
       videosDir: core.media.videosDir,
       timing: { editIntervalMs: 200, albumWaitMs: 300, pollTimeoutS: 5 },
     });
-  let core = await startTestCore({ env: fullEnv, keepData: true, ...options });
+  let core = await startTestCore({ env: fullEnv, keepData: true, ...startOptions });
   let adapter = build(core);
   let adapterRunning = true;
   await adapter.start();
@@ -56,7 +56,7 @@ export async function startBotHarness(
     async restart(options = {}) {
       await harness.stopAdapter();
       await core.dispose();
-      core = await startTestCore({ env: fullEnv, dataDir: core.dataDir, keepData: true, ...options });
+      core = await startTestCore({ env: fullEnv, dataDir: core.dataDir, keepData: true, ...startOptions, ...options });
       adapter = build(core);
       if (options.startAdapter ?? true) {
         await adapter.start();

@@ -47,6 +47,11 @@ export interface TelegramKnobs {
   faults: Record<string, InjectedFault>;
   /** Methods whose calls are held without an answer until the fake closes, as a hung server would. */
   stalled: Set<string>;
+  /**
+   * While set, Telegram is down: every Bot API call (getUpdates included) is answered with this error, or dropped
+   * when `code` is 0 (a proxy down). Calls are still logged, with their `errorCode`.
+   */
+  outage?: { code: number; description: string };
 }
 
 interface FakeFile {
@@ -78,6 +83,8 @@ export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}, { po
   const callWaiters = new Set<() => void>();
   let nextUpdateId = 1;
   let nextMessageId = 1000;
+  /** getUpdates calls refused by an outage (they are not logged in `sent`). */
+  let outageGetUpdates = 0;
 
   const notifyCalls = () => {
     for (const wake of [...callWaiters]) wake();
@@ -141,8 +148,9 @@ export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}, { po
   }
 
   function longPoll(offset: number, timeoutS: number, limit: number): Promise<unknown[]> {
-    const ready = () => updates.filter((u) => Number(u.update_id) >= offset).slice(0, Math.max(1, limit));
-    if (offset > 0) updates.splice(0, updates.length, ...ready());
+    const unconfirmed = () => updates.filter((u) => Number(u.update_id) >= offset);
+    const ready = () => unconfirmed().slice(0, Math.max(1, limit));
+    if (offset > 0) updates.splice(0, updates.length, ...unconfirmed());
     return new Promise((resolve) => {
       const finish = () => {
         clearTimeout(timer);
@@ -188,6 +196,12 @@ export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}, { po
       return new Promise<void>((resolve) => stalledCalls.add(resolve));
     }
     try {
+      if (state.outage) {
+        if (method === 'getUpdates') outageGetUpdates++;
+        call.errorCode = state.outage.code;
+        if (state.outage.code === 0) return void req.socket.destroy();
+        throw fault(state.outage.code, state.outage.description);
+      }
       const injected = state.faults[method];
       if (injected && injected.times > 0) {
         injected.times--;
@@ -198,6 +212,12 @@ export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}, { po
         throw fault(injected.code, injected.description, injected.retryAfter);
       }
       call.result = await handler(body);
+      // An outage that began while a long poll was held answers it too.
+      const begunMeanwhile = state.outage as TelegramKnobs['outage']; // the await above may have let one begin
+      if (begunMeanwhile && method === 'getUpdates') {
+        outageGetUpdates++;
+        throw fault(begunMeanwhile.code || 502, begunMeanwhile.description);
+      }
       send(res, 200, { ok: true, result: call.result });
     } catch (error) {
       const { code = 500, message, retryAfter } = error as Error & { code?: number; retryAfter?: number };
@@ -238,6 +258,13 @@ export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}, { po
     sent,
     /** Calls refused with 401 because they carried another token. */
     unauthorizedCalls: () => unauthorized,
+    /** Starts (or with undefined, ends) an outage; long polls held at that moment are answered at once. */
+    setOutage(outage: TelegramKnobs['outage']): void {
+      state.outage = outage;
+      for (const wake of [...waiters]) wake();
+    },
+    /** How many `getUpdates` calls an outage refused. */
+    refusedPolls: () => outageGetUpdates,
     /** Queues an update (its `update_id` is assigned) and wakes a held `getUpdates`. */
     pushUpdate(update: Record<string, unknown>): number {
       const update_id = nextUpdateId++;

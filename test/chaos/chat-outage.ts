@@ -1,0 +1,164 @@
+/**
+ * The chaos run's third phase, in two parts that overlap: Telegram goes down (the fake Bot API answers 502 to every
+ * call, `getUpdates` included) for minutes while results fall due, and two admins storm the bot with `/cancel` and
+ * `/retry` for the phase's Telegram tasks, before, during and after the outage. The figures say what the outage
+ * refused and how long the backlog took to drain once Telegram was back, and what the storm did.
+ */
+import { randomInt } from 'node:crypto';
+import type { TelegramFake } from '../fakes/telegram/index.js';
+import { textMessage } from '../fakes/telegram/updates.js';
+import { finalDeliveries, readDatabase } from './verify.js';
+
+export interface OutageRecord {
+  /** Seconds since the run started. */
+  atS: number;
+  durationS: number;
+  /** Bot API calls (other than getUpdates) answered 502, and getUpdates calls refused. */
+  refusedCalls: number;
+  refusedPolls: number;
+  /** Telegram tasks whose result Telegram refused at least once during the outage. */
+  resultsHeldUp: number;
+  /** Seconds from the end of the outage until the last of those results was delivered (undefined: some never were). */
+  drainedS: number | undefined;
+}
+
+export interface StormRecord {
+  commands: number;
+  cancelsDone: number;
+  retriesDone: number;
+  /** Answered "not possible right now" (a cancel of a finished task, a retry of a running one…). */
+  refused: number;
+}
+
+export const ADMIN_CHATS = [777_001, 777_002];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Takes Telegram down for `durationMs`, and longer (up to three times as long) until `heldUp()` says a result was
+ * refused, so the outage tests the outbox on a busy machine too; resolves with when it began and ended.
+ */
+export async function chatOutage(
+  telegram: TelegramFake,
+  durationMs: number,
+  heldUp: () => boolean,
+): Promise<{ from: number; to: number }> {
+  const from = Date.now();
+  telegram.setOutage({ code: 502, description: 'Bad Gateway' });
+  await sleep(durationMs);
+  while (!heldUp() && Date.now() - from < 3 * durationMs) await sleep(250);
+  telegram.setOutage(undefined);
+  return { from, to: Date.now() };
+}
+
+/** True once Telegram refused a final result of one of `taskIds()` (during an outage). */
+export function resultRefused(telegram: TelegramFake, taskIds: () => readonly string[]): boolean {
+  return taskIds().some((id) => finalDeliveries(telegram.sent, id, true).some((c) => c.errorCode === 502));
+}
+
+/** The outage's figures, from the fake's record of calls, once the phase is over. */
+export function outageFigures(
+  telegram: TelegramFake,
+  taskIds: readonly string[],
+  window: { from: number; to: number },
+  runStart: number,
+): OutageRecord {
+  const during = (at: number) => at >= window.from && at <= window.to + 1_000;
+  const heldUp = taskIds.filter((id) =>
+    finalDeliveries(telegram.sent, id, true).some((c) => c.errorCode === 502 && during(c.at)),
+  );
+  const deliveredAt = heldUp.map(
+    (id) => finalDeliveries(telegram.sent, id).find((c) => c.at > window.from)?.at ?? Number.POSITIVE_INFINITY,
+  );
+  const last = Math.max(window.to, ...deliveredAt);
+  return {
+    atS: (window.from - runStart) / 1000,
+    durationS: (window.to - window.from) / 1000,
+    refusedCalls: telegram.sent.filter((c) => c.errorCode === 502 && during(c.at)).length,
+    refusedPolls: telegram.refusedPolls(),
+    resultsHeldUp: heldUp.length,
+    drainedS: Number.isFinite(last) ? (last - window.to) / 1000 : undefined,
+  };
+}
+
+/**
+ * Two admins sending `/cancel <id>` or `/retry <id>` for random Telegram tasks of one phase, every `everyMs` while
+ * Telegram is up.
+ */
+export class AdminStorm {
+  readonly #telegram: TelegramFake;
+  readonly #dbPath: string;
+  readonly #prefix: string;
+  readonly #everyMs: number;
+  #running: Promise<void> | undefined;
+  #stopped = false;
+  commands = 0;
+
+  constructor(telegram: TelegramFake, dbPath: string, prefix: string, everyMs: number) {
+    this.#telegram = telegram;
+    this.#dbPath = dbPath;
+    this.#prefix = prefix;
+    this.#everyMs = everyMs;
+  }
+
+  start(): void {
+    this.#running = this.#loop();
+  }
+
+  async #loop(): Promise<void> {
+    while (!this.#stopped) {
+      await sleep(this.#everyMs);
+      if (this.#telegram.knobs.outage) continue;
+      const tasks = (() => {
+        try {
+          return readDatabase(this.#dbPath, false).tasks.filter(
+            (t) => t.platform === 'telegram' && t.prompt.startsWith(`${this.#prefix} `),
+          );
+        } catch {
+          return []; // the database is busy for a moment: skip this beat
+        }
+      })();
+      if (tasks.length === 0) continue;
+      const task = tasks[randomInt(tasks.length)]!;
+      const admin = ADMIN_CHATS[randomInt(ADMIN_CHATS.length)]!;
+      // Mostly what an admin would do (cancel a running task, retry an ended one), sometimes the wrong thing.
+      const sensible = task.status === 'failed' || task.status === 'cancelled' ? 'retry' : 'cancel';
+      const command = randomInt(5) === 0 ? (sensible === 'retry' ? 'cancel' : 'retry') : sensible;
+      const id = task.id;
+      this.#telegram.pushUpdate(textMessage({ chatId: admin, userId: admin, languageCode: 'en' }, `/${command} ${id}`));
+      this.commands++;
+    }
+  }
+
+  /** Stops sending, and waits (up to `timeoutMs`) until the bot has answered every command; false if it did not. */
+  async stop(timeoutMs = 120_000): Promise<boolean> {
+    this.#stopped = true;
+    await this.#running;
+    const until = Date.now() + timeoutMs;
+    while (this.#answers(true).length < this.commands) {
+      if (Date.now() > until) return false;
+      await sleep(250);
+    }
+    return true;
+  }
+
+  #answers(withFailed: boolean) {
+    return this.#telegram.sent.filter(
+      (c) =>
+        c.method === 'sendMessage' &&
+        (withFailed || c.errorCode === undefined) &&
+        ADMIN_CHATS.includes(Number(c.payload.chat_id)),
+    );
+  }
+
+  /** What the storm did, from the bot's answers to the admins. */
+  figures(): StormRecord {
+    const answers = this.#answers(false);
+    const text = (c: (typeof answers)[number]) => String(c.payload.text);
+    return {
+      commands: this.commands,
+      cancelsDone: answers.filter((c) => /^🚫 Task \S+ cancelled\.$/.test(text(c))).length,
+      retriesDone: answers.filter((c) => /^🔁 Task \S+ queued again\.$/.test(text(c))).length,
+      refused: answers.filter((c) => text(c).startsWith('Not possible right now')).length,
+    };
+  }
+}
