@@ -3,6 +3,7 @@
  * provider. Adapters and `main.ts` import the core from here only.
  */
 import { join } from 'node:path';
+import ffmpeg from '@ffmpeg-installer/ffmpeg';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { VideoProvider } from '../providers/provider.js';
@@ -52,7 +53,7 @@ export interface CoreOptions {
 export function createCore(config: Config, log: Logger, provider: VideoProvider, options: CoreOptions = {}): Core {
   const now = options.now ?? Date.now;
   const store = new TaskStore(join(config.DATA_DIR, 'tasks.db'), now);
-  const media = new MediaStore(config.DATA_DIR);
+  const media = new MediaStore(config.DATA_DIR, { ffmpegPath: config.FFMPEG_PATH ?? ffmpeg.path, log });
   const events = new TaskEventBus((err) => log.error({ err }, 'a task event listener failed'));
   const scheduler = new Scheduler(
     { store, provider, media, events, log },

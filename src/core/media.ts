@@ -1,14 +1,17 @@
 /**
  * Media kept on disk under DATA_DIR: uploaded images (`images/`, checked by their magic bytes, not their names)
- * and re-hosted videos (`videos/<task id>.mp4`), so users keep their video after the upstream link expires.
+ * and re-hosted videos (`videos/<task id>.mp4`, always H.264: see transcode.ts), so users keep their video after
+ * the upstream link expires.
  */
 import { randomUUID } from 'node:crypto';
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { imageSize } from 'image-size';
+import type { Logger } from 'pino';
 import { InvalidInput } from './errors.js';
 import { type DownloadOptions, downloadLimited, formatBytes } from './safe-fetch.js';
+import { ensurePlayable } from './transcode.js';
 
 const IMAGE_TYPES: Record<string, { ext: string; mime: string }> = {
   jpg: { ext: 'jpg', mime: 'image/jpeg' },
@@ -57,13 +60,21 @@ export interface StoredImage extends ImageInfo {
 
 const KEY_PATTERN = /^[0-9a-f-]{36}\.(jpg|png|webp|gif|bmp)$/;
 
+export interface MediaStoreOptions {
+  /** Converts re-hosted videos that are not H.264; without it videos are kept as downloaded. */
+  ffmpegPath?: string;
+  log?: Logger;
+}
+
 export class MediaStore {
   readonly imagesDir: string;
   readonly videosDir: string;
+  readonly #opts: MediaStoreOptions;
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, options: MediaStoreOptions = {}) {
     this.imagesDir = join(dataDir, 'images');
     this.videosDir = join(dataDir, 'videos');
+    this.#opts = options;
   }
 
   async init(): Promise<void> {
@@ -114,6 +125,7 @@ export class MediaStore {
         else await writeFile(partial, await downloadLimited(url, { ...limits, what: 'the video' }));
         if ((await stat(partial)).size === 0) throw new InvalidInput('the video file is empty');
         await rename(partial, target);
+        await this.#makePlayable(taskId, target, limits.timeoutMs);
         return `${taskId}.mp4`;
       } catch (error) {
         lastError = error;
@@ -121,5 +133,25 @@ export class MediaStore {
     }
     await rm(partial, { force: true });
     throw lastError;
+  }
+
+  /** Where the download is kept when the re-hosted copy had to be converted. */
+  originalVideoPath(taskId: string): string {
+    return join(this.videosDir, `${taskId}.original.mp4`);
+  }
+
+  /**
+   * Converts a re-hosted video to H.264 when it is not. A conversion that fails leaves the download in place and
+   * is logged: a video some players cannot show beats no video.
+   */
+  async #makePlayable(taskId: string, path: string, timeoutMs: number): Promise<void> {
+    const { ffmpegPath, log } = this.#opts;
+    if (!ffmpegPath) return;
+    try {
+      const done = await ensurePlayable(path, { ffmpegPath, originalPath: this.originalVideoPath(taskId), timeoutMs });
+      if (done.originalPath) log?.info({ taskId, codec: done.codec }, 'video converted to H.264; original kept');
+    } catch (err) {
+      log?.warn({ err, taskId }, 'video kept as downloaded: conversion to H.264 failed');
+    }
   }
 }
