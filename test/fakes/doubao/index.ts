@@ -10,9 +10,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import { imageSize } from 'image-size';
-import { sampleImage, sampleMp4 } from '../../support/media-samples.js';
+import { sampleHevcMp4, sampleImage, sampleMp4 } from '../../support/media-samples.js';
 import { requestBody } from '../request-body.js';
 import { chatPageHtml, homePageHtml, LOGIN_PAGE_HTML } from './chat-page.js';
+import { PageSigner, type SignatureCounts, type SignatureRefusal, UNSIGNED_REFUSAL } from './page-signer.js';
 import { pickRandomFault } from './random-faults.js';
 import { type IssuedCredentials, sigV4Problem } from './sigv4.js';
 
@@ -42,6 +43,12 @@ export interface DoubaoFakeKnobs {
   streamDelayMs: number;
   /** Share (0–1) of upstream calls that fail at random (see random-faults.ts). @defaultValue 0 */
   randomFaultRate: number;
+  /** Refuse web API calls that no page signed (page-signer.ts). @defaultValue false */
+  requireSignature: boolean;
+  /** How an unsigned call is refused: an error code in an HTTP 200, or a 403. @defaultValue 'body' */
+  signatureRefusal: SignatureRefusal;
+  /** The finished video's codec: Doubao sometimes serves HEVC. @defaultValue 'h264' */
+  videoCodec: 'h264' | 'hevc';
 }
 
 export interface FakeConversation {
@@ -63,6 +70,10 @@ export interface DoubaoFake {
   randomFaults(): number;
   /** Requests seen, by path, for assertions. */
   requests: Array<{ path: string; owner: string | undefined }>;
+  /** Signed and unsigned web API calls, and pages that were issued a signing secret. */
+  signatures: SignatureCounts;
+  /** Every web API call the signature gate saw (path, owner, signed, refused), first first. */
+  gatedCalls: PageSigner['calls'];
   close(): Promise<void>;
 }
 
@@ -92,8 +103,12 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
     guestLimit: 2,
     streamDelayMs: 0,
     randomFaultRate: 0,
+    requireSignature: false,
+    signatureRefusal: 'body',
+    videoCodec: 'h264',
     ...overrides,
   };
+  const signer = new PageSigner();
   const mp4 = sampleMp4();
   const thumbnail = sampleImage('png', 160, 90);
   const credentials = new Map<string, IssuedCredentials & { serviceId: string }>();
@@ -229,7 +244,9 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
       const id = decodeURIComponent(path.slice('/chat/'.length));
       const c = conversations.get(id);
       const state = !c || c.owner !== owner ? 'unknown' : isReady(id, c) ? 'ready' : 'generating';
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(chatPageHtml(id, state));
+      res
+        .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+        .end(chatPageHtml(id, state, signer.script(owner)));
       return;
     }
 
@@ -246,7 +263,8 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
 
     const video = /^\/douyinvod\/([0-9a-f]+)\/video\.mp4$/.exec(path);
     if (req.method === 'GET' && video && videoTokens.has(video[1]!)) {
-      res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': mp4.length }).end(mp4);
+      const file = knobs.videoCodec === 'hevc' ? sampleHevcMp4() : mp4;
+      res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': file.length }).end(file);
       return;
     }
     if (req.method === 'GET' && path.startsWith('/thumb/')) {
@@ -254,7 +272,7 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
       return;
     }
     if (req.method === 'GET' && path === '/') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(homePageHtml());
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(homePageHtml(signer.script(owner)));
       return;
     }
     if (req.method === 'GET' && path === '/login') {
@@ -262,6 +280,14 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
       return;
     }
     json(res, 404, { message: `no route ${req.method} ${path}` });
+  }
+
+  /** Refuses an unsigned web API call when `requireSignature` is on; otherwise routes it. */
+  async function signatureGate(req: IncomingMessage, res: ServerResponse, url: URL, owner: string | undefined) {
+    const body = req.method === 'POST' ? (await requestBody(req)).toString() : '';
+    if (!signer.check(req, url, body, owner, knobs.requireSignature)) return route(req, res, url, owner);
+    if (knobs.signatureRefusal === '403') return json(res, 403, { message: 'Forbidden' });
+    json(res, 200, { ...UNSIGNED_REFUSAL, data: null });
   }
 
   async function streamCompletion(res: ServerResponse, body: Record<string, unknown>, owner: string, guest: boolean) {
@@ -329,7 +355,7 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
     if (dice?.kind === 'stall') return; // never answered: the client's own time limit must end it
     if (dice?.kind === 'http') knobs.httpFaults.unshift({ path: url.pathname, status: dice.status, body: dice.body });
     if (dice?.kind === 'stream') knobs.completionFaults.unshift(dice.fault);
-    route(req, res, url, owner).catch((error: Error) => {
+    signatureGate(req, res, url, owner).catch((error: Error) => {
       if (!res.headersSent) json(res, 500, { message: error.message });
       else res.destroy();
     });
@@ -347,6 +373,8 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
     knobs,
     conversations,
     requests,
+    signatures: signer.counts,
+    gatedCalls: signer.calls,
     maxInFlight: (owner) => peak.get(owner) ?? 0,
     randomFaults: () => randomFaults,
     close: () =>
