@@ -13,8 +13,6 @@ import type { WebClient } from './web-client.js';
 
 export const VIDEO_CONTENT_TYPE = 2020;
 const EVENT_STREAM_START = 2002;
-const EVENT_STREAM_END = 2003;
-const EVENT_RATE_LIMITED = 2005;
 const GUEST_USED_UP = 'tourist conversation reach limited';
 const WHAT = 'video request';
 
@@ -22,13 +20,6 @@ export interface ConversationIds {
   conversationId: string;
   messageId: string;
   sectionId: string;
-}
-
-/** Thrown from inside the parser callbacks; carries the error the request ends with. */
-class StreamFailure extends Error {
-  constructor(readonly upstream: UpstreamError) {
-    super(upstream.message);
-  }
 }
 
 function requestBody(session: Session, prompt: string, attachments: Attachment[]): string {
@@ -52,7 +43,7 @@ function requestBody(session: Session, prompt: string, attachments: Attachment[]
   });
 }
 
-/** Sends the video request and reads the stream until it ends; resolves with the new conversation's ids. */
+/** Sends the video request and reads the stream; resolves with the new conversation's ids. */
 export async function requestVideo(
   client: WebClient,
   pool: SessionPool,
@@ -60,81 +51,61 @@ export async function requestVideo(
   prompt: string,
   attachments: Attachment[],
 ): Promise<ConversationIds> {
-  const outcome = await client.send(
-    session,
-    client.url(session, '/samantha/chat/completion'),
-    {
-      method: 'POST',
-      headers: client.headers(session, {
-        'content-type': 'application/json',
-        accept: 'text/event-stream',
-        'agw-js-conv': 'str',
-        'x-flow-trace': session.x_flow_trace,
-      }),
-      body: requestBody(session, prompt, attachments),
-      what: WHAT,
+  const answer = await client.call(session, {
+    kind: 'completion',
+    method: 'POST',
+    path: '/samantha/chat/completion',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'text/event-stream',
+      'agw-js-conv': 'str',
+      'x-flow-trace': session.x_flow_trace,
     },
-    (res) => readStream(res.body, () => pool.coolDown(session)),
-  );
+    body: requestBody(session, prompt, attachments),
+    what: WHAT,
+  });
+  const outcome = readStream(answer.body);
   if (outcome.guestUsedUp) {
     await pool.drop(session);
     throw new UpstreamError('the Doubao guest session is used up and was removed; trying another later', true);
   }
-  if (!outcome.ids) throw new UpstreamError(`${WHAT}: the stream ended before Doubao created the conversation`, true);
-  return outcome.ids;
+  if (outcome.ids) return outcome.ids;
+  if (answer.broken) throw new UpstreamError(`${WHAT}: the stream broke off (${answer.broken.message})`, true);
+  throw outcome.failure ?? new UpstreamError(`${WHAT}: the stream ended before Doubao created the conversation`, true);
 }
 
-/** Reads the SSE answer until its end event (or a used-up guest); throws the typed error a fault maps to. */
-async function readStream(
-  body: AsyncIterable<Uint8Array>,
-  onRateLimited: () => void,
-): Promise<{ ids?: ConversationIds; guestUsedUp: boolean }> {
+/**
+ * Reads the SSE answer (Doubao's error frames were already sorted out by `classifyAnswer`): the ids of the stream
+ * start, a used-up guest, or the failure an unreadable stream means.
+ */
+function readStream(body: string): { ids?: ConversationIds; guestUsedUp: boolean; failure?: UpstreamError } {
   let ids: ConversationIds | undefined;
-  let ended = false;
   let guestUsedUp = false;
+  let failure: UpstreamError | undefined;
   const onEvent = (event: EventSourceMessage) => {
     if (event.data.includes(GUEST_USED_UP)) guestUsedUp = true;
-    // The gateway refused this very request (a policy or a bad attachment): sending it again gets the same answer.
-    if (event.event === 'gateway-error') {
-      const { code, message } = (safeJson(event.data) ?? {}) as { code?: unknown; message?: unknown };
-      const reason = `Doubao refused the request: ${String(message ?? 'gateway error')} (code ${String(code)})`;
-      throw new StreamFailure(new UpstreamError(reason, false));
-    }
     const outer = safeJson(event.data) as { event_type?: unknown; event_data?: unknown } | undefined;
     if (!outer || typeof outer.event_type !== 'number') {
-      if (ids || guestUsedUp) return;
-      throw new StreamFailure(new UpstreamError(`${WHAT}: Doubao sent an unreadable event`, true));
+      failure ??= new UpstreamError(`${WHAT}: Doubao sent an unreadable event`, true);
+      return;
     }
-    if (outer.event_type === EVENT_RATE_LIMITED) {
-      onRateLimited();
-      throw new StreamFailure(new UpstreamError(`${WHAT}: Doubao rate-limited this session`, true));
+    if (outer.event_type === EVENT_STREAM_START && !ids) {
+      ids = conversationIds(outer.event_data);
+      if (!ids) failure ??= new UpstreamError(`${WHAT}: the stream start carried no conversation id`, true);
     }
-    if (outer.event_type === EVENT_STREAM_END) ended = true;
-    if (outer.event_type === EVENT_STREAM_START && !ids) ids = conversationIds(outer.event_data);
   };
   const parser = createParser({ onEvent });
-  const decoder = new TextDecoder();
-  try {
-    for await (const chunk of body) {
-      parser.feed(decoder.decode(chunk, { stream: true }));
-      if (ended || guestUsedUp) break;
-    }
-  } catch (error) {
-    if (error instanceof StreamFailure) throw error.upstream;
-    if (!ids) throw new UpstreamError(`${WHAT}: the stream broke off (${(error as Error).message})`, true);
-  }
-  return { ...(ids && { ids }), guestUsedUp };
+  parser.feed(body);
+  return { ...(ids && { ids }), guestUsedUp, ...(failure && { failure }) };
 }
 
-/** The ids in a 2002 event's data. */
-function conversationIds(eventData: unknown): ConversationIds {
+/** The ids in a 2002 event's data, if it has them. */
+function conversationIds(eventData: unknown): ConversationIds | undefined {
   const data = safeJson(typeof eventData === 'string' ? eventData : '') as Record<string, unknown> | undefined;
   const [conversationId, messageId, sectionId] = [data?.conversation_id, data?.message_id, data?.section_id].map((v) =>
     typeof v === 'string' || typeof v === 'number' ? String(v) : '',
   );
-  if (!conversationId || !messageId) {
-    throw new StreamFailure(new UpstreamError(`${WHAT}: the stream start carried no conversation id`, true));
-  }
+  if (!conversationId || !messageId) return undefined;
   return { conversationId, messageId, sectionId: sectionId ?? '' };
 }
 

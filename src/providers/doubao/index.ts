@@ -10,8 +10,9 @@ import type { ImageInput, ImageRef, PollResult, StartRequest, UpstreamRef, Video
 import { requestVideo } from './completion.js';
 import { VideoRetriever } from './retriever.js';
 import { SESSION_EXPIRED, type Session, SessionPool } from './session-pool.js';
+import { HttpTransport, type Transport } from './transport.js';
 import { type Attachment, uploadImage } from './upload.js';
-import { WebClient } from './web-client.js';
+import { type SessionVerdict, WebClient } from './web-client.js';
 
 export interface DoubaoProviderOptions {
   sessionsFile: string;
@@ -33,6 +34,8 @@ export interface DoubaoProviderOptions {
   settleMs?: number;
   /** Retrieval attempts (browser contexts) at once. @defaultValue 2 */
   browserConcurrency?: number;
+  /** How Doubao web API calls travel. @defaultValue an HttpTransport on `baseUrl` */
+  transport?: Transport;
   log?: Logger;
 }
 
@@ -52,9 +55,21 @@ interface DoubaoImage extends ImageRef {
 
 export async function createDoubaoProvider(options: DoubaoProviderOptions): Promise<VideoProvider> {
   const pool = await SessionPool.load(options.sessionsFile, { cooldownMs: options.cooldownMs ?? 600_000 });
+  /** What an answer's Doubao code means for the session, and the error the call ends with. */
+  const onVerdict = (session: Session, verdict: SessionVerdict, what: string): UpstreamError => {
+    if (verdict.kind === 'login' || (verdict.kind === 'refused' && verdict.code === 'HTTP 403')) {
+      pool.markExpired(session);
+      return new UpstreamError(SESSION_EXPIRED, false);
+    }
+    if (verdict.kind === 'rate_limited' || verdict.kind === 'risk_control') {
+      pool.coolDown(session);
+      return new UpstreamError(`${what}: Doubao rate-limited this session (${verdict.code})`, true);
+    }
+    return new UpstreamError(`Doubao refused the request: ${verdict.message} (code ${verdict.code})`, false);
+  };
   const client = new WebClient({
-    baseUrl: options.baseUrl,
-    pool,
+    transport: options.transport ?? new HttpTransport({ baseUrl: options.baseUrl }),
+    onVerdict,
     minSpacingMs: options.minSpacingMs ?? 500,
     perSessionConcurrency: options.perSessionConcurrency ?? 2,
     idleTimeoutMs: options.idleTimeoutMs ?? 60_000,

@@ -90,9 +90,11 @@ export async function uploadImage(
   const ext = image.fileName.includes('.') ? image.fileName.slice(image.fileName.lastIndexOf('.')) : '.jpg';
   const name = image.fileName.includes('.') ? image.fileName : `${image.fileName}${ext}`;
 
-  const prepared = await client.sendJson(session, client.url(session, '/alice/resource/prepare_upload'), {
+  const prepared = await client.callJson(session, {
+    kind: 'upload',
     method: 'POST',
-    headers: client.headers(session, { 'content-type': 'application/json' }),
+    path: '/alice/resource/prepare_upload',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ resource_type: 2, scene_id: '5', tenant_id: '5' }),
     what: 'image upload (prepare)',
   });
@@ -126,7 +128,7 @@ export async function uploadImage(
       credentials,
     );
     const { Host: _host, ...headers } = signed.headers as Record<string, string>;
-    return client.sendJson(session, `${base.origin}${signed.path}`, {
+    return client.sendPlainJson(session, `${base.origin}${signed.path}`, {
       method: signed.method as 'GET' | 'POST',
       headers,
       body,
@@ -145,17 +147,21 @@ export async function uploadImage(
   ).Result.UploadAddress;
   const store = applied.StoreInfos[0]!;
 
-  const stored = await client.sendJson(session, `${hosts.uploadUrl.replace(/\/+$/, '')}/upload/v1/${store.StoreUri}`, {
-    method: 'POST',
-    headers: {
-      authorization: store.Auth,
-      'content-type': 'application/octet-stream',
-      'content-crc32': crc32Hex(image.bytes),
-      'content-disposition': 'attachment; filename="undefined"',
+  const stored = await client.sendPlainJson(
+    session,
+    `${hosts.uploadUrl.replace(/\/+$/, '')}/upload/v1/${store.StoreUri}`,
+    {
+      method: 'POST',
+      headers: {
+        authorization: store.Auth,
+        'content-type': 'application/octet-stream',
+        'content-crc32': crc32Hex(image.bytes),
+        'content-disposition': 'attachment; filename="undefined"',
+      },
+      body: image.bytes,
+      what: 'image upload (bytes)',
     },
-    body: image.bytes,
-    what: 'image upload (bytes)',
-  });
+  );
   if ((stored as { message?: unknown }).message !== 'Success')
     throw new UpstreamError('image upload (bytes): the store refused the image', true);
 

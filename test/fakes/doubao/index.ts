@@ -304,11 +304,11 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
     const fault = knobs.completionFaults.shift();
     if (fault === 'stall') return; // headers sent, then silence: the client's idle timeout must end it
     if (fault === 'gateway-error') {
-      await send({ code: 710022004, message: 'content not allowed' }, 'gateway-error');
+      await send({ code: 710022005, message: 'content not allowed' }, 'gateway-error');
       return res.end();
     }
     if (fault === 'rate-limit-2005') {
-      await emit(2005, { code: 710022002, message: 'rate limited' });
+      await emit(2005, { code: 710022004, message: 'rate limited' });
       return res.end();
     }
     if (fault === 'truncated-before-start' || fault === 'malformed-event') {
