@@ -71,6 +71,8 @@ const schema = z.object({
   DOUBAO_COOLDOWN_S: seconds(600),
   DOUBAO_BROWSER_CONCURRENCY: int(1, 2),
   DOUBAO_PAGE_WAIT_S: seconds(8),
+  DOUBAO_TRANSPORT: z.enum(['auto', 'http', 'page']).default('auto'),
+  DOUBAO_PAGE_IDLE_S: seconds(300),
 
   ARK_API_KEY: optionalText,
   ARK_BASE_URL: url.default('https://ark.cn-beijing.volces.com/api/v3'),

@@ -41,6 +41,8 @@ export function doubaoOptions(config: Config, log?: Logger): DoubaoProviderOptio
     cooldownMs: config.DOUBAO_COOLDOWN_S * 1000,
     browserConcurrency: config.DOUBAO_BROWSER_CONCURRENCY,
     settleMs: config.DOUBAO_PAGE_WAIT_S * 1000,
+    transportMode: config.DOUBAO_TRANSPORT,
+    pageIdleMs: config.DOUBAO_PAGE_IDLE_S * 1000,
     retrieveTimeoutMs: Math.min(60_000, config.ATTEMPT_TIMEOUT_S * 750),
     idleTimeoutMs: Math.min(60_000, config.ATTEMPT_TIMEOUT_S * 750),
     ...(log && { log }),

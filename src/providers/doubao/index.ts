@@ -1,16 +1,28 @@
 /**
  * The `doubao` provider: the Doubao web chat as a video generator (protocol in `shared/doubao-protocol.md`).
- * Uploads and video requests go over undici through per-session limiters; finished videos are found in the
- * conversation's chat page by a headless Chromium. Each ref records the owning session's id (never its cookie),
+ * Uploads and video requests go through per-session limiters and a transport (`DOUBAO_TRANSPORT`: plain undici,
+ * or the session's logged-in page when Doubao wants signed calls); finished videos are found in the
+ * conversation's chat page. Both browser users share one headless Chromium. Each ref records the owning session's id (never its cookie),
  * so polls after a restart use the session that created the conversation.
  */
 import type { Logger } from 'pino';
 import { UpstreamError } from '../../core/errors.js';
-import type { ImageInput, ImageRef, PollResult, StartRequest, UpstreamRef, VideoProvider } from '../provider.js';
+import type {
+  ImageInput,
+  ImageRef,
+  PollResult,
+  ProviderHost,
+  StartRequest,
+  UpstreamRef,
+  VideoProvider,
+} from '../provider.js';
+import { SharedChromium } from './chromium.js';
 import { requestVideo } from './completion.js';
+import { PageTransport } from './page-transport.js';
 import { VideoRetriever } from './retriever.js';
 import { SESSION_EXPIRED, type Session, SessionPool } from './session-pool.js';
 import { HttpTransport, type Transport } from './transport.js';
+import { type TransportMode, TransportSelector } from './transport-selector.js';
 import { type Attachment, uploadImage } from './upload.js';
 import { type SessionVerdict, WebClient } from './web-client.js';
 
@@ -34,7 +46,11 @@ export interface DoubaoProviderOptions {
   settleMs?: number;
   /** Retrieval attempts (browser contexts) at once. @defaultValue 2 */
   browserConcurrency?: number;
-  /** How Doubao web API calls travel. @defaultValue an HttpTransport on `baseUrl` */
+  /** How Doubao web API calls travel: plain HTTP, the session's page, or plain until refused. @defaultValue 'auto' */
+  transportMode?: TransportMode;
+  /** A session's page (page transport) is closed after this long without a call, ms. @defaultValue 300 000 */
+  pageIdleMs?: number;
+  /** Replaces the transport `transportMode` would build (tests that script the wire). */
   transport?: Transport;
   log?: Logger;
 }
@@ -67,21 +83,34 @@ export async function createDoubaoProvider(options: DoubaoProviderOptions): Prom
     }
     return new UpstreamError(`Doubao refused the request: ${verdict.message} (code ${verdict.code})`, false);
   };
+  const log = options.log?.child({ provider: 'doubao' });
+  const chromium = new SharedChromium(options.chromiumPath);
+  const pages = new PageTransport({
+    chromium,
+    baseUrl: options.baseUrl,
+    ...(options.pageIdleMs !== undefined && { idleMs: options.pageIdleMs }),
+    ...(log && { log }),
+  });
+  const selector = new TransportSelector({
+    mode: options.transportMode ?? 'auto',
+    http: new HttpTransport({ baseUrl: options.baseUrl }),
+    page: pages,
+    ...(log && { log }),
+  });
   const client = new WebClient({
-    transport: options.transport ?? new HttpTransport({ baseUrl: options.baseUrl }),
+    transport: options.transport ?? selector,
     onVerdict,
     minSpacingMs: options.minSpacingMs ?? 500,
     perSessionConcurrency: options.perSessionConcurrency ?? 2,
     idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
   });
   const retriever = new VideoRetriever({
-    chromiumPath: options.chromiumPath,
+    chromium,
     baseUrl: options.baseUrl,
     attemptTimeoutMs: options.retrieveTimeoutMs ?? 60_000,
     settleMs: options.settleMs ?? 8_000,
     concurrency: options.browserConcurrency ?? 2,
   });
-  const log = options.log?.child({ provider: 'doubao' });
   log?.info({ sessions: pool.health() }, 'Doubao session pool loaded');
 
   /** Logs a session's health change by id (never its cookie) and passes the error on. */
@@ -92,6 +121,10 @@ export async function createDoubaoProvider(options: DoubaoProviderOptions): Prom
 
   return {
     name: 'doubao',
+
+    attach(host: ProviderHost): void {
+      selector.useState(host.state);
+    },
 
     async uploadImage(image: ImageInput): Promise<ImageRef> {
       const session = pool.pick(false);
@@ -126,11 +159,13 @@ export async function createDoubaoProvider(options: DoubaoProviderOptions): Prom
       return found.state === 'found' ? { state: 'succeeded', videoUrls: found.urls } : { state: 'running' };
     },
 
-    status: () => ({ sessions: pool.health() }),
+    status: () => ({ sessions: pool.health(), pages: pages.pages, pageRoutes: selector.pageRoutes() }),
 
     async close(): Promise<void> {
       await retriever.close();
       await client.stop();
+      await pages.close();
+      await chromium.close();
     },
   };
 }
