@@ -166,7 +166,8 @@ describe('PROVIDER=doubao through the seed HTTP API, against the fake', () => {
 
   it('fails a refused request at once with the gateway message', async () => {
     const { dir } = withSessions({ users: 1 });
-    fake.knobs.completionFaults = ['gateway-error'];
+    // Refused plainly, then once more from the session's page (DOUBAO_TRANSPORT=auto): the same refusal.
+    fake.knobs.completionFaults = ['gateway-error', 'gateway-error'];
     service = await startService(fake, {}, dir);
     const res = await generate(service.app, { prompt: 'x' });
     expect(res.status).toBe(502);
@@ -194,6 +195,8 @@ describe('PROVIDER=doubao through the seed HTTP API, against the fake', () => {
       success: true,
       provider: 'doubao',
       sessions: [{ id: sessionIdOf(sessions[0]!), guest: false, state: 'expired' }],
+      pages: { open: 0, opened: 0 },
+      pageRoutes: {},
     });
     expect(health.body).not.toContain(sessionIdCookie(sessions[0]!));
   });

@@ -1,6 +1,7 @@
 /**
  * `GET /api/sessions`: the health of the provider's upstream sessions (Doubao's pool: id, guest or logged in,
- * ok / cooling / expired), for operators. The reply schema lists only those fields, so no cookie can leak.
+ * ok / cooling / expired; the pages the Doubao page transport keeps open and which kinds of call each session
+ * sends from its page), for operators. The reply schema lists only those fields, so no cookie can leak.
  */
 import type { FastifyInstance } from 'fastify';
 import type { HttpDeps } from './deps.js';
@@ -27,6 +28,12 @@ const sessionsSchema = {
             required: ['id', 'guest', 'state'],
           },
         },
+        pages: {
+          type: 'object',
+          properties: { open: { type: 'integer' }, opened: { type: 'integer' } },
+          required: ['open', 'opened'],
+        },
+        pageRoutes: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } },
       },
       required: ['success', 'provider', 'sessions'],
     },
@@ -34,9 +41,13 @@ const sessionsSchema = {
 } as const;
 
 export async function sessionRoutes(app: FastifyInstance, { service, providerStatus }: HttpDeps) {
-  app.get('/', { schema: sessionsSchema }, async () => ({
-    success: true,
-    provider: service.providerName,
-    sessions: (providerStatus?.().sessions as unknown[] | undefined) ?? [],
-  }));
+  app.get('/', { schema: sessionsSchema }, async () => {
+    const status = providerStatus?.() ?? {};
+    return {
+      success: true,
+      provider: service.providerName,
+      sessions: (status.sessions as unknown[] | undefined) ?? [],
+      ...(status.pages !== undefined && { pages: status.pages, pageRoutes: status.pageRoutes }),
+    };
+  });
 }
