@@ -69,6 +69,11 @@ const schema = z.object({
   DOUBAO_MIN_SPACING_MS: int(0, 500),
   DOUBAO_SESSION_CONCURRENCY: int(1, 2),
   DOUBAO_COOLDOWN_S: seconds(600),
+  DOUBAO_MAX_COOLDOWN_S: seconds(21_600),
+  DOUBAO_RISK_PAUSE_S: seconds(3600),
+  DOUBAO_FIRST_CHECK_S: seconds(150),
+  DOUBAO_POLL_INTERVAL_S: seconds(15),
+  DOUBAO_MAX_WAIT_S: seconds(1200),
   DOUBAO_BROWSER_CONCURRENCY: int(1, 2),
   DOUBAO_PAGE_WAIT_S: seconds(8),
 

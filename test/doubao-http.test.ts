@@ -32,6 +32,8 @@ async function startService(fake: DoubaoFake, env: Record<string, string> = {}, 
     DOUBAO_UPLOAD_URL: fake.uploadUrl,
     DOUBAO_PAGE_WAIT_S: '1',
     DOUBAO_MIN_SPACING_MS: '0',
+    DOUBAO_FIRST_CHECK_S: '1',
+    DOUBAO_POLL_INTERVAL_S: '1',
     ...env,
   };
   const providerLog = memoryLogger();
@@ -124,7 +126,7 @@ describe('PROVIDER=doubao through the seed HTTP API, against the fake', () => {
       } while (task.status !== 'completed' && task.status !== 'failed' && Date.now() < deadline);
       expect(task).toMatchObject({ status: 'completed', error: null });
       expect(task.video_urls[0]).toMatch(/\/videos\/[\w-]+\.mp4$/);
-      expect(task.video_urls[1]).toMatch(/\/douyinvod\/[0-9a-f]+\/video\.mp4$/);
+      expect(task.video_urls[1]).toMatch(/\/video\/tos\/cn\/[0-9a-f]+\/\?mime_type=video_mp4/);
       const file = join(service.core.media.videosDir, task.video_urls[0]!.split('/').pop()!);
       expect(isMp4(readFileSync(file))).toBe(true);
     }
@@ -160,7 +162,15 @@ describe('PROVIDER=doubao through the seed HTTP API, against the fake', () => {
     expect((await service.app.inject({ url: '/api/sessions' })).statusCode).toBe(401);
     const res = await service.app.inject({ url: '/api/sessions', headers: { authorization: 'Bearer admin-token' } });
     expect(res.statusCode).toBe(200);
-    expect(res.json().sessions).toEqual(sessions.map((s, i) => ({ id: sessionIdOf(s), guest: i === 1, state: 'ok' })));
+    expect(res.json().sessions).toEqual(
+      sessions.map((s, i) => ({
+        id: sessionIdOf(s),
+        label: `session ${sessionIdOf(s).slice(0, 8)}`,
+        guest: i === 1,
+        state: 'ok',
+        since: expect.any(String),
+      })),
+    );
     for (const s of sessions) expect(res.body).not.toContain(s.cookie.slice(0, 20));
   });
 
@@ -193,7 +203,16 @@ describe('PROVIDER=doubao through the seed HTTP API, against the fake', () => {
     expect(health.json()).toEqual({
       success: true,
       provider: 'doubao',
-      sessions: [{ id: sessionIdOf(sessions[0]!), guest: false, state: 'expired' }],
+      sessions: [
+        {
+          id: sessionIdOf(sessions[0]!),
+          label: `session ${sessionIdOf(sessions[0]!).slice(0, 8)}`,
+          guest: false,
+          state: 'expired',
+          since: expect.any(String),
+          lastCode: 'login redirect',
+        },
+      ],
     });
     expect(health.body).not.toContain(sessionIdCookie(sessions[0]!));
   });
@@ -201,8 +220,8 @@ describe('PROVIDER=doubao through the seed HTTP API, against the fake', () => {
   it('retries after a rate limit (2005), a 5xx and a truncated stream, then completes', async () => {
     const { dir } = withSessions({ users: 1 });
     fake.knobs.completionFaults = ['rate-limit-2005', 'truncated-before-start'];
-    fake.knobs.httpFaults = [{ path: '/samantha/chat/completion', status: 502 }];
-    service = await startService(fake, { DOUBAO_COOLDOWN_S: '0.5', MAX_ATTEMPTS: '8' }, dir);
+    fake.knobs.httpFaults = [{ path: 'chat/completion', status: 502 }];
+    service = await startService(fake, { DOUBAO_COOLDOWN_S: '0.5', DOUBAO_MAX_WAIT_S: '8' }, dir);
     const res = await generate(service.app, { prompt: 'x' });
     expect(res.status).toBe(200);
     const [task] = await waitForFinal(service.app);
@@ -212,18 +231,18 @@ describe('PROVIDER=doubao through the seed HTTP API, against the fake', () => {
 
   it('fails after the last attempt while Doubao keeps answering 429, saying so', async () => {
     const { dir } = withSessions({ users: 1 });
-    fake.knobs.httpFaults = Array.from({ length: 5 }, () => ({ path: '/samantha/chat/completion', status: 429 }));
-    service = await startService(fake, { DOUBAO_COOLDOWN_S: '0', MAX_ATTEMPTS: '2' }, dir);
+    fake.knobs.httpFaults = Array.from({ length: 5 }, () => ({ path: 'chat/completion', status: 429 }));
+    service = await startService(fake, { DOUBAO_COOLDOWN_S: '0', DOUBAO_MAX_WAIT_S: '2' }, dir);
     await generate(service.app, { prompt: 'x' });
     const [task] = await waitForFinal(service.app);
     expect(task).toMatchObject({ status: 'failed', retry_count: 2 });
-    expect(task!.error).toMatch(/rate-limited this session \(HTTP 429\)/);
+    expect(task!.error).toMatch(/rate-limited this session \(code HTTP 429\)/);
   });
 
   it('fails with "video not ready" when the video never shows up', async () => {
     const { dir } = withSessions({ users: 1 });
     fake.knobs.readyDelayMs = 600_000;
-    service = await startService(fake, { MAX_ATTEMPTS: '2' }, dir);
+    service = await startService(fake, { DOUBAO_MAX_WAIT_S: '2' }, dir);
     await generate(service.app, { prompt: 'x' });
     const [task] = await waitForFinal(service.app);
     expect(task).toMatchObject({ status: 'failed', error: 'video not ready after 2 attempts' });

@@ -110,7 +110,9 @@ describe('doubao provider against the fake', () => {
     const result = await pollUntilDone(second, ref, 40, 300);
     expect(result.state).toBe('succeeded');
     if (result.state === 'succeeded') {
-      expect(result.videoUrls[0]).toMatch(/\/douyinvod\/[0-9a-f]+\/video\.mp4$/);
+      expect(result.videoUrls[0]).toMatch(
+        /\/douyinvod\/[0-9a-f]+\/video\.mp4$|\/video\/tos\/cn\/[0-9a-f]+\/\?mime_type=video_mp4/,
+      );
       expect(isMp4(new Uint8Array(await (await request(result.videoUrls[0]!)).body.arrayBuffer()))).toBe(true);
     }
   });
@@ -143,16 +145,23 @@ describe('doubao provider against the fake', () => {
     expect(error).toMatchObject({ retryable, message: expect.stringMatching(message) });
   });
 
-  it('cools a rate-limited session down and uses another one', async () => {
+  it('cools a rate-limited session down and asks again at once with another one', async () => {
     freshDir();
     writeSessions(join(dir, 'session.json'), { users: 2 });
     const provider = await open();
-    fake.knobs.httpFaults = [{ path: '/samantha/chat/completion', status: 429 }];
-    await expect(provider.start({ prompt: 'x', guest: false })).rejects.toMatchObject({ retryable: true });
-    const health = provider.status!().sessions as Array<{ state: string }>;
+    fake.knobs.httpFaults = [{ path: 'chat/completion', status: 429 }];
+    const ref = await provider.start({ prompt: 'x', guest: false });
+    const health = provider.status!().sessions as Array<{ id: string; state: string }>;
     expect(health.map((h) => h.state).sort()).toEqual(['cooling', 'ok']);
-    for (let i = 0; i < 4; i++) await provider.start({ prompt: `after ${i}`, guest: false });
-    await expect(provider.start({ prompt: 'y', guest: false })).resolves.toHaveProperty('conversationId');
+    expect(health.find((h) => h.state === 'ok')!.id).toBe(ref.sessionId);
+    for (let i = 0; i < 4; i++) {
+      expect(await provider.start({ prompt: `after ${i}`, guest: false })).toMatchObject({ sessionId: ref.sessionId });
+    }
+    fake.knobs.httpFaults = [{ path: 'chat/completion', status: 429 }];
+    await expect(provider.start({ prompt: 'y', guest: false })).rejects.toMatchObject({
+      retryable: true,
+      message: /rate-limited/,
+    });
   });
 
   it('asks for an image-to-video with the session that uploaded the image, waiting while it cools down', async () => {
@@ -167,7 +176,7 @@ describe('doubao provider against the fake', () => {
     fake.knobs.completionFaults = ['rate-limit-2005'];
     await expect(provider.start({ prompt: 'x', image, guest: false })).rejects.toMatchObject({ retryable: true });
     await expect(provider.start({ prompt: 'x', image, guest: false })).rejects.toMatchObject({
-      message: /session of this image is rate-limited/,
+      message: /session of this task is rate-limited/,
     });
     await new Promise((r) => setTimeout(r, 350));
     const ref = await provider.start({ prompt: 'x', image, guest: false });
@@ -234,11 +243,21 @@ describe('doubao provider against the fake', () => {
     const provider = await open();
     const ref = await provider.start({ prompt: 'x', guest: false });
     fake.knobs.expired.set(sessionIdCookie(session!), how);
-    expect(await provider.poll(ref)).toEqual({ state: 'failed', reason: SESSION_EXPIRED, retryable: false });
+    await expect(provider.poll(ref)).rejects.toMatchObject({ message: SESSION_EXPIRED, retryable: false });
     await expect(provider.start({ prompt: 'y', guest: false })).rejects.toMatchObject({
       retryable: false,
       message: SESSION_EXPIRED,
     });
-    expect(provider.status!()).toEqual({ sessions: [{ id: sessionIdOf(session!), guest: false, state: 'expired' }] });
+    expect(provider.status!()).toMatchObject({
+      sessions: [
+        {
+          id: sessionIdOf(session!),
+          guest: false,
+          state: 'expired',
+          lastCode: how === '401' ? 'HTTP 401' : 'login redirect',
+        },
+      ],
+    });
+    expect(JSON.stringify(provider.status!())).not.toContain(sessionIdCookie(session!));
   });
 });

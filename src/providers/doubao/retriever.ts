@@ -64,10 +64,16 @@ export class VideoRetriever {
   readonly #limiter: Bottleneck;
   #browser: Promise<Browser> | undefined;
   #closed = false;
+  #launches = 0;
 
   constructor(options: RetrieverOptions) {
     this.#opts = options;
     this.#limiter = new Bottleneck({ maxConcurrent: options.concurrency });
+  }
+
+  /** Browsers launched so far (a relaunch after a crash counts again). */
+  get launches(): number {
+    return this.#launches;
   }
 
   /** One attempt at finding the conversation's video. @throws UpstreamError (transient) on timeout or crash. */
@@ -85,6 +91,7 @@ export class VideoRetriever {
 
   #launch(): Promise<Browser> {
     if (this.#closed) return Promise.reject(new UpstreamError('the video finder is shut down', true));
+    if (!this.#browser) this.#launches++;
     this.#browser ??= chromium
       .launch({ executablePath: this.#opts.chromiumPath, headless: true, args: CHROMIUM_ARGS })
       .then((browser) => {
