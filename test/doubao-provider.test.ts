@@ -28,21 +28,27 @@ function options(fake: DoubaoFake, sessionsFile: string, extra: Partial<DoubaoPr
   } satisfies DoubaoProviderOptions;
 }
 
-providerContract('doubao', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dvb-doubao-'));
-  const fake = await startDoubaoFake();
-  writeSessions(join(dir, 'session.json'), { users: 1 });
-  const provider = await createDoubaoProvider(options(fake, join(dir, 'session.json')));
-  return {
-    provider,
-    fetchVideo: fetchOverHttp,
-    dispose: async () => {
-      await provider.close?.();
-      await fake.close();
-      rmSync(dir, { recursive: true, force: true });
+for (const dialect of ['2026', '2025', 'both'] as const) {
+  providerContract(
+    'doubao',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'dvb-doubao-'));
+      const fake = await startDoubaoFake({ dialect });
+      writeSessions(join(dir, 'session.json'), { users: 1 });
+      const provider = await createDoubaoProvider(options(fake, join(dir, 'session.json')));
+      return {
+        provider,
+        fetchVideo: fetchOverHttp,
+        dispose: async () => {
+          await provider.close?.();
+          await fake.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
     },
-  };
-});
+    `fake speaking ${dialect === 'both' ? 'both dialects' : `the ${dialect} dialect`}`,
+  );
+}
 
 describe('doubao provider against the fake', () => {
   let fake: DoubaoFake;
@@ -67,6 +73,8 @@ describe('doubao provider against the fake', () => {
     fake.knobs.httpFaults = [];
     fake.knobs.expired.clear();
     fake.knobs.readyDelayMs = 0;
+    fake.knobs.uploadHost = undefined;
+    fake.knobs.storeAnswer = 'both';
   });
   const freshDir = () => {
     dir = mkdtempSync(join(tmpdir(), 'dvb-doubao-'));
@@ -92,6 +100,33 @@ describe('doubao provider against the fake', () => {
     expect((again.attachment as { identifier: string }).identifier).not.toBe(attachment.identifier);
     const ref = await provider.start({ prompt: 'the cat waves', image, guest: false });
     expect(fake.conversations.get(ref.conversationId!)?.attachments).toEqual([attachment.key]);
+  });
+
+  it('sends the bytes to the host ImageX names (UploadHosts), not the configured one', async () => {
+    freshDir();
+    writeSessions(join(dir, 'session.json'), { users: 1 });
+    const provider = await open({ uploadUrl: 'http://127.0.0.1:9' }); // nothing listens there
+    const image = { bytes: sampleImage('png', 32, 32), fileName: 'a.png', mime: 'image/png' };
+    await expect(provider.uploadImage(image)).resolves.toHaveProperty('attachment.key');
+    fake.knobs.uploadHost = null; // ImageX names no host: the configured one is used (and is down)
+    await expect(provider.uploadImage(image)).rejects.toMatchObject({
+      retryable: true,
+      message: /could not be reached/,
+    });
+  });
+
+  it.each([
+    ['2026', true],
+    ['2025', true],
+    ['wrong-crc', false],
+  ] as const)('accepts the store answer %s: %s', async (storeAnswer, ok) => {
+    freshDir();
+    writeSessions(join(dir, 'session.json'), { users: 1 });
+    fake.knobs.storeAnswer = storeAnswer;
+    const provider = await open();
+    const upload = provider.uploadImage({ bytes: sampleImage('png', 32, 32), fileName: 'a.png', mime: 'image/png' });
+    if (ok) await expect(upload).resolves.toHaveProperty('attachment.key');
+    else await expect(upload).rejects.toMatchObject({ retryable: true, message: /store refused the image/ });
   });
 
   it('stores the owning session by a hash, never its cookie, and polls with that session after a restart', async () => {

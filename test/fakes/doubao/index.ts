@@ -63,6 +63,10 @@ export interface DoubaoFakeKnobs {
   listShape: 'download_url' | 'vid_only' | 'no_status';
   /** `ai_creation_res_code`s the next 2026 video requests are refused with (one per request). */
   refuseNext: number[];
+  /** The host:port ApplyImageUpload names in `UploadHosts` (default: the fake itself); null names none. */
+  uploadHost: string | null | undefined;
+  /** How the upload store says yes: 2026 (`code` 2000 + crc32), 2025 (`"Success"`), both, or a wrong crc32. */
+  storeAnswer: 'both' | '2026' | '2025' | 'wrong-crc';
 }
 
 export interface FakeConversation {
@@ -147,6 +151,8 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
     bodyFaults: [],
     listShape: 'download_url',
     refuseNext: [],
+    uploadHost: undefined,
+    storeAnswer: 'both',
     ...overrides,
   };
   const mp4 = sampleMp4();
@@ -240,7 +246,11 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
         stores.set(storeUri, store);
         return json(res, 200, {
           Result: {
-            UploadAddress: { StoreInfos: [{ StoreUri: storeUri, Auth: store.auth }], SessionKey: store.sessionKey },
+            UploadAddress: {
+              StoreInfos: [{ StoreUri: storeUri, Auth: store.auth }],
+              SessionKey: store.sessionKey,
+              ...(knobs.uploadHost !== null && { UploadHosts: [knobs.uploadHost ?? req.headers.host] }),
+            },
           },
         });
       }
@@ -277,7 +287,10 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
       if (req.headers['content-crc32'] !== crc) return json(res, 400, { message: 'CRC32 mismatch' });
       if (bytes.length !== store.size) return json(res, 400, { message: 'size mismatch' });
       store.bytes = bytes;
-      return json(res, 200, { code: 2000, message: 'Success', data: { crc32: crc } });
+      const echoed = knobs.storeAnswer === 'wrong-crc' ? '00000000' : crc;
+      if (knobs.storeAnswer === '2025') return json(res, 200, { message: 'Success' });
+      if (knobs.storeAnswer === 'both') return json(res, 200, { code: 2000, message: 'Success', data: { crc32: crc } });
+      return json(res, 200, { code: 2000, data: { crc32: echoed } });
     }
 
     if (req.method === 'POST' && path === '/samantha/chat/completion') {
