@@ -58,7 +58,7 @@ async function coreAround(made: VideoProvider, dataDir?: string): Promise<TestCo
 }
 
 const pages = (p: VideoProvider) => p.status?.().pages as { open: number; opened: number };
-const completions = () => fake.gatedCalls.filter((c) => c.path === '/samantha/chat/completion');
+const completions = () => fake.gatedCalls.filter((c) => c.path.endsWith('/chat/completion'));
 const start = (p: VideoProvider, prompt = 'a paper boat') => p.start({ prompt, guest: false });
 
 describe('DOUBAO_TRANSPORT=auto with signatures required', () => {

@@ -1,7 +1,8 @@
 /**
- * `GET /api/sessions`: the health of the provider's upstream sessions (Doubao's pool: id, guest or logged in,
- * ok / cooling / expired; the pages the Doubao page transport keeps open and which kinds of call each session
- * sends from its page), for operators. The reply schema lists only those fields, so no cookie can leak.
+ * `GET /api/sessions`: the health of the provider's upstream sessions (Doubao's pool: id, label, guest or logged
+ * in, ok / cooling / paused / expired, since when, until when, Doubao's last code; the pages the Doubao page
+ * transport keeps open and which kinds of call each session sends from its page), for operators. The reply
+ * schema lists only those fields, so no cookie can leak.
  */
 import type { FastifyInstance } from 'fastify';
 import type { HttpDeps } from './deps.js';
@@ -21,9 +22,12 @@ const sessionsSchema = {
             type: 'object',
             properties: {
               id: { type: 'string' },
+              label: { type: 'string' },
               guest: { type: 'boolean' },
-              state: { type: 'string', enum: ['ok', 'cooling', 'expired'] },
-              coolUntil: { type: 'string' },
+              state: { type: 'string', enum: ['ok', 'cooling', 'paused', 'expired'] },
+              since: { type: 'string', description: 'when the state began (ISO 8601)' },
+              until: { type: 'string', description: 'until when a cooling or paused session rests' },
+              lastCode: { type: 'string', description: "Doubao's last code about the session" },
             },
             required: ['id', 'guest', 'state'],
           },

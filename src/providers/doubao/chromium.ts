@@ -38,9 +38,15 @@ export class SharedChromium {
   readonly #path: string;
   #browser: Promise<Browser> | undefined;
   #closed = false;
+  #launches = 0;
 
   constructor(executablePath: string) {
     this.#path = executablePath;
+  }
+
+  /** Browsers launched so far (a relaunch after a crash counts again). */
+  get launches(): number {
+    return this.#launches;
   }
 
   /** A fresh context (own cookies, the web client's user agent) in the shared browser, launching it if needed. */
@@ -64,6 +70,7 @@ export class SharedChromium {
 
   #launch(): Promise<Browser> {
     if (this.#closed) return Promise.reject(new UpstreamError('the Doubao browser is shut down', true));
+    if (!this.#browser) this.#launches++;
     this.#browser ??= chromium
       .launch({ executablePath: this.#path, headless: true, args: CHROMIUM_ARGS })
       .then((browser) => {

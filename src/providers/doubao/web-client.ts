@@ -29,6 +29,8 @@ export interface WebClientOptions {
    * the error the call ends with.
    */
   onVerdict(session: Session, verdict: SessionVerdict, what: string): UpstreamError;
+  /** Told of every answer that carried no error code: the session works. */
+  onSuccess(session: Session): void;
 }
 
 export interface CallSpec {
@@ -41,6 +43,8 @@ export interface CallSpec {
   what: string;
   /** Statuses besides 200 the caller reads itself (e.g. 404 from an endpoint a dialect lacks). */
   accept?: number[];
+  /** false: return the answer unjudged; the caller looks at it first and then calls `judge`. @defaultValue true */
+  judge?: boolean;
 }
 
 /** The query string the web client appends to every www.doubao.com API call (protocol §2). */
@@ -98,12 +102,21 @@ export class WebClient {
         timeoutMs: this.#opts.idleTimeoutMs,
       }),
     );
-    const verdict = classifyAnswer(answer);
-    if (verdict.kind !== 'ok') throw this.#opts.onVerdict(session, verdict, spec.what);
-    if (answer.status !== 200 && !spec.accept?.includes(answer.status)) {
-      throw new UpstreamError(`${spec.what}: Doubao answered HTTP ${answer.status}`, answer.status >= 500);
-    }
+    if (spec.judge !== false) this.judge(session, answer, spec.what, spec.accept);
     return answer;
+  }
+
+  /**
+   * Throws the error an answer means (a Doubao code, updating the session's health; another status than 200 or
+   * `accept`, 5xx transient); an answer without a code tells the session's keeper the session works.
+   */
+  judge(session: Session, answer: DoubaoAnswer, what: string, accept: number[] = []): void {
+    const verdict = classifyAnswer(answer);
+    if (verdict.kind !== 'ok') throw this.#opts.onVerdict(session, verdict, what);
+    if (answer.status === 200) this.#opts.onSuccess(session);
+    else if (!accept.includes(answer.status)) {
+      throw new UpstreamError(`${what}: Doubao answered HTTP ${answer.status}`, answer.status >= 500);
+    }
   }
 
   /** `call` for a JSON answer; a cut-off or garbled body is a transient failure. */

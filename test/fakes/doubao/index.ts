@@ -13,9 +13,22 @@ import { imageSize } from 'image-size';
 import { sampleHevcMp4, sampleImage, sampleMp4 } from '../../support/media-samples.js';
 import { requestBody } from '../request-body.js';
 import { chatPageHtml, homePageHtml, LOGIN_PAGE_HTML } from './chat-page.js';
+import { type FakeContext, listAnswer, mediaPlayInfo, streamCompletion2026, videoPlayInfo } from './dialect-2026.js';
 import { PageSigner, type SignatureCounts, type SignatureRefusal, UNSIGNED_REFUSAL } from './page-signer.js';
 import { pickRandomFault } from './random-faults.js';
 import { type IssuedCredentials, sigV4Problem } from './sigv4.js';
+
+/** An error Doubao reports inside an HTTP 200 (§8), for the next call whose path contains `path`. */
+export interface InBodyFault {
+  path: string;
+  /** The code in the body (JSON `code`, or a STREAM_ERROR / gateway-error frame on completion paths). */
+  code?: number;
+  message?: string;
+  /** Risk control decided by `shark_admin`. */
+  sharkAdmin?: boolean;
+  /** A captcha page instead of the answer. */
+  captcha?: boolean;
+}
 
 /** How the next video request fails. */
 export type CompletionFault =
@@ -49,6 +62,18 @@ export interface DoubaoFakeKnobs {
   signatureRefusal: SignatureRefusal;
   /** The finished video's codec: Doubao sometimes serves HEVC. @defaultValue 'h264' */
   videoCodec: 'h264' | 'hevc';
+  /** Which web protocol the fake speaks: the other dialect's endpoints answer 404. @defaultValue 'both' */
+  dialect: '2025' | '2026' | 'both';
+  /** Consumed one per matching call: Doubao's in-body errors of §8. */
+  bodyFaults: InBodyFault[];
+  /** How the list shows a finished video: with its URL, by id only, or by id without any status. */
+  listShape: 'download_url' | 'vid_only' | 'no_status';
+  /** `ai_creation_res_code`s the next 2026 video requests are refused with (one per request). */
+  refuseNext: number[];
+  /** The host:port ApplyImageUpload names in `UploadHosts` (default: the fake itself); null names none. */
+  uploadHost: string | null | undefined;
+  /** How the upload store says yes: 2026 (`code` 2000 + crc32), 2025 (`"Success"`), both, or a wrong crc32. */
+  storeAnswer: 'both' | '2026' | '2025' | 'wrong-crc';
 }
 
 export interface FakeConversation {
@@ -56,6 +81,12 @@ export interface FakeConversation {
   prompt: string;
   attachments: string[];
   createdAt: number;
+  messageId?: string;
+  /** The video's id (2026 dialect). */
+  vid?: string;
+  dialect?: '2025' | '2026';
+  /** The `ai_creation_res_code` this video was refused with. */
+  refusal?: number;
 }
 
 export interface DoubaoFake {
@@ -90,6 +121,30 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const DIALECT_2025_PATHS = ['/samantha/chat/completion'];
+const DIALECT_2026_PATHS = ['/chat/completion', '/im/chain/single', '/samantha/video/get_play_info'];
+export const CAPTCHA_PAGE_HTML =
+  '<!doctype html><html><head><title>验证码</title></head><body><div id="captcha_container"><iframe src="https://verify.snssdk.com/captcha"></iframe></div></body></html>';
+
+/** Answers an in-body fault the way Doubao does on that path: a captcha page, an SSE error frame or JSON. */
+function answerInBodyFault(res: ServerResponse, path: string, f: InBodyFault): void {
+  if (f.captcha) {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(CAPTCHA_PAGE_HTML);
+    return;
+  }
+  const extra = f.sharkAdmin ? { extra: { decision: { from: 'shark_admin' } } } : {};
+  const message = f.message ?? 'error';
+  if (path === '/chat/completion') {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.end(`event: STREAM_ERROR\ndata: ${JSON.stringify({ error_code: f.code, error_msg: message, ...extra })}\n\n`);
+  } else if (path === '/samantha/chat/completion') {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.end(`event: gateway-error\ndata: ${JSON.stringify({ code: f.code, message, ...extra })}\n\n`);
+  } else {
+    json(res, 200, { code: f.code, message, ...extra });
+  }
+}
 const digits = (n: number) =>
   Array.from({ length: n }, (_, i) => (i === 0 ? randomInt(1, 10) : randomInt(10))).join('');
 
@@ -106,6 +161,12 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
     requireSignature: false,
     signatureRefusal: 'body',
     videoCodec: 'h264',
+    dialect: 'both',
+    bodyFaults: [],
+    listShape: 'download_url',
+    refuseNext: [],
+    uploadHost: undefined,
+    storeAnswer: 'both',
     ...overrides,
   };
   const signer = new PageSigner();
@@ -152,6 +213,14 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
       res.writeHead(f!.status, { 'content-type': 'application/json' }).end(f!.body ?? '{"code":-1}');
       return;
     }
+    const inBody = knobs.bodyFaults.findIndex((f) => path.includes(f.path));
+    if (inBody >= 0) {
+      const [f] = knobs.bodyFaults.splice(inBody, 1);
+      await requestBody(req);
+      return answerInBodyFault(res, path, f!);
+    }
+    const other = knobs.dialect === '2025' ? DIALECT_2026_PATHS : knobs.dialect === '2026' ? DIALECT_2025_PATHS : [];
+    if (other.includes(path)) return json(res, 404, { message: `no route ${req.method} ${path}` });
 
     if (req.method === 'POST' && path === '/alice/resource/prepare_upload') {
       const body = JSON.parse((await requestBody(req)).toString() || '{}');
@@ -192,7 +261,11 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
         stores.set(storeUri, store);
         return json(res, 200, {
           Result: {
-            UploadAddress: { StoreInfos: [{ StoreUri: storeUri, Auth: store.auth }], SessionKey: store.sessionKey },
+            UploadAddress: {
+              StoreInfos: [{ StoreUri: storeUri, Auth: store.auth }],
+              SessionKey: store.sessionKey,
+              ...(knobs.uploadHost !== null && { UploadHosts: [knobs.uploadHost ?? req.headers.host] }),
+            },
           },
         });
       }
@@ -229,7 +302,10 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
       if (req.headers['content-crc32'] !== crc) return json(res, 400, { message: 'CRC32 mismatch' });
       if (bytes.length !== store.size) return json(res, 400, { message: 'size mismatch' });
       store.bytes = bytes;
-      return json(res, 200, { code: 2000, message: 'Success', data: { crc32: crc } });
+      const echoed = knobs.storeAnswer === 'wrong-crc' ? '00000000' : crc;
+      if (knobs.storeAnswer === '2025') return json(res, 200, { message: 'Success' });
+      if (knobs.storeAnswer === 'both') return json(res, 200, { code: 2000, message: 'Success', data: { crc32: crc } });
+      return json(res, 200, { code: 2000, data: { crc32: echoed } });
     }
 
     if (req.method === 'POST' && path === '/samantha/chat/completion') {
@@ -250,9 +326,33 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
       return;
     }
 
-    if (req.method === 'POST' && path === '/samantha/media/get_play_info') {
-      const { conversation_id: id } = JSON.parse((await requestBody(req)).toString() || '{}');
+    if (req.method === 'POST' && path === '/chat/completion') {
+      const body = JSON.parse((await requestBody(req)).toString() || '{}');
       if (refusedLogin(req, res)) return;
+      if (webClientProblem(url) || !req.headers['x-flow-trace'] || !owner) return json(res, 400, { code: 1 });
+      return streamCompletion2026(res, body, owner, !/(?:^|;\s*)sessionid=/.test(String(req.headers.cookie)), ctx);
+    }
+
+    if (req.method === 'POST' && path === '/im/chain/single') {
+      const body = JSON.parse((await requestBody(req)).toString() || '{}');
+      if (refusedLogin(req, res)) return;
+      if (req.headers['content-type'] !== 'application/json; encoding=utf-8') {
+        return json(res, 200, { code: 712012002, message: 'invalid content type' });
+      }
+      return json(res, 200, listAnswer(req, body, owner, ctx));
+    }
+
+    if (req.method === 'POST' && path === '/samantha/video/get_play_info') {
+      const body = JSON.parse((await requestBody(req)).toString() || '{}');
+      if (refusedLogin(req, res)) return;
+      return json(res, 200, videoPlayInfo(req, body, owner, ctx));
+    }
+
+    if (req.method === 'POST' && path === '/samantha/media/get_play_info') {
+      const body = JSON.parse((await requestBody(req)).toString() || '{}');
+      if (refusedLogin(req, res)) return;
+      if (body.key !== undefined) return json(res, 200, mediaPlayInfo(req, body, owner, ctx));
+      const id = body.conversation_id;
       const c = conversations.get(id);
       if (!c || c.owner !== owner || !isReady(id, c)) return json(res, 200, { code: 0, data: { play_infos: [] } });
       const token = randomBytes(12).toString('hex');
@@ -261,7 +361,7 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
       return json(res, 200, { code: 0, data: { play_infos: [{ main_url: main, definition: '720p' }] } });
     }
 
-    const video = /^\/douyinvod\/([0-9a-f]+)\/video\.mp4$/.exec(path);
+    const video = /^\/douyinvod\/([0-9a-f]+)\/video\.mp4$/.exec(path) ?? /^\/video\/tos\/cn\/([0-9a-f]+)\/$/.exec(path);
     if (req.method === 'GET' && video && videoTokens.has(video[1]!)) {
       const file = knobs.videoCodec === 'hevc' ? sampleHevcMp4() : mp4;
       res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': file.length }).end(file);
@@ -334,6 +434,9 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
       prompt,
       attachments: attachments.map((a) => String(a.key)),
       createdAt: Date.now(),
+      messageId: ids.message_id,
+      vid: `v0${randomBytes(10).toString('hex')}`,
+      dialect: '2025',
     });
     await emit(2002, ids);
     if (fault === 'truncated-after-start') return res.destroy();
@@ -341,6 +444,22 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
     await emit(2003, {});
     res.end();
   }
+
+  const ctx: FakeContext = {
+    knobs,
+    conversations,
+    images,
+    videoTokens,
+    isReady,
+    newIds: () => ({ conversation_id: digits(19), message_id: digits(19), section_id: digits(19) }),
+    json,
+    guestTurn: (owner, guest) => {
+      if (!guest) return true;
+      if ((guestUse.get(owner) ?? 0) >= knobs.guestLimit) return false;
+      guestUse.set(owner, (guestUse.get(owner) ?? 0) + 1);
+      return true;
+    },
+  };
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake');
