@@ -1,6 +1,7 @@
 /**
- * The Doubao provider end to end, for each way the fake Doubao can behave: with and without signatures required
- * (DOUBAO_TRANSPORT=auto then falls back to the session's page). In each world the seed's API flow, the Telegram
+ * The Doubao provider end to end, for each way the fake Doubao can behave: each dialect of the web protocol, with
+ * and without signatures required (DOUBAO_TRANSPORT=auto then falls back to the session's page, and in the 2025
+ * dialect the chat page's own play-info call is signed by the page). In each world the seed's API flow, the Telegram
  * bot and the Discord bot all complete a text-to-video and an image-to-video through the real provider (undici,
  * the real Chromium) and end with a real MP4.
  */
@@ -24,10 +25,10 @@ interface SeedAnswer {
   task?: SeedTask;
 }
 
-const WORLDS = [
-  { name: 'unsigned calls accepted', knobs: { requireSignature: false } },
-  { name: 'signatures required', knobs: { requireSignature: true } },
-];
+const WORLDS = (['2026', '2025'] as const).flatMap((dialect) => [
+  { name: `${dialect} dialect, unsigned calls accepted`, knobs: { dialect, requireSignature: false } },
+  { name: `${dialect} dialect, signatures required`, knobs: { dialect, requireSignature: true } },
+]);
 
 describe.each(WORLDS)('fake Doubao, $name', ({ knobs }) => {
   let upstream: DoubaoUpstream;
