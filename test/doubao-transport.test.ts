@@ -59,6 +59,7 @@ async function coreAround(made: VideoProvider, dataDir?: string): Promise<TestCo
 
 const pages = (p: VideoProvider) => p.status?.().pages as { open: number; opened: number };
 const completions = () => fake.gatedCalls.filter((c) => c.path.endsWith('/chat/completion'));
+const lists = () => fake.gatedCalls.filter((c) => c.path === '/im/chain/single');
 const start = (p: VideoProvider, prompt = 'a paper boat') => p.start({ prompt, guest: false });
 
 describe('DOUBAO_TRANSPORT=auto with signatures required', () => {
@@ -79,12 +80,22 @@ describe('DOUBAO_TRANSPORT=auto with signatures required', () => {
       const sessionId = String(a.sessionId);
       expect(first.status?.().pageRoutes).toEqual({ [sessionId]: ['completion'] });
 
+      // Another kind of call is judged on its own: the first look is refused plainly, then goes by the page.
+      expect(await first.poll(a)).toMatchObject({ state: 'succeeded' });
+      expect(await first.poll(b)).toMatchObject({ state: 'succeeded' });
+      expect(lists().map((c) => c.signed)).toEqual([false, true, true]);
+      expect(fake.signatures.refused).toBe(2);
+      expect(first.status?.().pageRoutes).toEqual({ [sessionId]: ['completion', 'list'] });
+      expect(pages(first)).toEqual({ open: 1, opened: 1 });
+
       await core.dispose();
       const second = await provider();
       await coreAround(second, core.dataDir);
-      await start(second, 'after the restart');
-      expect(completions().map((c) => c.signed)).toEqual([false, true, true, true]);
-      expect(fake.signatures.refused).toBe(1);
+      const c = await start(second, 'after the restart');
+      expect(await second.poll(c)).toMatchObject({ state: 'succeeded' });
+      expect(completions().map((call) => call.signed)).toEqual([false, true, true, true]);
+      expect(lists().map((call) => call.signed)).toEqual([false, true, true, true]);
+      expect(fake.signatures.refused).toBe(2);
       rmSync(core.dataDir, { recursive: true, force: true });
     },
   );
