@@ -92,15 +92,17 @@ export class PageTransport implements Transport {
     slot.inFlight += 1;
     clearTimeout(slot.idleTimer);
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(new UpstreamError(`no answer from the Doubao page within ${call.timeoutMs / 1000} s`, true));
-        this.#log('a page call timed out; the page is recycled', session);
-        void this.#recycle(session.id, slot);
-      }, call.timeoutMs);
-    });
     try {
-      const answer = await Promise.race([this.#fetch(slot, call), timeout]);
+      // Opening the page has its own limit (`loadTimeoutMs`); the call's limit starts once the page is there.
+      const page = await slot.page;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          reject(new UpstreamError(`no answer from the Doubao page within ${call.timeoutMs / 1000} s`, true));
+          this.#log('a page call timed out; the page is recycled', session);
+          void this.#recycle(session.id, slot);
+        }, call.timeoutMs);
+      });
+      const answer = await Promise.race([this.#fetch(page, call), timeout]);
       return {
         status: answer.status,
         headers: answer.headers,
@@ -132,7 +134,12 @@ export class PageTransport implements Transport {
     this.#opened += 1;
     const context = this.#opts.chromium.newContext(session.cookie, this.#opts.baseUrl);
     const slot: SessionPage = { context, page: context.then((c) => this.#load(c, session)), inFlight: 0 };
-    slot.page.catch(() => this.#recycle(session.id, slot));
+    // A page that closes by itself (it crashed, or the browser died) is forgotten at once, so the next call opens
+    // a fresh one instead of failing on the dead one.
+    slot.page.then(
+      (page) => page.once('close', () => void this.#recycle(session.id, slot)),
+      () => this.#recycle(session.id, slot),
+    );
     this.#pages.set(session.id, slot);
     return slot;
   }
@@ -149,8 +156,7 @@ export class PageTransport implements Transport {
     return page;
   }
 
-  async #fetch(slot: SessionPage, call: DoubaoCall): Promise<PageAnswer> {
-    const page = await slot.page;
+  #fetch(page: Page, call: DoubaoCall): Promise<PageAnswer> {
     const headers = Object.fromEntries(
       Object.entries(call.headers).filter(([name]) => !BROWSER_HEADERS.has(name.toLowerCase())),
     );
