@@ -7,7 +7,7 @@ import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { imageSize } from 'image-size';
-import { InvalidInput } from './errors.js';
+import { InvalidInput, UpstreamError } from './errors.js';
 import { type DownloadOptions, downloadLimited, formatBytes } from './safe-fetch.js';
 
 const IMAGE_TYPES: Record<string, { ext: string; mime: string }> = {
@@ -111,7 +111,7 @@ export class MediaStore {
     for (const url of urls) {
       try {
         if (url.startsWith('file:')) await copyFile(fileURLToPath(url), partial);
-        else await writeFile(partial, await downloadLimited(url, { ...limits, what: 'the video' }));
+        else await writeFile(partial, await downloadVideo(url, limits));
         if ((await stat(partial)).size === 0) throw new InvalidInput('the video file is empty');
         await rename(partial, target);
         return `${taskId}.mp4`;
@@ -122,4 +122,19 @@ export class MediaStore {
     await rm(partial, { force: true });
     throw lastError;
   }
+}
+
+/**
+ * Content types a video may come with: Doubao's video hosts serve play URLs whose path ends in `/`, so the
+ * answer itself (its type, then the MP4 `ftyp` box) says whether it is a video, not the URL.
+ */
+const VIDEO_TYPES = /^(video\/|application\/octet-stream|binary\/octet-stream)/i;
+
+/** Downloads a video URL and checks it is an MP4 (an `ftyp` box at offset 4). */
+async function downloadVideo(url: string, limits: DownloadOptions): Promise<Buffer> {
+  const bytes = await downloadLimited(url, { ...limits, what: 'the video', acceptType: VIDEO_TYPES });
+  if (bytes.length > 0 && (bytes.length < 8 || bytes.subarray(4, 8).toString('latin1') !== 'ftyp')) {
+    throw new UpstreamError('could not download the video: the file is not an MP4', true);
+  }
+  return bytes;
 }
