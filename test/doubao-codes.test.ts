@@ -1,7 +1,7 @@
 /**
-* `classifyAnswer` sorts every Doubao answer of protocol §8 into ok / rate_limited / risk_control / login /
+ * `classifyAnswer` sorts every Doubao answer of protocol §8 into ok / rate_limited / risk_control / login /
  * refused, whether the code comes as an HTTP status, in a JSON body, in an SSE stream of either dialect or as a
- * captcha page.
+ * captcha page; `isVideoUrl` tells the chat-page scrape which URLs are videos.
  */
 import { describe, expect, it } from 'vitest';
 import { classifyAnswer } from '../src/providers/doubao/codes.js';
