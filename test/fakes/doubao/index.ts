@@ -211,7 +211,10 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
     if (req.method === 'POST' && path === '/chat/completion') {
       const body = JSON.parse((await requestBody(req)).toString() || '{}');
       if (refusedLogin(req, res)) return;
-      if (webClientProblem(url) || !req.headers['x-flow-trace'] || !owner) return json(res, 400, { code: 1 });
+      const client2026 = url.searchParams.get('web_platform') === 'browser' && url.searchParams.has('web_tab_id');
+      if (webClientProblem(url) || !client2026 || !req.headers['x-flow-trace'] || !owner) {
+        return json(res, 400, { code: 1, message: 'not the 2026 web client' });
+      }
       return streamCompletion2026(res, body, owner, !/(?:^|;\s*)sessionid=/.test(String(req.headers.cookie)), ctx);
     }
 
