@@ -1,7 +1,7 @@
 /**
  * `classifyAnswer` sorts every Doubao answer of protocol §8 into ok / rate_limited / risk_control / login /
  * refused, whether the code comes as an HTTP status, in a JSON body, in an SSE stream of either dialect or as a
- * captcha page.
+ * captcha page; `isVideoUrl` tells the chat-page scrape which URLs are videos.
  */
 import { describe, expect, it } from 'vitest';
 import { classifyAnswer } from '../src/providers/doubao/codes.js';
@@ -74,5 +74,21 @@ describe('classifyAnswer', () => {
     ['a 404', { status: 404, headers: {}, body: 'not found' }],
   ] as const)('%s → ok', (_, answer) => {
     expect(classifyAnswer(answer)).toEqual({ kind: 'ok' });
+  });
+});
+
+describe('isVideoUrl (the chat-page scrape)', () => {
+  it.each([
+    ['https://v26-show.douyinvod.com/abc/video.mp4', true],
+    ['https://v3-dy-o.douyinvod.com/abc/', true],
+    ['https://video-cn.doubao.com/tos/cn/abc/', true],
+    ['https://lf-cdn.example.com/obj/abc/?mime_type=video_mp4&expires=1', true],
+    ['https://www.example.com/a.webm', true],
+    ['https://www.doubao.com/samantha/media/get_play_info', false],
+    ['https://www.doubao.com/chat/123/', false],
+    ['javascript:alert(1)', false],
+  ])('%s → %s', async (url, expected) => {
+    const { isVideoUrl } = await import('../src/providers/doubao/page-signals.js');
+    expect(isVideoUrl(url)).toBe(expected);
   });
 });

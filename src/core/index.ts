@@ -20,7 +20,7 @@ export type { TaskEventName, TaskEvents } from './events.js';
 export { inspectImage } from './media.js';
 export type { Deliver } from './outbox.js';
 export { downloadLimited, formatBytes, isPrivateAddress } from './safe-fetch.js';
-export type { Actor, SeedImport } from './service.js';
+export type { AccountHealth, Actor, SeedImport } from './service.js';
 export type { TaskFilter } from './store.js';
 export type { FinalStatus, Origin, Platform, Task, TaskKind, TaskRequest, TaskStatus } from './task.js';
 export { isFinal, TASK_STATUSES } from './task.js';

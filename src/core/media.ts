@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { imageSize } from 'image-size';
 import type { Logger } from 'pino';
-import { InvalidInput } from './errors.js';
+import { InvalidInput, UpstreamError } from './errors.js';
 import { type DownloadOptions, downloadLimited, formatBytes } from './safe-fetch.js';
 import { ensurePlayable } from './transcode.js';
 
@@ -122,7 +122,7 @@ export class MediaStore {
     for (const url of urls) {
       try {
         if (url.startsWith('file:')) await copyFile(fileURLToPath(url), partial);
-        else await writeFile(partial, await downloadLimited(url, { ...limits, what: 'the video' }));
+        else await writeFile(partial, await downloadVideo(url, limits));
         if ((await stat(partial)).size === 0) throw new InvalidInput('the video file is empty');
         await rename(partial, target);
         await this.#makePlayable(taskId, target, limits.timeoutMs);
@@ -154,4 +154,19 @@ export class MediaStore {
       log?.warn({ err, taskId }, 'video kept as downloaded: conversion to H.264 failed');
     }
   }
+}
+
+/**
+ * Content types a video may come with: Doubao's video hosts serve play URLs whose path ends in `/`, so the
+ * answer itself (its type, then the MP4 `ftyp` box) says whether it is a video, not the URL.
+ */
+const VIDEO_TYPES = /^(video\/|application\/octet-stream|binary\/octet-stream)/i;
+
+/** Downloads a video URL and checks it is an MP4 (an `ftyp` box at offset 4). */
+async function downloadVideo(url: string, limits: DownloadOptions): Promise<Buffer> {
+  const bytes = await downloadLimited(url, { ...limits, what: 'the video', acceptType: VIDEO_TYPES });
+  if (bytes.length > 0 && (bytes.length < 8 || bytes.subarray(4, 8).toString('latin1') !== 'ftyp')) {
+    throw new UpstreamError('could not download the video: the file is not an MP4', true);
+  }
+  return bytes;
 }

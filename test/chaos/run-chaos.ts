@@ -300,7 +300,7 @@ function serviceEnv(dataDir: string, doubao: DoubaoFake, telegram: TelegramFake,
     DOUBAO_PAGE_WAIT_S: '1',
     DOUBAO_MIN_SPACING_MS: '0',
     DOUBAO_COOLDOWN_S: '1',
-    // The doubao provider's own timing, set to what the seed timing below says: a look a second, 5 looks.
+    DOUBAO_MAX_COOLDOWN_S: '4',
     DOUBAO_FIRST_CHECK_S: '1',
     DOUBAO_POLL_INTERVAL_S: '1',
     DOUBAO_MAX_WAIT_S: '5',

@@ -3,7 +3,8 @@
  * `chat_ability` 17) is tried first; when that endpoint answers 404 or the stream comes in the 2025 frame shape
  * the 2025 one (§4: `/samantha/chat/completion`, content_type 2020) is used, and the session's dialect is
  * remembered. Once the stream acknowledged the job (SSE_ACK or 2002) the video is being made upstream, so a
- * stream cut off after it still returns the ids: one task never starts two videos.
+ * stream cut off after it still returns the ids: one task never starts two videos. An error frame is Doubao
+ * saying no (rate limit, risk control, refusal), before or after the acknowledgement: that ends in the error.
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import { UpstreamError } from '../../core/errors.js';
@@ -99,6 +100,7 @@ export async function requestVideo(
       what: WHAT,
       accept: [404],
       judge: false,
+      dialect: '2026',
     });
     const reading = answer.status === 404 ? undefined : readVideoStream(answer.body);
     // An old server answering the new path in the old shape: its ids are a job already made, never ask twice.

@@ -106,6 +106,7 @@ export async function lookInConversation(client: WebClient, session: Session, co
     }),
     what: 'video look',
     judge: false,
+    dialect: '2026',
   });
   const verdict = classifyAnswer(answer);
   if (answer.status === 404 || verdict.kind === 'refused') {
@@ -150,6 +151,7 @@ async function playUrls(client: WebClient, session: Session, vid: string): Promi
       body: JSON.stringify(body),
       what: 'video play info',
       accept: [404],
+      dialect: '2026',
     };
     const answer = await client.call(session, spec);
     return answer.status === 200 && !answer.broken ? safeJson(answer.body) : undefined;

@@ -4,10 +4,12 @@
  * once), every API call through the `Transport`, and one mapping from Doubao's answers (`codes.ts`) to session
  * health and typed errors. ImageX and the upload store are not Doubao web API calls: `sendPlainJson` sends those.
  */
+import { randomUUID } from 'node:crypto';
 import Bottleneck from 'bottleneck';
 import { request } from 'undici';
 import { UpstreamError } from '../../core/errors.js';
 import { type Classification, classifyAnswer } from './codes.js';
+import type { Dialect } from './dialect.js';
 import type { Session } from './session-pool.js';
 import type { CallKind, DoubaoAnswer, Transport } from './transport.js';
 
@@ -45,16 +47,22 @@ export interface CallSpec {
   accept?: number[];
   /** false: return the answer unjudged; the caller looks at it first and then calls `judge`. @defaultValue true */
   judge?: boolean;
+  /** Which web client's query string the call carries. @defaultValue '2025' */
+  dialect?: Dialect;
 }
 
-/** The query string the web client appends to every www.doubao.com API call (protocol §2). */
-export function commonQuery(session: Session): string {
-  return new URLSearchParams({
+/**
+ * The query string the web client appends to every www.doubao.com API call: protocol §2 for the 2025 dialect;
+ * the 2026 client (§8) sends a newer `pc_version`, `web_platform`, its tab's id, `doubao_device_platform` and the
+ * `s_v_web_id` cookie as `fp`.
+ */
+export function commonQuery(session: Session, dialect: Dialect = '2025', tabId = ''): string {
+  const query = new URLSearchParams({
     aid: '497858',
     device_id: session.device_id,
     device_platform: 'web',
     language: 'zh',
-    pc_version: '2.23.2',
+    pc_version: dialect === '2026' ? '3.20.0' : '2.23.2',
     pkg_type: 'release_version',
     real_aid: '497858',
     region: 'CN',
@@ -64,12 +72,22 @@ export function commonQuery(session: Session): string {
     'use-olympus-account': '1',
     version_code: '20800',
     web_id: session.web_id,
-  }).toString();
+  });
+  if (dialect === '2026') {
+    query.set('web_platform', 'browser');
+    query.set('doubao_device_platform', 'web');
+    if (tabId) query.set('web_tab_id', tabId);
+    const fp = /(?:^|;\s*)s_v_web_id=([^;]+)/.exec(session.cookie)?.[1];
+    if (fp) query.set('fp', fp);
+  }
+  return query.toString();
 }
 
 export class WebClient {
   readonly #opts: WebClientOptions;
   readonly #limiters: Bottleneck.Group;
+  /** This client's "browser tab", as the 2026 web client names itself in every query. */
+  readonly #tabId = randomUUID();
   #stopped = false;
 
   constructor(options: WebClientOptions) {
@@ -96,7 +114,7 @@ export class WebClient {
         kind: spec.kind,
         method: spec.method,
         path: spec.path,
-        query: commonQuery(session),
+        query: commonQuery(session, spec.dialect, this.#tabId),
         headers: spec.headers ?? {},
         ...(spec.body !== undefined && { body: spec.body }),
         timeoutMs: this.#opts.idleTimeoutMs,

@@ -1,22 +1,22 @@
 /**
- * A fake Doubao on loopback, speaking every call of `shared/doubao-protocol.md` for real: prepare_upload hands
- * out random credentials and ImageX calls must carry valid SigV4 signatures made with them; the upload checks
- * its CRC32 and auth; completion streams real SSE; `/chat/<id>` shows the video card once the conversation's
- * video is "ready", and only to the session that owns the conversation. One server plays all three hosts.
- * Knobs (mutable at any time) inject the faults the provider must survive.
+ * A fake Doubao on loopback, speaking every call of `shared/doubao-protocol.md` for real, in the 2025 dialect,
+ * the 2026 one or both (`dialect` knob; 2026 routes in dialect-2026.ts): prepare_upload hands out random
+ * credentials and ImageX calls must carry valid SigV4 signatures made with them (upload-routes.ts); completion
+ * streams real SSE; `/chat/<id>` shows the video card once the conversation's video is "ready", and only to the
+ * session that owns the conversation. One server plays all hosts. Knobs (mutable at any time) inject the faults
+ * the provider must survive, Doubao's in-body error codes among them (in-body-faults.ts).
  */
-import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import zlib from 'node:zlib';
-import { imageSize } from 'image-size';
 import { sampleHevcMp4, sampleImage, sampleMp4 } from '../../support/media-samples.js';
 import { requestBody } from '../request-body.js';
 import { chatPageHtml, homePageHtml, LOGIN_PAGE_HTML } from './chat-page.js';
 import { type FakeContext, listAnswer, mediaPlayInfo, streamCompletion2026, videoPlayInfo } from './dialect-2026.js';
+import { answerInBodyFault, DIALECT_2025_PATHS, DIALECT_2026_PATHS } from './in-body-faults.js';
 import { PageSigner, type SignatureCounts, type SignatureRefusal, UNSIGNED_REFUSAL } from './page-signer.js';
 import { pickRandomFault } from './random-faults.js';
-import { type IssuedCredentials, sigV4Problem } from './sigv4.js';
+import { createImageStore } from './upload-routes.js';
 
 /** An error Doubao reports inside an HTTP 200 (§8), for the next call whose path contains `path`. */
 export interface InBodyFault {
@@ -122,29 +122,6 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const DIALECT_2025_PATHS = ['/samantha/chat/completion'];
-const DIALECT_2026_PATHS = ['/chat/completion', '/im/chain/single', '/samantha/video/get_play_info'];
-export const CAPTCHA_PAGE_HTML =
-  '<!doctype html><html><head><title>验证码</title></head><body><div id="captcha_container"><iframe src="https://verify.snssdk.com/captcha"></iframe></div></body></html>';
-
-/** Answers an in-body fault the way Doubao does on that path: a captcha page, an SSE error frame or JSON. */
-function answerInBodyFault(res: ServerResponse, path: string, f: InBodyFault): void {
-  if (f.captcha) {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(CAPTCHA_PAGE_HTML);
-    return;
-  }
-  const extra = f.sharkAdmin ? { extra: { decision: { from: 'shark_admin' } } } : {};
-  const message = f.message ?? 'error';
-  if (path === '/chat/completion') {
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    res.end(`event: STREAM_ERROR\ndata: ${JSON.stringify({ error_code: f.code, error_msg: message, ...extra })}\n\n`);
-  } else if (path === '/samantha/chat/completion') {
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    res.end(`event: gateway-error\ndata: ${JSON.stringify({ code: f.code, message, ...extra })}\n\n`);
-  } else {
-    json(res, 200, { code: f.code, message, ...extra });
-  }
-}
 const digits = (n: number) =>
   Array.from({ length: n }, (_, i) => (i === 0 ? randomInt(1, 10) : randomInt(10))).join('');
 
@@ -172,9 +149,8 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
   const signer = new PageSigner();
   const mp4 = sampleMp4();
   const thumbnail = sampleImage('png', 160, 90);
-  const credentials = new Map<string, IssuedCredentials & { serviceId: string }>();
-  const stores = new Map<string, { auth: string; sessionKey: string; size: number; bytes?: Buffer }>();
-  const images = new Map<string, { width: number; height: number; md5: string; size: number }>();
+  const imageStore = createImageStore(knobs);
+  const images = imageStore.images;
   const conversations = new Map<string, FakeConversation>();
   const guestUse = new Map<string, number>();
   const videoTokens = new Set<string>();
@@ -226,87 +202,10 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
       const body = JSON.parse((await requestBody(req)).toString() || '{}');
       if (refusedLogin(req, res)) return;
       if (webClientProblem(url) || body.resource_type !== 2) return json(res, 400, { code: 1, message: 'bad request' });
-      const accessKey = `AKTP${randomBytes(8).toString('hex')}`;
-      const issued = {
-        secretAccessKey: randomBytes(20).toString('base64'),
-        sessionToken: randomBytes(24).toString('hex'),
-      };
-      credentials.set(accessKey, { ...issued, serviceId: 'a9rns2rl98' });
-      return json(res, 200, {
-        code: 0,
-        data: {
-          service_id: 'a9rns2rl98',
-          upload_auth_token: {
-            access_key: accessKey,
-            secret_key: issued.secretAccessKey,
-            session_token: issued.sessionToken,
-          },
-        },
-      });
+      return json(res, 200, { code: 0, data: imageStore.issueCredentials() });
     }
 
-    if (path === '/' && url.searchParams.has('Action')) {
-      const body = (await requestBody(req)).toString();
-      const problem = sigV4Problem(req, body, credentials);
-      if (problem)
-        return json(res, 403, { ResponseMetadata: { Error: { Code: 'SignatureDoesNotMatch', Message: problem } } });
-      const action = url.searchParams.get('Action');
-      if (action === 'ApplyImageUpload') {
-        const storeUri = `tos-cn-i-a9rns2rl98/${randomUUID().replaceAll('-', '')}`;
-        const store = {
-          auth: `SpaceKey/a9rns2rl98/1/:version:v2:${randomBytes(16).toString('hex')}`,
-          sessionKey: randomBytes(16).toString('hex'),
-          size: Number(url.searchParams.get('FileSize')),
-        };
-        stores.set(storeUri, store);
-        return json(res, 200, {
-          Result: {
-            UploadAddress: {
-              StoreInfos: [{ StoreUri: storeUri, Auth: store.auth }],
-              SessionKey: store.sessionKey,
-              ...(knobs.uploadHost !== null && { UploadHosts: [knobs.uploadHost ?? req.headers.host] }),
-            },
-          },
-        });
-      }
-      if (action === 'CommitImageUpload') {
-        const sessionKey = JSON.parse(body || '{}').SessionKey;
-        const entry = [...stores.entries()].find(([, s]) => s.sessionKey === sessionKey);
-        if (!entry?.[1].bytes) return json(res, 400, { ResponseMetadata: { Error: { Code: 'InvalidSessionKey' } } });
-        const [storeUri, store] = entry;
-        const { width = 0, height = 0 } = imageSize(store.bytes!);
-        const image = { width, height, md5: createHash('md5').update(store.bytes!).digest('hex'), size: store.size };
-        images.set(storeUri, image);
-        return json(res, 200, {
-          Result: {
-            PluginResult: [
-              {
-                ImageUri: storeUri,
-                ImageWidth: width,
-                ImageHeight: height,
-                ImageMd5: image.md5,
-                ImageSize: image.size,
-              },
-            ],
-          },
-        });
-      }
-      return json(res, 400, { ResponseMetadata: { Error: { Code: 'InvalidAction' } } });
-    }
-
-    if (req.method === 'POST' && path.startsWith('/upload/v1/')) {
-      const bytes = await requestBody(req);
-      const store = stores.get(decodeURIComponent(path.slice('/upload/v1/'.length)));
-      if (!store || req.headers.authorization !== store.auth) return json(res, 401, { message: 'bad upload auth' });
-      const crc = (zlib.crc32(bytes) >>> 0).toString(16).padStart(8, '0');
-      if (req.headers['content-crc32'] !== crc) return json(res, 400, { message: 'CRC32 mismatch' });
-      if (bytes.length !== store.size) return json(res, 400, { message: 'size mismatch' });
-      store.bytes = bytes;
-      const echoed = knobs.storeAnswer === 'wrong-crc' ? '00000000' : crc;
-      if (knobs.storeAnswer === '2025') return json(res, 200, { message: 'Success' });
-      if (knobs.storeAnswer === 'both') return json(res, 200, { code: 2000, message: 'Success', data: { crc32: crc } });
-      return json(res, 200, { code: 2000, data: { crc32: echoed } });
-    }
+    if (await imageStore.handle(req, res, url)) return;
 
     if (req.method === 'POST' && path === '/samantha/chat/completion') {
       const body = JSON.parse((await requestBody(req)).toString() || '{}');
@@ -329,7 +228,10 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
     if (req.method === 'POST' && path === '/chat/completion') {
       const body = JSON.parse((await requestBody(req)).toString() || '{}');
       if (refusedLogin(req, res)) return;
-      if (webClientProblem(url) || !req.headers['x-flow-trace'] || !owner) return json(res, 400, { code: 1 });
+      const client2026 = url.searchParams.get('web_platform') === 'browser' && url.searchParams.has('web_tab_id');
+      if (webClientProblem(url) || !client2026 || !req.headers['x-flow-trace'] || !owner) {
+        return json(res, 400, { code: 1, message: 'not the 2026 web client' });
+      }
       return streamCompletion2026(res, body, owner, !/(?:^|;\s*)sessionid=/.test(String(req.headers.cookie)), ctx);
     }
 
