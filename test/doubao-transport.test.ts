@@ -15,12 +15,12 @@ import {
   type DoubaoProvider,
   type DoubaoProviderOptions,
 } from '../src/providers/doubao/index.js';
-import type { Session } from '../src/providers/doubao/session-pool.js';
+import { SESSION_EXPIRED, type Session } from '../src/providers/doubao/session-pool.js';
 import type { DoubaoAnswer, DoubaoCall } from '../src/providers/doubao/transport.js';
 import { TransportSelector } from '../src/providers/doubao/transport-selector.js';
 import type { VideoProvider } from '../src/providers/provider.js';
 import { type DoubaoFake, type DoubaoFakeKnobs, startDoubaoFake } from './fakes/doubao/index.js';
-import { writeSessions } from './fakes/doubao/sessions.js';
+import { sessionIdCookie, writeSessions } from './fakes/doubao/sessions.js';
 import { startTestCore, type TestCore } from './support/test-core.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -137,6 +137,19 @@ describe('DOUBAO_TRANSPORT=page', () => {
     expect(completions().map((c) => c.signed)).toEqual([true, true]);
     expect(pages(p)).toEqual({ open: 1, opened: 1 });
   });
+
+  it.each(['401', 'redirect'] as const)(
+    'reads a lost login from the page as plain HTTP would (%s): the session expires',
+    async (how) => {
+      await rig({});
+      const [session] = writeSessions(join(dir, 'session.json'), { users: 1 });
+      fake.knobs.expired.set(sessionIdCookie(session!), how);
+      const p = await provider({ transportMode: 'page' });
+      await expect(start(p)).rejects.toMatchObject({ retryable: false, message: SESSION_EXPIRED });
+      expect(p.status?.().sessions).toMatchObject([{ state: 'expired' }]);
+      expect(pages(p).opened).toBe(1);
+    },
+  );
 
   it('keeps one page per session however many calls run at once, and closes it when idle', async () => {
     await rig({ requireSignature: true, streamDelayMs: 20 }, 2);
