@@ -16,7 +16,7 @@ import type { DoubaoAnswer } from './transport.js';
 import type { Attachment } from './upload.js';
 import type { CallSpec, WebClient } from './web-client.js';
 
-export const VIDEO_CONTENT_TYPE = 2020;
+const VIDEO_CONTENT_TYPE = 2020;
 /** The Doubao bot that makes videos, and its video skill (§8). */
 const BOT_ID = '7338286299411103781';
 const VIDEO_ABILITY = 17;
