@@ -110,7 +110,7 @@ describe('doubao dialects and looks', () => {
     expect(fake.conversations.size).toBe(before + 1);
     expect(fake.conversations.has(ref.conversationId!)).toBe(true);
     expect(completions()).toEqual(['/chat/completion']);
-    expect(ref.messageId).toMatch(/^[0-9a-f-]{36}$/); // no message id in SSE_ACK: ours
+    expect(ref.messageId).toBe(fake.conversations.get(ref.conversationId!)!.messageId); // SSE_ACK's question_id
   });
 
   it('reads both SSE shapes, skipping heartbeats and frames it does not know', () => {
@@ -125,6 +125,8 @@ describe('doubao dialects and looks', () => {
       guestUsedUp: false,
       ids: { conversationId: 'c1', sectionId: 's1' },
     });
+    const withQuestion = 'event: SSE_ACK\ndata: {"ack_client_meta":{"conversation_id":"c1"},"question_id":"q1"}\n\n';
+    expect(readVideoStream(withQuestion).ids).toEqual({ conversationId: 'c1', sectionId: '', messageId: 'q1' });
     const data = JSON.stringify({ conversation_id: 'c2', message_id: 'm2', section_id: 's2' });
     const s2025 = `data: not json\n\ndata: ${JSON.stringify({ event_type: 2002, event_data: data })}\n\n`;
     expect(readVideoStream(s2025)).toMatchObject({ shape: '2025', ids: { conversationId: 'c2', messageId: 'm2' } });

@@ -260,6 +260,20 @@ describe('PROVIDER=doubao through the seed HTTP API, against the fake', () => {
     expect((await generate(service.app, { prompt: 'y' })).body).toMatchObject({ detail: SESSION_EXPIRED });
   });
 
+  it('a captcha on a look pauses the session: the task ends with the risk-control reason, not "not ready"', async () => {
+    const { dir } = withSessions({ users: 1 });
+    fake.knobs.readyDelayMs = 600_000;
+    service = await startService(fake, { DOUBAO_MAX_WAIT_S: '3' }, dir);
+    const incidents: ProviderIncident[] = [];
+    service.core.service.on('incident', (i) => incidents.push(i));
+    expect((await generate(service.app, { prompt: 'x' })).status).toBe(200);
+    fake.knobs.bodyFaults = [{ path: '/im/chain/single', captcha: true }];
+    const [task] = await waitForFinal(service.app);
+    expect(task).toMatchObject({ status: 'failed' });
+    expect(task!.error).toMatch(/risk control paused the account this task uses.*gave up after 3 attempts/);
+    expect(incidents.map((i) => [i.kind, i.code])).toEqual([['risk_control', 'captcha']]);
+  });
+
   it('retries after a rate limit (2005), a 5xx and a truncated stream, then completes', async () => {
     const { dir } = withSessions({ users: 1 });
     fake.knobs.completionFaults = ['rate-limit-2005', 'truncated-before-start'];

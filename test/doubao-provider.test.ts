@@ -138,7 +138,7 @@ describe('doubao provider against the fake', () => {
     const owner = sessions.find((s) => sessionIdOf(s) === ref.sessionId)!;
     expect(fake.conversations.get(ref.conversationId)?.owner).toBe(sessionIdCookie(owner));
     for (const s of sessions) expect(JSON.stringify(ref)).not.toContain(sessionIdCookie(s));
-    expect(await first.poll(ref)).toEqual({ state: 'running' });
+    expect(await first.poll(ref)).toMatchObject({ state: 'running' });
     await first.close?.();
 
     const second = await open(); // a restart: a new pool, which picks sessions at random

@@ -39,7 +39,7 @@ function safeJson(text: string): unknown {
 }
 
 /** Sorts one Doubao error (its code, message and where it was decided) into a kind. */
-export function classifyCode(code: string, message: string, decidedBy?: unknown): Classification {
+function classifyCode(code: string, message: string, decidedBy?: unknown): Classification {
   if (decidedBy === RISK_DECIDER || RISK_CONTROL_CODES.has(code)) return { kind: 'risk_control', code, message };
   if (RATE_LIMITED_CODES.has(code)) return { kind: 'rate_limited', code, message };
   if (LOGIN_CODES.has(code) || LOGIN_TEXT.test(message)) return { kind: 'login', code, message };

@@ -16,10 +16,14 @@ import type { DoubaoAnswer } from './transport.js';
 import type { Attachment } from './upload.js';
 import type { CallSpec, WebClient } from './web-client.js';
 
-export const VIDEO_CONTENT_TYPE = 2020;
+const VIDEO_CONTENT_TYPE = 2020;
 /** The Doubao bot that makes videos, and its video skill (§8). */
 const BOT_ID = '7338286299411103781';
 const VIDEO_ABILITY = 17;
+/** "Seedance 2.0 Fast", the page's quick model; a 5-second 16:9 clip like the seed's default. */
+const VIDEO_MODEL = 'seedance_v2.0';
+const RATIO = '16:9';
+const DURATION_S = 5;
 const TEXT_BLOCK = 10000;
 const ATTACHMENT_BLOCK = 10052;
 const WHAT = 'video request';
@@ -55,26 +59,53 @@ function body2025(session: Session, prompt: string, attachments: Attachment[]): 
   });
 }
 
-/** The 2026 body: the prompt as a text block, images as attachment blocks, the video ability. */
-function body2026(prompt: string, attachments: Attachment[], messageId: string): string {
-  const blocks: unknown[] = [{ block_type: TEXT_BLOCK, content: { text_block: { text: `生成视频：${prompt}` } } }];
+/**
+ * The 2026 body, as the web page builds it (a capture published by guo641/doustudio, 2026-07): the prompt as a
+ * text block (`生成视频：<prompt>，<ratio>`), images as attachment blocks, the video ability whose
+ * `ability_param` is itself a JSON string, and a new conversation acknowledged in SSE_ACK.
+ */
+function body2026(session: Session, prompt: string, attachments: Attachment[], messageId: string): string {
+  const block = (type: number, content: unknown) => ({
+    block_type: type,
+    content,
+    block_id: randomUUID(),
+    parent_id: '',
+  });
+  const blocks: unknown[] = [block(TEXT_BLOCK, { text_block: { text: `生成视频：${prompt}，${RATIO}` } })];
   for (const a of attachments) {
-    blocks.push({
-      block_type: ATTACHMENT_BLOCK,
-      content: {
+    blocks.push(
+      block(ATTACHMENT_BLOCK, {
         attachment_block: {
           type: 1,
           identifier: a.identifier,
           image: { uri: a.key, name: a.name, image_ori: { width: a.option.width, height: a.option.height } },
         },
-      },
-    });
+      }),
+    );
   }
+  const now = Date.now();
+  const fp = /(?:^|;\s*)s_v_web_id=([^;]+)/.exec(session.cookie)?.[1] ?? '';
   return JSON.stringify({
-    client_meta: { local_conversation_id: localConversationId(), conversation_id: '', bot_id: BOT_ID },
+    client_meta: {
+      local_conversation_id: localConversationId(),
+      conversation_id: '',
+      bot_id: BOT_ID,
+      last_section_id: '',
+      last_message_index: null,
+    },
     messages: [{ local_message_id: messageId, content_block: blocks, message_status: 0 }],
-    option: { need_create_conversation: true, launch_stage: 1 },
-    chat_ability: { ability_type: VIDEO_ABILITY, ability_param: { ratio: '16:9', duration: 5 } },
+    option: {
+      create_time_ms: now,
+      unique_key: randomUUID(),
+      need_create_conversation: true,
+      conversation_init_option: { need_ack_conversation: true },
+      recovery_option: { is_recovery: false, req_create_time_sec: Math.floor(now / 1000), append_sse_event_scene: 0 },
+    },
+    chat_ability: {
+      ability_type: VIDEO_ABILITY,
+      ability_param: JSON.stringify({ ratio: RATIO, model: VIDEO_MODEL, duration: DURATION_S }),
+    },
+    ext: { fp },
   });
 }
 
@@ -95,8 +126,8 @@ export async function requestVideo(
       kind: 'completion',
       method: 'POST',
       path: '/chat/completion',
-      headers: { ...SSE_HEADERS, 'agw-js-conv': 'str, str', 'x-flow-trace': flowTrace() },
-      body: body2026(prompt, attachments, messageId),
+      headers: { ...SSE_HEADERS, 'agw-js-conv': 'str', 'x-flow-trace': flowTrace() },
+      body: body2026(session, prompt, attachments, messageId),
       what: WHAT,
       accept: [404],
       judge: false,

@@ -96,7 +96,7 @@ export async function lookInConversation(client: WebClient, session: Session, co
           conversation_type: 3,
           direction: 1,
           limit: 20,
-          ext: {},
+          ext: { pull_single_chain_scene: 'multi_device_red_dot_sync' },
           filter: { index_list: [] },
         },
       },

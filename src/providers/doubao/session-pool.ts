@@ -11,7 +11,7 @@ import { isGuestCookie, readSessionsFile, removeSessions, type SessionFields } f
 import { type HealthTimes, SessionHealthBook, type SessionState } from './session-health.js';
 
 export const SESSION_EXPIRED = 'Doubao session expired — run `npm run session`';
-export const SESSION_PAUSED =
+const SESSION_PAUSED =
   "Doubao's risk control paused the account this task uses; an operator has been told, looking again later";
 
 export interface Session extends SessionFields {

@@ -1,7 +1,7 @@
 /**
  * Reading a video request's SSE answer in either dialect, with `eventsource-parser`. The 2025 shape (protocol
  * §4): `data:` lines of `{event_type, event_data}`, 2002 carrying the ids. The 2026 shape (§8): named frames,
- * `SSE_ACK` carrying `ack_client_meta.{conversation_id, section_id}` (no message id). Heartbeats, text chunks and
+ * `SSE_ACK` carrying `ack_client_meta.{conversation_id, section_id}` and perhaps a `question_id`. Heartbeats, text chunks and
  * frames neither reader knows are skipped; error frames were already sorted out by `classifyAnswer`.
  */
 import { createParser } from 'eventsource-parser';
@@ -49,7 +49,8 @@ function idsOfAck(data: Record<string, unknown> | undefined): ConversationIds | 
   const meta = (data?.ack_client_meta ?? {}) as Record<string, unknown>;
   const conversationId = idText(meta.conversation_id);
   if (!conversationId) return undefined;
-  const messageId = idText(meta.message_id ?? data?.message_id);
+  // The acknowledgement names the user's message `question_id` (in a capture of 2026-07), if at all.
+  const messageId = idText(meta.message_id ?? data?.message_id ?? meta.question_id ?? data?.question_id);
   return { conversationId, sectionId: idText(meta.section_id), ...(messageId && { messageId }) };
 }
 

@@ -53,8 +53,8 @@ export interface CallSpec {
 
 /**
  * The query string the web client appends to every www.doubao.com API call: protocol §2 for the 2025 dialect;
- * the 2026 client (§8) sends a newer `pc_version`, `web_platform`, its tab's id, `doubao_device_platform` and the
- * `s_v_web_id` cookie as `fp`.
+ * the 2026 client (§8, and a capture of the 3.27 page) sends a newer `pc_version`, `web_platform`, its tab's id,
+ * `doubao_device_platform` and the `s_v_web_id` cookie as `fp`.
  */
 export function commonQuery(session: Session, dialect: Dialect = '2025', tabId = ''): string {
   const query = new URLSearchParams({
@@ -62,7 +62,7 @@ export function commonQuery(session: Session, dialect: Dialect = '2025', tabId =
     device_id: session.device_id,
     device_platform: 'web',
     language: 'zh',
-    pc_version: dialect === '2026' ? '3.20.0' : '2.23.2',
+    pc_version: dialect === '2026' ? '3.27.0' : '2.23.2',
     pkg_type: 'release_version',
     real_aid: '497858',
     region: 'CN',
@@ -74,6 +74,7 @@ export function commonQuery(session: Session, dialect: Dialect = '2025', tabId =
     web_id: session.web_id,
   });
   if (dialect === '2026') {
+    query.set('doubao_pc_version', '3.27.0');
     query.set('web_platform', 'browser');
     query.set('doubao_device_platform', 'web');
     if (tabId) query.set('web_tab_id', tabId);

@@ -29,6 +29,14 @@ type Body = any;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+function safeJson(text: string): Body {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The play URL of a ready video: a Doubao-style video host path that ends in `/`, the type in the query. */
 function playUrl(req: IncomingMessage, ctx: FakeContext): string {
   const token = randomBytes(12).toString('hex');
@@ -69,11 +77,14 @@ export async function streamCompletion2026(
   const blocks = (message?.content_block as Array<{ block_type?: number; content?: Body }>) ?? [];
   const text = blocks.find((b) => b.block_type === 10000)?.content?.text_block?.text;
   const images = blocks.filter((b) => b.block_type === 10052).map((b) => b.content?.attachment_block?.image?.uri);
-  const ability = body.chat_ability as { ability_type?: number } | undefined;
+  const ability = body.chat_ability as { ability_type?: number; ability_param?: unknown } | undefined;
+  // The page sends `ability_param` as a JSON string, not an object.
+  const param = typeof ability?.ability_param === 'string' ? safeJson(ability.ability_param) : undefined;
   const meta = body.client_meta as { bot_id?: string } | undefined;
   if (
     meta?.bot_id !== BOT_ID ||
     ability?.ability_type !== 17 ||
+    typeof param?.ratio !== 'string' ||
     typeof text !== 'string' ||
     images.some((uri) => !ctx.images.has(String(uri)))
   ) {
@@ -87,7 +98,7 @@ export async function streamCompletion2026(
   const ids = ctx.newIds();
   ctx.conversations.set(ids.conversation_id, {
     owner,
-    prompt: text.replace(/^生成视频：/, ''),
+    prompt: text.replace(/^生成视频：/, '').replace(/，[\d:]+$/, ''),
     attachments: images.map(String),
     createdAt: Date.now(),
     messageId: ids.message_id,
@@ -96,7 +107,10 @@ export async function streamCompletion2026(
     ...(ctx.knobs.refuseNext.length > 0 && { refusal: ctx.knobs.refuseNext.shift() }),
   });
   await send('SSE_HEARTBEAT', {});
-  await send('SSE_ACK', { ack_client_meta: { conversation_id: ids.conversation_id, section_id: ids.section_id } });
+  await send('SSE_ACK', {
+    ack_client_meta: { conversation_id: ids.conversation_id, section_id: ids.section_id },
+    question_id: ids.message_id,
+  });
   if (fault === 'truncated-after-start') return void res.destroy();
   await send('STREAM_CHUNK', { patch_op: [{ patch_object: 1, patch_value: { text: '好的，正在为你生成视频' } }] });
   await send('SSE_HEARTBEAT', '');
