@@ -84,7 +84,7 @@ export async function mp4VideoSampleEntry(path: string): Promise<string | undefi
  * The first video track of an MP4: its sample entry type and its number of samples (frames) in the `stsz` table
  * (0 in a fragmented MP4, whose samples live in fragments). Undefined when the file is not an MP4 with video.
  */
-export async function mp4VideoTrack(path: string): Promise<{ entry: string; samples: number } | undefined> {
+async function mp4VideoTrack(path: string): Promise<{ entry: string; samples: number } | undefined> {
   const file = await open(path, 'r');
   try {
     const moov = await readTopLevelBox(file, 'moov');

@@ -20,7 +20,7 @@ export const CHROMIUM_ARGS = [
 ];
 
 /** The session's cookie header as browser cookies for the Doubao site (its parent domain, as the web app sets). */
-export function browserCookies(cookieHeader: string, baseUrl: string) {
+function browserCookies(cookieHeader: string, baseUrl: string) {
   const { hostname, origin } = new URL(baseUrl);
   const isName = /^[a-z\d.]+$/i.test(hostname) && !/^[\d.]+$/.test(hostname) && hostname.includes('.');
   const place = isName ? { domain: `.${hostname.split('.').slice(-2).join('.')}`, path: '/' } : { url: origin };

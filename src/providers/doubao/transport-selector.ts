@@ -18,7 +18,7 @@ type Route = 'http' | 'page';
 /** A completion whose stream already acknowledged a video job: sending it again would start a second video. */
 const JOB_ACKNOWLEDGED = /"event_type"\s*:\s*2002\b|\bSSE_ACK\b/;
 
-export function transportStateKey(sessionId: string, kind: CallKind): string {
+function transportStateKey(sessionId: string, kind: CallKind): string {
   return `transport:${sessionId}:${kind}`;
 }
 

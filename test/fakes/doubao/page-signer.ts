@@ -31,7 +31,7 @@ export interface SignatureCounts {
 }
 
 /** Same-origin POST calls to the Doubao web API; ImageX (`/?Action=`) and the upload store are other hosts. */
-export function isSignedApiCall(method: string | undefined, url: URL): boolean {
+function isSignedApiCall(method: string | undefined, url: URL): boolean {
   return method === 'POST' && url.pathname !== '/' && !url.pathname.startsWith('/upload/');
 }
 
