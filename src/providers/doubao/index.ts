@@ -184,6 +184,7 @@ export async function createDoubaoProvider(options: DoubaoProviderOptions): Prom
     attach(host: ProviderHost): void {
       pool.attach(host.state, (incident) => host.reportIncident(incident));
       dialects.attach(host.state);
+      log?.info({ sessions: pool.health() }, 'Doubao session health read from the database');
     },
 
     async uploadImage(image: ImageInput): Promise<ImageRef> {
