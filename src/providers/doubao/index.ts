@@ -89,7 +89,7 @@ class SessionTrouble extends UpstreamError {}
 
 /** The doubao timing: first look after `firstCheckS`, then every `pollIntervalS`, looks enough for `maxWaitS`. */
 export function doubaoTiming(firstCheckS = 150, pollIntervalS = 15, maxWaitS = 1200): PollTiming {
-  const interval = Math.max(0.001, pollIntervalS);
+  const interval = Math.max(0.1, pollIntervalS); // DOUBAO_POLL_INTERVAL_S=0 must not mean a million looks
   return {
     firstAttemptDelayS: firstCheckS,
     retryIntervalS: pollIntervalS,
@@ -207,6 +207,7 @@ export async function createDoubaoProvider(options: DoubaoProviderOptions): Prom
       pool.attach(host.state, (incident) => host.reportIncident(incident));
       dialects.attach(host.state);
       selector.useState(host.state);
+      log?.info({ sessions: pool.health() }, 'Doubao session health read from the database');
     },
 
     async uploadImage(image: ImageInput): Promise<ImageRef> {

@@ -66,9 +66,12 @@ export class SessionHealthBook {
   #store: ProviderStateStore = memoryState();
   #report: (incident: ProviderIncident) => void = () => {};
   readonly #records = new Map<string, HealthRecord>();
+  /** A session nothing was ever recorded about has been `ok` since the book was made (the provider started). */
+  readonly #startedAt: number;
 
   constructor(times: HealthTimes) {
     this.#times = times;
+    this.#startedAt = times.now();
   }
 
   /**
@@ -91,7 +94,7 @@ export class SessionHealthBook {
     return (
       this.#records.get(session.id) ?? {
         state: 'ok',
-        since: this.#times.now(),
+        since: this.#startedAt,
         strikes: 0,
         login: fingerprint(session.cookie),
       }
