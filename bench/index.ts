@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<{ default: Bench }>> = {
   'in-flight tasks': () => import('./in-flight.js'),
   'status endpoint': () => import('./http-status.js'),
   'retrieval attempt': () => import('./retrieval.js'),
+  'look by transport': () => import('./look-transport.js'),
   'notification delay': () => import('./notification-delay.js'),
   'discord /video defer': () => import('./discord-defer.js'),
 };

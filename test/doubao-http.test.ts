@@ -7,7 +7,7 @@ import { buildHttpApp } from '../adapters/http/index.js';
 import { createDoubaoProvider } from '../src/providers/doubao/index.js';
 import { SESSION_EXPIRED, sessionIdOf } from '../src/providers/doubao/session-pool.js';
 import { doubaoOptions } from '../src/providers/index.js';
-import type { VideoProvider } from '../src/providers/provider.js';
+import type { ProviderIncident, VideoProvider } from '../src/providers/provider.js';
 import { type DoubaoFake, startDoubaoFake } from './fakes/doubao/index.js';
 import { sessionIdCookie, writeSessions } from './fakes/doubao/sessions.js';
 import { isMp4, sampleImage } from './support/media-samples.js';
@@ -32,6 +32,8 @@ async function startService(fake: DoubaoFake, env: Record<string, string> = {}, 
     DOUBAO_UPLOAD_URL: fake.uploadUrl,
     DOUBAO_PAGE_WAIT_S: '1',
     DOUBAO_MIN_SPACING_MS: '0',
+    DOUBAO_FIRST_CHECK_S: '1',
+    DOUBAO_POLL_INTERVAL_S: '1',
     ...env,
   };
   const providerLog = memoryLogger();
@@ -83,7 +85,13 @@ describe('PROVIDER=doubao through the seed HTTP API, against the fake', () => {
   afterEach(async () => {
     await service?.stop();
     service = undefined;
-    Object.assign(fake.knobs, { completionFaults: [], httpFaults: [], readyDelayMs: 0, guestLimit: 2 });
+    Object.assign(fake.knobs, {
+      completionFaults: [],
+      httpFaults: [],
+      readyDelayMs: 0,
+      guestLimit: 2,
+      dialect: 'both',
+    });
     fake.knobs.expired.clear();
   });
 
@@ -92,49 +100,57 @@ describe('PROVIDER=doubao through the seed HTTP API, against the fake', () => {
     return { dir, sessions: writeSessions(join(dir, 'session.json'), counts) };
   };
 
-  it('uploads, generates image- and text-to-video, and re-hosts the fake MP4 under DATA_DIR/videos', async () => {
-    const { dir, sessions } = withSessions({ users: 2 });
-    fake.knobs.readyDelayMs = 1_500;
-    service = await startService(fake, {}, dir);
-    const { app } = service;
+  it.each(['2026', '2025'] as const)(
+    '%s dialect: uploads, generates image- and text-to-video, and re-hosts the fake MP4 under DATA_DIR/videos',
+    async (dialect) => {
+      const { dir, sessions } = withSessions({ users: 2 });
+      fake.knobs.dialect = dialect;
+      fake.knobs.readyDelayMs = 1_500;
+      service = await startService(fake, {}, dir);
+      const { app } = service;
 
-    const upload = await app.inject({
-      method: 'POST',
-      url: '/api/file/upload?file_type=2&file_name=cat.png',
-      headers: { 'content-type': 'application/octet-stream' },
-      payload: sampleImage('png'),
-    });
-    expect(upload.statusCode).toBe(200);
-    const i2v = await generate(app, { prompt: '请将这张图片生成一个5秒的视频', image_attachment: upload.json() });
-    expect(i2v.status).toBe(200);
-    expect(i2v.body).toMatchObject({ success: true, task_status: 'pending' });
-    expect(fake.conversations.get(i2v.body.conversation_id!)?.attachments).toHaveLength(1);
-    const t2v = await generate(app, { prompt: '一只小猫在草地上奔跑' });
-    expect(t2v.body.conversation_id).toMatch(/^\d{19}$/);
+      const upload = await app.inject({
+        method: 'POST',
+        url: '/api/file/upload?file_type=2&file_name=cat.png',
+        headers: { 'content-type': 'application/octet-stream' },
+        payload: sampleImage('png'),
+      });
+      expect(upload.statusCode).toBe(200);
+      const i2v = await generate(app, { prompt: '请将这张图片生成一个5秒的视频', image_attachment: upload.json() });
+      expect(i2v.status).toBe(200);
+      expect(i2v.body).toMatchObject({ success: true, task_status: 'pending' });
+      expect(fake.conversations.get(i2v.body.conversation_id!)?.attachments).toHaveLength(1);
+      const t2v = await generate(app, { prompt: '一只小猫在草地上奔跑' });
+      expect(t2v.body.conversation_id).toMatch(/^\d{19}$/);
 
-    for (const ids of [i2v.body, t2v.body]) {
-      const deadline = Date.now() + 25_000;
-      let task: SeedTask;
-      do {
-        await new Promise((r) => setTimeout(r, 250));
-        const res = await app.inject({
-          url: `/api/video-gen/status?conversation_id=${ids.conversation_id}&message_id=${ids.message_id}`,
-        });
-        task = (res.json() as { task: SeedTask }).task;
-      } while (task.status !== 'completed' && task.status !== 'failed' && Date.now() < deadline);
-      expect(task).toMatchObject({ status: 'completed', error: null });
-      expect(task.video_urls[0]).toMatch(/\/videos\/[\w-]+\.mp4$/);
-      expect(task.video_urls[1]).toMatch(/\/douyinvod\/[0-9a-f]+\/video\.mp4$/);
-      const file = join(service.core.media.videosDir, task.video_urls[0]!.split('/').pop()!);
-      expect(isMp4(readFileSync(file))).toBe(true);
-    }
-    const logs = service.logs();
-    expect(logs).toContain('Doubao video requested');
-    for (const s of sessions) {
-      expect(logs).not.toContain(sessionIdCookie(s));
-      expect(logs).not.toContain(s.x_flow_trace);
-    }
-  });
+      for (const ids of [i2v.body, t2v.body]) {
+        const deadline = Date.now() + 25_000;
+        let task: SeedTask;
+        do {
+          await new Promise((r) => setTimeout(r, 250));
+          const res = await app.inject({
+            url: `/api/video-gen/status?conversation_id=${ids.conversation_id}&message_id=${ids.message_id}`,
+          });
+          task = (res.json() as { task: SeedTask }).task;
+        } while (task.status !== 'completed' && task.status !== 'failed' && Date.now() < deadline);
+        expect(task).toMatchObject({ status: 'completed', error: null });
+        expect(task.video_urls[0]).toMatch(/\/videos\/[\w-]+\.mp4$/);
+        expect(task.video_urls[1]).toMatch(
+          dialect === '2026'
+            ? /\/video\/tos\/cn\/[0-9a-f]+\/\?mime_type=video_mp4/
+            : /\/douyinvod\/[0-9a-f]+\/video\.mp4$/,
+        );
+        const file = join(service.core.media.videosDir, task.video_urls[0]!.split('/').pop()!);
+        expect(isMp4(readFileSync(file))).toBe(true);
+      }
+      const logs = service.logs();
+      expect(logs).toContain('Doubao video requested');
+      for (const s of sessions) {
+        expect(logs).not.toContain(sessionIdCookie(s));
+        expect(logs).not.toContain(s.x_flow_trace);
+      }
+    },
+  );
 
   it('keeps the conversation→session binding across a restart', async () => {
     const { dir, sessions } = withSessions({ users: 4 });
@@ -160,13 +176,22 @@ describe('PROVIDER=doubao through the seed HTTP API, against the fake', () => {
     expect((await service.app.inject({ url: '/api/sessions' })).statusCode).toBe(401);
     const res = await service.app.inject({ url: '/api/sessions', headers: { authorization: 'Bearer admin-token' } });
     expect(res.statusCode).toBe(200);
-    expect(res.json().sessions).toEqual(sessions.map((s, i) => ({ id: sessionIdOf(s), guest: i === 1, state: 'ok' })));
+    expect(res.json().sessions).toEqual(
+      sessions.map((s, i) => ({
+        id: sessionIdOf(s),
+        label: `session ${sessionIdOf(s).slice(0, 8)}`,
+        guest: i === 1,
+        state: 'ok',
+        since: expect.any(String),
+      })),
+    );
     for (const s of sessions) expect(res.body).not.toContain(s.cookie.slice(0, 20));
   });
 
   it('fails a refused request at once with the gateway message', async () => {
     const { dir } = withSessions({ users: 1 });
-    fake.knobs.completionFaults = ['gateway-error'];
+    // Refused plainly, then once more from the session's page (DOUBAO_TRANSPORT=auto): the same refusal.
+    fake.knobs.completionFaults = ['gateway-error', 'gateway-error'];
     service = await startService(fake, {}, dir);
     const res = await generate(service.app, { prompt: 'x' });
     expect(res.status).toBe(502);
@@ -193,16 +218,67 @@ describe('PROVIDER=doubao through the seed HTTP API, against the fake', () => {
     expect(health.json()).toEqual({
       success: true,
       provider: 'doubao',
-      sessions: [{ id: sessionIdOf(sessions[0]!), guest: false, state: 'expired' }],
+      sessions: [
+        {
+          id: sessionIdOf(sessions[0]!),
+          label: `session ${sessionIdOf(sessions[0]!).slice(0, 8)}`,
+          guest: false,
+          state: 'expired',
+          since: expect.any(String),
+          lastCode: 'login redirect',
+        },
+      ],
+      pages: { open: 0, opened: 0 },
+      pageRoutes: {},
     });
     expect(health.body).not.toContain(sessionIdCookie(sessions[0]!));
+  });
+
+  it('1011 on a look: the task fails with the reason, the core hears one incident, a restarted core remembers', async () => {
+    const { dir, sessions } = withSessions({ users: 1 });
+    fake.knobs.readyDelayMs = 60_000;
+    service = await startService(fake, {}, dir);
+    const incidents: ProviderIncident[] = [];
+    service.core.service.on('incident', (i) => incidents.push(i));
+    expect((await generate(service.app, { prompt: 'x' })).status).toBe(200);
+    fake.knobs.bodyFaults = [{ path: '/im/chain/single', code: 1011, message: 'not login' }];
+    const [task] = await waitForFinal(service.app);
+    expect(task).toMatchObject({ status: 'failed', error: SESSION_EXPIRED });
+    expect(incidents).toEqual([
+      expect.objectContaining({
+        provider: 'doubao',
+        kind: 'expired',
+        code: '1011',
+        action: expect.stringMatching(/npm run session/),
+      }),
+    ]);
+    await service.stop();
+
+    service = await startService(fake, {}, dir); // the same DATA_DIR: the state is in SQLite
+    const health = (await service.app.inject({ url: '/api/sessions' })).json();
+    expect(health.sessions).toMatchObject([{ id: sessionIdOf(sessions[0]!), state: 'expired', lastCode: '1011' }]);
+    expect((await generate(service.app, { prompt: 'y' })).body).toMatchObject({ detail: SESSION_EXPIRED });
+  });
+
+  it('a captcha on a look pauses the session: the task ends with the risk-control reason, not "not ready"', async () => {
+    const { dir } = withSessions({ users: 1 });
+    fake.knobs.readyDelayMs = 600_000;
+    service = await startService(fake, { DOUBAO_MAX_WAIT_S: '3' }, dir);
+    const incidents: ProviderIncident[] = [];
+    service.core.service.on('incident', (i) => incidents.push(i));
+    expect((await generate(service.app, { prompt: 'x' })).status).toBe(200);
+    fake.knobs.bodyFaults = [{ path: '/im/chain/single', captcha: true }];
+    const [task] = await waitForFinal(service.app);
+    expect(task).toMatchObject({ status: 'failed' });
+    expect(task!.error).toMatch(/risk control paused the account this task uses.*gave up after 3 attempts/);
+    expect(incidents.map((i) => [i.kind, i.code])).toEqual([['risk_control', 'captcha']]);
   });
 
   it('retries after a rate limit (2005), a 5xx and a truncated stream, then completes', async () => {
     const { dir } = withSessions({ users: 1 });
     fake.knobs.completionFaults = ['rate-limit-2005', 'truncated-before-start'];
-    fake.knobs.httpFaults = [{ path: '/samantha/chat/completion', status: 502 }];
-    service = await startService(fake, { DOUBAO_COOLDOWN_S: '0.5', MAX_ATTEMPTS: '8' }, dir);
+    fake.knobs.httpFaults = [{ path: 'chat/completion', status: 502 }];
+    service = await startService(fake, { DOUBAO_COOLDOWN_S: '0.5', DOUBAO_MAX_WAIT_S: '8' }, dir);
     const res = await generate(service.app, { prompt: 'x' });
     expect(res.status).toBe(200);
     const [task] = await waitForFinal(service.app);
@@ -212,18 +288,18 @@ describe('PROVIDER=doubao through the seed HTTP API, against the fake', () => {
 
   it('fails after the last attempt while Doubao keeps answering 429, saying so', async () => {
     const { dir } = withSessions({ users: 1 });
-    fake.knobs.httpFaults = Array.from({ length: 5 }, () => ({ path: '/samantha/chat/completion', status: 429 }));
-    service = await startService(fake, { DOUBAO_COOLDOWN_S: '0', MAX_ATTEMPTS: '2' }, dir);
+    fake.knobs.httpFaults = Array.from({ length: 5 }, () => ({ path: 'chat/completion', status: 429 }));
+    service = await startService(fake, { DOUBAO_COOLDOWN_S: '0', DOUBAO_MAX_WAIT_S: '2' }, dir);
     await generate(service.app, { prompt: 'x' });
     const [task] = await waitForFinal(service.app);
     expect(task).toMatchObject({ status: 'failed', retry_count: 2 });
-    expect(task!.error).toMatch(/rate-limited this session \(HTTP 429\)/);
+    expect(task!.error).toMatch(/rate-limited this session \(code HTTP 429\)/);
   });
 
   it('fails with "video not ready" when the video never shows up', async () => {
     const { dir } = withSessions({ users: 1 });
     fake.knobs.readyDelayMs = 600_000;
-    service = await startService(fake, { MAX_ATTEMPTS: '2' }, dir);
+    service = await startService(fake, { DOUBAO_MAX_WAIT_S: '2' }, dir);
     await generate(service.app, { prompt: 'x' });
     const [task] = await waitForFinal(service.app);
     expect(task).toMatchObject({ status: 'failed', error: 'video not ready after 2 attempts' });

@@ -28,21 +28,27 @@ function options(fake: DoubaoFake, sessionsFile: string, extra: Partial<DoubaoPr
   } satisfies DoubaoProviderOptions;
 }
 
-providerContract('doubao', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dvb-doubao-'));
-  const fake = await startDoubaoFake();
-  writeSessions(join(dir, 'session.json'), { users: 1 });
-  const provider = await createDoubaoProvider(options(fake, join(dir, 'session.json')));
-  return {
-    provider,
-    fetchVideo: fetchOverHttp,
-    dispose: async () => {
-      await provider.close?.();
-      await fake.close();
-      rmSync(dir, { recursive: true, force: true });
+for (const dialect of ['2026', '2025', 'both'] as const) {
+  providerContract(
+    'doubao',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'dvb-doubao-'));
+      const fake = await startDoubaoFake({ dialect });
+      writeSessions(join(dir, 'session.json'), { users: 1 });
+      const provider = await createDoubaoProvider(options(fake, join(dir, 'session.json')));
+      return {
+        provider,
+        fetchVideo: fetchOverHttp,
+        dispose: async () => {
+          await provider.close?.();
+          await fake.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
     },
-  };
-});
+    `fake speaking ${dialect === 'both' ? 'both dialects' : `the ${dialect} dialect`}`,
+  );
+}
 
 describe('doubao provider against the fake', () => {
   let fake: DoubaoFake;
@@ -67,6 +73,8 @@ describe('doubao provider against the fake', () => {
     fake.knobs.httpFaults = [];
     fake.knobs.expired.clear();
     fake.knobs.readyDelayMs = 0;
+    fake.knobs.uploadHost = undefined;
+    fake.knobs.storeAnswer = 'both';
   });
   const freshDir = () => {
     dir = mkdtempSync(join(tmpdir(), 'dvb-doubao-'));
@@ -94,6 +102,33 @@ describe('doubao provider against the fake', () => {
     expect(fake.conversations.get(ref.conversationId!)?.attachments).toEqual([attachment.key]);
   });
 
+  it('sends the bytes to the host ImageX names (UploadHosts), not the configured one', async () => {
+    freshDir();
+    writeSessions(join(dir, 'session.json'), { users: 1 });
+    const provider = await open({ uploadUrl: 'http://127.0.0.1:9' }); // nothing listens there
+    const image = { bytes: sampleImage('png', 32, 32), fileName: 'a.png', mime: 'image/png' };
+    await expect(provider.uploadImage(image)).resolves.toHaveProperty('attachment.key');
+    fake.knobs.uploadHost = null; // ImageX names no host: the configured one is used (and is down)
+    await expect(provider.uploadImage(image)).rejects.toMatchObject({
+      retryable: true,
+      message: /could not be reached/,
+    });
+  });
+
+  it.each([
+    ['2026', true],
+    ['2025', true],
+    ['wrong-crc', false],
+  ] as const)('accepts the store answer %s: %s', async (storeAnswer, ok) => {
+    freshDir();
+    writeSessions(join(dir, 'session.json'), { users: 1 });
+    fake.knobs.storeAnswer = storeAnswer;
+    const provider = await open();
+    const upload = provider.uploadImage({ bytes: sampleImage('png', 32, 32), fileName: 'a.png', mime: 'image/png' });
+    if (ok) await expect(upload).resolves.toHaveProperty('attachment.key');
+    else await expect(upload).rejects.toMatchObject({ retryable: true, message: /store refused the image/ });
+  });
+
   it('stores the owning session by a hash, never its cookie, and polls with that session after a restart', async () => {
     const file = freshDir();
     const sessions = writeSessions(file, { users: 3 });
@@ -103,14 +138,16 @@ describe('doubao provider against the fake', () => {
     const owner = sessions.find((s) => sessionIdOf(s) === ref.sessionId)!;
     expect(fake.conversations.get(ref.conversationId)?.owner).toBe(sessionIdCookie(owner));
     for (const s of sessions) expect(JSON.stringify(ref)).not.toContain(sessionIdCookie(s));
-    expect(await first.poll(ref)).toEqual({ state: 'running' });
+    expect(await first.poll(ref)).toMatchObject({ state: 'running' });
     await first.close?.();
 
     const second = await open(); // a restart: a new pool, which picks sessions at random
     const result = await pollUntilDone(second, ref, 40, 300);
     expect(result.state).toBe('succeeded');
     if (result.state === 'succeeded') {
-      expect(result.videoUrls[0]).toMatch(/\/douyinvod\/[0-9a-f]+\/video\.mp4$/);
+      expect(result.videoUrls[0]).toMatch(
+        /\/douyinvod\/[0-9a-f]+\/video\.mp4$|\/video\/tos\/cn\/[0-9a-f]+\/\?mime_type=video_mp4/,
+      );
       expect(isMp4(new Uint8Array(await (await request(result.videoUrls[0]!)).body.arrayBuffer()))).toBe(true);
     }
   });
@@ -136,23 +173,31 @@ describe('doubao provider against the fake', () => {
   ] as const)('maps a %s stream to a typed error (retryable: %s)', async (fault, retryable, message) => {
     freshDir();
     writeSessions(join(dir, 'session.json'), { users: 1 });
-    fake.knobs.completionFaults = [fault];
+    // A refused request is asked again from the session's page (DOUBAO_TRANSPORT=auto), and refused there too.
+    fake.knobs.completionFaults = fault === 'gateway-error' ? [fault, fault] : [fault];
     const provider = await open();
     const error = await provider.start({ prompt: 'x', guest: false }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UpstreamError);
     expect(error).toMatchObject({ retryable, message: expect.stringMatching(message) });
   });
 
-  it('cools a rate-limited session down and uses another one', async () => {
+  it('cools a rate-limited session down and asks again at once with another one', async () => {
     freshDir();
     writeSessions(join(dir, 'session.json'), { users: 2 });
     const provider = await open();
-    fake.knobs.httpFaults = [{ path: '/samantha/chat/completion', status: 429 }];
-    await expect(provider.start({ prompt: 'x', guest: false })).rejects.toMatchObject({ retryable: true });
-    const health = provider.status!().sessions as Array<{ state: string }>;
+    fake.knobs.httpFaults = [{ path: 'chat/completion', status: 429 }];
+    const ref = await provider.start({ prompt: 'x', guest: false });
+    const health = provider.status!().sessions as Array<{ id: string; state: string }>;
     expect(health.map((h) => h.state).sort()).toEqual(['cooling', 'ok']);
-    for (let i = 0; i < 4; i++) await provider.start({ prompt: `after ${i}`, guest: false });
-    await expect(provider.start({ prompt: 'y', guest: false })).resolves.toHaveProperty('conversationId');
+    expect(health.find((h) => h.state === 'ok')!.id).toBe(ref.sessionId);
+    for (let i = 0; i < 4; i++) {
+      expect(await provider.start({ prompt: `after ${i}`, guest: false })).toMatchObject({ sessionId: ref.sessionId });
+    }
+    fake.knobs.httpFaults = [{ path: 'chat/completion', status: 429 }];
+    await expect(provider.start({ prompt: 'y', guest: false })).rejects.toMatchObject({
+      retryable: true,
+      message: /rate-limited/,
+    });
   });
 
   it('asks for an image-to-video with the session that uploaded the image, waiting while it cools down', async () => {
@@ -167,7 +212,7 @@ describe('doubao provider against the fake', () => {
     fake.knobs.completionFaults = ['rate-limit-2005'];
     await expect(provider.start({ prompt: 'x', image, guest: false })).rejects.toMatchObject({ retryable: true });
     await expect(provider.start({ prompt: 'x', image, guest: false })).rejects.toMatchObject({
-      message: /session of this image is rate-limited/,
+      message: /session of this task is rate-limited/,
     });
     await new Promise((r) => setTimeout(r, 350));
     const ref = await provider.start({ prompt: 'x', image, guest: false });
@@ -234,11 +279,21 @@ describe('doubao provider against the fake', () => {
     const provider = await open();
     const ref = await provider.start({ prompt: 'x', guest: false });
     fake.knobs.expired.set(sessionIdCookie(session!), how);
-    expect(await provider.poll(ref)).toEqual({ state: 'failed', reason: SESSION_EXPIRED, retryable: false });
+    await expect(provider.poll(ref)).rejects.toMatchObject({ message: SESSION_EXPIRED, retryable: false });
     await expect(provider.start({ prompt: 'y', guest: false })).rejects.toMatchObject({
       retryable: false,
       message: SESSION_EXPIRED,
     });
-    expect(provider.status!()).toEqual({ sessions: [{ id: sessionIdOf(session!), guest: false, state: 'expired' }] });
+    expect(provider.status!()).toMatchObject({
+      sessions: [
+        {
+          id: sessionIdOf(session!),
+          guest: false,
+          state: 'expired',
+          lastCode: how === '401' ? 'HTTP 401' : 'login redirect',
+        },
+      ],
+    });
+    expect(JSON.stringify(provider.status!())).not.toContain(sessionIdCookie(session!));
   });
 });

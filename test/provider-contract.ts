@@ -30,8 +30,9 @@ export async function pollUntilDone(provider: VideoProvider, ref: UpstreamRef, t
   return result;
 }
 
-export function providerContract(name: string, setup: () => Promise<ContractSetup>): void {
-  describe(`VideoProvider contract: ${name}`, () => {
+/** Runs the suite; `variant` names a configuration of the same provider (e.g. a protocol dialect) in the title. */
+export function providerContract(name: string, setup: () => Promise<ContractSetup>, variant?: string): void {
+  describe(`VideoProvider contract: ${name}${variant ? ` (${variant})` : ''}`, () => {
     let ctx: ContractSetup;
     beforeAll(async () => {
       ctx = await setup();

@@ -2,7 +2,7 @@
  * Every sentence the Discord bot says, in English and Chinese, chosen by the user's `interaction.locale`
  * (`zh-CN`, `zh-TW` → Chinese; other locales → English; unknown → DEFAULT_LOCALE).
  */
-import type { RecordedIncident, TaskStatus } from '../../src/core/index.js';
+import type { AccountHealth, RecordedIncident, TaskStatus } from '../../src/core/index.js';
 
 export type Lang = 'en' | 'zh';
 
@@ -72,6 +72,9 @@ const en = {
   next: 'Next',
   statsTitle: 'Video tasks',
   provider: 'Provider',
+  sessions: 'Upstream sessions',
+  accountLine: (a: AccountHealth) =>
+    `${a.label}: ${a.state}${a.since ? ` since ${a.since}` : ''}${a.until ? `, until ${a.until}` : ''}${a.lastCode ? ` (last code ${a.lastCode})` : ''}`,
   prompt: 'Prompt',
   status: 'Status',
   owner: 'Asked by',
@@ -130,6 +133,9 @@ const zh: Messages = {
   next: '下一页',
   statsTitle: '视频任务统计',
   provider: '服务',
+  sessions: '上游会话',
+  accountLine: (a) =>
+    `${a.label}：${a.state}${a.since ? `，自 ${a.since}` : ''}${a.until ? `，至 ${a.until}` : ''}${a.lastCode ? `（最近代码 ${a.lastCode}）` : ''}`,
   prompt: '提示词',
   status: '状态',
   owner: '发起人',

@@ -1,6 +1,6 @@
 /**
  * Commands for the ids in TELEGRAM_ADMIN_IDS: /tasks [status] [page] (everyone's recent tasks, paged), /task <id>
- * (full detail), /retry <id>, /cancel <id> (any task) and /stats. Everyone else gets a polite refusal for the
+ * (full detail), /retry <id>, /cancel <id> (any task) and /stats (with the upstream sessions' health). Everyone else gets a polite refusal for the
  * admin-only commands (and their own /cancel from the user commands); nothing about other users leaks.
  */
 import { Composer } from 'grammy';
@@ -64,8 +64,9 @@ export function adminCommands(
   });
 
   admin.command('stats', async (ctx) => {
-    const { byStatus, provider } = service.stats();
-    await ctx.reply(ctx.t.stats(byStatus, provider));
+    const { byStatus, provider, accounts } = service.stats();
+    const lines = accounts.length > 0 ? ['', ctx.t.accountsTitle, ...accounts.map(ctx.t.accountLine)] : [];
+    await ctx.reply([ctx.t.stats(byStatus, provider), ...lines].join('\n'));
   });
 
   composer.command(ADMIN_ONLY, (ctx) => ctx.reply(ctx.t.adminOnly));

@@ -3,7 +3,7 @@
  * (any `zh…` is Chinese, any `en…` English) and falls back to DEFAULT_LOCALE. Replies are plain text (no parse
  * mode), so prompts and reasons never need escaping.
  */
-import type { RecordedIncident, Task } from '../../src/core/index.js';
+import type { AccountHealth, RecordedIncident, Task } from '../../src/core/index.js';
 
 export type Lang = 'en' | 'zh';
 
@@ -97,6 +97,9 @@ const en = {
     `Provider: ${provider}\n${Object.entries(byStatus)
       .map(([s, n]) => `${s}: ${n}`)
       .join('\n')}`,
+  accountsTitle: 'Upstream sessions:',
+  accountLine: (a: AccountHealth) =>
+    `• ${a.label}: ${a.state}${a.since ? ` since ${a.since}` : ''}${a.until ? `, until ${a.until}` : ''}${a.lastCode ? ` (last code ${a.lastCode})` : ''}`,
 };
 
 export type Messages = typeof en;
@@ -161,6 +164,9 @@ const zh: Messages = {
     `服务提供方：${provider}\n${Object.entries(byStatus)
       .map(([s, n]) => `${s}: ${n}`)
       .join('\n')}`,
+  accountsTitle: '上游会话：',
+  accountLine: (a) =>
+    `• ${a.label}：${a.state}${a.since ? `，自 ${a.since}` : ''}${a.until ? `，至 ${a.until}` : ''}${a.lastCode ? `（最近代码 ${a.lastCode}）` : ''}`,
 };
 
 export const MESSAGES: Record<Lang, Messages> = { en, zh };

@@ -3,6 +3,7 @@
  * provider. Adapters and `main.ts` import the core from here only.
  */
 import { join } from 'node:path';
+import ffmpeg from '@ffmpeg-installer/ffmpeg';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { VideoProvider } from '../providers/provider.js';
@@ -32,7 +33,7 @@ export type { TaskEventName, TaskEvents } from './events.js';
 export { inspectImage } from './media.js';
 export type { AdminAlert, Deliver, DeliverAlert, DeliveryHandlers } from './outbox.js';
 export { downloadLimited, formatBytes, isPrivateAddress } from './safe-fetch.js';
-export type { Actor, SeedImport } from './service.js';
+export type { AccountHealth, Actor, SeedImport } from './service.js';
 export type { TaskFilter } from './store.js';
 export { DataDirInUse } from './store.js';
 export type { FinalStatus, Origin, Platform, Task, TaskKind, TaskRequest, TaskStatus } from './task.js';
@@ -71,7 +72,11 @@ export interface CoreOptions {
 export function createCore(config: Config, log: Logger, provider: VideoProvider, options: CoreOptions = {}): Core {
   const now = options.now ?? Date.now;
   const store = new TaskStore(join(config.DATA_DIR, 'tasks.db'), now);
-  const media = new MediaStore(config.DATA_DIR, options.media);
+  const media = new MediaStore(config.DATA_DIR, {
+    ffmpegPath: config.FFMPEG_PATH ?? ffmpeg.path,
+    log,
+    ...options.media,
+  });
   const events = new TaskEventBus((err) => log.error({ err }, 'a task event listener failed'));
   const scheduler = new Scheduler(
     { store, provider, media, events, log },

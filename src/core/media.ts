@@ -3,7 +3,8 @@
  * - `uploads/`: images uploaded ahead of a request (the seed's `/api/file/upload`); the returned key names one.
  *   An upload is only a source: every task takes its own copy, so uploads can be swept after an hour.
  * - `images/<task id>.<ext>`: the image of one task, kept until the task no longer needs it.
- * - `videos/<task id>.mp4`: re-hosted videos, so users keep their video after the upstream link expires.
+ * - `videos/<task id>.mp4`: re-hosted videos (always H.264: see transcode.ts), so users keep their video after the
+ *   upstream link expires.
  * Images are checked by their magic bytes, not their names. A write that fails leaves no partial file, and one
  * that fails for lack of space throws StorageFull.
  */
@@ -12,8 +13,10 @@ import { copyFile, link, mkdir, readdir, rename, rm, stat, writeFile } from 'nod
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { imageSize } from 'image-size';
-import { InvalidInput, isDiskFull, StorageFull } from './errors.js';
+import type { Logger } from 'pino';
+import { InvalidInput, isDiskFull, StorageFull, UpstreamError } from './errors.js';
 import { type DownloadOptions, downloadLimited, formatBytes } from './safe-fetch.js';
+import { ensurePlayable } from './transcode.js';
 
 const IMAGE_TYPES: Record<string, { ext: string; mime: string }> = {
   jpg: { ext: 'jpg', mime: 'image/jpeg' },
@@ -82,18 +85,28 @@ const KEY_PATTERN = /^[0-9a-f-]{36}\.(jpg|png|webp|gif|bmp)$/;
 /** `/metrics` may be scraped every few seconds; walking the folders that often is not worth it. */
 const USAGE_CACHE_MS = 30_000;
 
+export interface MediaStoreOptions {
+  /** Converts re-hosted videos that are not H.264; without it videos are kept as downloaded. */
+  ffmpegPath?: string;
+  log?: Logger;
+  /** How bytes reach the disk (tests make it fail as a full disk would). */
+  write?: WriteBytes;
+}
+
 export class MediaStore {
   readonly imagesDir: string;
   readonly videosDir: string;
   readonly uploadsDir: string;
   readonly #write: WriteBytes;
+  readonly #opts: MediaStoreOptions;
   #usage: { at: number; value: Promise<MediaUsage> } | undefined;
 
-  constructor(dataDir: string, options: { write?: WriteBytes } = {}) {
+  constructor(dataDir: string, options: MediaStoreOptions = {}) {
     this.imagesDir = join(dataDir, 'images');
     this.videosDir = join(dataDir, 'videos');
     this.uploadsDir = join(dataDir, 'uploads');
     this.#write = options.write ?? ((path, bytes) => writeFile(path, bytes));
+    this.#opts = options;
   }
 
   async init(): Promise<void> {
@@ -149,8 +162,10 @@ export class MediaStore {
     return join(this.videosDir, `${taskId}.mp4`);
   }
 
+  /** Removes a re-hosted video, and the download it was converted from when there is one. */
   async removeVideo(file: string): Promise<void> {
     await rm(join(this.videosDir, file), { force: true });
+    if (file.endsWith('.mp4')) await rm(join(this.videosDir, file.replace(/\.mp4$/, '.original.mp4')), { force: true });
   }
 
   /**
@@ -165,9 +180,10 @@ export class MediaStore {
     for (const url of urls) {
       try {
         if (url.startsWith('file:')) await moveFile(fileURLToPath(url), partial);
-        else await this.#write(partial, await downloadLimited(url, { ...limits, what: 'the video' }));
+        else await this.#write(partial, await downloadVideo(url, limits));
         if ((await stat(partial)).size === 0) throw new InvalidInput('the video file is empty');
         await rename(partial, target);
+        await this.#makePlayable(taskId, target, limits.timeoutMs);
         this.#usage = undefined;
         return `${taskId}.mp4`;
       } catch (error) {
@@ -218,6 +234,26 @@ export class MediaStore {
       throw isDiskFull(error) ? new StorageFull(what, { cause: error }) : error;
     }
   }
+
+  /** Where the download is kept when the re-hosted copy had to be converted. */
+  originalVideoPath(taskId: string): string {
+    return join(this.videosDir, `${taskId}.original.mp4`);
+  }
+
+  /**
+   * Converts a re-hosted video to H.264 when it is not. A conversion that fails leaves the download in place and
+   * is logged: a video some players cannot show beats no video.
+   */
+  async #makePlayable(taskId: string, path: string, timeoutMs: number): Promise<void> {
+    const { ffmpegPath, log } = this.#opts;
+    if (!ffmpegPath) return;
+    try {
+      const done = await ensurePlayable(path, { ffmpegPath, originalPath: this.originalVideoPath(taskId), timeoutMs });
+      if (done.originalPath) log?.info({ taskId, codec: done.codec }, 'video converted to H.264; original kept');
+    } catch (err) {
+      log?.warn({ err, taskId }, 'video kept as downloaded: conversion to H.264 failed');
+    }
+  }
 }
 
 /** Renames, or copies and removes the source when it lies on another file system. */
@@ -229,4 +265,19 @@ async function moveFile(from: string, to: string): Promise<void> {
     await copyFile(from, to);
     await rm(from, { force: true });
   }
+}
+
+/**
+ * Content types a video may come with: Doubao's video hosts serve play URLs whose path ends in `/`, so the
+ * answer itself (its type, then the MP4 `ftyp` box) says whether it is a video, not the URL.
+ */
+const VIDEO_TYPES = /^(video\/|application\/octet-stream|binary\/octet-stream)/i;
+
+/** Downloads a video URL and checks it is an MP4 (an `ftyp` box at offset 4). */
+async function downloadVideo(url: string, limits: DownloadOptions): Promise<Buffer> {
+  const bytes = await downloadLimited(url, { ...limits, what: 'the video', acceptType: VIDEO_TYPES });
+  if (bytes.length > 0 && (bytes.length < 8 || bytes.subarray(4, 8).toString('latin1') !== 'ftyp')) {
+    throw new UpstreamError('could not download the video: the file is not an MP4', true);
+  }
+  return bytes;
 }

@@ -68,6 +68,8 @@ export interface DownloadOptions {
   allowedHosts?: ReadonlySet<string>;
   /** What the thing is, for error messages ("image_url", "the video"). */
   what?: string;
+  /** When set, an answer that declares a content type not matching it is refused (transient: a wrong page). */
+  acceptType?: RegExp;
 }
 
 /**
@@ -103,6 +105,11 @@ export async function downloadLimited(url: string, options: DownloadOptions): Pr
       // Rate limits and timeouts pass like server errors; other 4xx answers will not change by asking again.
       const transient = res.statusCode >= 500 || res.statusCode === 408 || res.statusCode === 429;
       throw new UpstreamError(`could not download ${what}: HTTP ${res.statusCode}`, transient);
+    }
+    const type = String(res.headers['content-type'] ?? '');
+    if (options.acceptType && type && !options.acceptType.test(type)) {
+      await res.body.dump();
+      throw new UpstreamError(`could not download ${what}: the server sent ${type.split(';')[0]}`, true);
     }
     const declared = Number(res.headers['content-length'] ?? 0);
     if (declared > options.maxBytes) {

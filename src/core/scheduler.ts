@@ -317,7 +317,8 @@ export class Scheduler {
     );
     const result = await this.#withTimeout(this.#provider.poll(task.upstream!));
     if (result.state === 'succeeded') {
-      this.#store.renewLease(task.id, task.leaseToken, this.#opts.videoDownload.timeoutMs + LEASE_SLACK_MS);
+      // The download, then a conversion to H.264 bounded by the same limit (see MediaStore.rehostVideo).
+      this.#store.renewLease(task.id, task.leaseToken, 2 * this.#opts.videoDownload.timeoutMs + LEASE_SLACK_MS);
       await this.#complete(looking, result.videoUrls);
     } else if (result.state === 'failed' && result.ended) {
       this.#finish(looking, 'failed', { error: result.reason, upstreamEnded: true });

@@ -41,6 +41,15 @@ export type Actor = { admin: true } | { admin?: false; platform: Platform; userI
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** One upstream account as operators see it in the bots' /stats (state since when, until when, last code). */
+export interface AccountHealth {
+  label: string;
+  state: string;
+  since?: string;
+  until?: string;
+  lastCode?: string;
+}
+
 export class GenerationService {
   readonly #store: TaskStore;
   readonly #media: MediaStore;
@@ -220,8 +229,29 @@ export class GenerationService {
     return { firstS: (looks[0] ?? 0) / 1000, lastS: (looks.at(-1) ?? 0) / 1000 };
   }
 
-  stats(): { byStatus: ReturnType<TaskStore['countByStatus']>; provider: string } {
-    return { byStatus: this.#store.countByStatus(), provider: this.#provider.name };
+  /** Task counts, the provider, and its upstream accounts' health (Doubao's sessions; never a secret). */
+  stats(): { byStatus: ReturnType<TaskStore['countByStatus']>; provider: string; accounts: AccountHealth[] } {
+    return { byStatus: this.#store.countByStatus(), provider: this.#provider.name, accounts: this.#accounts() };
+  }
+
+  /** The provider's `status().sessions`, read defensively: only the fields operators see, as text. */
+  #accounts(): AccountHealth[] {
+    let sessions: unknown;
+    try {
+      sessions = this.#provider.status?.().sessions;
+    } catch {
+      return [];
+    }
+    if (!Array.isArray(sessions)) return [];
+    const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+    return sessions.flatMap((raw) => {
+      const s = (raw ?? {}) as Record<string, unknown>;
+      const label = text(s.label) ?? text(s.id);
+      const state = text(s.state);
+      if (!label || !state) return [];
+      const [since, until, lastCode] = [text(s.since), text(s.until), text(s.lastCode)];
+      return [{ label, state, ...(since && { since }), ...(until && { until }), ...(lastCode && { lastCode }) }];
+    });
   }
 
   /** Bytes kept on disk: re-hosted videos, tasks' images, uploads. */

@@ -110,6 +110,27 @@ describe('admin commands', () => {
     expect(active.reduce((n, f) => n + Number(f.value), 0)).toBe(12);
   });
 
+  it('/stats shows the upstream sessions, never a cookie', async () => {
+    const sessions = [
+      {
+        id: 'a',
+        label: 'main account',
+        state: 'paused',
+        since: '2026-11-30T10:00:00.000Z',
+        lastCode: '710022002',
+        cookie: 'sessionid=x',
+      },
+    ];
+    rig = await startDiscordRig({ provider: () => ({ ...idleProvider(), status: () => ({ sessions }) }) });
+    const stats = rig.fake.slash({ name: 'stats', permissions: ADMIN_PERMISSIONS });
+    const shown = await editOf(rig.fake, stats.token);
+    const fields = (shown.body!.embeds as { fields: { name: string; value: string }[] }[])[0]!.fields;
+    expect(fields.find((f) => f.name === 'Upstream sessions')?.value).toBe(
+      'main account: paused since 2026-11-30T10:00:00.000Z (last code 710022002)',
+    );
+    expect(JSON.stringify(shown.body)).not.toContain('sessionid');
+  });
+
   it('DISCORD_ADMIN_IDS grants the admin commands without Manage Server; admin Cancel works on any task', async () => {
     rig = await startDiscordRig({ provider: idleProvider, env: { DISCORD_ADMIN_IDS: '700000000000000007' } });
     const { fake, core } = rig;

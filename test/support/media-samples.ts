@@ -1,6 +1,7 @@
 /**
  * Real sample media for tests and fakes, rendered by the bundled ffmpeg from its test pattern and cached per
- * process: images of any size and type, and a small H.264 MP4 (what the fake upstreams serve as results).
+ * process: images of any size and type, a small H.264 MP4 (what the fake upstreams serve as results), and a small
+ * HEVC MP4 with sound (what Doubao sometimes serves; the bundled static ffmpeg has libx265).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -36,6 +37,15 @@ export function sampleImage(ext: 'png' | 'jpg' = 'png', width = 320, height = 20
 export function sampleMp4(): Buffer {
   return render('mp4', 'sample.mp4', [
     ...['-i', 'testsrc2=s=160x90:d=1:r=10', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-movflags', '+faststart'],
+  ]);
+}
+
+/** A one-second 160×90 HEVC MP4 with an AAC tone; `hvc1` (Apple's tag, Doubao's) or `hev1` sample entries. */
+export function sampleHevcMp4(tag: 'hvc1' | 'hev1' = 'hvc1'): Buffer {
+  return render(`hevc-${tag}`, 'sample.mp4', [
+    ...['-i', 'testsrc2=s=160x90:d=1:r=10', '-f', 'lavfi', '-i', 'sine=d=1', '-shortest'],
+    ...['-c:v', 'libx265', '-x265-params', 'log-level=error', '-tag:v', tag, '-pix_fmt', 'yuv420p', '-c:a', 'aac'],
+    ...['-movflags', '+faststart'],
   ]);
 }
 

@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { VideoProvider } from '../../src/providers/provider.js';
 import { textMessage } from '../fakes/telegram/updates.js';
+import { idleProvider } from '../support/idle-provider.js';
 import { type BotHarness, startBotHarness } from './harness.js';
 
 let h: BotHarness;
@@ -93,4 +94,30 @@ describe('admin commands', () => {
     const stats = await h.fake.waitFor('sendMessage', (c) => text(c).startsWith('Provider: local'));
     expect(text(stats)).toMatch(/cancelled: 0/);
   });
+
+  it('/stats lists the upstream sessions: state, since when, until when, last code — never a cookie', async () => {
+    h = await startBotHarness(ENV, { provider: () => ({ ...idleProvider(), status: () => ({ sessions: SESSIONS }) }) });
+    h.fake.pushUpdate(textMessage(admin, '/stats'));
+    const stats = await h.fake.waitFor('sendMessage', (c) => text(c).startsWith('Provider: idle'));
+    expect(text(stats)).toContain('Upstream sessions:');
+    expect(text(stats)).toContain(
+      '• main account: cooling since 2026-11-30T10:00:00.000Z, until 2026-11-30T10:10:00.000Z (last code 710022004)',
+    );
+    expect(text(stats)).toContain('• session 1a2b3c4d: expired since 2026-11-30T09:00:00.000Z (last code 1011)');
+    expect(text(stats)).not.toContain('sessionid');
+  });
 });
+
+/** What a provider's status() shows of Doubao sessions (a cookie too, which must never reach a chat). */
+const SESSIONS = [
+  {
+    id: 'aaaa',
+    label: 'main account',
+    state: 'cooling',
+    since: '2026-11-30T10:00:00.000Z',
+    until: '2026-11-30T10:10:00.000Z',
+    lastCode: '710022004',
+    cookie: 'sessionid=secret',
+  },
+  { id: '1a2b3c4d', label: 'session 1a2b3c4d', state: 'expired', since: '2026-11-30T09:00:00.000Z', lastCode: '1011' },
+];

@@ -1,37 +1,46 @@
 /**
- * Asking Doubao for a video, protocol §4: one chat completion with `content_type: 2020`, answered with
- * server-sent events parsed by `eventsource-parser`. The 2002 event carries the conversation's ids; gateway
- * errors, rate limits (2005) and a used-up guest become typed errors. Once 2002 has arrived the video is being
- * made upstream, so a stream cut off or garbled after it still returns the ids rather than start a second video.
+ * Asking Doubao for a video in either dialect. The 2026 one (protocol §8: `/chat/completion`, content blocks,
+ * `chat_ability` 17) is tried first; when that endpoint answers 404 or the stream comes in the 2025 frame shape
+ * the 2025 one (§4: `/samantha/chat/completion`, content_type 2020) is used, and the session's dialect is
+ * remembered. Once the stream acknowledged the job (SSE_ACK or 2002) the video is being made upstream, so a
+ * stream cut off after it still returns the ids: one task never starts two videos. An error frame is Doubao
+ * saying no (rate limit, risk control, refusal), before or after the acknowledgement: that ends in the error.
  */
 import { randomInt, randomUUID } from 'node:crypto';
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { UpstreamError } from '../../core/errors.js';
+import { classifyAnswer } from './codes.js';
+import type { DialectMemory } from './dialect.js';
 import type { Session, SessionPool } from './session-pool.js';
+import { readVideoStream } from './stream-frames.js';
+import type { DoubaoAnswer } from './transport.js';
 import type { Attachment } from './upload.js';
-import type { WebClient } from './web-client.js';
+import type { CallSpec, WebClient } from './web-client.js';
 
-export const VIDEO_CONTENT_TYPE = 2020;
-const EVENT_STREAM_START = 2002;
-const EVENT_STREAM_END = 2003;
-const EVENT_RATE_LIMITED = 2005;
-const GUEST_USED_UP = 'tourist conversation reach limited';
+const VIDEO_CONTENT_TYPE = 2020;
+/** The Doubao bot that makes videos, and its video skill (§8). */
+const BOT_ID = '7338286299411103781';
+const VIDEO_ABILITY = 17;
+/** "Seedance 2.0 Fast", the page's quick model; a 5-second 16:9 clip like the seed's default. */
+const VIDEO_MODEL = 'seedance_v2.0';
+const RATIO = '16:9';
+const DURATION_S = 5;
+const TEXT_BLOCK = 10000;
+const ATTACHMENT_BLOCK = 10052;
 const WHAT = 'video request';
 
-export interface ConversationIds {
+export interface VideoIds {
   conversationId: string;
   messageId: string;
   sectionId: string;
 }
 
-/** Thrown from inside the parser callbacks; carries the error the request ends with. */
-class StreamFailure extends Error {
-  constructor(readonly upstream: UpstreamError) {
-    super(upstream.message);
-  }
-}
+const localConversationId = () =>
+  `local_${String(randomInt(10 ** 8)).padStart(8, '0')}${String(randomInt(10 ** 8)).padStart(8, '0')}`;
 
-function requestBody(session: Session, prompt: string, attachments: Attachment[]): string {
+/** A fresh `x-flow-trace` as the 2026 web client sends with each request. */
+const flowTrace = () => `04-${randomUUID().replaceAll('-', '')}-${randomUUID().replaceAll('-', '').slice(0, 16)}-01`;
+
+function body2025(session: Session, prompt: string, attachments: Attachment[]): string {
   return JSON.stringify({
     completion_option: {
       is_regen: false,
@@ -40,108 +49,136 @@ function requestBody(session: Session, prompt: string, attachments: Attachment[]
       launch_stage: 1,
       use_auto_cot: false,
       use_deep_think: false,
+      action_bar_skill_id: VIDEO_ABILITY,
     },
     conversation_id: '0',
     messages: [
       { content: JSON.stringify({ text: prompt }), content_type: VIDEO_CONTENT_TYPE, attachments, references: [] },
     ],
-    ...(!session.guest && {
-      local_conversation_id: `local_${String(randomInt(10 ** 8)).padStart(8, '0')}${String(randomInt(10 ** 8)).padStart(8, '0')}`,
-      local_message_id: randomUUID(),
-    }),
+    ...(!session.guest && { local_conversation_id: localConversationId(), local_message_id: randomUUID() }),
   });
 }
 
-/** Sends the video request and reads the stream until it ends; resolves with the new conversation's ids. */
+/**
+ * The 2026 body, as the web page builds it (a capture published by guo641/doustudio, 2026-07): the prompt as a
+ * text block (`生成视频：<prompt>，<ratio>`), images as attachment blocks, the video ability whose
+ * `ability_param` is itself a JSON string, and a new conversation acknowledged in SSE_ACK.
+ */
+function body2026(session: Session, prompt: string, attachments: Attachment[], messageId: string): string {
+  const block = (type: number, content: unknown) => ({
+    block_type: type,
+    content,
+    block_id: randomUUID(),
+    parent_id: '',
+  });
+  const blocks: unknown[] = [block(TEXT_BLOCK, { text_block: { text: `生成视频：${prompt}，${RATIO}` } })];
+  for (const a of attachments) {
+    blocks.push(
+      block(ATTACHMENT_BLOCK, {
+        attachment_block: {
+          type: 1,
+          identifier: a.identifier,
+          image: { uri: a.key, name: a.name, image_ori: { width: a.option.width, height: a.option.height } },
+        },
+      }),
+    );
+  }
+  const now = Date.now();
+  const fp = /(?:^|;\s*)s_v_web_id=([^;]+)/.exec(session.cookie)?.[1] ?? '';
+  return JSON.stringify({
+    client_meta: {
+      local_conversation_id: localConversationId(),
+      conversation_id: '',
+      bot_id: BOT_ID,
+      last_section_id: '',
+      last_message_index: null,
+    },
+    messages: [{ local_message_id: messageId, content_block: blocks, message_status: 0 }],
+    option: {
+      create_time_ms: now,
+      unique_key: randomUUID(),
+      need_create_conversation: true,
+      conversation_init_option: { need_ack_conversation: true },
+      recovery_option: { is_recovery: false, req_create_time_sec: Math.floor(now / 1000), append_sse_event_scene: 0 },
+    },
+    chat_ability: {
+      ability_type: VIDEO_ABILITY,
+      ability_param: JSON.stringify({ ratio: RATIO, model: VIDEO_MODEL, duration: DURATION_S }),
+    },
+    ext: { fp },
+  });
+}
+
+const SSE_HEADERS = { 'content-type': 'application/json', accept: 'text/event-stream' };
+
+/** Sends the video request in the session's dialect (probing when unknown); resolves with the job's ids. */
 export async function requestVideo(
   client: WebClient,
   pool: SessionPool,
+  dialects: DialectMemory,
   session: Session,
   prompt: string,
   attachments: Attachment[],
-): Promise<ConversationIds> {
-  const outcome = await client.send(
-    session,
-    client.url(session, '/samantha/chat/completion'),
-    {
+): Promise<VideoIds> {
+  if (dialects.get(session.id) !== '2025') {
+    const messageId = randomUUID();
+    const answer = await client.call(session, {
+      kind: 'completion',
       method: 'POST',
-      headers: client.headers(session, {
-        'content-type': 'application/json',
-        accept: 'text/event-stream',
-        'agw-js-conv': 'str',
-        'x-flow-trace': session.x_flow_trace,
-      }),
-      body: requestBody(session, prompt, attachments),
+      path: '/chat/completion',
+      headers: { ...SSE_HEADERS, 'agw-js-conv': 'str', 'x-flow-trace': flowTrace() },
+      body: body2026(session, prompt, attachments, messageId),
       what: WHAT,
-    },
-    (res) => readStream(res.body, () => pool.coolDown(session)),
-  );
-  if (outcome.guestUsedUp) {
+      accept: [404],
+      judge: false,
+      dialect: '2026',
+    });
+    const reading = answer.status === 404 ? undefined : readVideoStream(answer.body);
+    // An old server answering the new path in the old shape: its ids are a job already made, never ask twice.
+    if (reading?.shape === '2025' && reading.ids) {
+      dialects.set(session.id, '2025');
+      return finish(pool, session, answer, reading);
+    }
+    if (reading && reading.shape !== '2025') {
+      client.judge(session, answer, WHAT);
+      const ids = await finish(pool, session, answer, reading, messageId);
+      dialects.set(session.id, '2026');
+      return ids;
+    }
+    // Old frames refusing the new body say nothing about the old one; a code about the session still counts.
+    if (reading && classifyAnswer(answer).kind !== 'refused') client.judge(session, answer, WHAT);
+  }
+  const spec: CallSpec = {
+    kind: 'completion',
+    method: 'POST',
+    path: '/samantha/chat/completion',
+    headers: { ...SSE_HEADERS, 'agw-js-conv': 'str', 'x-flow-trace': session.x_flow_trace },
+    body: body2025(session, prompt, attachments),
+    what: WHAT,
+  };
+  const answer = await client.call(session, spec);
+  const reading = readVideoStream(answer.body);
+  const ids = await finish(pool, session, answer, reading);
+  dialects.set(session.id, '2025');
+  return ids;
+}
+
+/** The ids of an acknowledged job, or the error a stream without one means. */
+async function finish(
+  pool: SessionPool,
+  session: Session,
+  answer: DoubaoAnswer,
+  reading: ReturnType<typeof readVideoStream>,
+  sentMessageId?: string,
+): Promise<VideoIds> {
+  if (reading.ids) {
+    const messageId = reading.ids.messageId ?? sentMessageId;
+    if (messageId) return { conversationId: reading.ids.conversationId, messageId, sectionId: reading.ids.sectionId };
+  }
+  if (reading.guestUsedUp) {
     await pool.drop(session);
     throw new UpstreamError('the Doubao guest session is used up and was removed; trying another later', true);
   }
-  if (!outcome.ids) throw new UpstreamError(`${WHAT}: the stream ended before Doubao created the conversation`, true);
-  return outcome.ids;
-}
-
-/** Reads the SSE answer until its end event (or a used-up guest); throws the typed error a fault maps to. */
-async function readStream(
-  body: AsyncIterable<Uint8Array>,
-  onRateLimited: () => void,
-): Promise<{ ids?: ConversationIds; guestUsedUp: boolean }> {
-  let ids: ConversationIds | undefined;
-  let ended = false;
-  let guestUsedUp = false;
-  const onEvent = (event: EventSourceMessage) => {
-    if (event.data.includes(GUEST_USED_UP)) guestUsedUp = true;
-    // The gateway refused this very request (a policy or a bad attachment): sending it again gets the same answer.
-    if (event.event === 'gateway-error') {
-      const { code, message } = (safeJson(event.data) ?? {}) as { code?: unknown; message?: unknown };
-      const reason = `Doubao refused the request: ${String(message ?? 'gateway error')} (code ${String(code)})`;
-      throw new StreamFailure(new UpstreamError(reason, false));
-    }
-    const outer = safeJson(event.data) as { event_type?: unknown; event_data?: unknown } | undefined;
-    if (!outer || typeof outer.event_type !== 'number') {
-      if (ids || guestUsedUp) return;
-      throw new StreamFailure(new UpstreamError(`${WHAT}: Doubao sent an unreadable event`, true));
-    }
-    if (outer.event_type === EVENT_RATE_LIMITED) {
-      onRateLimited();
-      throw new StreamFailure(new UpstreamError(`${WHAT}: Doubao rate-limited this session`, true));
-    }
-    if (outer.event_type === EVENT_STREAM_END) ended = true;
-    if (outer.event_type === EVENT_STREAM_START && !ids) ids = conversationIds(outer.event_data);
-  };
-  const parser = createParser({ onEvent });
-  const decoder = new TextDecoder();
-  try {
-    for await (const chunk of body) {
-      parser.feed(decoder.decode(chunk, { stream: true }));
-      if (ended || guestUsedUp) break;
-    }
-  } catch (error) {
-    if (error instanceof StreamFailure) throw error.upstream;
-    if (!ids) throw new UpstreamError(`${WHAT}: the stream broke off (${(error as Error).message})`, true);
-  }
-  return { ...(ids && { ids }), guestUsedUp };
-}
-
-/** The ids in a 2002 event's data. */
-function conversationIds(eventData: unknown): ConversationIds {
-  const data = safeJson(typeof eventData === 'string' ? eventData : '') as Record<string, unknown> | undefined;
-  const [conversationId, messageId, sectionId] = [data?.conversation_id, data?.message_id, data?.section_id].map((v) =>
-    typeof v === 'string' || typeof v === 'number' ? String(v) : '',
-  );
-  if (!conversationId || !messageId) {
-    throw new StreamFailure(new UpstreamError(`${WHAT}: the stream start carried no conversation id`, true));
-  }
-  return { conversationId, messageId, sectionId: sectionId ?? '' };
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+  if (answer.broken) throw new UpstreamError(`${WHAT}: the stream broke off (${answer.broken.message})`, true);
+  throw new UpstreamError(`${WHAT}: the stream ended before Doubao created the conversation`, true);
 }

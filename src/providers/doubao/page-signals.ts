@@ -18,7 +18,17 @@ export const VIDEO_THUMBNAIL_SELECTORS = [
 /** A path or address that means the session is no longer logged in. */
 export const LOGIN_PAGE = /\/(login|passport)\b/i;
 
-/** True for a video file URL: Douyin's video CDN, or a path ending in a video extension; never the play-info API. */
+/**
+ * Doubao's own video hosts (2026) serve play URLs whose path ends in `/` with `mime_type=video_mp4` in the
+ * query: they are taken whatever the path ends with, and the download checks the file itself.
+ */
+const VIDEO_HOSTS = /(^|\.)douyinvod\.com$|^[\w-]*(video|vod)[\w-]*\.doubao\.com$/i;
+const VIDEO_QUERY = /(^|[?&])mime_type=video_/i;
+
+/**
+ * True for a video file URL: a video host, a `mime_type=video_…` play URL, or a path ending in a video
+ * extension; never the play-info API.
+ */
 export function isVideoUrl(candidate: string): boolean {
   let url: URL;
   try {
@@ -27,7 +37,7 @@ export function isVideoUrl(candidate: string): boolean {
     return false;
   }
   if (!/^https?:$/.test(url.protocol) || PLAY_INFO_PATH.test(url.pathname)) return false;
-  return /(^|\.)douyinvod\.com$/i.test(url.hostname) || /\.(mp4|webm|m3u8)$/i.test(url.pathname);
+  return VIDEO_HOSTS.test(url.hostname) || VIDEO_QUERY.test(url.search) || /\.(mp4|webm|m3u8)$/i.test(url.pathname);
 }
 
 /** Every video URL anywhere in a JSON value (the play-info answer's field names are not relied upon). */

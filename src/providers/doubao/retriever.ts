@@ -1,13 +1,13 @@
 /**
  * Finding a finished video, protocol §5: the conversation's chat page opened in headless Chromium with the
- * owning session's cookies. One long-lived browser (launched on first use, relaunched if it dies), a fresh
- * context per attempt so sessions never share cookies, a hard time limit per attempt and a bound on attempts at
- * once. URLs come first from `get_play_info` answers, then `<video>` sources, resource timing, other network
- * responses and the HTML.
+ * owning session's cookies. The provider's one shared browser (chromium.ts), a fresh context per attempt so
+ * sessions never share cookies, a hard time limit per attempt and a bound on attempts at once. URLs come first
+ * from `get_play_info` answers, then `<video>` sources, resource timing, other network responses and the HTML.
  */
 import Bottleneck from 'bottleneck';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { UpstreamError } from '../../core/errors.js';
+import type { SharedChromium } from './chromium.js';
 import {
   isVideoUrl,
   LOGIN_PAGE,
@@ -17,22 +17,9 @@ import {
   videoUrlsInJson,
 } from './page-signals.js';
 import type { Session } from './session-pool.js';
-import { USER_AGENT } from './web-client.js';
-
-/** Quiet, headless, no background traffic: the browser only loads what the chat page asks for. */
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 export interface RetrieverOptions {
-  chromiumPath: string;
+  chromium: SharedChromium;
   baseUrl: string;
   /** One attempt (page load and watching it) is abandoned after this many milliseconds. */
   attemptTimeoutMs: number;
@@ -44,26 +31,9 @@ export interface RetrieverOptions {
 
 export type Retrieval = { state: 'found'; urls: string[] } | { state: 'not-ready' } | { state: 'logged-out' };
 
-/** The session's cookie header as browser cookies for the Doubao site (its parent domain, as the web app sets). */
-export function browserCookies(cookieHeader: string, baseUrl: string) {
-  const { hostname, origin } = new URL(baseUrl);
-  const isName = /^[a-z\d.]+$/i.test(hostname) && !/^[\d.]+$/.test(hostname) && hostname.includes('.');
-  const place = isName ? { domain: `.${hostname.split('.').slice(-2).join('.')}`, path: '/' } : { url: origin };
-  return cookieHeader
-    .split(';')
-    .map((part) => part.trim())
-    .filter((part) => part.includes('='))
-    .map((part) => {
-      const at = part.indexOf('=');
-      return { name: part.slice(0, at), value: part.slice(at + 1), ...place };
-    });
-}
-
 export class VideoRetriever {
   readonly #opts: RetrieverOptions;
   readonly #limiter: Bottleneck;
-  #browser: Promise<Browser> | undefined;
-  #closed = false;
 
   constructor(options: RetrieverOptions) {
     this.#opts = options;
@@ -75,36 +45,13 @@ export class VideoRetriever {
     return this.#limiter.schedule(() => this.#attempt(session, conversationId));
   }
 
+  /** Stops taking attempts; the shared browser is closed by its owner. */
   async close(): Promise<void> {
-    this.#closed = true;
     await this.#limiter.stop({ dropWaitingJobs: true }).catch(() => undefined);
-    const browser = await this.#browser?.catch(() => undefined);
-    this.#browser = undefined;
-    await browser?.close();
-  }
-
-  #launch(): Promise<Browser> {
-    if (this.#closed) return Promise.reject(new UpstreamError('the video finder is shut down', true));
-    this.#browser ??= chromium
-      .launch({ executablePath: this.#opts.chromiumPath, headless: true, args: CHROMIUM_ARGS })
-      .then((browser) => {
-        browser.on('disconnected', () => {
-          this.#browser = undefined;
-        });
-        return browser;
-      })
-      .catch((error: Error) => {
-        this.#browser = undefined;
-        throw new UpstreamError(`Chromium could not start (${this.#opts.chromiumPath}): ${error.message}`, true);
-      });
-    return this.#browser;
   }
 
   async #attempt(session: Session, conversationId: string): Promise<Retrieval> {
-    const browser = await this.#launch();
-    const context = await browser.newContext({ userAgent: USER_AGENT }).catch((error: Error) => {
-      throw new UpstreamError(`Chromium could not open a page: ${error.message.split('\n')[0]}`, true);
-    });
+    const context = await this.#opts.chromium.newContext(session.cookie, this.#opts.baseUrl);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -113,7 +60,7 @@ export class VideoRetriever {
       }, this.#opts.attemptTimeoutMs);
     });
     try {
-      return await Promise.race([this.#watch(context, session, conversationId), timeout]);
+      return await Promise.race([this.#watch(context, conversationId), timeout]);
     } catch (error) {
       if (error instanceof UpstreamError) throw error;
       throw new UpstreamError(`the chat page could not be read: ${(error as Error).message.split('\n')[0]}`, true);
@@ -123,8 +70,7 @@ export class VideoRetriever {
     }
   }
 
-  async #watch(context: BrowserContext, session: Session, conversationId: string): Promise<Retrieval> {
-    await context.addCookies(browserCookies(session.cookie, this.#opts.baseUrl));
+  async #watch(context: BrowserContext, conversationId: string): Promise<Retrieval> {
     const page = await context.newPage();
     const fromPlayInfo = new Set<string>();
     const fromNetwork = new Set<string>();

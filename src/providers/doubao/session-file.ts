@@ -16,6 +16,8 @@ export interface SessionFields {
   web_id: string;
   room_id: string;
   x_flow_trace: string;
+  /** How operators name this account in alerts and status (optional; never a secret). */
+  label?: string;
 }
 
 const text = z.coerce.string().trim().min(1);
@@ -26,6 +28,7 @@ const sessionSchema = z.object({
   web_id: text,
   room_id: text,
   x_flow_trace: text,
+  label: z.string().trim().min(1).max(80).optional(),
 });
 const fileSchema = z.union([
   z.array(sessionSchema),

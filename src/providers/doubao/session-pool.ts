@@ -1,64 +1,85 @@
 /**
- * The pool of Doubao sessions and their health. Each session gets a stable, non-secret id (a hash of its
- * device_id) that tasks store, so every later call about a conversation — and the video retrieval — uses the
- * session that created it, also after a restart. Health: a rate-limited session cools down and others are used;
- * a used-up guest is dropped from the pool and the file; an expired login is kept but marked, and its tasks fail
- * with an instruction to run `npm run session`.
+ * The pool of Doubao sessions. Each session gets a stable, non-secret id (a hash of its device_id) that tasks
+ * store, so every later call about a conversation — and the video retrieval — uses the session that created it,
+ * also after a restart. Health lives in `SessionHealthBook` (kept in the database once the provider is
+ * attached): new work goes to usable sessions only; a used-up guest is dropped from the pool and the file.
  */
 import { createHash } from 'node:crypto';
 import { UpstreamError } from '../../core/errors.js';
+import type { ProviderIncident, ProviderStateStore } from '../provider.js';
 import { isGuestCookie, readSessionsFile, removeSessions, type SessionFields } from './session-file.js';
+import { type HealthTimes, SessionHealthBook, type SessionState } from './session-health.js';
 
 export const SESSION_EXPIRED = 'Doubao session expired — run `npm run session`';
+const SESSION_PAUSED =
+  "Doubao's risk control paused the account this task uses; an operator has been told, looking again later";
 
 export interface Session extends SessionFields {
   /** Stable and safe to store or log: the first 16 hex digits of sha256(device_id). */
   readonly id: string;
+  /** How operators name it: the file's `label`, else `session <first 8 of id>`. */
+  readonly label: string;
   readonly guest: boolean;
-  expired: boolean;
-  coolUntil: number;
 }
 
 /** What `status()` shows about a session: never its cookie or tokens. */
 export interface SessionHealth {
   id: string;
+  label: string;
   guest: boolean;
-  state: 'ok' | 'cooling' | 'expired';
-  coolUntil?: string;
+  state: SessionState;
+  /** When the state began (ISO 8601). */
+  since: string;
+  /** Until when a cooling or paused session rests (ISO 8601). */
+  until?: string;
+  /** Doubao's last code about the session. */
+  lastCode?: string;
 }
 
 export function sessionIdOf(fields: Pick<SessionFields, 'device_id'>): string {
   return createHash('sha256').update(fields.device_id).digest('hex').slice(0, 16);
 }
 
+export type PoolOptions = Omit<HealthTimes, 'now'> & { now?: () => number };
+
 export class SessionPool {
   readonly #file: string;
-  readonly #cooldownMs: number;
   readonly #now: () => number;
   readonly #sessions = new Map<string, Session>();
+  readonly book: SessionHealthBook;
 
-  private constructor(file: string, cooldownMs: number, now: () => number) {
+  private constructor(file: string, options: PoolOptions) {
     this.#file = file;
-    this.#cooldownMs = cooldownMs;
-    this.#now = now;
+    this.#now = options.now ?? Date.now;
+    this.book = new SessionHealthBook({ ...options, now: this.#now });
   }
 
   /** Loads the sessions file; a missing file gives an empty pool (every task then fails with the fix). */
-  static async load(file: string, options: { cooldownMs: number; now?: () => number }): Promise<SessionPool> {
-    const pool = new SessionPool(file, options.cooldownMs, options.now ?? Date.now);
+  static async load(file: string, options: PoolOptions): Promise<SessionPool> {
+    const pool = new SessionPool(file, options);
     for (const fields of await readSessionsFile(file)) {
       const id = sessionIdOf(fields);
-      pool.#sessions.set(id, { ...fields, id, guest: isGuestCookie(fields.cookie), expired: false, coolUntil: 0 });
+      const label = fields.label ?? `session ${id.slice(0, 8)}`;
+      pool.#sessions.set(id, { ...fields, id, label, guest: isGuestCookie(fields.cookie) });
     }
     return pool;
+  }
+
+  /** Health from now on is kept in `store` and its changes reported through `report`. */
+  attach(store: ProviderStateStore, report: (incident: ProviderIncident) => void): void {
+    this.book.attach(store, report, [...this.#sessions.values()]);
   }
 
   get size(): number {
     return this.#sessions.size;
   }
 
-  /** A random usable session of the asked kind; logged-in sessions are required for uploads. */
-  pick(guest: boolean): Session {
+  all(): Session[] {
+    return [...this.#sessions.values()];
+  }
+
+  /** A random usable session of the asked kind, other than those in `except`; logged-in ones for uploads. */
+  pick(guest: boolean, except: ReadonlySet<string> = new Set()): Session {
     const kind = [...this.#sessions.values()].filter((s) => s.guest === guest);
     if (kind.length === 0) {
       throw new UpstreamError(
@@ -68,14 +89,22 @@ export class SessionPool {
         false,
       );
     }
-    const alive = kind.filter((s) => !s.expired);
+    const alive = kind.filter((s) => this.book.record(s).state !== 'expired');
     if (alive.length === 0) throw new UpstreamError(SESSION_EXPIRED, false);
-    const ready = alive.filter((s) => s.coolUntil <= this.#now());
-    if (ready.length === 0) throw new UpstreamError('every Doubao session is rate-limited', true);
+    const ready = alive.filter((s) => this.book.usable(s) && !except.has(s.id));
+    if (ready.length === 0) {
+      const paused = alive.every((s) => this.book.record(s).state === 'paused');
+      throw new UpstreamError(
+        paused
+          ? "every Doubao session is paused by Doubao's risk control; an operator has been told"
+          : 'every Doubao session is rate-limited or paused for now',
+        true,
+      );
+    }
     return ready[Math.floor(Math.random() * ready.length)]!;
   }
 
-  /** The session that owns a conversation. @throws UpstreamError (permanent) when it is gone or expired. */
+  /** The session that owns a conversation. @throws UpstreamError when it is gone, expired or resting. */
   owner(id: unknown): Session {
     const session = typeof id === 'string' ? this.#sessions.get(id) : undefined;
     if (!session) {
@@ -84,25 +113,15 @@ export class SessionPool {
         false,
       );
     }
-    if (session.expired) throw new UpstreamError(SESSION_EXPIRED, false);
-    return session;
-  }
-
-  /** The owner, for a new request: a cooling owner makes the caller wait rather than be rate-limited again. */
-  ownerForRequest(id: unknown): Session {
-    const session = this.owner(id);
-    if (session.coolUntil > this.#now()) {
-      throw new UpstreamError('the Doubao session of this image is rate-limited', true);
+    const { state } = this.book.record(session);
+    if (state === 'expired') throw new UpstreamError(SESSION_EXPIRED, false);
+    if (!this.book.usable(session)) {
+      throw new UpstreamError(
+        state === 'paused' ? SESSION_PAUSED : 'the Doubao session of this task is rate-limited; looking again later',
+        true,
+      );
     }
     return session;
-  }
-
-  coolDown(session: Session): void {
-    session.coolUntil = this.#now() + this.#cooldownMs;
-  }
-
-  markExpired(session: Session): void {
-    session.expired = true;
   }
 
   /** Forgets a used-up guest, in memory and in the file. */
@@ -114,11 +133,18 @@ export class SessionPool {
   health(): SessionHealth[] {
     const now = this.#now();
     return [...this.#sessions.values()].map((s) => {
-      if (s.expired) return { id: s.id, guest: s.guest, state: 'expired' };
-      if (s.coolUntil > now) {
-        return { id: s.id, guest: s.guest, state: 'cooling', coolUntil: new Date(s.coolUntil).toISOString() };
-      }
-      return { id: s.id, guest: s.guest, state: 'ok' };
+      const r = this.book.record(s);
+      const resting = (r.state === 'cooling' || r.state === 'paused') && (r.until ?? 0) > now;
+      const state = resting || r.state === 'expired' ? r.state : 'ok';
+      return {
+        id: s.id,
+        label: s.label,
+        guest: s.guest,
+        state,
+        since: new Date(state === r.state ? r.since : (r.until ?? r.since)).toISOString(),
+        ...(resting && { until: new Date(r.until!).toISOString() }),
+        ...(r.code && { lastCode: r.code }),
+      };
     });
   }
 }

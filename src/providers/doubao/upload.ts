@@ -1,6 +1,7 @@
 /**
- * Image upload, protocol §3: prepare_upload (temporary credentials) → ApplyImageUpload (AWS SigV4, signed by the
- * `aws4` package) → the bytes with their CRC32 → CommitImageUpload → the attachment chat accepts.
+ * Image upload, protocol §3 and §8: prepare_upload (temporary credentials, a Doubao web API call through the
+ * transport) → ApplyImageUpload (AWS SigV4, signed by the `aws4` package) → the bytes with their CRC32 to the host
+ * ImageX named → CommitImageUpload → the attachment chat accepts (the 2026 request reshapes it into a block).
  */
 import { randomUUID } from 'node:crypto';
 import zlib from 'node:zlib';
@@ -39,6 +40,7 @@ const applySchema = z.object({
     UploadAddress: z.object({
       StoreInfos: z.array(z.object({ StoreUri: z.string().min(1), Auth: z.string().min(1) })).min(1),
       SessionKey: z.string().min(1),
+      UploadHosts: z.array(z.string()).optional(),
     }),
   }),
 });
@@ -80,6 +82,15 @@ export interface UploadHosts {
   uploadUrl: string;
 }
 
+/**
+ * Where the bytes go: the first host ImageX named (`UploadHosts`), with the scheme of the configured upload URL
+ * (so tests and proxies keep theirs); the configured URL when ImageX named none.
+ */
+function storeOrigin(configured: string, uploadHosts: string[] | undefined): string {
+  const host = uploadHosts?.find((h) => /^[a-z0-9.-]+(:\d+)?$/i.test(h));
+  return host ? `${new URL(configured).protocol}//${host}` : configured.replace(/\/+$/, '');
+}
+
 /** Uploads one image with a logged-in session and returns its attachment. */
 export async function uploadImage(
   client: WebClient,
@@ -90,9 +101,11 @@ export async function uploadImage(
   const ext = image.fileName.includes('.') ? image.fileName.slice(image.fileName.lastIndexOf('.')) : '.jpg';
   const name = image.fileName.includes('.') ? image.fileName : `${image.fileName}${ext}`;
 
-  const prepared = await client.sendJson(session, client.url(session, '/alice/resource/prepare_upload'), {
+  const prepared = await client.callJson(session, {
+    kind: 'upload',
     method: 'POST',
-    headers: client.headers(session, { 'content-type': 'application/json' }),
+    path: '/alice/resource/prepare_upload',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ resource_type: 2, scene_id: '5', tenant_id: '5' }),
     what: 'image upload (prepare)',
   });
@@ -126,7 +139,7 @@ export async function uploadImage(
       credentials,
     );
     const { Host: _host, ...headers } = signed.headers as Record<string, string>;
-    return client.sendJson(session, `${base.origin}${signed.path}`, {
+    return client.sendPlainJson(session, `${base.origin}${signed.path}`, {
       method: signed.method as 'GET' | 'POST',
       headers,
       body,
@@ -145,19 +158,25 @@ export async function uploadImage(
   ).Result.UploadAddress;
   const store = applied.StoreInfos[0]!;
 
-  const stored = await client.sendJson(session, `${hosts.uploadUrl.replace(/\/+$/, '')}/upload/v1/${store.StoreUri}`, {
-    method: 'POST',
-    headers: {
-      authorization: store.Auth,
-      'content-type': 'application/octet-stream',
-      'content-crc32': crc32Hex(image.bytes),
-      'content-disposition': 'attachment; filename="undefined"',
+  const crc32 = crc32Hex(image.bytes);
+  const stored = (await client.sendPlainJson(
+    session,
+    `${storeOrigin(hosts.uploadUrl, applied.UploadHosts)}/upload/v1/${store.StoreUri}`,
+    {
+      method: 'POST',
+      headers: {
+        authorization: store.Auth,
+        'content-type': 'application/octet-stream',
+        'content-crc32': crc32,
+        'content-disposition': 'attachment; filename="undefined"',
+      },
+      body: image.bytes,
+      what: 'image upload (bytes)',
     },
-    body: image.bytes,
-    what: 'image upload (bytes)',
-  });
-  if ((stored as { message?: unknown }).message !== 'Success')
-    throw new UpstreamError('image upload (bytes): the store refused the image', true);
+  )) as { code?: unknown; message?: unknown; data?: { crc32?: unknown } };
+  // 2026: code 2000 with our CRC32 echoed; 2025: "Success".
+  const accepted = (stored.code === 2000 && stored.data?.crc32 === crc32) || stored.message === 'Success';
+  if (!accepted) throw new UpstreamError('image upload (bytes): the store refused the image', true);
 
   const committed = parse(
     commitSchema,

@@ -1,35 +1,68 @@
 /**
- * How the provider talks to www.doubao.com as its web client would: the common query string and headers of a
- * session, a per-session bottleneck (minimum spacing and concurrency, so a burst of tasks never fires at one
- * account all at once), and one mapping from HTTP answers to session health and typed errors.
+ * How the provider talks to www.doubao.com as its web client would: the common query string of a session, a
+ * per-session bottleneck (minimum spacing and concurrency, so a burst of tasks never fires at one account all at
+ * once), every API call through the `Transport`, and one mapping from Doubao's answers (`codes.ts`) to session
+ * health and typed errors. ImageX and the upload store are not Doubao web API calls: `sendPlainJson` sends those.
  */
+import { randomUUID } from 'node:crypto';
 import Bottleneck from 'bottleneck';
-import { type Dispatcher, request } from 'undici';
+import { request } from 'undici';
 import { UpstreamError } from '../../core/errors.js';
-import { SESSION_EXPIRED, type Session, type SessionPool } from './session-pool.js';
+import { type Classification, classifyAnswer } from './codes.js';
+import type { Dialect } from './dialect.js';
+import type { Session } from './session-pool.js';
+import type { CallKind, DoubaoAnswer, Transport } from './transport.js';
 
-export const USER_AGENT =
-  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/138.0.0.0 Safari/537.36';
+export { USER_AGENT } from './transport.js';
+
+/** What the client tells the session's keeper about an answer that named the session's state. */
+export type SessionVerdict = Exclude<Classification, { kind: 'ok' }>;
 
 export interface WebClientOptions {
-  baseUrl: string;
-  pool: SessionPool;
+  transport: Transport;
   /** Minimum milliseconds between two requests of one session. */
   minSpacingMs: number;
   /** Requests of one session in flight at once. */
   perSessionConcurrency: number;
-  /** Headers and body must arrive within this many milliseconds (a stalled stream fails). */
+  /** Headers and each next piece of a body must arrive within this many milliseconds. */
   idleTimeoutMs: number;
+  /**
+   * Told of every answer that says something about the session (rate limited, risk control, logged out); returns
+   * the error the call ends with.
+   */
+  onVerdict(session: Session, verdict: SessionVerdict, what: string): UpstreamError;
+  /** Told of every answer that carried no error code: the session works. */
+  onSuccess(session: Session): void;
 }
 
-/** The query string the web client appends to every www.doubao.com API call (protocol §2). */
-export function commonQuery(session: Session): string {
-  return new URLSearchParams({
+export interface CallSpec {
+  kind: CallKind;
+  method: 'GET' | 'POST';
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** What the call is for, in the error messages. */
+  what: string;
+  /** Statuses besides 200 the caller reads itself (e.g. 404 from an endpoint a dialect lacks). */
+  accept?: number[];
+  /** false: return the answer unjudged; the caller looks at it first and then calls `judge`. @defaultValue true */
+  judge?: boolean;
+  /** Which web client's query string the call carries. @defaultValue '2025' */
+  dialect?: Dialect;
+}
+
+/**
+ * The query string the web client appends to every www.doubao.com API call: protocol §2 for the 2025 dialect;
+ * the 2026 client (§8, and a capture of the 3.27 page) sends a newer `pc_version`, `web_platform`, its tab's id,
+ * `doubao_device_platform` and the `s_v_web_id` cookie as `fp`.
+ */
+export function commonQuery(session: Session, dialect: Dialect = '2025', tabId = ''): string {
+  const query = new URLSearchParams({
     aid: '497858',
     device_id: session.device_id,
     device_platform: 'web',
     language: 'zh',
-    pc_version: '2.23.2',
+    pc_version: dialect === '2026' ? '3.27.0' : '2.23.2',
     pkg_type: 'release_version',
     real_aid: '497858',
     region: 'CN',
@@ -39,12 +72,23 @@ export function commonQuery(session: Session): string {
     'use-olympus-account': '1',
     version_code: '20800',
     web_id: session.web_id,
-  }).toString();
+  });
+  if (dialect === '2026') {
+    query.set('doubao_pc_version', '3.27.0');
+    query.set('web_platform', 'browser');
+    query.set('doubao_device_platform', 'web');
+    if (tabId) query.set('web_tab_id', tabId);
+    const fp = /(?:^|;\s*)s_v_web_id=([^;]+)/.exec(session.cookie)?.[1];
+    if (fp) query.set('fp', fp);
+  }
+  return query.toString();
 }
 
 export class WebClient {
   readonly #opts: WebClientOptions;
   readonly #limiters: Bottleneck.Group;
+  /** This client's "browser tab", as the 2026 web client names itself in every query. */
+  readonly #tabId = randomUUID();
   #stopped = false;
 
   constructor(options: WebClientOptions) {
@@ -60,101 +104,91 @@ export class WebClient {
     return this.#limiters.key(session.id).schedule(work);
   }
 
-  /** The web client's headers for a session; `referer` points at its chat page. */
-  headers(session: Session, extra: Record<string, string> = {}): Record<string, string> {
-    const origin = new URL(this.#opts.baseUrl).origin;
-    return {
-      cookie: session.cookie,
-      origin,
-      referer: `${origin}/chat/${session.room_id}`,
-      'user-agent': USER_AGENT,
-      ...extra,
-    };
-  }
-
-  /** `<base>/<path>?<common query>` for a session. */
-  url(session: Session, path: string): string {
-    return `${this.#opts.baseUrl.replace(/\/+$/, '')}${path}?${commonQuery(session)}`;
+  /**
+   * Sends one Doubao web API call through the transport under the session's limiter. An answer with a Doubao
+   * error code ends in the error `onVerdict` gives (and updates the session); another status than 200 (or one
+   * of `accept`) is a typed error, 5xx transient. A broken body is returned as it arrived: the caller decides.
+   */
+  async call(session: Session, spec: CallSpec): Promise<DoubaoAnswer> {
+    const answer = await this.limited(session, () =>
+      this.#opts.transport.send(session, {
+        kind: spec.kind,
+        method: spec.method,
+        path: spec.path,
+        query: commonQuery(session, spec.dialect, this.#tabId),
+        headers: spec.headers ?? {},
+        ...(spec.body !== undefined && { body: spec.body }),
+        timeoutMs: this.#opts.idleTimeoutMs,
+      }),
+    );
+    if (spec.judge !== false) this.judge(session, answer, spec.what, spec.accept);
+    return answer;
   }
 
   /**
-   * Sends one request through the session's limiter and checks the status: a login redirect, 401 or 403 expires
-   * the session (permanent), 429 cools it down and 5xx are transient, other statuses are permanent. A 200's body
-   * is handed to `read` inside the limiter, so a long answer (an SSE stream) still counts as in flight.
+   * Throws the error an answer means (a Doubao code, updating the session's health; another status than 200 or
+   * `accept`, 5xx transient); an answer without a code tells the session's keeper the session works.
    */
-  send<T>(
+  judge(session: Session, answer: DoubaoAnswer, what: string, accept: number[] = []): void {
+    const verdict = classifyAnswer(answer);
+    if (verdict.kind !== 'ok') throw this.#opts.onVerdict(session, verdict, what);
+    if (answer.status === 200) this.#opts.onSuccess(session);
+    else if (!accept.includes(answer.status)) {
+      throw new UpstreamError(`${what}: Doubao answered HTTP ${answer.status}`, answer.status >= 500);
+    }
+  }
+
+  /** `call` for a JSON answer; a cut-off or garbled body is a transient failure. */
+  async callJson(session: Session, spec: CallSpec): Promise<unknown> {
+    const answer = await this.call(session, spec);
+    if (answer.broken) throw new UpstreamError(`${spec.what}: the answer was cut off`, true, { cause: answer.broken });
+    return parseJson(answer.body, spec.what);
+  }
+
+  /** A plain JSON request to ImageX or the upload store (no Doubao cookie), under the session's limiter. */
+  sendPlainJson(
     session: Session,
     url: string,
     options: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string | Uint8Array; what: string },
-    read: (res: Dispatcher.ResponseData) => Promise<T>,
-  ): Promise<T> {
+  ): Promise<unknown> {
     return this.limited(session, async () => {
-      let res: Dispatcher.ResponseData;
+      let text: string;
+      let status: number;
       try {
-        res = await request(url, {
+        const res = await request(url, {
           method: options.method,
           headers: options.headers,
           body: options.body,
           headersTimeout: this.#opts.idleTimeoutMs,
           bodyTimeout: this.#opts.idleTimeoutMs,
         });
+        status = res.statusCode;
+        text = await res.body.text();
       } catch (error) {
-        throw new UpstreamError(`${options.what}: Doubao could not be reached (${(error as Error).message})`, true, {
-          cause: error,
-        });
+        throw new UpstreamError(
+          `${options.what}: the upload host could not be reached or cut off (${(error as Error).message})`,
+          true,
+          { cause: error },
+        );
       }
-      if (res.statusCode !== 200) {
-        await res.body.dump();
-        throw this.statusError(session, res.statusCode, String(res.headers.location ?? ''), options.what);
-      }
-      try {
-        return await read(res);
-      } finally {
-        if (!res.body.destroyed) res.body.destroy();
-      }
+      if (status === 429) throw new UpstreamError(`${options.what}: the upload host rate-limited us (HTTP 429)`, true);
+      if (status !== 200)
+        throw new UpstreamError(`${options.what}: the upload host answered HTTP ${status}`, status >= 500);
+      return parseJson(text, options.what);
     });
-  }
-
-  /** `send` for a JSON answer. */
-  sendJson(
-    session: Session,
-    url: string,
-    options: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string | Uint8Array; what: string },
-  ): Promise<unknown> {
-    return this.send(session, url, options, (res) => this.json(res, options.what));
-  }
-
-  /** The typed error for a non-200 answer, updating the session's health on the way. */
-  statusError(session: Session, status: number, location: string, what: string): UpstreamError {
-    if (status === 401 || status === 403 || (status >= 300 && status < 400 && /login|passport/i.test(location))) {
-      this.#opts.pool.markExpired(session);
-      return new UpstreamError(SESSION_EXPIRED, false);
-    }
-    if (status === 429) {
-      this.#opts.pool.coolDown(session);
-      return new UpstreamError(`${what}: Doubao rate-limited this session (HTTP 429)`, true);
-    }
-    return new UpstreamError(`${what}: Doubao answered HTTP ${status}`, status >= 500);
-  }
-
-  /** Reads a 200 answer's JSON body; garbage is a transient failure. */
-  private async json(res: Dispatcher.ResponseData, what: string): Promise<unknown> {
-    let text: string;
-    try {
-      text = await res.body.text();
-    } catch (error) {
-      throw new UpstreamError(`${what}: the answer was cut off`, true, { cause: error });
-    }
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new UpstreamError(`${what}: Doubao answered with something that is not JSON`, true);
-    }
   }
 
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
     await Promise.all(this.#limiters.limiters().map(({ limiter }) => limiter.stop({ dropWaitingJobs: false })));
+  }
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UpstreamError(`${what}: Doubao answered with something that is not JSON`, true);
   }
 }

@@ -1,10 +1,12 @@
 /**
  * The fake's `/chat/<conversation_id>` page: before the video is ready it shows only a "generating" note; once
  * ready it shows a video card whose thumbnail, when clicked (as a user would), asks `get_play_info` for the play
- * URL and plays the MP4 in a `<video>` element — the same sequence the real page follows.
+ * URL and plays the MP4 in a `<video>` element — the same sequence the real page follows. Every page carries the
+ * fake's signing script (page-signer.ts) in its head, so the page's own calls are signed as the real SDK signs them.
  */
 
-export function chatPageHtml(conversationId: string, state: 'ready' | 'generating' | 'unknown'): string {
+/** `head` is what the page carries before its own scripts: the fake security SDK (page-signer.ts). */
+export function chatPageHtml(conversationId: string, state: 'ready' | 'generating' | 'unknown', head = ''): string {
   const body =
     state === 'ready'
       ? `<div class="VideoCard-x1"><img alt="video" src="/thumb/tplv-a9rns2rl98-web-thumb.png" width="160" height="90"></div>
@@ -27,7 +29,7 @@ document.querySelector('.VideoCard-x1 img').addEventListener('click', async () =
       : state === 'generating'
         ? '<p class="generating">视频生成中…</p>'
         : '<p>对话不存在</p>';
-  return `<!doctype html><html><head><meta charset="utf-8"><title>豆包</title></head><body>${body}</body></html>`;
+  return `<!doctype html><html><head><meta charset="utf-8"><title>豆包</title>${head}</head><body>${body}</body></html>`;
 }
 
 export const LOGIN_PAGE_HTML =
@@ -45,10 +47,10 @@ export const HOME_PAGE_CLIENT = {
  * The fake home page: a user who "logs in" (a `sessionid` cookie appears) and sends a message, as a person would
  * during `npm run session`. Like the real app it shows `/chat/local_…` first and the real id once the answer starts.
  */
-export function homePageHtml(): string {
+export function homePageHtml(head = ''): string {
   const c = HOME_PAGE_CLIENT;
   const query = `aid=497858&device_id=${c.device_id}&tea_uuid=${c.tea_uuid}&web_id=${c.web_id}&samantha_web=1`;
-  return `<!doctype html><html><head><meta charset="utf-8"><title>豆包</title></head><body><p>豆包</p>
+  return `<!doctype html><html><head><meta charset="utf-8"><title>豆包</title>${head}</head><body><p>豆包</p>
 <script>
 setTimeout(async () => {
   document.cookie = 'sessionid=home' + Math.random().toString(16).slice(2) + '; path=/';

@@ -1,20 +1,34 @@
 /**
- * A fake Doubao on loopback, speaking every call of `shared/doubao-protocol.md` for real: prepare_upload hands
- * out random credentials and ImageX calls must carry valid SigV4 signatures made with them; the upload checks
- * its CRC32 and auth; completion streams real SSE; `/chat/<id>` shows the video card once the conversation's
- * video is "ready", and only to the session that owns the conversation. One server plays all three hosts.
- * Knobs (mutable at any time) inject the faults the provider must survive.
+ * A fake Doubao on loopback, speaking every call of `shared/doubao-protocol.md` for real, in the 2025 dialect,
+ * the 2026 one or both (`dialect` knob; 2026 routes in dialect-2026.ts): prepare_upload hands out random
+ * credentials and ImageX calls must carry valid SigV4 signatures made with them (upload-routes.ts); completion
+ * streams real SSE; `/chat/<id>` shows the video card once the conversation's video is "ready", and only to the
+ * session that owns the conversation. One server plays all hosts. Knobs (mutable at any time) inject the faults
+ * the provider must survive, Doubao's in-body error codes among them (in-body-faults.ts).
  */
-import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import zlib from 'node:zlib';
-import { imageSize } from 'image-size';
-import { sampleImage, sampleMp4 } from '../../support/media-samples.js';
+import { sampleHevcMp4, sampleImage, sampleMp4 } from '../../support/media-samples.js';
 import { requestBody } from '../request-body.js';
 import { chatPageHtml, homePageHtml, LOGIN_PAGE_HTML } from './chat-page.js';
+import { type FakeContext, listAnswer, mediaPlayInfo, streamCompletion2026, videoPlayInfo } from './dialect-2026.js';
+import { answerInBodyFault, DIALECT_2025_PATHS, DIALECT_2026_PATHS } from './in-body-faults.js';
+import { PageSigner, type SignatureCounts, type SignatureRefusal, UNSIGNED_REFUSAL } from './page-signer.js';
 import { pickRandomFault } from './random-faults.js';
-import { type IssuedCredentials, sigV4Problem } from './sigv4.js';
+import { createImageStore } from './upload-routes.js';
+
+/** An error Doubao reports inside an HTTP 200 (§8), for the next call whose path contains `path`. */
+export interface InBodyFault {
+  path: string;
+  /** The code in the body (JSON `code`, or a STREAM_ERROR / gateway-error frame on completion paths). */
+  code?: number;
+  message?: string;
+  /** Risk control decided by `shark_admin`. */
+  sharkAdmin?: boolean;
+  /** A captcha page instead of the answer. */
+  captcha?: boolean;
+}
 
 /** How the next video request fails. */
 export type CompletionFault =
@@ -42,6 +56,24 @@ export interface DoubaoFakeKnobs {
   streamDelayMs: number;
   /** Share (0–1) of upstream calls that fail at random (see random-faults.ts). @defaultValue 0 */
   randomFaultRate: number;
+  /** Refuse web API calls that no page signed (page-signer.ts). @defaultValue false */
+  requireSignature: boolean;
+  /** How an unsigned call is refused: an error code in an HTTP 200, or a 403. @defaultValue 'body' */
+  signatureRefusal: SignatureRefusal;
+  /** The finished video's codec: Doubao sometimes serves HEVC. @defaultValue 'h264' */
+  videoCodec: 'h264' | 'hevc';
+  /** Which web protocol the fake speaks: the other dialect's endpoints answer 404. @defaultValue 'both' */
+  dialect: '2025' | '2026' | 'both';
+  /** Consumed one per matching call: Doubao's in-body errors of §8. */
+  bodyFaults: InBodyFault[];
+  /** How the list shows a finished video: with its URL, by id only, or by id without any status. */
+  listShape: 'download_url' | 'vid_only' | 'no_status';
+  /** `ai_creation_res_code`s the next 2026 video requests are refused with (one per request). */
+  refuseNext: number[];
+  /** The host:port ApplyImageUpload names in `UploadHosts` (default: the fake itself); null names none. */
+  uploadHost: string | null | undefined;
+  /** How the upload store says yes: 2026 (`code` 2000 + crc32), 2025 (`"Success"`), both, or a wrong crc32. */
+  storeAnswer: 'both' | '2026' | '2025' | 'wrong-crc';
 }
 
 export interface FakeConversation {
@@ -49,6 +81,12 @@ export interface FakeConversation {
   prompt: string;
   attachments: string[];
   createdAt: number;
+  messageId?: string;
+  /** The video's id (2026 dialect). */
+  vid?: string;
+  dialect?: '2025' | '2026';
+  /** The `ai_creation_res_code` this video was refused with. */
+  refusal?: number;
 }
 
 export interface DoubaoFake {
@@ -63,6 +101,10 @@ export interface DoubaoFake {
   randomFaults(): number;
   /** Requests seen, by path, for assertions. */
   requests: Array<{ path: string; owner: string | undefined }>;
+  /** Signed and unsigned web API calls, and pages that were issued a signing secret. */
+  signatures: SignatureCounts;
+  /** Every web API call the signature gate saw (path, owner, signed, refused), first first. */
+  gatedCalls: PageSigner['calls'];
   close(): Promise<void>;
 }
 
@@ -79,6 +121,7 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 const digits = (n: number) =>
   Array.from({ length: n }, (_, i) => (i === 0 ? randomInt(1, 10) : randomInt(10))).join('');
 
@@ -92,13 +135,22 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
     guestLimit: 2,
     streamDelayMs: 0,
     randomFaultRate: 0,
+    requireSignature: false,
+    signatureRefusal: 'body',
+    videoCodec: 'h264',
+    dialect: 'both',
+    bodyFaults: [],
+    listShape: 'download_url',
+    refuseNext: [],
+    uploadHost: undefined,
+    storeAnswer: 'both',
     ...overrides,
   };
+  const signer = new PageSigner();
   const mp4 = sampleMp4();
   const thumbnail = sampleImage('png', 160, 90);
-  const credentials = new Map<string, IssuedCredentials & { serviceId: string }>();
-  const stores = new Map<string, { auth: string; sessionKey: string; size: number; bytes?: Buffer }>();
-  const images = new Map<string, { width: number; height: number; md5: string; size: number }>();
+  const imageStore = createImageStore(knobs);
+  const images = imageStore.images;
   const conversations = new Map<string, FakeConversation>();
   const guestUse = new Map<string, number>();
   const videoTokens = new Set<string>();
@@ -137,85 +189,23 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
       res.writeHead(f!.status, { 'content-type': 'application/json' }).end(f!.body ?? '{"code":-1}');
       return;
     }
+    const inBody = knobs.bodyFaults.findIndex((f) => path.includes(f.path));
+    if (inBody >= 0) {
+      const [f] = knobs.bodyFaults.splice(inBody, 1);
+      await requestBody(req);
+      return answerInBodyFault(res, path, f!);
+    }
+    const other = knobs.dialect === '2025' ? DIALECT_2026_PATHS : knobs.dialect === '2026' ? DIALECT_2025_PATHS : [];
+    if (other.includes(path)) return json(res, 404, { message: `no route ${req.method} ${path}` });
 
     if (req.method === 'POST' && path === '/alice/resource/prepare_upload') {
       const body = JSON.parse((await requestBody(req)).toString() || '{}');
       if (refusedLogin(req, res)) return;
       if (webClientProblem(url) || body.resource_type !== 2) return json(res, 400, { code: 1, message: 'bad request' });
-      const accessKey = `AKTP${randomBytes(8).toString('hex')}`;
-      const issued = {
-        secretAccessKey: randomBytes(20).toString('base64'),
-        sessionToken: randomBytes(24).toString('hex'),
-      };
-      credentials.set(accessKey, { ...issued, serviceId: 'a9rns2rl98' });
-      return json(res, 200, {
-        code: 0,
-        data: {
-          service_id: 'a9rns2rl98',
-          upload_auth_token: {
-            access_key: accessKey,
-            secret_key: issued.secretAccessKey,
-            session_token: issued.sessionToken,
-          },
-        },
-      });
+      return json(res, 200, { code: 0, data: imageStore.issueCredentials() });
     }
 
-    if (path === '/' && url.searchParams.has('Action')) {
-      const body = (await requestBody(req)).toString();
-      const problem = sigV4Problem(req, body, credentials);
-      if (problem)
-        return json(res, 403, { ResponseMetadata: { Error: { Code: 'SignatureDoesNotMatch', Message: problem } } });
-      const action = url.searchParams.get('Action');
-      if (action === 'ApplyImageUpload') {
-        const storeUri = `tos-cn-i-a9rns2rl98/${randomUUID().replaceAll('-', '')}`;
-        const store = {
-          auth: `SpaceKey/a9rns2rl98/1/:version:v2:${randomBytes(16).toString('hex')}`,
-          sessionKey: randomBytes(16).toString('hex'),
-          size: Number(url.searchParams.get('FileSize')),
-        };
-        stores.set(storeUri, store);
-        return json(res, 200, {
-          Result: {
-            UploadAddress: { StoreInfos: [{ StoreUri: storeUri, Auth: store.auth }], SessionKey: store.sessionKey },
-          },
-        });
-      }
-      if (action === 'CommitImageUpload') {
-        const sessionKey = JSON.parse(body || '{}').SessionKey;
-        const entry = [...stores.entries()].find(([, s]) => s.sessionKey === sessionKey);
-        if (!entry?.[1].bytes) return json(res, 400, { ResponseMetadata: { Error: { Code: 'InvalidSessionKey' } } });
-        const [storeUri, store] = entry;
-        const { width = 0, height = 0 } = imageSize(store.bytes!);
-        const image = { width, height, md5: createHash('md5').update(store.bytes!).digest('hex'), size: store.size };
-        images.set(storeUri, image);
-        return json(res, 200, {
-          Result: {
-            PluginResult: [
-              {
-                ImageUri: storeUri,
-                ImageWidth: width,
-                ImageHeight: height,
-                ImageMd5: image.md5,
-                ImageSize: image.size,
-              },
-            ],
-          },
-        });
-      }
-      return json(res, 400, { ResponseMetadata: { Error: { Code: 'InvalidAction' } } });
-    }
-
-    if (req.method === 'POST' && path.startsWith('/upload/v1/')) {
-      const bytes = await requestBody(req);
-      const store = stores.get(decodeURIComponent(path.slice('/upload/v1/'.length)));
-      if (!store || req.headers.authorization !== store.auth) return json(res, 401, { message: 'bad upload auth' });
-      const crc = (zlib.crc32(bytes) >>> 0).toString(16).padStart(8, '0');
-      if (req.headers['content-crc32'] !== crc) return json(res, 400, { message: 'CRC32 mismatch' });
-      if (bytes.length !== store.size) return json(res, 400, { message: 'size mismatch' });
-      store.bytes = bytes;
-      return json(res, 200, { code: 2000, message: 'Success', data: { crc32: crc } });
-    }
+    if (await imageStore.handle(req, res, url)) return;
 
     if (req.method === 'POST' && path === '/samantha/chat/completion') {
       const body = JSON.parse((await requestBody(req)).toString() || '{}');
@@ -229,13 +219,42 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
       const id = decodeURIComponent(path.slice('/chat/'.length));
       const c = conversations.get(id);
       const state = !c || c.owner !== owner ? 'unknown' : isReady(id, c) ? 'ready' : 'generating';
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(chatPageHtml(id, state));
+      res
+        .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+        .end(chatPageHtml(id, state, signer.script(owner)));
       return;
     }
 
-    if (req.method === 'POST' && path === '/samantha/media/get_play_info') {
-      const { conversation_id: id } = JSON.parse((await requestBody(req)).toString() || '{}');
+    if (req.method === 'POST' && path === '/chat/completion') {
+      const body = JSON.parse((await requestBody(req)).toString() || '{}');
       if (refusedLogin(req, res)) return;
+      const client2026 = url.searchParams.get('web_platform') === 'browser' && url.searchParams.has('web_tab_id');
+      if (webClientProblem(url) || !client2026 || !req.headers['x-flow-trace'] || !owner) {
+        return json(res, 400, { code: 1, message: 'not the 2026 web client' });
+      }
+      return streamCompletion2026(res, body, owner, !/(?:^|;\s*)sessionid=/.test(String(req.headers.cookie)), ctx);
+    }
+
+    if (req.method === 'POST' && path === '/im/chain/single') {
+      const body = JSON.parse((await requestBody(req)).toString() || '{}');
+      if (refusedLogin(req, res)) return;
+      if (req.headers['content-type'] !== 'application/json; encoding=utf-8') {
+        return json(res, 200, { code: 712012002, message: 'invalid content type' });
+      }
+      return json(res, 200, listAnswer(req, body, owner, ctx));
+    }
+
+    if (req.method === 'POST' && path === '/samantha/video/get_play_info') {
+      const body = JSON.parse((await requestBody(req)).toString() || '{}');
+      if (refusedLogin(req, res)) return;
+      return json(res, 200, videoPlayInfo(req, body, owner, ctx));
+    }
+
+    if (req.method === 'POST' && path === '/samantha/media/get_play_info') {
+      const body = JSON.parse((await requestBody(req)).toString() || '{}');
+      if (refusedLogin(req, res)) return;
+      if (body.key !== undefined) return json(res, 200, mediaPlayInfo(req, body, owner, ctx));
+      const id = body.conversation_id;
       const c = conversations.get(id);
       if (!c || c.owner !== owner || !isReady(id, c)) return json(res, 200, { code: 0, data: { play_infos: [] } });
       const token = randomBytes(12).toString('hex');
@@ -244,9 +263,10 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
       return json(res, 200, { code: 0, data: { play_infos: [{ main_url: main, definition: '720p' }] } });
     }
 
-    const video = /^\/douyinvod\/([0-9a-f]+)\/video\.mp4$/.exec(path);
+    const video = /^\/douyinvod\/([0-9a-f]+)\/video\.mp4$/.exec(path) ?? /^\/video\/tos\/cn\/([0-9a-f]+)\/$/.exec(path);
     if (req.method === 'GET' && video && videoTokens.has(video[1]!)) {
-      res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': mp4.length }).end(mp4);
+      const file = knobs.videoCodec === 'hevc' ? sampleHevcMp4() : mp4;
+      res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': file.length }).end(file);
       return;
     }
     if (req.method === 'GET' && path.startsWith('/thumb/')) {
@@ -254,7 +274,7 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
       return;
     }
     if (req.method === 'GET' && path === '/') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(homePageHtml());
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(homePageHtml(signer.script(owner)));
       return;
     }
     if (req.method === 'GET' && path === '/login') {
@@ -262,6 +282,14 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
       return;
     }
     json(res, 404, { message: `no route ${req.method} ${path}` });
+  }
+
+  /** Refuses an unsigned web API call when `requireSignature` is on; otherwise routes it. */
+  async function signatureGate(req: IncomingMessage, res: ServerResponse, url: URL, owner: string | undefined) {
+    const body = req.method === 'POST' ? (await requestBody(req)).toString() : '';
+    if (!signer.check(req, url, body, owner, knobs.requireSignature)) return route(req, res, url, owner);
+    if (knobs.signatureRefusal === '403') return json(res, 403, { message: 'Forbidden' });
+    json(res, 200, { ...UNSIGNED_REFUSAL, data: null });
   }
 
   async function streamCompletion(res: ServerResponse, body: Record<string, unknown>, owner: string, guest: boolean) {
@@ -278,11 +306,11 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
     const fault = knobs.completionFaults.shift();
     if (fault === 'stall') return; // headers sent, then silence: the client's idle timeout must end it
     if (fault === 'gateway-error') {
-      await send({ code: 710022004, message: 'content not allowed' }, 'gateway-error');
+      await send({ code: 710022005, message: 'content not allowed' }, 'gateway-error');
       return res.end();
     }
     if (fault === 'rate-limit-2005') {
-      await emit(2005, { code: 710022002, message: 'rate limited' });
+      await emit(2005, { code: 710022004, message: 'rate limited' });
       return res.end();
     }
     if (fault === 'truncated-before-start' || fault === 'malformed-event') {
@@ -308,6 +336,9 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
       prompt,
       attachments: attachments.map((a) => String(a.key)),
       createdAt: Date.now(),
+      messageId: ids.message_id,
+      vid: `v0${randomBytes(10).toString('hex')}`,
+      dialect: '2025',
     });
     await emit(2002, ids);
     if (fault === 'truncated-after-start') return res.destroy();
@@ -315,6 +346,22 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
     await emit(2003, {});
     res.end();
   }
+
+  const ctx: FakeContext = {
+    knobs,
+    conversations,
+    images,
+    videoTokens,
+    isReady,
+    newIds: () => ({ conversation_id: digits(19), message_id: digits(19), section_id: digits(19) }),
+    json,
+    guestTurn: (owner, guest) => {
+      if (!guest) return true;
+      if ((guestUse.get(owner) ?? 0) >= knobs.guestLimit) return false;
+      guestUse.set(owner, (guestUse.get(owner) ?? 0) + 1);
+      return true;
+    },
+  };
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake');
@@ -329,7 +376,7 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
     if (dice?.kind === 'stall') return; // never answered: the client's own time limit must end it
     if (dice?.kind === 'http') knobs.httpFaults.unshift({ path: url.pathname, status: dice.status, body: dice.body });
     if (dice?.kind === 'stream') knobs.completionFaults.unshift(dice.fault);
-    route(req, res, url, owner).catch((error: Error) => {
+    signatureGate(req, res, url, owner).catch((error: Error) => {
       if (!res.headersSent) json(res, 500, { message: error.message });
       else res.destroy();
     });
@@ -347,6 +394,8 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
     knobs,
     conversations,
     requests,
+    signatures: signer.counts,
+    gatedCalls: signer.calls,
     maxInFlight: (owner) => peak.get(owner) ?? 0,
     randomFaults: () => randomFaults,
     close: () =>

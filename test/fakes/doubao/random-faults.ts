@@ -1,6 +1,7 @@
 /**
  * The fake Doubao's random-fault knob: with probability `rate`, a call to an upstream API path (upload, ImageX,
- * completion, play info, the chat page, the video file) fails in one of the ways the real service fails:
+ * completion in either dialect, the message list, play info, the chat page, the video file) fails in one of the
+ * ways the real service fails:
  * a 5xx, a 429, a 200 whose body is not JSON, a stalled answer (a timeout for the client), and on the completion
  * stream also the 2005 rate-limit event, a truncated SSE stream and a malformed event. The chaos suite uses it.
  */
@@ -17,9 +18,13 @@ const FAULTABLE = [
   '/alice/resource/prepare_upload',
   '/upload/v1/',
   '/samantha/chat/completion',
+  '/chat/completion',
+  '/im/chain/single',
   '/samantha/media/get_play_info',
+  '/samantha/video/get_play_info',
   '/chat/',
   '/douyinvod/',
+  '/video/tos/',
 ];
 
 const HTTP_FAULTS: RandomFault[] = [
@@ -38,6 +43,7 @@ const STREAM_FAULTS: RandomFault[] = (
 export function pickRandomFault(path: string, isImageX: boolean, rate: number): RandomFault | undefined {
   if (rate <= 0 || !(isImageX || FAULTABLE.some((p) => path.startsWith(p)))) return undefined;
   if (Math.random() >= rate) return undefined;
-  const choices = path === '/samantha/chat/completion' ? [...HTTP_FAULTS, ...STREAM_FAULTS] : HTTP_FAULTS;
+  const completion = path === '/samantha/chat/completion' || path === '/chat/completion';
+  const choices = completion ? [...HTTP_FAULTS, ...STREAM_FAULTS] : HTTP_FAULTS;
   return choices[randomInt(choices.length)];
 }
