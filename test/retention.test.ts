@@ -74,6 +74,20 @@ describe('#12.12 retention', () => {
     expect(await keepForever.sweep()).toMatchObject({ videos: 0 });
   });
 
+  it('#12.12 an expired video goes with the download it was converted from (videos/<id>.original.mp4)', async () => {
+    const clock = shiftableClock();
+    const provider = scriptedProvider();
+    provider.pollScript.push({ state: 'succeeded', videoUrls: [provider.videoUrl] });
+    core = await startTestCore({ provider: () => provider, core: { now: clock.now } });
+    const task = await core.service.submit({ prompt: 'converted once', origin });
+    await vi.waitFor(() => expect(core!.service.get(task.id).status).toBe('completed'), 10_000);
+    // What MediaStore keeps when it converted an HEVC download to H.264 (see test/playable-video.test.ts).
+    writeFileSync(core.media.originalVideoPath(task.id), 'the HEVC download');
+    clock.offsetMs = 31 * DAY;
+    expect(await core.retention.sweep()).toMatchObject({ videos: 1 });
+    expect(readdirSync(core.media.videosDir)).toEqual([]);
+  });
+
   it('#12.12 unused uploads are removed after an hour, and files no task refers to', async () => {
     const clock = shiftableClock();
     core = await startTestCore({ provider: () => scriptedProvider(), core: { now: clock.now } });
