@@ -134,6 +134,20 @@ describe('doubao session health', () => {
     },
   );
 
+  it.each([
+    ['event 2005', 'rate-limit-2005', 'cooling', '710022004'],
+    ['a gateway-error about the request', 'gateway-error', 'ok', undefined],
+  ] as const)('2025 dialect: %s → session %s', async (_, fault, state, code) => {
+    oneSession();
+    fake.knobs.dialect = '2025';
+    const host = newHost();
+    const provider = await open(host);
+    fake.knobs.completionFaults = [fault];
+    await expect(provider.start({ prompt: 'x', guest: false })).rejects.toBeInstanceOf(UpstreamError);
+    expect(provider.status!().sessions).toMatchObject([{ state, ...(code && { lastCode: code }) }]);
+    expect(host.incidents).toHaveLength(state === 'ok' ? 0 : 1);
+  });
+
   it('a refusal that is not about the session fails the request, leaves the session ok and reports nothing', async () => {
     oneSession();
     const host = newHost();
