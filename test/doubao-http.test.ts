@@ -190,7 +190,7 @@ describe('PROVIDER=doubao through the seed HTTP API, against the fake', () => {
 
   it('fails a refused request at once with the gateway message', async () => {
     const { dir } = withSessions({ users: 1 });
-    fake.knobs.completionFaults = ['gateway-error'];
+    fake.knobs.completionFaults = ['gateway-error', 'gateway-error']; // refused in both dialects
     service = await startService(fake, {}, dir);
     const res = await generate(service.app, { prompt: 'x' });
     expect(res.status).toBe(502);

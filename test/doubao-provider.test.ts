@@ -173,7 +173,8 @@ describe('doubao provider against the fake', () => {
   ] as const)('maps a %s stream to a typed error (retryable: %s)', async (fault, retryable, message) => {
     freshDir();
     writeSessions(join(dir, 'session.json'), { users: 1 });
-    fake.knobs.completionFaults = [fault];
+    // The 2026 request first; a refused one is asked again in the 2025 dialect, so a refusal must come twice.
+    fake.knobs.completionFaults = fault === 'gateway-error' ? [fault, fault] : [fault];
     const provider = await open();
     const error = await provider.start({ prompt: 'x', guest: false }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UpstreamError);

@@ -109,13 +109,19 @@ describe('doubao session health', () => {
   ];
 
   it.each(cases)(
-    '%s on a video request → session %s, the task %s retried, one incident',
+    '%s on a video request: the session state, the task retried or failed, one incident',
     async (_, fault, state, retryable, reason, code) => {
       const session = oneSession();
       const host = newHost();
       const provider = await open(host);
-      if ('status' in fault) fake.knobs.httpFaults = [{ path: 'chat/completion', status: fault.status }];
-      else fake.knobs.bodyFaults = [fault];
+      // A 403 on the 2026 request is a refusal the 2025 request may pass: it must come on both to mean the login.
+      if ('status' in fault) {
+        const times = fault.status === 403 ? 2 : 1;
+        fake.knobs.httpFaults = Array.from({ length: times }, () => ({
+          path: 'chat/completion',
+          status: fault.status,
+        }));
+      } else fake.knobs.bodyFaults = [fault];
       const error = await provider.start({ prompt: 'x', guest: false }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(UpstreamError);
       expect(error).toMatchObject({ retryable, message: expect.stringMatching(reason) });
@@ -152,7 +158,8 @@ describe('doubao session health', () => {
     oneSession();
     const host = newHost();
     const provider = await open(host);
-    fake.knobs.bodyFaults = [{ path: 'chat/completion', code: 710022005, message: 'content not allowed' }];
+    const refusal = { path: 'chat/completion', code: 710022005, message: 'content not allowed' };
+    fake.knobs.bodyFaults = [refusal, refusal]; // the 2026 request, then the 2025 one
     await expect(provider.start({ prompt: 'x', guest: false })).rejects.toMatchObject({
       retryable: false,
       message: 'Doubao refused the request: content not allowed (code 710022005)',
