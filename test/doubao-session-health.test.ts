@@ -57,6 +57,7 @@ describe('doubao session health', () => {
       httpFaults: [],
       completionFaults: [],
       readyDelayMs: 0,
+      streamDelayMs: 0,
       dialect: 'both',
     });
     fake.knobs.expired.clear();
@@ -204,6 +205,23 @@ describe('doubao session health', () => {
     await provider.start({ prompt: 'works again', guest: false });
     expect(host.incidents.map((i) => i.kind)).toEqual(['rate_limited', 'recovered']);
     expect(provider.status!().sessions).toMatchObject([{ state: 'ok' }]);
+  });
+
+  it('a call already under way that works after the session expired does not revive it', async () => {
+    const session = oneSession();
+    const host = newHost();
+    fake.knobs.streamDelayMs = 150; // the first request is still streaming when the second one is refused
+    const provider = await open(host, { perSessionConcurrency: 2 });
+    const slow = provider.start({ prompt: 'slow', guest: false });
+    await new Promise((r) => setTimeout(r, 50));
+    fake.knobs.streamDelayMs = 0;
+    fake.knobs.bodyFaults = [{ path: 'chat/completion', code: 1011 }];
+    await expect(provider.start({ prompt: 'refused', guest: false })).rejects.toMatchObject({
+      message: SESSION_EXPIRED,
+    });
+    await expect(slow).resolves.toHaveProperty('conversationId');
+    expect(provider.status!().sessions).toMatchObject([{ id: sessionIdOf(session), state: 'expired' }]);
+    expect(host.incidents.map((i) => i.kind)).toEqual(['expired']);
   });
 
   it('keeps the state across a restart: a new provider on the same store still knows, and says nothing again', async () => {

@@ -135,9 +135,13 @@ export class SessionHealthBook {
     }));
   }
 
-  /** A call of the session worked: a session that was not `ok` is again, and that is reported. */
+  /**
+   * A call of the session worked: a cooling or paused session is `ok` again, and that is reported. An expired one
+   * stays expired (a call that was already under way proves no login): only a new login in the file revives it.
+   */
   succeeded(session: HealthSubject): void {
-    if (this.record(session).state === 'ok') return;
+    const { state } = this.record(session);
+    if (state === 'ok' || state === 'expired') return;
     this.#change(session, { state: 'ok', message: 'calls work again' });
   }
 
