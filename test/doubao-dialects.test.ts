@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createDoubaoProvider, type DoubaoProvider } from '../src/providers/doubao/index.js';
-import { memoryState } from '../src/providers/doubao/session-health.js';
+import { memoryState } from '../src/providers/doubao/memory-state.js';
 import { sessionIdOf } from '../src/providers/doubao/session-pool.js';
 import { readVideoStream } from '../src/providers/doubao/stream-frames.js';
 import type { ProviderStateStore } from '../src/providers/provider.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { UpstreamError } from '../src/core/errors.js';
 import { createDoubaoProvider, type DoubaoProvider } from '../src/providers/doubao/index.js';
-import { memoryState } from '../src/providers/doubao/session-health.js';
+import { memoryState } from '../src/providers/doubao/memory-state.js';
 import { SESSION_EXPIRED, sessionIdOf } from '../src/providers/doubao/session-pool.js';
 import type { ProviderIncident, ProviderStateStore } from '../src/providers/provider.js';
 import { type DoubaoFake, type InBodyFault, startDoubaoFake } from './fakes/doubao/index.js';

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ProviderIncident, ProviderStateStore } from '../provider.js';
+import { memoryState } from './memory-state.js';
 
 export type SessionState = 'ok' | 'cooling' | 'paused' | 'expired';
 
@@ -44,16 +45,6 @@ const ACTION_LOGIN = 'run `npm run session` to log this account in again';
 const ACTION_RISK =
   'open Doubao in a browser with this account and solve the check it shows (or use another network), then run `npm run session`';
 const ACTION_RATE = 'nothing unless it lasts for hours; another account (`npm run session`) spreads the load';
-
-/** A store that forgets on restart, for a provider nobody attached (unit tests). */
-export function memoryState(): ProviderStateStore {
-  const values = new Map<string, unknown>();
-  return {
-    get: <T>(key: string) => values.get(key) as T | undefined,
-    set: (key, value) => void values.set(key, value),
-    entries: <T>(prefix: string) => [...values.entries()].filter(([key]) => key.startsWith(prefix)) as [string, T][],
-  };
-}
 
 function fingerprint(cookie: string): string {
   return createHash('sha256').update(cookie).digest('hex').slice(0, 16);
