@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createDoubaoProvider, type DoubaoProvider } from '../src/providers/doubao/index.js';
-import { memoryState } from '../src/providers/doubao/session-health.js';
+import { memoryState } from '../src/providers/doubao/memory-state.js';
 import { sessionIdOf } from '../src/providers/doubao/session-pool.js';
 import { readVideoStream } from '../src/providers/doubao/stream-frames.js';
 import type { ProviderStateStore } from '../src/providers/provider.js';
@@ -99,6 +99,25 @@ describe('doubao dialects and looks', () => {
     fake.requests.length = 0;
     await second.start({ prompt: 'after the restart', guest: false });
     expect(completions()).toEqual(['/samantha/chat/completion']);
+  });
+
+  it('a refused 2026 request is asked again in 2025; with no 2025 endpoint the refusal stands', async () => {
+    const session = oneSession();
+    const provider = await open();
+    fake.knobs.bodyFaults = [{ path: '/chat/completion', code: 710022001, message: 'invalid video request' }];
+    const ref = await provider.start({ prompt: 'x', guest: false });
+    expect(completions()).toEqual(['/chat/completion', '/samantha/chat/completion']);
+    expect(fake.conversations.get(ref.conversationId!)?.dialect).toBe('2025');
+    expect(store.get(`dialect:${sessionIdOf(session)}`)).toBe('2025');
+
+    oneSession();
+    fake.knobs.dialect = '2026';
+    const strict = await open();
+    fake.knobs.bodyFaults = [{ path: '/chat/completion', code: 710022001, message: 'invalid video request' }];
+    await expect(strict.start({ prompt: 'x', guest: false })).rejects.toMatchObject({
+      retryable: false,
+      message: 'Doubao refused the request: invalid video request (code 710022001)',
+    });
   });
 
   it('a stream broken after SSE_ACK still yields its job, and no second video is asked for', async () => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { UpstreamError } from '../src/core/errors.js';
 import { createDoubaoProvider, type DoubaoProvider } from '../src/providers/doubao/index.js';
-import { memoryState } from '../src/providers/doubao/session-health.js';
+import { memoryState } from '../src/providers/doubao/memory-state.js';
 import { SESSION_EXPIRED, sessionIdOf } from '../src/providers/doubao/session-pool.js';
 import type { ProviderIncident, ProviderStateStore } from '../src/providers/provider.js';
 import { type DoubaoFake, type InBodyFault, startDoubaoFake } from './fakes/doubao/index.js';
@@ -57,6 +57,7 @@ describe('doubao session health', () => {
       httpFaults: [],
       completionFaults: [],
       readyDelayMs: 0,
+      streamDelayMs: 0,
       dialect: 'both',
     });
     fake.knobs.expired.clear();
@@ -109,7 +110,7 @@ describe('doubao session health', () => {
   ];
 
   it.each(cases)(
-    '%s on a video request → session %s, the task %s retried, one incident',
+    '%s on a video request: the session state, the task retried or failed, one incident',
     async (_, fault, state, retryable, reason, code) => {
       const session = oneSession();
       const host = newHost();
@@ -136,6 +137,20 @@ describe('doubao session health', () => {
       expect(host.incidents[0]!.action).toMatch(state === 'cooling' ? /another account/ : /npm run session/);
     },
   );
+
+  it.each([
+    ['event 2005', 'rate-limit-2005', 'cooling', '710022004'],
+    ['a gateway-error about the request', 'gateway-error', 'ok', undefined],
+  ] as const)('2025 dialect: %s → session %s', async (_, fault, state, code) => {
+    oneSession();
+    fake.knobs.dialect = '2025';
+    const host = newHost();
+    const provider = await open(host);
+    fake.knobs.completionFaults = [fault];
+    await expect(provider.start({ prompt: 'x', guest: false })).rejects.toBeInstanceOf(UpstreamError);
+    expect(provider.status!().sessions).toMatchObject([{ state, ...(code && { lastCode: code }) }]);
+    expect(host.incidents).toHaveLength(state === 'ok' ? 0 : 1);
+  });
 
   it('a refusal that is not about the session fails the request, leaves the session ok and reports nothing', async () => {
     oneSession();
@@ -188,6 +203,23 @@ describe('doubao session health', () => {
     await provider.start({ prompt: 'works again', guest: false });
     expect(host.incidents.map((i) => i.kind)).toEqual(['rate_limited', 'recovered']);
     expect(provider.status!().sessions).toMatchObject([{ state: 'ok' }]);
+  });
+
+  it('a call already under way that works after the session expired does not revive it', async () => {
+    const session = oneSession();
+    const host = newHost();
+    fake.knobs.streamDelayMs = 150; // the first request is still streaming when the second one is refused
+    const provider = await open(host, { perSessionConcurrency: 2 });
+    const slow = provider.start({ prompt: 'slow', guest: false });
+    await new Promise((r) => setTimeout(r, 50));
+    fake.knobs.streamDelayMs = 0;
+    fake.knobs.bodyFaults = [{ path: 'chat/completion', code: 1011 }];
+    await expect(provider.start({ prompt: 'refused', guest: false })).rejects.toMatchObject({
+      message: SESSION_EXPIRED,
+    });
+    await expect(slow).resolves.toHaveProperty('conversationId');
+    expect(provider.status!().sessions).toMatchObject([{ id: sessionIdOf(session), state: 'expired' }]);
+    expect(host.incidents.map((i) => i.kind)).toEqual(['expired']);
   });
 
   it('keeps the state across a restart: a new provider on the same store still knows, and says nothing again', async () => {

@@ -1,8 +1,8 @@
 /**
  * Asking Doubao for a video in either dialect. The 2026 one (protocol §8: `/chat/completion`, content blocks,
- * `chat_ability` 17) is tried first; when that endpoint answers 404 or the stream comes in the 2025 frame shape
- * the 2025 one (§4: `/samantha/chat/completion`, content_type 2020) is used, and the session's dialect is
- * remembered. Once the stream acknowledged the job (SSE_ACK or 2002) the video is being made upstream, so a
+ * `chat_ability` 17) is tried first; when that endpoint answers 404, refuses the request, or the stream comes in
+ * the 2025 frame shape, the 2025 one (§4: `/samantha/chat/completion`, content_type 2020) is used, and the
+ * session's dialect is remembered. Once the stream acknowledged the job (SSE_ACK or 2002) the video is being made upstream, so a
  * stream cut off after it still returns the ids: one task never starts two videos. An error frame is Doubao
  * saying no (rate limit, risk control, refusal), before or after the acknowledgement: that ends in the error.
  */
@@ -139,15 +139,34 @@ export async function requestVideo(
       dialects.set(session.id, '2025');
       return finish(pool, session, answer, reading);
     }
+    // A refusal of the new body (in either frame shape) says nothing about the old one: that is tried next.
+    if (reading && !reading.ids && classifyAnswer(answer).kind === 'refused') {
+      return request2025(client, pool, dialects, session, prompt, attachments, answer);
+    }
     if (reading && reading.shape !== '2025') {
       client.judge(session, answer, WHAT);
       const ids = await finish(pool, session, answer, reading, messageId);
       dialects.set(session.id, '2026');
       return ids;
     }
-    // Old frames refusing the new body say nothing about the old one; a code about the session still counts.
-    if (reading && classifyAnswer(answer).kind !== 'refused') client.judge(session, answer, WHAT);
+    if (reading) client.judge(session, answer, WHAT); // old frames without ids: a code about the session counts
   }
+  return request2025(client, pool, dialects, session, prompt, attachments);
+}
+
+/**
+ * The 2025 request. After a refused 2026 one (`refusedNew`), an old endpoint that is gone (404) means the
+ * refusal stands: it is the error the request ends with.
+ */
+async function request2025(
+  client: WebClient,
+  pool: SessionPool,
+  dialects: DialectMemory,
+  session: Session,
+  prompt: string,
+  attachments: Attachment[],
+  refusedNew?: DoubaoAnswer,
+): Promise<VideoIds> {
   const spec: CallSpec = {
     kind: 'completion',
     method: 'POST',
@@ -155,8 +174,10 @@ export async function requestVideo(
     headers: { ...SSE_HEADERS, 'agw-js-conv': 'str', 'x-flow-trace': session.x_flow_trace },
     body: body2025(session, prompt, attachments),
     what: WHAT,
+    ...(refusedNew && { accept: [404] }),
   };
   const answer = await client.call(session, spec);
+  if (answer.status === 404 && refusedNew) client.judge(session, refusedNew, WHAT);
   const reading = readVideoStream(answer.body);
   const ids = await finish(pool, session, answer, reading);
   dialects.set(session.id, '2025');

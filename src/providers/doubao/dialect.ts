@@ -3,7 +3,7 @@
  * the provider's durable state (`dialect:<session id>`) so a restart does not probe again.
  */
 import type { ProviderStateStore } from '../provider.js';
-import { memoryState } from './session-health.js';
+import { memoryState } from './memory-state.js';
 
 export type Dialect = '2025' | '2026';
 

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ProviderIncident, ProviderStateStore } from '../provider.js';
+import { memoryState } from './memory-state.js';
 
 export type SessionState = 'ok' | 'cooling' | 'paused' | 'expired';
 
@@ -44,16 +45,6 @@ const ACTION_LOGIN = 'run `npm run session` to log this account in again';
 const ACTION_RISK =
   'open Doubao in a browser with this account and solve the check it shows (or use another network), then run `npm run session`';
 const ACTION_RATE = 'nothing unless it lasts for hours; another account (`npm run session`) spreads the load';
-
-/** A store that forgets on restart, for a provider nobody attached (unit tests). */
-export function memoryState(): ProviderStateStore {
-  const values = new Map<string, unknown>();
-  return {
-    get: <T>(key: string) => values.get(key) as T | undefined,
-    set: (key, value) => void values.set(key, value),
-    entries: <T>(prefix: string) => [...values.entries()].filter(([key]) => key.startsWith(prefix)) as [string, T][],
-  };
-}
 
 function fingerprint(cookie: string): string {
   return createHash('sha256').update(cookie).digest('hex').slice(0, 16);
@@ -135,9 +126,13 @@ export class SessionHealthBook {
     }));
   }
 
-  /** A call of the session worked: a session that was not `ok` is again, and that is reported. */
+  /**
+   * A call of the session worked: a cooling or paused session is `ok` again, and that is reported. An expired one
+   * stays expired (a call that was already under way proves no login): only a new login in the file revives it.
+   */
   succeeded(session: HealthSubject): void {
-    if (this.record(session).state === 'ok') return;
+    const { state } = this.record(session);
+    if (state === 'ok' || state === 'expired') return;
     this.#change(session, { state: 'ok', message: 'calls work again' });
   }
 
