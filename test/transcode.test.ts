@@ -96,10 +96,12 @@ describe('re-hosting (MediaStore)', () => {
   it('hands out an H.264 file for an HEVC download and keeps the download as <id>.original.mp4', async () => {
     const media = new MediaStore(dir, { ffmpegPath: ffmpeg.path });
     await media.init();
-    const source = file('upstream.mp4', sampleHevcMp4());
+    const download = sampleHevcMp4();
+    // A `file:` video is handed over (moved), as the local provider's are: compare with the bytes, not the file.
+    const source = file('upstream.mp4', download);
     const name = await media.rehostVideo('t1', [pathToFileURL(source).href], { maxBytes: 1e7, timeoutMs: 60_000 });
     expect(name).toBe('t1.mp4');
     expect(await mp4VideoSampleEntry(media.videoPath('t1'))).toBe('avc1');
-    expect(readFileSync(media.originalVideoPath('t1')).equals(readFileSync(source))).toBe(true);
+    expect(readFileSync(media.originalVideoPath('t1')).equals(download)).toBe(true);
   });
 });
