@@ -35,6 +35,8 @@ describe('doubao dialects and looks', () => {
       chromiumPath: CHROMIUM,
       minSpacingMs: 0,
       settleMs: 1_000,
+      // The dialects on their own: a refusal repeated from the session's page is test/doubao-page-transport's.
+      transportMode: 'http',
     });
     provider.attach?.({ state: store, reportIncident: () => {} });
     providers.push(provider);

@@ -190,8 +190,8 @@ describe('PROVIDER=doubao through the seed HTTP API, against the fake', () => {
 
   it('fails a refused request at once with the gateway message', async () => {
     const { dir } = withSessions({ users: 1 });
-    // Refused plainly, then once more from the session's page (DOUBAO_TRANSPORT=auto): the same refusal.
-    fake.knobs.completionFaults = ['gateway-error', 'gateway-error'];
+    // Refused in the 2026 dialect plainly and from the session's page (DOUBAO_TRANSPORT=auto), then the same in 2025.
+    fake.knobs.completionFaults = ['gateway-error', 'gateway-error', 'gateway-error', 'gateway-error'];
     service = await startService(fake, {}, dir);
     const res = await generate(service.app, { prompt: 'x' });
     expect(res.status).toBe(502);

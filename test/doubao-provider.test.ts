@@ -173,8 +173,9 @@ describe('doubao provider against the fake', () => {
   ] as const)('maps a %s stream to a typed error (retryable: %s)', async (fault, retryable, message) => {
     freshDir();
     writeSessions(join(dir, 'session.json'), { users: 1 });
-    // A refused request is asked again from the session's page (DOUBAO_TRANSPORT=auto), and refused there too.
-    fake.knobs.completionFaults = fault === 'gateway-error' ? [fault, fault] : [fault];
+    // A refused request is asked again from the session's page (DOUBAO_TRANSPORT=auto), then in the 2025 dialect
+    // plainly and from the page: a refusal must come four times.
+    fake.knobs.completionFaults = fault === 'gateway-error' ? [fault, fault, fault, fault] : [fault];
     const provider = await open();
     const error = await provider.start({ prompt: 'x', guest: false }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UpstreamError);

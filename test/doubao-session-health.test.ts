@@ -38,6 +38,8 @@ describe('doubao session health', () => {
       minSpacingMs: 0,
       settleMs: 500,
       cooldownMs: 60_000,
+      // Health on its own: a refusal repeated from the session's page is test/doubao-page-transport's.
+      transportMode: 'http',
       ...extra,
     });
     provider.attach?.({ state: host.store, reportIncident: (i) => host.incidents.push(i) });
@@ -115,7 +117,7 @@ describe('doubao session health', () => {
       const session = oneSession();
       const host = newHost();
       const provider = await open(host);
-      // A bare 403 is first asked again from the session's page (DOUBAO_TRANSPORT=auto): it is refused there too.
+      // A 403 on the 2026 request is a refusal the 2025 request may pass: it must come on both to mean the login.
       const times = 'status' in fault && fault.status === 403 ? 2 : 1;
       if ('status' in fault)
         fake.knobs.httpFaults = Array(times).fill({ path: 'chat/completion', status: fault.status });
@@ -156,9 +158,8 @@ describe('doubao session health', () => {
     oneSession();
     const host = newHost();
     const provider = await open(host);
-    // Refused plainly, then once more from the session's page (DOUBAO_TRANSPORT=auto): the same refusal.
     const refusal = { path: 'chat/completion', code: 710022005, message: 'content not allowed' };
-    fake.knobs.bodyFaults = [refusal, { ...refusal }];
+    fake.knobs.bodyFaults = [refusal, { ...refusal }]; // the 2026 request, then the 2025 one
     await expect(provider.start({ prompt: 'x', guest: false })).rejects.toMatchObject({
       retryable: false,
       message: 'Doubao refused the request: content not allowed (code 710022005)',
