@@ -228,7 +228,7 @@ it('answers 1 000 malformed requests with a JSON detail and a 4xx (or a valid 2x
 
   const dataEntries = readdirSync(core.dataDir).sort();
   expect(
-    dataEntries.every((e) => /^(images|videos|local|tasks\.db(-wal|-shm)?)$/.test(e)),
+    dataEntries.every((e) => /^(images|videos|local|tasks\.db(-wal|-shm|\.lock)?)$/.test(e)),
     dataEntries.join(),
   ).toBe(true);
   const images = readdirSync(join(core.dataDir, 'images'));
