@@ -818,6 +818,7 @@ export class DataDirInUse extends Error {
 function lockDatabase(file: string): Database.Database {
   const lock = new Database(`${file}.lock`, { timeout: 0 });
   try {
+    lock.pragma('journal_mode = MEMORY'); // nothing is written: no journal file beside the lock
     lock.exec('BEGIN EXCLUSIVE');
     return lock;
   } catch (error) {
