@@ -117,12 +117,16 @@ export class AdminStorm {
           return []; // the database is busy for a moment: skip this beat
         }
       })();
-      if (tasks.length === 0) continue;
-      const task = tasks[randomInt(tasks.length)]!;
+      // Mostly what an admin would do (cancel a running task, retry a failed or cancelled one); one time in five a
+      // command for any task, often one that is not possible (a completed task, a retry of a running one).
+      const actionable = tasks.filter((t) => t.status !== 'completed');
+      const wild = randomInt(5) === 0 || actionable.length === 0;
+      const pool = wild ? tasks : actionable;
+      if (pool.length === 0) continue;
+      const task = pool[randomInt(pool.length)]!;
       const admin = ADMIN_CHATS[randomInt(ADMIN_CHATS.length)]!;
-      // Mostly what an admin would do (cancel a running task, retry an ended one), sometimes the wrong thing.
-      const sensible = task.status === 'failed' || task.status === 'cancelled' ? 'retry' : 'cancel';
-      const command = randomInt(5) === 0 ? (sensible === 'retry' ? 'cancel' : 'retry') : sensible;
+      const ended = task.status === 'failed' || task.status === 'cancelled';
+      const command = wild ? (randomInt(2) === 0 ? 'cancel' : 'retry') : ended ? 'retry' : 'cancel';
       const id = task.id;
       this.#telegram.pushUpdate(textMessage({ chatId: admin, userId: admin, languageCode: 'en' }, `/${command} ${id}`));
       this.commands++;
