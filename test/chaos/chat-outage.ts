@@ -34,6 +34,22 @@ export const ADMIN_CHATS = [777_001, 777_002];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * Resolves once `count` tasks of the phase are stored (the bot has fetched every Telegram request), or after
+ * `timeoutMs`: from then on results fall due, and an outage holds them up rather than the requests.
+ */
+export async function phaseStored(dbPath: string, prefix: string, count: number, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    try {
+      if (readDatabase(dbPath, false).tasks.filter((t) => t.prompt.startsWith(`${prefix} `)).length >= count) return;
+    } catch {
+      // busy for a moment: look again
+    }
+    await sleep(100);
+  }
+}
+
+/**
  * Takes Telegram down for `durationMs`, and longer (up to three times as long) until `heldUp()` says a result was
  * refused, so the outage tests the outbox on a busy machine too; resolves with when it began and ended.
  */

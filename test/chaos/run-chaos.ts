@@ -20,6 +20,7 @@ import {
   chatOutage,
   type OutageRecord,
   outageFigures,
+  phaseStored,
   resultRefused,
   type StormRecord,
 } from './chat-outage.js';
@@ -197,8 +198,8 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
       let window = { from: 0, to: 0 };
       results.push(
         await runPhase('chat outage + admin storm', o.outageTasks, 0, 'chaos-outage', async () => {
-          storm.start();
-          await sleep(1_500); // the admins cancel running tasks and retry cancelled ones
+          storm.start(); // the admins cancel running tasks and retry cancelled ones
+          await phaseStored(dbPath, 'chaos-outage', o.outageTasks, 30_000);
           o.log(`  Telegram down (502 to every call) for ${o.outageS} s`);
           const phaseTasks = () =>
             readDatabase(dbPath, false)
