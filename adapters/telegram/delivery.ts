@@ -86,7 +86,8 @@ async function sendResult(deps: DeliveryDeps, task: Task, ref: TelegramReplyRef,
     await deps.api.sendMessage(ref.chatId, t.videoLink(link, formatBytes(size)), replyTo);
     return;
   }
-  await deps.api.sendChatAction(ref.chatId, 'upload_video').catch(() => undefined);
+  // Not awaited: a cosmetic call must not hold the upload up (auto-retry spends 45 s on it while Telegram answers 5xx).
+  void deps.api.sendChatAction(ref.chatId, 'upload_video').catch(() => undefined);
   await deps.api.sendVideo(ref.chatId, new InputFile(path, `${task.id}.mp4`), {
     caption: caption(task.prompt, link),
     supports_streaming: true,

@@ -63,7 +63,6 @@ const OUTAGE_STREAK = 3;
  * this process (another process, a start-up sweep) are found within a minute.
  */
 const SWEEP_MS = 60_000;
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface Lane {
   platform: Platform;
@@ -194,7 +193,7 @@ export class Outbox {
   }
 
   #setTimer(lane: Lane, at: number): void {
-    const delay = Math.min(Math.max(at - this.#now(), 0), MAX_TIMER_MS);
+    const delay = Math.max(at - this.#now(), 0); // at most a minute (SWEEP_MS) or a day (retryBaseMs)
     lane.timer = setTimeout(() => this.#kick(lane), delay);
     lane.timer.unref?.();
   }

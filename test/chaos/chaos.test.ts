@@ -1,6 +1,6 @@
 /**
  * The CI short form of `npm run chaos`: the same run and the same promises with 20 tasks, 2 `kill -9`s, a 10-task
- * phase with 30 % of the fake Doubao's calls failing, and a 10-task phase with Telegram down (502) for 25 s while
+ * phase with 30 % of the fake Doubao's calls failing, and a 10-task phase with Telegram down (502) for 60 s (longer than grammY's own retries) while
  * admins storm /cancel and /retry. The report's `problems` lists every broken promise
  * (a task left unfinished, a Telegram result sent twice or never, an unreadable failure reason, a crash, a leaked
  * secret, a failed integrity check, tasks in flight at a kill not looked at again within 10 s of the restart), so
@@ -17,7 +17,7 @@ it('survives kill -9, upstream faults, a chat outage and an admin storm: every t
     faultTasks: 10,
     faultRate: 0.3,
     outageTasks: 10,
-    outageS: 25,
+    outageS: 60,
     stormEveryMs: 300,
   });
   expect(report.problems, formatReport(report)).toEqual([]);

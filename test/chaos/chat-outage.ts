@@ -5,9 +5,10 @@
  * refused and how long the backlog took to drain once Telegram was back, and what the storm did.
  */
 import { randomInt } from 'node:crypto';
+import Database from 'better-sqlite3';
 import type { TelegramFake } from '../fakes/telegram/index.js';
 import { textMessage } from '../fakes/telegram/updates.js';
-import { finalDeliveries, readDatabase } from './verify.js';
+import { readDatabase } from './verify.js';
 
 export interface OutageRecord {
   /** Seconds since the run started. */
@@ -16,8 +17,10 @@ export interface OutageRecord {
   /** Bot API calls (other than getUpdates) answered 502, and getUpdates calls refused. */
   refusedCalls: number;
   refusedPolls: number;
-  /** Telegram tasks whose result Telegram refused at least once during the outage. */
+  /** Telegram results that fell due during the outage. */
   resultsHeldUp: number;
+  /** Failed tries the outbox recorded for them (each after @grammyjs/auto-retry's own three). */
+  outboxRetries: number;
   /** Seconds from the end of the outage until the last of those results was delivered (undefined: some never were). */
   drainedS: number | undefined;
 }
@@ -34,48 +37,83 @@ export const ADMIN_CHATS = [777_001, 777_002];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Takes Telegram down for `durationMs`, and longer (up to three times as long) until `heldUp()` says a result was
- * refused, so the outage tests the outbox on a busy machine too; resolves with when it began and ended.
+ * Takes Telegram down for `durationMs`, and longer (up to three times as long) until `heldUp(from)` says a result
+ * fell due meanwhile, so the outage tests the outbox on a busy machine too; resolves with when it began and ended.
  */
 export async function chatOutage(
   telegram: TelegramFake,
   durationMs: number,
-  heldUp: () => boolean,
+  heldUp: (from: number) => boolean,
 ): Promise<{ from: number; to: number }> {
   const from = Date.now();
   telegram.setOutage({ code: 502, description: 'Bad Gateway' });
   await sleep(durationMs);
-  while (!heldUp() && Date.now() - from < 3 * durationMs) await sleep(250);
+  while (!heldUp(from) && Date.now() - from < 3 * durationMs) await sleep(250);
   telegram.setOutage(undefined);
   return { from, to: Date.now() };
 }
 
-/** True once Telegram refused a final result of one of `taskIds()` (during an outage). */
-export function resultRefused(telegram: TelegramFake, taskIds: () => readonly string[]): boolean {
-  return taskIds().some((id) => finalDeliveries(telegram.sent, id, true).some((c) => c.errorCode === 502));
+interface DueResult {
+  taskId: string;
+  tries: number;
+  dueAt: number;
+  sentAt: number | undefined;
 }
 
-/** The outage's figures, from the fake's record of calls, once the phase is over. */
+/** The result deliveries of one phase's tasks, read beside the running service (read-only, WAL). */
+function phaseResults(dbPath: string, prefix: string): DueResult[] {
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    const rows = db
+      .prepare(
+        `SELECT d.task_id, d.tries, d.created_at, d.sent_at FROM deliveries d JOIN tasks t ON t.id = d.task_id
+          WHERE d.kind = 'result' AND d.platform = 'telegram' AND substr(t.prompt, 1, length(?)) = ?`,
+      )
+      .all(`${prefix} `, `${prefix} `) as {
+      task_id: string;
+      tries: number;
+      created_at: string;
+      sent_at: string | null;
+    }[];
+    return rows.map((r) => ({
+      taskId: r.task_id,
+      tries: r.tries,
+      dueAt: Date.parse(r.created_at),
+      sentAt: r.sent_at === null ? undefined : Date.parse(r.sent_at),
+    }));
+  } finally {
+    db.close();
+  }
+}
+
+/** True once a result of the phase fell due at or after `since` (so an outage begun then holds it up). */
+export function resultDueSince(dbPath: string, prefix: string, since: number): boolean {
+  try {
+    return phaseResults(dbPath, prefix).some((r) => r.dueAt >= since);
+  } catch {
+    return false; // busy for a moment
+  }
+}
+
+/** The outage's figures, from the database and the fake's record of calls, once the phase is over. */
 export function outageFigures(
   telegram: TelegramFake,
-  taskIds: readonly string[],
+  dbPath: string,
+  prefix: string,
   window: { from: number; to: number },
   runStart: number,
 ): OutageRecord {
-  const during = (at: number) => at >= window.from && at <= window.to + 1_000;
-  const heldUp = taskIds.filter((id) =>
-    finalDeliveries(telegram.sent, id, true).some((c) => c.errorCode === 502 && during(c.at)),
-  );
-  const deliveredAt = heldUp.map(
-    (id) => finalDeliveries(telegram.sent, id).find((c) => c.at > window.from)?.at ?? Number.POSITIVE_INFINITY,
-  );
-  const last = Math.max(window.to, ...deliveredAt);
+  const heldUp = phaseResults(dbPath, prefix).filter((r) => r.dueAt >= window.from && r.dueAt <= window.to);
+  const sent = heldUp.map((r) => r.sentAt ?? Number.POSITIVE_INFINITY);
+  const last = Math.max(window.to, ...sent);
   return {
     atS: (window.from - runStart) / 1000,
     durationS: (window.to - window.from) / 1000,
-    refusedCalls: telegram.sent.filter((c) => c.errorCode === 502 && during(c.at)).length,
+    refusedCalls: telegram.sent.filter((c) => c.errorCode === 502 && c.at >= window.from && c.at <= window.to + 1_000)
+      .length,
     refusedPolls: telegram.refusedPolls(),
     resultsHeldUp: heldUp.length,
+    outboxRetries: heldUp.reduce((n, r) => n + r.tries, 0),
     drainedS: Number.isFinite(last) ? (last - window.to) / 1000 : undefined,
   };
 }
@@ -117,12 +155,16 @@ export class AdminStorm {
           return []; // the database is busy for a moment: skip this beat
         }
       })();
-      if (tasks.length === 0) continue;
-      const task = tasks[randomInt(tasks.length)]!;
+      // Mostly what an admin would do (cancel a running task, retry a failed or cancelled one); one time in five a
+      // command for any task, often one that is not possible (a completed task, a retry of a running one).
+      const actionable = tasks.filter((t) => t.status !== 'completed');
+      const wild = randomInt(5) === 0 || actionable.length === 0;
+      const pool = wild ? tasks : actionable;
+      if (pool.length === 0) continue;
+      const task = pool[randomInt(pool.length)]!;
       const admin = ADMIN_CHATS[randomInt(ADMIN_CHATS.length)]!;
-      // Mostly what an admin would do (cancel a running task, retry an ended one), sometimes the wrong thing.
-      const sensible = task.status === 'failed' || task.status === 'cancelled' ? 'retry' : 'cancel';
-      const command = randomInt(5) === 0 ? (sensible === 'retry' ? 'cancel' : 'retry') : sensible;
+      const ended = task.status === 'failed' || task.status === 'cancelled';
+      const command = wild ? (randomInt(2) === 0 ? 'cancel' : 'retry') : ended ? 'retry' : 'cancel';
       const id = task.id;
       this.#telegram.pushUpdate(textMessage({ chatId: admin, userId: admin, languageCode: 'en' }, `/${command} ${id}`));
       this.commands++;

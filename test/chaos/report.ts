@@ -145,7 +145,8 @@ export function formatReport(r: ChaosReport): string {
     const o = r.outage;
     extra.push(
       `chat outage at ${o.atS.toFixed(1)} s for ${o.durationS.toFixed(1)} s: ${o.refusedCalls} Bot API calls and ` +
-        `${o.refusedPolls} getUpdates answered 502; ${o.resultsHeldUp} results held up, all delivered ` +
+        `${o.refusedPolls} getUpdates answered 502; ${o.resultsHeldUp} results fell due meanwhile ` +
+        `(${o.outboxRetries} outbox retries), all delivered ` +
         `${o.drainedS === undefined ? 'NEVER' : `${o.drainedS.toFixed(1)} s`} after Telegram came back`,
     );
   }

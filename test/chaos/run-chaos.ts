@@ -20,7 +20,7 @@ import {
   chatOutage,
   type OutageRecord,
   outageFigures,
-  resultRefused,
+  resultDueSince,
   type StormRecord,
 } from './chat-outage.js';
 import { type ChaosReport, type KillRecord, type PhaseReport, RECOVERY_GOAL_S } from './report.js';
@@ -219,24 +219,17 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
       let window = { from: 0, to: 0 };
       results.push(
         await runPhase('chat outage + admin storm', o.outageTasks, 0, 'chaos-outage', async () => {
-          storm.start();
-          await sleep(1_500); // the admins cancel running tasks and retry cancelled ones
+          storm.start(); // the admins cancel running tasks and retry ended ones, so tasks keep running
+          await sleep(8_000);
           o.log(`  Telegram down (502 to every call) for ${o.outageS} s`);
-          const phaseTasks = () =>
-            readDatabase(dbPath, false)
-              .tasks.filter((t) => t.platform === 'telegram' && t.prompt.startsWith('chaos-outage '))
-              .map((t) => t.id);
-          window = await chatOutage(telegram, o.outageS * 1000, () => resultRefused(telegram, phaseTasks));
+          window = await chatOutage(telegram, o.outageS * 1000, (from) => resultDueSince(dbPath, 'chaos-outage', from));
           o.log('  Telegram back');
           await sleep(Math.min(10_000, o.outageS * 1000)); // the storm goes on a while after
           if (!(await storm.stop())) problems.push('the bot did not answer every admin command of the storm');
           stormRecord = storm.figures();
         }),
       );
-      const ids = readDatabase(dbPath, false)
-        .tasks.filter((t) => t.platform === 'telegram' && t.prompt.startsWith('chaos-outage '))
-        .map((t) => t.id);
-      outage = outageFigures(telegram, ids, window, started);
+      outage = outageFigures(telegram, dbPath, 'chaos-outage', window, started);
     }
     const code = await proc.stop();
     if (code !== 0) problems.push(`the service did not stop cleanly on SIGTERM (exit ${code})`);

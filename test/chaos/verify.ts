@@ -95,13 +95,10 @@ export function unreadableReason(reason: string | null | undefined): string | un
   return undefined;
 }
 
-/**
- * The final result messages the bot sent for one task: its video, or its failure or cancellation. `withFailed` also
- * returns the tries Telegram refused.
- */
-export function finalDeliveries(sent: readonly ApiCall[], taskId: string, withFailed = false): ApiCall[] {
+/** The final result messages the bot sent for one task: its video, or its failure or cancellation. */
+export function finalDeliveries(sent: readonly ApiCall[], taskId: string): ApiCall[] {
   return sent.filter((call) => {
-    if (call.errorCode !== undefined && !withFailed) return false;
+    if (call.errorCode !== undefined) return false;
     if (call.method === 'sendVideo') return call.files.video?.filename === `${taskId}.mp4`;
     if (call.method !== 'sendMessage') return false;
     const text = String(call.payload.text ?? '');
