@@ -62,6 +62,7 @@ const FINAL = ['completed', 'failed', 'cancelled'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The fake's video is ready this long after it was asked for, so most tasks need more than one look. */
 const READY_DELAY_MS = 1_500;
+const OUTAGE_READY_DELAY_MS = 8_000;
 
 export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<ChaosReport> {
   const o = { ...DEFAULT_CHAOS_OPTIONS, ...partial };
@@ -216,11 +217,14 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
     if (o.outageTasks > 0) {
       o.log(`phase 3: ${o.outageTasks} tasks, Telegram down for ${o.outageS} s, admins storming /cancel and /retry`);
       const storm = new AdminStorm(telegram, dbPath, 'chaos-outage', o.stormEveryMs);
+      // A look is one list call, so with the phases' 1.5 s videos every result would be sent before Telegram goes
+      // down: these videos take longer, so their results fall due during the outage.
+      doubao.knobs.readyDelayMs = OUTAGE_READY_DELAY_MS;
       let window = { from: 0, to: 0 };
       results.push(
         await runPhase('chat outage + admin storm', o.outageTasks, 0, 'chaos-outage', async () => {
           storm.start(); // the admins cancel running tasks and retry ended ones, so tasks keep running
-          await sleep(8_000);
+          await sleep(OUTAGE_READY_DELAY_MS / 4);
           o.log(`  Telegram down (502 to every call) for ${o.outageS} s`);
           window = await chatOutage(telegram, o.outageS * 1000, (from) => resultDueSince(dbPath, 'chaos-outage', from));
           o.log('  Telegram back');
@@ -386,7 +390,7 @@ function serviceEnv(dataDir: string, doubao: DoubaoFake, telegram: TelegramFake,
     DOUBAO_MAX_COOLDOWN_S: '4',
     DOUBAO_FIRST_CHECK_S: '1',
     DOUBAO_POLL_INTERVAL_S: '1',
-    DOUBAO_MAX_WAIT_S: '5',
+    DOUBAO_MAX_WAIT_S: '20',
     FIRST_ATTEMPT_DELAY_S: '1',
     RETRY_INTERVAL_S: '1',
     MAX_ATTEMPTS: '5',
