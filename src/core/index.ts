@@ -3,10 +3,12 @@
  * provider. Adapters and `main.ts` import the core from here only.
  */
 import { join } from 'node:path';
+import ffmpeg from '@ffmpeg-installer/ffmpeg';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { VideoProvider } from '../providers/provider.js';
 import { TaskEventBus } from './events.js';
+import { decodeFirstFrame } from './image-decode.js';
 import { MediaStore } from './media.js';
 import { Outbox, type OutboxOptions } from './outbox.js';
 import { Retention } from './retention.js';
@@ -67,7 +69,12 @@ export interface CoreOptions {
 export function createCore(config: Config, log: Logger, provider: VideoProvider, options: CoreOptions = {}): Core {
   const now = options.now ?? Date.now;
   const store = new TaskStore(join(config.DATA_DIR, 'tasks.db'), now);
-  const media = new MediaStore(config.DATA_DIR, options.media);
+  const ffmpegPath = config.FFMPEG_PATH ?? ffmpeg.path;
+  const media = new MediaStore(config.DATA_DIR, {
+    // An image is accepted only once one frame of it decodes, within a short budget (see image-decode.ts).
+    verify: (path) => decodeFirstFrame(ffmpegPath, path, { timeoutMs: 15_000, maxSide: 64 }),
+    ...options.media,
+  });
   const events = new TaskEventBus((err) => log.error({ err }, 'a task event listener failed'));
   const scheduler = new Scheduler(
     { store, provider, media, events, log },

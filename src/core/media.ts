@@ -4,7 +4,7 @@
  *   An upload is only a source: every task takes its own copy, so uploads can be swept after an hour.
  * - `images/<task id>.<ext>`: the image of one task, kept until the task no longer needs it.
  * - `videos/<task id>.mp4`: re-hosted videos, so users keep their video after the upstream link expires.
- * Images are checked by their magic bytes, not their names. A write that fails leaves no partial file, and one
+ * Images are checked by their magic bytes, not their names, and kept only when they decode. A write that fails leaves no partial file, and one
  * that fails for lack of space throws StorageFull.
  */
 import { randomUUID } from 'node:crypto';
@@ -77,6 +77,8 @@ export interface MediaFile {
 
 /** How bytes reach the disk; tests replace it to make a write fail as a full disk would. */
 export type WriteBytes = (path: string, bytes: Uint8Array) => Promise<void>;
+/** Proves that the image file at `path` decodes (see image-decode.ts); throws InvalidInput when it does not. */
+export type VerifyImage = (path: string) => Promise<unknown>;
 
 const KEY_PATTERN = /^[0-9a-f-]{36}\.(jpg|png|webp|gif|bmp)$/;
 /** `/metrics` may be scraped every few seconds; walking the folders that often is not worth it. */
@@ -87,13 +89,15 @@ export class MediaStore {
   readonly videosDir: string;
   readonly uploadsDir: string;
   readonly #write: WriteBytes;
+  readonly #verify: VerifyImage | undefined;
   #usage: { at: number; value: Promise<MediaUsage> } | undefined;
 
-  constructor(dataDir: string, options: { write?: WriteBytes } = {}) {
+  constructor(dataDir: string, options: { write?: WriteBytes; verify?: VerifyImage } = {}) {
     this.imagesDir = join(dataDir, 'images');
     this.videosDir = join(dataDir, 'videos');
     this.uploadsDir = join(dataDir, 'uploads');
     this.#write = options.write ?? ((path, bytes) => writeFile(path, bytes));
+    this.#verify = options.verify;
   }
 
   async init(): Promise<void> {
@@ -106,6 +110,7 @@ export class MediaStore {
     const key = `${randomUUID()}.${info.ext}`;
     const path = join(this.uploadsDir, key);
     await this.#writeWhole(path, bytes, 'the image');
+    await this.#decodes(path);
     return { ...info, key, path, size: bytes.length };
   }
 
@@ -114,6 +119,7 @@ export class MediaStore {
     const info = inspectImage(bytes, maxBytes);
     const path = join(this.imagesDir, `${taskId}.${info.ext}`);
     await this.#writeWhole(path, bytes, 'the image');
+    await this.#decodes(path);
     return path;
   }
 
@@ -207,6 +213,16 @@ export class MediaStore {
   /** Forgets the counted usage, after files were removed. */
   recount(): void {
     this.#usage = undefined;
+  }
+
+  /** Keeps an image only when it decodes: a header can claim pixels the file does not have. */
+  async #decodes(path: string): Promise<void> {
+    try {
+      await this.#verify?.(path);
+    } catch (error) {
+      await rm(path, { force: true });
+      throw error;
+    }
   }
 
   /** Writes all of `bytes` or nothing: a failed write removes what it left (a full disk leaves 0-byte files). */

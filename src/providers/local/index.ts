@@ -8,10 +8,11 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Bottleneck from 'bottleneck';
 import { isDiskFull, UpstreamError } from '../../core/errors.js';
+import { decodeFirstFrame } from '../../core/image-decode.js';
 import type { ImageInput, ImageRef, PollResult, StartRequest, UpstreamRef, VideoProvider } from '../provider.js';
 import { imageScene, renderVideo, textScene } from './render.js';
 
@@ -23,6 +24,8 @@ export interface LocalProviderOptions {
   renderDelayS?: number;
   /** Renders at once; ffmpeg uses about one core each. @defaultValue 1 */
   concurrency?: number;
+  /** How long one render may take before its ffmpeg is stopped. @defaultValue 120 000 */
+  renderTimeoutMs?: number;
   now?: () => number;
 }
 
@@ -38,13 +41,34 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
   const renders = new Map<string, Promise<void>>();
   const failures = new Map<string, { reason: string; retryable: boolean }>();
   const videoPath = (id: string) => join(options.workDir, 'videos', `${id}.mp4`);
+  /** Aborted by `close`: stops every ffmpeg still running and every render still queued. */
+  const shutdown = new AbortController();
+
+  /**
+   * Renders one job. An image is first decoded once into a PNG of its first frame, at most 1920 pixels a side:
+   * the zoom then loops over that small, known-good file, never over the upload itself (a GIF has no `-loop`
+   * option, a huge image would be decoded for every frame, and one without pixel data made ffmpeg spin).
+   */
+  async function renderJob(ref: LocalRef): Promise<void> {
+    const signal = shutdown.signal;
+    const timing = { signal, ...(options.renderTimeoutMs && { timeoutMs: options.renderTimeoutMs }) };
+    if (!ref.imagePath) return renderVideo(options.ffmpegPath, textScene(ref.prompt), videoPath(ref.id), timing);
+    const frame = join(options.workDir, 'frames', `${ref.id}.png`);
+    try {
+      const bytes = await decodeFirstFrame(options.ffmpegPath, ref.imagePath, { maxSide: 1920, signal });
+      await mkdir(dirname(frame), { recursive: true });
+      await writeFile(frame, bytes);
+      await renderVideo(options.ffmpegPath, imageScene(frame), videoPath(ref.id), timing);
+    } finally {
+      await rm(frame, { force: true });
+    }
+  }
 
   /** Starts (or, after a restart, restarts) the render of a job; idempotent while one runs. */
   function render(ref: LocalRef): void {
     if (renders.has(ref.id)) return;
-    const scene = ref.imagePath ? imageScene(ref.imagePath) : textScene(ref.prompt);
     const job = limiter
-      .schedule(() => renderVideo(options.ffmpegPath, scene, videoPath(ref.id)))
+      .schedule(() => renderJob(ref))
       .catch((error: Error & { stderr?: string }) => {
         const retryable = isDiskFull(error);
         const detail = (error.stderr || error.message).trim().split('\n').pop();
@@ -105,6 +129,7 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
     },
 
     async close(): Promise<void> {
+      shutdown.abort();
       await Promise.allSettled([...renders.values()]);
     },
   };

@@ -1,0 +1,113 @@
+/**
+ * Issue 13, one bad image must not hurt anyone else: images that do not decode are refused at upload, an ffmpeg
+ * that ignores SIGTERM is killed with its whole process group (on timeout and on shutdown), image bombs are
+ * refused from their header, and every accepted format renders.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ffmpeg from '@ffmpeg-installer/ffmpeg';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLocalProvider } from '../src/providers/local/index.js';
+import { renderVideo } from '../src/providers/local/render.js';
+import { pollUntilDone } from './provider-contract.js';
+import { idleProvider } from './support/idle-provider.js';
+import { pngWithoutPixels, sampleImage } from './support/media-samples.js';
+import { alive, stubbornFfmpeg } from './support/stubborn-ffmpeg.js';
+import { startTestApi, type TestApi } from './support/test-api.js';
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dvb-hostile-'));
+  dirs.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('#13.1 an ffmpeg that ignores SIGTERM', () => {
+  it('#13.1 a render past its time limit kills the whole ffmpeg process group (SIGKILL after the grace period)', async () => {
+    const dir = tempDir();
+    const stubborn = stubbornFfmpeg(dir);
+    const started = Date.now();
+    const render = renderVideo(stubborn.path, [], join(dir, 'out.mp4'), { timeoutMs: 500 });
+    await expect(render).rejects.toThrow(/longer than/);
+    expect(Date.now() - started).toBeLessThan(8_000);
+    const pids = stubborn.pids();
+    expect(pids).toHaveLength(2);
+    await waitFor(() => pids.every((pid) => !alive(pid)), 'the process group to die');
+  }, 20_000);
+
+  it('#13.1 closing the local provider kills a running ffmpeg group and does not wait for it', async () => {
+    const dir = tempDir();
+    const stubborn = stubbornFfmpeg(dir);
+    const provider = createLocalProvider({ workDir: dir, ffmpegPath: stubborn.path });
+    await provider.start({ prompt: 'never ends', guest: false });
+    await waitFor(() => stubborn.pids().length === 2, 'ffmpeg to start');
+    const started = Date.now();
+    await provider.close?.();
+    expect(Date.now() - started).toBeLessThan(8_000);
+    const pids = stubborn.pids();
+    await waitFor(() => pids.every((pid) => !alive(pid)), 'the process group to die');
+  }, 20_000);
+
+  it('#13.1 a PNG without IDAT reaching the local renderer fails within seconds and the next render still succeeds', async () => {
+    const dir = tempDir();
+    const provider = createLocalProvider({ workDir: dir, ffmpegPath: ffmpeg.path });
+    const image = await provider.uploadImage({ bytes: pngWithoutPixels(), fileName: 'x.png', mime: 'image/png' });
+    const broken = await provider.start({ prompt: 'broken', image, guest: false });
+    const behind = await provider.start({ prompt: 'queued behind it', guest: false });
+    const started = Date.now();
+    const first = await pollUntilDone(provider, broken, 120, 250);
+    expect(first).toMatchObject({ state: 'failed', retryable: false });
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect((await pollUntilDone(provider, behind, 240, 250)).state).toBe('succeeded');
+    await provider.close?.();
+  }, 90_000);
+});
+
+describe('#13.1 images are decoded before they are accepted', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi({ provider: () => idleProvider() });
+  });
+  afterAll(() => api.close());
+
+  const upload = (bytes: Buffer, name = 'x.png') =>
+    request(`${api.base}/api/file/upload?file_type=2&file_name=${name}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: bytes,
+    });
+
+  it('#13.1 a PNG without IDAT is refused at upload (415) and never reaches a render', async () => {
+    const png = pngWithoutPixels(100, 100);
+    expect(png.length).toBe(33);
+    const started = Date.now();
+    const res = await upload(png);
+    expect(res.statusCode).toBe(415);
+    expect(((await res.body.json()) as { detail: string }).detail).toMatch(/could not be decoded/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(api.core.service.list().total).toBe(0);
+  }, 20_000);
+
+  it('#13.1 a truncated PNG is refused at upload; a whole one is accepted', async () => {
+    const whole = sampleImage('png', 64, 48);
+    const cut = await upload(whole.subarray(0, Math.floor(whole.length / 2)));
+    expect(cut.statusCode).toBe(415);
+    await cut.body.dump();
+    const fine = await upload(whole);
+    expect(fine.statusCode).toBe(200);
+    await fine.body.dump();
+  }, 20_000);
+});
