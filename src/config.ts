@@ -47,6 +47,7 @@ const schema = z.object({
   ATTEMPT_TIMEOUT_S: duration('positive').default(120),
   PROVIDER_CONCURRENCY: int(1, 4),
   MAX_IMAGE_BYTES: int(1, 10 * MiB),
+  MAX_IMAGE_PIXELS: int(1, 40_000_000),
   MAX_VIDEO_BYTES: int(1, 200 * MiB),
   DOWNLOAD_TIMEOUT_S: duration('positive').default(60),
   MAX_PROMPT_CHARS: int(1, 2000),

@@ -111,3 +111,50 @@ describe('#13.1 images are decoded before they are accepted', () => {
     await fine.body.dump();
   }, 20_000);
 });
+
+describe('#13.2 image bombs', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi({ provider: () => idleProvider(), env: { MAX_IMAGE_PIXELS: '100000' } });
+  });
+  afterAll(() => api.close());
+
+  const upload = (bytes: Buffer) =>
+    request(`${api.base}/api/file/upload?file_type=2&file_name=bomb.png`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: bytes,
+    });
+
+  it('#13.2 a 16000×16000 PNG header is refused at upload (413) from its header, without decoding it', async () => {
+    const started = Date.now();
+    const res = await upload(pngWithoutPixels(16_000, 16_000));
+    expect(res.statusCode).toBe(413);
+    expect(((await res.body.json()) as { detail: string }).detail).toBe(
+      'the image is 16000×16000 (256 megapixels); the limit is 0.1 megapixels',
+    );
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('#13.2 MAX_IMAGE_PIXELS applies to uploads and to images sent with a request (image_url, chat) alike', async () => {
+    const big = await upload(sampleImage('png', 400, 300)); // 120 000 pixels
+    expect(big.statusCode).toBe(413);
+    await big.body.dump();
+    const small = await upload(sampleImage('png', 300, 300)); // 90 000 pixels
+    expect(small.statusCode).toBe(200);
+    await small.body.dump();
+    await expect(
+      api.core.service.submit({
+        prompt: 'x',
+        image: { bytes: sampleImage('png', 400, 300) },
+        origin: { platform: 'http', userId: 'api' },
+      }),
+    ).rejects.toMatchObject({ code: 'TOO_LARGE' });
+  });
+
+  it('#13.2 MAX_IMAGE_PIXELS defaults to 40 megapixels', async () => {
+    expect(api.core.config.MAX_IMAGE_PIXELS).toBe(100_000);
+    const { loadConfig } = await import('../src/config.js');
+    expect(loadConfig({}).MAX_IMAGE_PIXELS).toBe(40_000_000);
+  });
+});

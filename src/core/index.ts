@@ -99,6 +99,7 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
     { store, media, provider, scheduler, events },
     {
       maxImageBytes: config.MAX_IMAGE_BYTES,
+      maxImagePixels: config.MAX_IMAGE_PIXELS,
       maxPromptChars: config.MAX_PROMPT_CHARS,
       userMaxActive: config.USER_MAX_ACTIVE,
       userDailyLimit: config.USER_DAILY_LIMIT,

@@ -31,11 +31,18 @@ export interface ImageInfo {
   height: number;
 }
 
+/** The size limits of an image: bytes, and pixels (width × height) as its header states them. */
+export interface ImageLimits {
+  maxBytes: number;
+  maxPixels: number;
+}
+
 /**
- * Checks that `bytes` is a JPEG, PNG, WebP, GIF or BMP of at most `maxBytes`.
+ * Checks that `bytes` is a JPEG, PNG, WebP, GIF or BMP within the limits (a bare number: bytes only).
  * @throws InvalidInput `TOO_LARGE` or `UNSUPPORTED_MEDIA`, with the limit or the accepted types stated.
  */
-export function inspectImage(bytes: Uint8Array, maxBytes: number): ImageInfo {
+export function inspectImage(bytes: Uint8Array, limits: ImageLimits | number): ImageInfo {
+  const { maxBytes, maxPixels } = typeof limits === 'number' ? { maxBytes: limits, maxPixels: Infinity } : limits;
   if (bytes.length === 0) throw new InvalidInput('the image is empty');
   if (bytes.length > maxBytes) {
     throw new InvalidInput(`the image is larger than the ${formatBytes(maxBytes)} limit`, 'TOO_LARGE');
@@ -49,6 +56,13 @@ export function inspectImage(bytes: Uint8Array, maxBytes: number): ImageInfo {
   const type = size?.type && IMAGE_TYPES[size.type];
   if (!size || !type || !size.width || !size.height) {
     throw new InvalidInput('the file is not a JPEG, PNG, WebP, GIF or BMP image', 'UNSUPPORTED_MEDIA');
+  }
+  if (size.width * size.height > maxPixels) {
+    const mp = (n: number) => `${Math.round(n / 100_000) / 10} megapixels`;
+    throw new InvalidInput(
+      `the image is ${size.width}×${size.height} (${mp(size.width * size.height)}); the limit is ${mp(maxPixels)}`,
+      'TOO_LARGE',
+    );
   }
   return { ...type, width: size.width, height: size.height };
 }
@@ -105,8 +119,8 @@ export class MediaStore {
   }
 
   /** Checks and keeps an uploaded image; the returned key is safe to hand to clients. */
-  async saveUpload(bytes: Uint8Array, maxBytes: number): Promise<StoredImage> {
-    const info = inspectImage(bytes, maxBytes);
+  async saveUpload(bytes: Uint8Array, limits: ImageLimits): Promise<StoredImage> {
+    const info = inspectImage(bytes, limits);
     const key = `${randomUUID()}.${info.ext}`;
     const path = join(this.uploadsDir, key);
     await this.#writeWhole(path, bytes, 'the image');
@@ -115,8 +129,8 @@ export class MediaStore {
   }
 
   /** Checks and keeps the image of one task; returns its path. */
-  async saveTaskImage(taskId: string, bytes: Uint8Array, maxBytes: number): Promise<string> {
-    const info = inspectImage(bytes, maxBytes);
+  async saveTaskImage(taskId: string, bytes: Uint8Array, limits: ImageLimits): Promise<string> {
+    const info = inspectImage(bytes, limits);
     const path = join(this.imagesDir, `${taskId}.${info.ext}`);
     await this.#writeWhole(path, bytes, 'the image');
     await this.#decodes(path);

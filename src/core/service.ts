@@ -8,13 +8,15 @@ import { readFile } from 'node:fs/promises';
 import type { VideoProvider } from '../providers/provider.js';
 import { Conflict, InvalidInput, isDiskFull, NotFound, QuotaExceeded, StorageFull } from './errors.js';
 import type { TaskEventBus, TaskEventName, TaskEvents } from './events.js';
-import type { MediaStore, MediaUsage, StoredImage } from './media.js';
+import type { ImageLimits, MediaStore, MediaUsage, StoredImage } from './media.js';
 import type { Scheduler } from './scheduler.js';
 import { DuplicateRequest, type TaskFilter, type TaskStore } from './store.js';
 import { isFinal, lookTimesMs, type Platform, type Task, type TaskRequest, type TaskStatus } from './task.js';
 
 export interface ServiceLimits {
   maxImageBytes: number;
+  /** Width × height, from the image's header: a small file may claim a huge size (an image bomb). */
+  maxImagePixels: number;
   maxPromptChars: number;
   /** Unfinished tasks one chat user may have at once. */
   userMaxActive: number;
@@ -84,7 +86,7 @@ export class GenerationService {
    * tasks as wish (each takes its own copy). @throws InvalidInput, StorageFull
    */
   storeImage(bytes: Uint8Array): Promise<StoredImage> {
-    return this.#media.saveUpload(bytes, this.#limits.maxImageBytes);
+    return this.#media.saveUpload(bytes, this.#imageLimits());
   }
 
   /**
@@ -102,7 +104,7 @@ export class GenerationService {
     this.#checkQuota(platform, userId);
     const id = randomBytes(6).toString('base64url');
     const imagePath = request.image
-      ? await this.#media.saveTaskImage(id, request.image.bytes, this.#limits.maxImageBytes)
+      ? await this.#media.saveTaskImage(id, request.image.bytes, this.#imageLimits())
       : request.imageKey
         ? await this.#media.taskImageFromUpload(id, request.imageKey)
         : null;
@@ -383,6 +385,10 @@ export class GenerationService {
     if (task.status === 'completed' && task.videoFile) return { state: 'succeeded', videoUrls: task.videoUrls };
     if (!task.upstream || task.provider !== this.#provider.name) return { state: 'running' };
     return this.#provider.poll(task.upstream);
+  }
+
+  #imageLimits(): ImageLimits {
+    return { maxBytes: this.#limits.maxImageBytes, maxPixels: this.#limits.maxImagePixels };
   }
 
   #owned(id: string, actor: Actor): Task {
