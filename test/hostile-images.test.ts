@@ -3,17 +3,18 @@
  * that ignores SIGTERM is killed with its whole process group (on timeout and on shutdown), image bombs are
  * refused from their header, and every accepted format renders.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ffmpeg from '@ffmpeg-installer/ffmpeg';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isFinal } from '../src/core/index.js';
 import { createLocalProvider } from '../src/providers/local/index.js';
 import { renderVideo } from '../src/providers/local/render.js';
 import { pollUntilDone } from './provider-contract.js';
 import { idleProvider } from './support/idle-provider.js';
-import { pngWithoutPixels, sampleImage } from './support/media-samples.js';
+import { IMAGE_TYPES, isMp4, pngWithoutPixels, sampleAnimatedGif, sampleImage } from './support/media-samples.js';
 import { alive, stubbornFfmpeg } from './support/stubborn-ffmpeg.js';
 import { startTestApi, type TestApi } from './support/test-api.js';
 
@@ -157,4 +158,41 @@ describe('#13.2 image bombs', () => {
     const { loadConfig } = await import('../src/config.js');
     expect(loadConfig({}).MAX_IMAGE_PIXELS).toBe(40_000_000);
   });
+});
+
+describe('#13.3 every accepted format renders', () => {
+  const formats = [
+    ...IMAGE_TYPES.map((ext) => ({ name: ext, bytes: () => sampleImage(ext, 320, 200) })),
+    { name: 'animated gif', bytes: sampleAnimatedGif },
+  ];
+
+  it.each(formats)(
+    '#13.3 a $name image is accepted at upload and rendered into a video',
+    async ({ name, bytes }) => {
+      const api = await startTestApi({ env: { FIRST_ATTEMPT_DELAY_S: '0' } });
+      try {
+        const ext = name === 'animated gif' ? 'gif' : name;
+        const res = await request(`${api.base}/api/file/upload?file_type=2&file_name=x.${ext}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/octet-stream' },
+          body: bytes(),
+        });
+        expect(res.statusCode).toBe(200);
+        const attachment = (await res.body.json()) as { key: string };
+        const task = await api.core.service.submit({
+          prompt: `a ${name}`,
+          imageKey: attachment.key,
+          origin: { platform: 'http', userId: 'api' },
+        });
+        await waitFor(() => isFinal(api.core.service.get(task.id).status), 'the task to finish', 60_000);
+        const done = api.core.service.get(task.id);
+        expect(done.error).toBeNull();
+        expect(done.status).toBe('completed');
+        expect(isMp4(readFileSync(join(api.core.media.videosDir, done.videoFile!)))).toBe(true);
+      } finally {
+        await api.close();
+      }
+    },
+    90_000,
+  );
 });

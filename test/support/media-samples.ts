@@ -22,14 +22,22 @@ function render(key: string, fileName: string, args: string[]): Buffer {
   return bytes;
 }
 
+/** Every image type the service accepts. */
+export const IMAGE_TYPES = ['jpg', 'png', 'webp', 'gif', 'bmp'] as const;
+
 /** A real image of the given type and size. */
-export function sampleImage(ext: 'png' | 'jpg' = 'png', width = 320, height = 200): Buffer {
+export function sampleImage(ext: (typeof IMAGE_TYPES)[number] = 'png', width = 320, height = 200): Buffer {
   return render(`${ext}-${width}x${height}`, `sample.${ext}`, [
     '-i',
     `testsrc2=s=${width}x${height}`,
     '-frames:v',
     '1',
   ]);
+}
+
+/** An animated GIF of five frames. */
+export function sampleAnimatedGif(): Buffer {
+  return render('anim-gif', 'anim.gif', ['-i', 'testsrc2=s=160x100:d=1:r=5']);
 }
 
 /** A one-second 160×90 H.264 MP4. */
