@@ -17,6 +17,7 @@ import { idleProvider } from './support/idle-provider.js';
 import { IMAGE_TYPES, isMp4, pngWithoutPixels, sampleAnimatedGif, sampleImage } from './support/media-samples.js';
 import { alive, stubbornFfmpeg } from './support/stubborn-ffmpeg.js';
 import { startTestApi, type TestApi } from './support/test-api.js';
+import { startTestCore } from './support/test-core.js';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -54,7 +55,7 @@ describe('#13.1 an ffmpeg that ignores SIGTERM', () => {
     const stubborn = stubbornFfmpeg(dir);
     const provider = createLocalProvider({ workDir: dir, ffmpegPath: stubborn.path });
     await provider.start({ prompt: 'never ends', guest: false });
-    await waitFor(() => stubborn.pids().length === 2, 'ffmpeg to start');
+    await waitFor(() => stubborn.runs() === 1, 'ffmpeg to start');
     const started = Date.now();
     await provider.close?.();
     expect(Date.now() - started).toBeLessThan(8_000);
@@ -195,4 +196,59 @@ describe('#13.3 every accepted format renders', () => {
     },
     90_000,
   );
+});
+
+describe('#13.4 renders nobody waits for are stopped', () => {
+  const stubbornCore = async (env: Record<string, string> = {}) => {
+    const dir = tempDir();
+    const stubborn = stubbornFfmpeg(dir);
+    const core = await startTestCore({
+      env,
+      provider: () => createLocalProvider({ workDir: dir, ffmpegPath: stubborn.path }),
+    });
+    return { core, stubborn };
+  };
+
+  it('#13.4 cancelling a task stops its render (the whole ffmpeg group dies)', async () => {
+    const { core, stubborn } = await stubbornCore();
+    try {
+      const task = await core.service.submit({ prompt: 'cancel me', origin: { platform: 'http', userId: 'api' } });
+      await waitFor(() => stubborn.runs() === 1, 'ffmpeg to start');
+      const pids = stubborn.pids();
+      await core.service.cancel(task.id, { admin: true });
+      await waitFor(() => pids.every((pid) => !alive(pid)), 'the process group to die');
+      expect(core.service.get(task.id).status).toBe('cancelled');
+    } finally {
+      await core.dispose();
+    }
+  }, 30_000);
+
+  it('#13.4 a task that failed for good (not ready after its last attempt) stops its render', async () => {
+    const { core, stubborn } = await stubbornCore({ MAX_ATTEMPTS: '1', FIRST_ATTEMPT_DELAY_S: '1' });
+    try {
+      const task = await core.service.submit({ prompt: 'too slow', origin: { platform: 'http', userId: 'api' } });
+      await waitFor(() => stubborn.runs() === 1, 'ffmpeg to start');
+      const pids = stubborn.pids();
+      await waitFor(() => core.service.get(task.id).status === 'failed', 'the task to fail', 20_000);
+      expect(core.service.get(task.id).error).toMatch(/not ready after 1 attempts/);
+      await waitFor(() => pids.every((pid) => !alive(pid)), 'the process group to die');
+    } finally {
+      await core.dispose();
+    }
+  }, 40_000);
+
+  it('#13.4 shutdown stops the running render and starts none of the queued ones', async () => {
+    const dir = tempDir();
+    const stubborn = stubbornFfmpeg(dir);
+    const provider = createLocalProvider({ workDir: dir, ffmpegPath: stubborn.path, concurrency: 1 });
+    for (const prompt of ['one', 'two', 'three']) await provider.start({ prompt, guest: false });
+    await waitFor(() => stubborn.runs() === 1, 'ffmpeg to start');
+    const started = Date.now();
+    await provider.close?.();
+    expect(Date.now() - started).toBeLessThan(8_000);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(stubborn.runs()).toBe(1);
+    const pids = stubborn.pids();
+    await waitFor(() => pids.every((pid) => !alive(pid)), 'the process group to die');
+  }, 30_000);
 });

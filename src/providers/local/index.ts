@@ -38,7 +38,7 @@ interface LocalRef extends UpstreamRef {
 export function createLocalProvider(options: LocalProviderOptions): VideoProvider {
   const now = options.now ?? Date.now;
   const limiter = new Bottleneck({ maxConcurrent: options.concurrency ?? 1 });
-  const renders = new Map<string, Promise<void>>();
+  const renders = new Map<string, { done: Promise<void>; stop: AbortController }>();
   const failures = new Map<string, { reason: string; retryable: boolean }>();
   const videoPath = (id: string) => join(options.workDir, 'videos', `${id}.mp4`);
   /** Aborted by `close`: stops every ffmpeg still running and every render still queued. */
@@ -49,8 +49,7 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
    * the zoom then loops over that small, known-good file, never over the upload itself (a GIF has no `-loop`
    * option, a huge image would be decoded for every frame, and one without pixel data made ffmpeg spin).
    */
-  async function renderJob(ref: LocalRef): Promise<void> {
-    const signal = shutdown.signal;
+  async function renderJob(ref: LocalRef, signal: AbortSignal): Promise<void> {
     const timing = { signal, ...(options.renderTimeoutMs && { timeoutMs: options.renderTimeoutMs }) };
     if (!ref.imagePath) return renderVideo(options.ffmpegPath, textScene(ref.prompt), videoPath(ref.id), timing);
     const frame = join(options.workDir, 'frames', `${ref.id}.png`);
@@ -67,9 +66,12 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
   /** Starts (or, after a restart, restarts) the render of a job; idempotent while one runs. */
   function render(ref: LocalRef): void {
     if (renders.has(ref.id)) return;
-    const job = limiter
-      .schedule(() => renderJob(ref))
+    const stop = new AbortController();
+    const signal = AbortSignal.any([shutdown.signal, stop.signal]);
+    const done = limiter
+      .schedule(() => renderJob(ref, signal))
       .catch((error: Error & { stderr?: string }) => {
+        if (signal.aborted) return; // stopped on purpose: nobody waits for this video
         const retryable = isDiskFull(error);
         const detail = (error.stderr || error.message).trim().split('\n').pop();
         const reason = retryable
@@ -78,7 +80,12 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
         failures.set(ref.id, { reason, retryable });
       })
       .finally(() => renders.delete(ref.id));
-    renders.set(ref.id, job);
+    renders.set(ref.id, { done, stop });
+  }
+
+  /** Stops a job's render, running or queued; its ffmpeg group gets SIGTERM now, SIGKILL after the grace. */
+  function stopRender(id: string): void {
+    renders.get(id)?.stop.abort();
   }
 
   return {
@@ -128,9 +135,19 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
       return { state: 'succeeded', videoUrls: [pathToFileURL(file).href] };
     },
 
+    /** A cancelled job renders no more (a retry of its task starts a new one). */
+    async cancel(upstream: UpstreamRef): Promise<void> {
+      stopRender(upstream.id);
+    },
+
+    /** The core gave up waiting (the task failed for good): stop rendering; a retry's look renders again. */
+    async abandon(upstream: UpstreamRef): Promise<void> {
+      stopRender(upstream.id);
+    },
+
     async close(): Promise<void> {
       shutdown.abort();
-      await Promise.allSettled([...renders.values()]);
+      await Promise.allSettled([...renders.values()].map((r) => r.done));
     },
   };
 }
