@@ -51,6 +51,8 @@ const schema = z.object({
   MAX_VIDEO_BYTES: int(1, 200 * MiB),
   DOWNLOAD_TIMEOUT_S: duration('positive').default(60),
   MAX_PROMPT_CHARS: int(1, 2000),
+  HTTP_REQUEST_TIMEOUT_S: duration('positive').default(30),
+  HTTP_MAX_CONNECTIONS: int(1, 512),
   VIDEO_RETENTION_DAYS: int(0, 30),
   IMAGE_URL_ALLOW_PRIVATE: flag,
   LOCAL_RENDER_S: seconds(0),
