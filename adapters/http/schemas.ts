@@ -76,6 +76,19 @@ const errors = {
   503: { $ref: 'Detail#' },
 } as const;
 
+/** Lists come in pages: 100 tasks unless asked, at most 1000; `total` says how many there are in all. */
+export const PAGE = { default: 100, max: 1000 } as const;
+const paging = {
+  limit: {
+    type: 'integer',
+    minimum: 1,
+    maximum: PAGE.max,
+    default: PAGE.default,
+    description: `Tasks per page (${PAGE.default} unless given, at most ${PAGE.max})`,
+  },
+  offset: { type: 'integer', minimum: 0, default: 0, description: 'Tasks to skip: page through with `total`' },
+} as const;
+
 const seedIds = {
   conversation_id: { type: 'string', maxLength: 64 },
   message_id: { type: 'string', maxLength: 64 },
@@ -154,15 +167,14 @@ export const statusSchema = {
 } as const;
 
 export const listSchema = {
-  summary: 'All video tasks, newest first (optionally of one conversation)',
+  summary: 'Video tasks, newest first (optionally of one conversation), a page at a time',
   tags: ['video-gen'],
   querystring: {
     type: 'object',
     properties: {
       conversation_id: seedIds.conversation_id,
       status: { type: 'string', enum: ['pending', 'processing', 'completed', 'failed', 'cancelled'] },
-      limit: { type: 'integer', minimum: 1, maximum: 1000 },
-      offset: { type: 'integer', minimum: 0 },
+      ...paging,
     },
   },
   response: {
@@ -206,7 +218,7 @@ export const getUrlSchema = {
 export const taskStatusSchema = {
   summary: 'A task, or the tasks of a conversation',
   tags: ['video'],
-  querystring: { type: 'object', properties: seedIds, required: ['conversation_id'] },
+  querystring: { type: 'object', properties: { ...seedIds, ...paging }, required: ['conversation_id'] },
   response: {
     200: {
       anyOf: [
@@ -227,8 +239,9 @@ export const taskStatusSchema = {
 } as const;
 
 export const allTasksSchema = {
-  summary: 'Every task',
+  summary: 'Every task, newest first, a page at a time',
   tags: ['video'],
+  querystring: { type: 'object', properties: paging },
   response: {
     200: {
       type: 'object',

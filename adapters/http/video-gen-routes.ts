@@ -75,7 +75,7 @@ export async function videoGenRoutes(app: FastifyInstance, { service, config }: 
     }),
   );
 
-  app.get<{ Querystring: { conversation_id?: string; status?: TaskStatus; limit?: number; offset?: number } }>(
+  app.get<{ Querystring: { conversation_id?: string; status?: TaskStatus; limit: number; offset: number } }>(
     '/list',
     { schema: listSchema },
     async (req) => {
