@@ -3,8 +3,12 @@
  * what it stores, errors always have the `{"detail"}` shape, and the small input checks (empty image_url,
  * Idempotency-Key reuse, invisible prompts, prompt length in characters, bearer case).
  */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLocalProvider } from '../src/providers/local/index.js';
 import { idleProvider } from './support/idle-provider.js';
 import { startTestApi, type TestApi } from './support/test-api.js';
 
@@ -54,5 +58,63 @@ describe('#13.6 lists come in pages', () => {
     const page = await get('/api/video/all_tasks?limit=20&offset=140');
     expect(page.body.tasks).toHaveLength(10);
     expect((await get('/api/video/all_tasks?limit=5000')).status).toBe(422);
+  });
+});
+
+describe('#13.7 the import route', () => {
+  const importFile = (body: unknown) =>
+    request(`${api.base}/api/video-gen/import`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const entry = (over: Record<string, unknown>) => ({
+    conversation_id: '5551',
+    message_id: '6661',
+    status: 'completed',
+    video_urls: ['https://example.com/v.mp4'],
+    ...over,
+  });
+
+  it("#13.7 ids that are not the seed's digit strings are refused (422), on import and on get_url", async () => {
+    for (const bad of ['../../../../tmp/x/exists', '12/34', '', 'abc', '1'.repeat(65)]) {
+      const res = await importFile({ x: entry({ conversation_id: bad }) });
+      expect(res.statusCode, bad).toBe(422);
+      await res.body.dump();
+    }
+    const look = await get('/api/video/get_url?conversation_id=..%2F..%2Ftmp%2Fx%2Fexists&message_id=1');
+    expect(look.status).toBe(422);
+    expect(String(look.body.detail)).toMatch(/conversation_id/);
+  });
+
+  it('#13.7 imported video_urls must be http(s): javascript: and file: links are refused', async () => {
+    for (const url of ['javascript:alert(1)', 'file:///etc/passwd', 'data:text/html,x', 'ftp://x/y.mp4']) {
+      const res = await importFile({ x: entry({ video_urls: [url] }) });
+      expect(res.statusCode, url).toBe(422);
+      await res.body.dump();
+    }
+    expect(api.core.service.list({ conversationId: '5551' }).total).toBe(0);
+  });
+
+  it('#13.7 an unfinished import for a provider not configured fails at once instead of staying pending', async () => {
+    const res = await importFile({ x: entry({ conversation_id: '5552', status: 'processing', video_urls: [] }) });
+    expect(res.statusCode).toBe(200);
+    const task = api.core.service.getBySeedIds('5552', '6661');
+    expect(task.status).toBe('failed');
+    expect(task.error).toMatch(/doubao provider, which is no longer configured \(the service now runs idle\)/);
+  });
+
+  it('#13.7 the local renderer never turns a foreign job id into a path (no file-existence oracle)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'dvb-oracle-'));
+    const workDir = join(root, 'a', 'b');
+    mkdirSync(join(root, 'x'), { recursive: true });
+    writeFileSync(join(root, 'x', 'exists.mp4'), 'x');
+    const provider = createLocalProvider({ workDir, ffmpegPath: '/nonexistent/ffmpeg' });
+    const exists = await provider.poll({ id: '../../../x/exists' });
+    const missing = await provider.poll({ id: '../../../x/missing' });
+    expect(exists).toEqual(missing);
+    expect(exists).toMatchObject({ state: 'failed', retryable: false });
+    await provider.close?.();
+    rmSync(root, { recursive: true, force: true });
   });
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,7 +49,7 @@ describe('local provider', () => {
   it('renders again after a restart lost the render in memory', async () => {
     const workDir = mkdtempSync(join(tmpdir(), 'dvb-local-'));
     const first = createLocalProvider({ workDir, ffmpegPath: ffmpeg.path });
-    const ref = { id: 'lost-render', prompt: 'after a crash', startedAt: Date.now() };
+    const ref = { id: randomUUID(), prompt: 'after a crash', startedAt: Date.now() };
     const second = createLocalProvider({ workDir, ffmpegPath: ffmpeg.path });
     expect(await second.poll(ref)).toEqual({ state: 'running' });
     expect((await pollUntilDone(second, ref)).state).toBe('succeeded');

@@ -89,10 +89,9 @@ const paging = {
   offset: { type: 'integer', minimum: 0, default: 0, description: 'Tasks to skip: page through with `total`' },
 } as const;
 
-const seedIds = {
-  conversation_id: { type: 'string', maxLength: 64 },
-  message_id: { type: 'string', maxLength: 64 },
-} as const;
+/** The seed's ids are digit strings; nothing else is accepted where an id could reach a path or an upstream. */
+const seedId = { type: 'string', pattern: '^[0-9]{1,64}$', description: 'digits, as the seed service makes them' };
+const seedIds = { conversation_id: seedId, message_id: seedId } as const;
 
 export const uploadSchema = {
   summary: 'Upload an image (raw bytes) for image-to-video',
@@ -276,10 +275,16 @@ export const importSchema = {
     additionalProperties: {
       type: 'object',
       properties: {
-        conversation_id: { type: 'string', minLength: 1, maxLength: 64 },
-        message_id: { type: 'string', minLength: 1, maxLength: 64 },
+        conversation_id: seedId,
+        message_id: seedId,
         status: { type: 'string', enum: ['pending', 'processing', 'completed', 'failed'] },
-        video_urls: { type: 'array', items: { type: 'string', maxLength: 4096 }, default: [] },
+        video_urls: {
+          type: 'array',
+          items: { type: 'string', maxLength: 4096, pattern: '^https?://[^\\s]+$' },
+          maxItems: 20,
+          default: [],
+          description: 'http(s) links only',
+        },
         retry_count: { type: 'integer', minimum: 0, default: 0 },
         max_retries: { type: 'integer', minimum: 1, default: 5 },
         error: { type: ['string', 'null'], default: null },

@@ -4,7 +4,7 @@
  * (see `PAGE` in schemas.ts).
  */
 import type { FastifyInstance } from 'fastify';
-import { NotFound } from '../../src/core/index.js';
+import { isCoreError, NotFound } from '../../src/core/index.js';
 import type { HttpDeps } from './deps.js';
 import { allTasksSchema, getUrlSchema, taskStatusSchema } from './schemas.js';
 import { toSeedTask } from './seed-task.js';
@@ -23,7 +23,12 @@ export async function videoRoutes(app: FastifyInstance, { service, config }: Htt
         new Promise<{ state: 'timeout' }>((resolve) =>
           setTimeout(() => resolve({ state: 'timeout' }), timeout).unref(),
         ),
-      ]).catch((error: Error) => ({ state: 'error' as const, message: error.message }));
+      ]).catch((error: unknown) => {
+        // Only the core's own errors are meant for clients; anything else stays in the log.
+        if (!isCoreError(error)) req.log.warn({ err: error }, 'get_url: the look failed');
+        const message = isCoreError(error) ? error.message : 'could not look for the video now; try again later';
+        return { state: 'error' as const, message };
+      });
       const urls = result.state === 'succeeded' ? result.videoUrls.filter((u) => !u.startsWith('file:')) : [];
       const known = seed(task).video_urls;
       const video_urls = [...new Set([...known, ...urls])];

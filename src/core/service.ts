@@ -342,13 +342,16 @@ export class GenerationService {
 
   /**
    * Adopts a task the seed service tracked in its `video_links.json`: a Doubao conversation. Unfinished ones are
-   * looked at again by the doubao provider; a service running another provider fails them at its next start
-   * (see `failUnservedTasks`), and `retry` takes them up once it runs doubao. Finished ones keep their links.
+   * looked at again by the doubao provider; a service running another provider fails them at once, as it fails
+   * them at start-up (see `failUnservedTasks`), and `retry` takes them up once it runs doubao. Finished ones keep
+   * their links.
    * Nobody is notified. Returns undefined when a task with these ids exists already.
    */
   importSeedTask(seed: SeedImport): Task | undefined {
     if (this.#store.findBySeedIds(seed.conversationId, seed.messageId)) return undefined;
+    const served = this.#provider.name === 'doubao';
     const unfinished = seed.status === 'pending' || seed.status === 'processing';
+    const waits = unfinished && served;
     const task = this.#store.insert({
       id: randomBytes(6).toString('base64url'),
       provider: 'doubao',
@@ -361,19 +364,19 @@ export class GenerationService {
       messageId: seed.messageId,
       sectionId: null,
       upstream: { id: seed.conversationId, conversationId: seed.conversationId, messageId: seed.messageId },
-      status: unfinished ? 'pending' : seed.status,
+      status: waits ? 'pending' : unfinished ? 'failed' : seed.status,
       attempts: unfinished ? 0 : seed.attempts,
       maxAttempts: Math.max(seed.maxAttempts, 1),
-      nextAttemptAt: unfinished ? this.#now() : null,
+      nextAttemptAt: waits ? this.#now() : null,
       leaseUntil: null,
       progress: null,
       videoUrls: seed.videoUrls,
       videoFile: null,
-      error: seed.error,
+      error: unfinished && !served ? notServed('doubao', this.#provider.name) : seed.error,
       origin: { platform: 'cli', userId: 'import' },
       deliveredAt: new Date(this.#now()).toISOString(),
     });
-    if (unfinished) this.#scheduler.kick();
+    if (waits) this.#scheduler.kick();
     return task;
   }
 

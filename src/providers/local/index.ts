@@ -35,12 +35,16 @@ interface LocalRef extends UpstreamRef {
   startedAt: number;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export function createLocalProvider(options: LocalProviderOptions): VideoProvider {
   const now = options.now ?? Date.now;
   const limiter = new Bottleneck({ maxConcurrent: options.concurrency ?? 1 });
   const renders = new Map<string, { done: Promise<void>; stop: AbortController }>();
   const failures = new Map<string, { reason: string; retryable: boolean }>();
   const videoPath = (id: string) => join(options.workDir, 'videos', `${id}.mp4`);
+  /** Our job ids are UUIDs; any other id (an imported task's, say) must never become a path. */
+  const isOurs = (id: unknown) => typeof id === 'string' && UUID.test(id);
   /** Aborted by `close`: stops every ffmpeg still running and every render still queued. */
   const shutdown = new AbortController();
 
@@ -115,6 +119,7 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
 
     async poll(upstream: UpstreamRef): Promise<PollResult> {
       const ref = upstream as LocalRef;
+      if (!isOurs(ref.id)) return { state: 'failed', reason: 'not a job of the local renderer', retryable: false };
       const failure = failures.get(ref.id);
       if (failure) {
         if (failure.retryable) {
