@@ -118,3 +118,18 @@ describe('#13.7 the import route', () => {
     rmSync(root, { recursive: true, force: true });
   });
 });
+
+describe('#13.8 error shape', () => {
+  it('#13.8 GET /%ff answers 400 with {"detail": …}, not Fastify\'s {error, code}', async () => {
+    for (const path of ['/%ff', '/videos/%c0%af.mp4', '/api/%E0%A4%A', '/api/video-gen/%ff']) {
+      const res = await request(`${api.base}${path}`);
+      const body = (await res.body.json()) as Record<string, unknown>;
+      expect(res.statusCode, path).toBeLessThan(500);
+      expect(res.statusCode, path).toBeGreaterThanOrEqual(400);
+      expect(Object.keys(body), path).toEqual(['detail']);
+    }
+    const res = await request(`${api.base}/%ff`);
+    expect(res.statusCode).toBe(400);
+    expect(await res.body.json()).toEqual({ detail: 'the URL is not valid (a bad percent-encoding?)' });
+  });
+});

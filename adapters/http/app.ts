@@ -5,11 +5,11 @@
  */
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import { arkCallbackRoutes } from './ark-callback-routes.js';
 import { requireBearer } from './bearer-auth.js';
 import type { HttpDeps } from './deps.js';
-import { clientErrorReply, errorHandler } from './error-reply.js';
+import { clientErrorReply, errorHandler, toHttpReply } from './error-reply.js';
 import { fileRoutes } from './file-routes.js';
 import { opsRoutes } from './ops-routes.js';
 import { attachmentSchema, detailSchema, seedTaskSchema } from './schemas.js';
@@ -36,6 +36,11 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
     clientErrorHandler: clientErrorReply,
+    // A URL Fastify cannot decode (`GET /%ff`) is answered in the same `{detail}` shape as everything else.
+    frameworkErrors: (error, _req, reply) => {
+      const { status, detail } = toHttpReply(error, 0);
+      return (reply as FastifyReply).status(status).send({ detail });
+    },
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
   });
   app.server.maxConnections = deps.config.HTTP_MAX_CONNECTIONS;
