@@ -34,10 +34,16 @@ const flag = z
 const url = z.url({ protocol: /^https?$/ });
 
 const schema = z.object({
-  HOST: z.string().default('127.0.0.1'),
+  // `[::1]` (the URL spelling of an IPv6 address) is accepted and listened on as `::1`.
+  HOST: z
+    .string()
+    .default('127.0.0.1')
+    .transform((host) => host.replace(/^\[(.*)\]$/, '$1')),
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   PUBLIC_BASE_URL: url.optional(),
-  API_TOKEN: optionalText,
+  API_TOKEN: optionalText.refine((token) => token === undefined || token.length >= 16, {
+    message: 'must be at least 16 characters (a guessable token protects nothing)',
+  }),
   DATA_DIR: z.string().default('./data'),
   PROVIDER: z.enum(['local', 'doubao', 'ark']).optional(),
   FIRST_ATTEMPT_DELAY_S: seconds(180),

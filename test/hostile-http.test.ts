@@ -8,9 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpAdapter } from '../adapters/http/index.js';
+import { loadConfig } from '../src/config.js';
 import { createLocalProvider } from '../src/providers/local/index.js';
 import { idleProvider } from './support/idle-provider.js';
 import { startTestApi, type TestApi } from './support/test-api.js';
+import { startTestCore, testConfig } from './support/test-core.js';
 
 let api: TestApi;
 beforeAll(async () => {
@@ -131,5 +134,97 @@ describe('#13.8 error shape', () => {
     const res = await request(`${api.base}/%ff`);
     expect(res.statusCode).toBe(400);
     expect(await res.body.json()).toEqual({ detail: 'the URL is not valid (a bad percent-encoding?)' });
+  });
+});
+
+describe('#13.9 the small ones', () => {
+  const generate = (body: unknown, headers: Record<string, string> = {}) =>
+    request(`${api.base}/api/video-gen/generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    }).then(async (res) => ({ status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> }));
+
+  it('#13.9 "image_url": "" is a 400, not a silent text-to-video task', async () => {
+    const before = api.core.service.list().total;
+    const res = await generate({ prompt: 'a cat', image_url: '' });
+    expect(res.status).toBe(400);
+    expect(res.body.detail).toMatch(/image_url is empty/);
+    expect((await generate({ prompt: 'a cat', image_url: '   ' })).status).toBe(400);
+    expect(api.core.service.list().total).toBe(before);
+  });
+
+  it('#13.9 an Idempotency-Key reused with a different body is a 422; the same body gets the same task', async () => {
+    const key = { 'idempotency-key': 'key-13-9' };
+    const first = await generate({ prompt: 'a red fox' }, key);
+    expect(first.status).toBe(200);
+    const again = await generate({ prompt: 'a red fox' }, key);
+    expect(again.body.message_id).toBe(first.body.message_id);
+    const other = await generate({ prompt: 'a blue whale' }, key);
+    expect(other.status).toBe(422);
+    expect(other.body.detail).toMatch(/already used for a different request/);
+    expect((await generate({ prompt: 'a red fox', guest: true }, key)).status).toBe(422);
+  });
+
+  it('#13.9 a prompt of only NUL or zero-width characters is empty (400)', async () => {
+    for (const prompt of ['\u0000', '\u0000\u0000 ', '\u200b\u200c\u200d\ufeff', '\u2060\u00ad', ' \u3000 ']) {
+      const res = await generate({ prompt });
+      expect(res.status, JSON.stringify(prompt)).toBe(400);
+      expect(res.body.detail).toMatch(/prompt is empty/);
+    }
+  });
+
+  it('#13.9 the prompt limit counts characters (code points), not UTF-16 units', async () => {
+    const emoji = '😀'.repeat(2000); // 2000 characters, 4000 UTF-16 units
+    expect((await generate({ prompt: emoji })).status).toBe(200);
+    const over = await generate({ prompt: `${emoji}😀` });
+    expect(over.status).toBe(400);
+    expect(over.body.detail).toBe('the prompt is 2001 characters; the limit is 2000');
+  });
+
+  it('#13.9 `bearer` in any case is accepted (auth schemes are case-insensitive)', async () => {
+    const token = 'a-token-of-16-chars';
+    const guarded = await startTestApi({ env: { API_TOKEN: token }, provider: () => idleProvider() });
+    try {
+      for (const scheme of ['Bearer', 'bearer', 'BEARER', 'bEaReR']) {
+        const res = await request(`${guarded.base}/api/video-gen/list`, {
+          headers: { authorization: `${scheme} ${token}` },
+        });
+        expect(res.statusCode, scheme).toBe(200);
+        await res.body.dump();
+      }
+      const wrong = await request(`${guarded.base}/api/video-gen/list`, { headers: { authorization: 'Basic x' } });
+      expect(wrong.statusCode).toBe(401);
+      await wrong.body.dump();
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  it('#13.9 API_TOKEN shorter than 16 characters is refused at start-up', () => {
+    expect(() => loadConfig({ DOUBAO_SESSIONS_FILE: '/nonexistent', API_TOKEN: 'x' })).toThrow(
+      /Invalid API_TOKEN: must be at least 16 characters/,
+    );
+    expect(loadConfig({ DOUBAO_SESSIONS_FILE: '/nonexistent', API_TOKEN: 'x'.repeat(16) }).API_TOKEN).toHaveLength(16);
+  });
+
+  it('#13.9 HOST=[::1] is accepted and listened on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dvb-host-'));
+    const config = testConfig({ HOST: '[::1]' }, dir);
+    expect(config.HOST).toBe('::1');
+    expect(config.PUBLIC_BASE_URL).toBe('http://[::1]:0');
+    const core = await startTestCore({ env: { HOST: '[::1]' }, provider: () => idleProvider() });
+    const http = createHttpAdapter({ service: core.service, config: core.config, log: core.log, videosDir: dir });
+    try {
+      const address = await http.start();
+      expect(address).toMatch(/^http:\/\/\[::1\]:\d+$/);
+      const res = await request(`${address}/healthz`);
+      expect(res.statusCode).toBe(200);
+      await res.body.dump();
+    } finally {
+      await http.stop();
+      await core.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -96,9 +96,9 @@ export class GenerationService {
    *   when the disk is full (nothing is kept then).
    */
   async submit(request: TaskRequest): Promise<Task> {
-    const known = request.requestKey && this.#store.findByRequestKey(request.requestKey);
-    if (known) return known;
     const prompt = this.#checkPrompt(request.prompt);
+    const known = request.requestKey && this.#store.findByRequestKey(request.requestKey);
+    if (known) return sameRequest(known, prompt, request);
     const { platform, userId } = request.origin;
     // Refuse early what is over the limit already; the check that counts is the one inside the insert.
     this.#checkQuota(platform, userId);
@@ -160,11 +160,18 @@ export class GenerationService {
     }
   }
 
+  /**
+   * The prompt without NULs and surrounding space. One of only invisible characters (controls, zero-width and
+   * other format characters) is empty; the limit counts characters (code points), not UTF-16 units.
+   */
   #checkPrompt(raw: unknown): string {
-    const prompt = typeof raw === 'string' ? raw.trim() : '';
-    if (!prompt) throw new InvalidInput('the prompt is empty; describe the video you want');
-    if (prompt.length > this.#limits.maxPromptChars) {
-      throw new InvalidInput(`the prompt is ${prompt.length} characters; the limit is ${this.#limits.maxPromptChars}`);
+    const prompt = typeof raw === 'string' ? raw.replaceAll('\0', '').trim() : '';
+    if (!prompt.replace(/[\p{Cc}\p{Cf}\p{Z}\s]/gu, '')) {
+      throw new InvalidInput('the prompt is empty; describe the video you want');
+    }
+    const chars = [...prompt].length;
+    if (chars > this.#limits.maxPromptChars) {
+      throw new InvalidInput(`the prompt is ${chars} characters; the limit is ${this.#limits.maxPromptChars}`);
     }
     return prompt;
   }
@@ -402,6 +409,21 @@ export class GenerationService {
     }
     return task;
   }
+}
+
+/**
+ * A re-sent request (same key) gets its first task; the same key with another request is a client error, as
+ * payment APIs answer it. Compared: the prompt, the guest flag, and whether an image was given.
+ */
+function sameRequest(known: Task, prompt: string, request: TaskRequest): Task {
+  const withImage = Boolean(request.image || request.imageKey);
+  if (known.prompt === prompt && known.guest === (request.guest ?? false) && (known.kind === 'i2v') === withImage) {
+    return known;
+  }
+  throw new InvalidInput(
+    'this request key (Idempotency-Key) was already used for a different request; use a new key for a new request',
+    'REQUEST_KEY_REUSED',
+  );
 }
 
 /** The reason given for a task whose provider this process does not run. */
