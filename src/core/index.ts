@@ -33,7 +33,7 @@ export type { Deliver } from './outbox.js';
 export { downloadLimited, formatBytes, isPrivateAddress } from './safe-fetch.js';
 export type { Actor, SeedImport } from './service.js';
 export type { TaskFilter } from './store.js';
-export { DataDirInUse } from './store.js';
+export { DatabaseUnusable, DataDirInUse } from './store.js';
 export type { FinalStatus, Origin, Platform, Task, TaskKind, TaskRequest, TaskStatus } from './task.js';
 export { isFinal, TASK_STATUSES } from './task.js';
 export type { GenerationService, MediaStore, Outbox, Retention, Scheduler, TaskStore };
