@@ -158,7 +158,10 @@ describe('PROVIDER=doubao through the seed HTTP API, against the fake', () => {
     const { dir, sessions } = withSessions({ users: 1, guests: 1 });
     service = await startService(fake, { API_TOKEN: 'admin-token-for-tests' }, dir);
     expect((await service.app.inject({ url: '/api/sessions' })).statusCode).toBe(401);
-    const res = await service.app.inject({ url: '/api/sessions', headers: { authorization: 'Bearer admin-token-for-tests' } });
+    const res = await service.app.inject({
+      url: '/api/sessions',
+      headers: { authorization: 'Bearer admin-token-for-tests' },
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json().sessions).toEqual(sessions.map((s, i) => ({ id: sessionIdOf(s), guest: i === 1, state: 'ok' })));
     for (const s of sessions) expect(res.body).not.toContain(s.cookie.slice(0, 20));
