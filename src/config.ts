@@ -34,10 +34,16 @@ const flag = z
 const url = z.url({ protocol: /^https?$/ });
 
 const schema = z.object({
-  HOST: z.string().default('127.0.0.1'),
+  // `[::1]` (the URL spelling of an IPv6 address) is accepted and listened on as `::1`.
+  HOST: z
+    .string()
+    .default('127.0.0.1')
+    .transform((host) => host.replace(/^\[(.*)\]$/, '$1')),
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   PUBLIC_BASE_URL: url.optional(),
-  API_TOKEN: optionalText,
+  API_TOKEN: optionalText.refine((token) => token === undefined || token.length >= 16, {
+    message: 'must be at least 16 characters (a guessable token protects nothing)',
+  }),
   DATA_DIR: z.string().default('./data'),
   PROVIDER: z.enum(['local', 'doubao', 'ark']).optional(),
   FIRST_ATTEMPT_DELAY_S: seconds(180),
@@ -47,9 +53,12 @@ const schema = z.object({
   ATTEMPT_TIMEOUT_S: duration('positive').default(120),
   PROVIDER_CONCURRENCY: int(1, 4),
   MAX_IMAGE_BYTES: int(1, 10 * MiB),
+  MAX_IMAGE_PIXELS: int(1, 40_000_000),
   MAX_VIDEO_BYTES: int(1, 200 * MiB),
   DOWNLOAD_TIMEOUT_S: duration('positive').default(60),
   MAX_PROMPT_CHARS: int(1, 2000),
+  HTTP_REQUEST_TIMEOUT_S: duration('positive').default(30),
+  HTTP_MAX_CONNECTIONS: int(1, 512),
   VIDEO_RETENTION_DAYS: int(0, 30),
   IMAGE_URL_ALLOW_PRIVATE: flag,
   LOCAL_RENDER_S: seconds(0),

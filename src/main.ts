@@ -14,7 +14,7 @@ import { createHttpAdapter } from '../adapters/http/index.js';
 import { createTelegramAdapter } from '../adapters/telegram/index.js';
 import { AdapterSupervisor, type ChatAdapter } from './adapter-supervisor.js';
 import { type Config, loadConfigOrExit } from './config.js';
-import { type Core, createCore, DataDirInUse } from './core/index.js';
+import { type Core, createCore, DatabaseUnusable, DataDirInUse } from './core/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { createProvider } from './providers/index.js';
 import { createReadiness } from './readiness.js';
@@ -88,12 +88,15 @@ function handleSignals(log: Logger, running: RunningParts): void {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
-/** The core, or — when another running service owns the same DATA_DIR — one line saying so, and exit code 1. */
+/**
+ * The core, or — when another running service owns the same DATA_DIR, or its database is corrupt or cannot be
+ * opened — one line naming the file and what to do, and exit code 1.
+ */
 function createCoreOrExit(...args: Parameters<typeof createCore>): Core {
   try {
     return createCore(...args);
   } catch (error) {
-    if (!(error instanceof DataDirInUse)) throw error;
+    if (!(error instanceof DataDirInUse || error instanceof DatabaseUnusable)) throw error;
     console.error(error.message);
     process.exit(1);
   }

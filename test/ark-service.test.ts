@@ -173,11 +173,14 @@ describe('ark provider through the core and the HTTP API', () => {
 
 describe('ark callback', () => {
   it('completes the task at once, outside the API token, reading the status from Ark', async () => {
-    await setup({ queuedMs: 0, runningMs: 0 }, { ARK_CALLBACK: '1', ARK_FIRST_CHECK_S: '60', API_TOKEN: 'api-secret' });
+    await setup(
+      { queuedMs: 0, runningMs: 0 },
+      { ARK_CALLBACK: '1', ARK_FIRST_CHECK_S: '60', API_TOKEN: 'api-secret-for-tests' },
+    );
     const res = await app!.inject({
       method: 'POST',
       url: '/api/video-gen/generate',
-      headers: { authorization: 'Bearer api-secret' },
+      headers: { authorization: 'Bearer api-secret-for-tests' },
       payload: { prompt: 'call me back' },
     });
     const task = core!.service.getBySeedIds(res.json().conversation_id, res.json().message_id);

@@ -4,15 +4,19 @@
  * parameters, non-image bytes with image names, path tricks in file names and URLs, private `image_url`s.
  * Every answer must be JSON: a 4xx with a `detail` sentence, or a valid 2xx when the input happened to be valid;
  * never a 5xx. Nothing may be written outside DATA_DIR/images and DATA_DIR/uploads, and the process's RSS must stay
- * flat.
+ * flat. Issue 13 added hostile media and clients: truncated PNGs, PNG headers without pixels or with bomb-sized
+ * dimensions, every accepted image format, hostile `video_links.json` imports, and slow bodies on raw sockets
+ * (answered 408 within HTTP_REQUEST_TIMEOUT_S). A summary per kind of input (count, 5xx, slowest answer) is
+ * printed for docs/chaos.md.
  */
 import { existsSync, readdirSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { request } from 'undici';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { idleProvider } from './support/idle-provider.js';
-import { sampleImage } from './support/media-samples.js';
+import { IMAGE_TYPES, pngWithoutPixels, sampleAnimatedGif, sampleImage } from './support/media-samples.js';
 import { startTestApi, type TestApi } from './support/test-api.js';
 import type { TestCore } from './support/test-core.js';
 
@@ -77,6 +81,22 @@ const notImage = fc.oneof(
   fc.constant(Buffer.concat([sampleImage('png').subarray(0, 24), Buffer.from('truncated')])),
   fc.constant(Buffer.from('%PDF-1.4\n%âãÏÓ')),
   fc.constant(Buffer.alloc(0)),
+  // Truncated real images, PNG headers without pixel data, and headers claiming bomb-sized dimensions.
+  fc.tuple(fc.constantFrom(...IMAGE_TYPES), fc.double({ min: 0.05, max: 0.95, noNaN: true })).map(([ext, cut]) => {
+    const whole = sampleImage(ext, 64, 48);
+    return whole.subarray(0, Math.floor(whole.length * cut));
+  }),
+  fc
+    .tuple(fc.integer({ min: 1, max: 2_000 }), fc.integer({ min: 1, max: 2_000 }))
+    .map(([w, h]) => pngWithoutPixels(w, h)),
+  fc
+    .tuple(fc.integer({ min: 6_400, max: 65_535 }), fc.integer({ min: 6_400, max: 65_535 }))
+    .map(([w, h]) => pngWithoutPixels(w, h)),
+);
+/** Real images of every accepted type (and an animated GIF): these must be accepted. */
+const realImage = fc.oneof(
+  fc.constantFrom(...IMAGE_TYPES).map((ext) => sampleImage(ext, 64, 48)),
+  fc.constant(0).map(() => sampleAnimatedGif()),
 );
 const contentType = fc.constantFrom(
   'application/json',
@@ -124,7 +144,12 @@ const generate: fc.Arbitrary<BadRequest> = fc.oneof(
   })),
 );
 const upload: fc.Arbitrary<BadRequest> = fc
-  .tuple(fc.oneof(fc.constant('2'), oddString), fc.oneof(pathTrick, oddString), contentType, notImage)
+  .tuple(
+    fc.oneof(fc.constant('2'), oddString),
+    fc.oneof(pathTrick, oddString),
+    contentType,
+    fc.oneof(notImage, realImage),
+  )
   .map(([fileType, fileName, type, body]) => ({
     method: 'POST' as const,
     path: `/api/file/upload?file_type=${encodeURIComponent(fileType)}&file_name=${encodeURIComponent(fileName)}`,
@@ -179,24 +204,68 @@ const oddPaths: fc.Arbitrary<BadRequest> = fc
   )
   .map(([method, path]) => ({ method, path }));
 
-const badRequest = fc.oneof(generate, upload, multipart, queries, oddPaths);
+const hostileImport: fc.Arbitrary<BadRequest> = fc
+  .dictionary(
+    fc.oneof(oddString, pathTrick),
+    fc.record(
+      {
+        conversation_id: fc.oneof(pathTrick, oddString, fc.nat().map(String)),
+        message_id: fc.oneof(pathTrick, fc.nat().map(String)),
+        status: fc.oneof(fc.constantFrom('pending', 'processing', 'completed', 'failed', 'cancelled'), oddString),
+        video_urls: fc.oneof(fc.array(privateUrl, { maxLength: 3 }), anyValue),
+        retry_count: anyValue,
+        max_retries: anyValue,
+        error: anyValue,
+      },
+      { requiredKeys: [] },
+    ),
+    { maxKeys: 4 },
+  )
+  .map((file) => ({
+    method: 'POST' as const,
+    path: '/api/video-gen/import',
+    contentType: 'application/json',
+    body: JSON.stringify(file),
+  }));
+
+const badRequest = fc.oneof(generate, upload, multipart, queries, oddPaths, hostileImport);
+
+/** Per kind of input: requests sent, 5xx answers, and the slowest answer — the table in docs/chaos.md. */
+const stats = new Map<string, { sent: number; fivexx: number; slowestMs: number }>();
+function record(req: BadRequest, status: number, ms: number): void {
+  const kind = `${req.method} ${req.path
+    .split('?')[0]!
+    .replace(/^\/videos\/.*/, '/videos/…')
+    .replace(/^\/api\/(?!file|video).*/, '/api/…')}`;
+  const entry = stats.get(kind) ?? { sent: 0, fivexx: 0, slowestMs: 0 };
+  entry.sent += 1;
+  if (status >= 500) entry.fivexx += 1;
+  entry.slowestMs = Math.max(entry.slowestMs, ms);
+  stats.set(kind, entry);
+}
 
 let api: TestApi;
 let core: TestCore;
 let base: string;
 beforeAll(async () => {
-  api = await startTestApi({ provider: () => idleProvider() });
+  api = await startTestApi({ provider: () => idleProvider(), env: { HTTP_REQUEST_TIMEOUT_S: '2' } });
   ({ core, base } = api);
 });
-afterAll(() => api.close());
+afterAll(async () => {
+  const rows = [...stats].sort(([a], [b]) => a.localeCompare(b));
+  console.log(rows.map(([kind, s]) => `| ${kind} | ${s.sent} | ${s.fivexx} | ${s.slowestMs} ms |`).join('\n'));
+  await api.close();
+});
 
 async function send(req: BadRequest) {
+  const started = Date.now();
   const res = await request(`${base}${req.path}`, {
     method: req.method,
     headers: req.contentType ? { 'content-type': req.contentType } : {},
     ...(req.body !== undefined && req.method !== 'GET' && { body: req.body }),
   });
   const text = await res.body.text();
+  record(req, res.statusCode, Date.now() - started);
   return { status: res.statusCode, type: String(res.headers['content-type'] ?? ''), text };
 }
 
@@ -234,7 +303,7 @@ it('answers 1 000 malformed requests with a JSON detail and a 4xx (or a valid 2x
   ).toBe(true);
   const images = [...readdirSync(join(core.dataDir, 'images')), ...readdirSync(join(core.dataDir, 'uploads'))];
   expect(
-    images.every((f) => /^[\w-]+\.(png|jpe?g|webp|gif)$/.test(f)),
+    images.every((f) => /^[\w-]+\.(png|jpe?g|webp|gif|bmp)$/.test(f)),
     images.join(),
   ).toBe(true);
   expect(existsSync(join(core.dataDir, '..', 'etc'))).toBe(false);
@@ -273,3 +342,45 @@ it('names an upload called "." or ".." after the image, never a dot file', async
     expect(JSON.parse(res.text).name, fileName).toBe(stored);
   }
 });
+
+/** Sends a request head announcing `declared` body bytes, then `sent` of them, then silence; resolves on close. */
+function slowBody(path: string, declared: number, sent: number): Promise<{ text: string; ms: number }> {
+  const { port } = new URL(base);
+  const socket = connect(Number(port), '127.0.0.1');
+  const started = Date.now();
+  let text = '';
+  socket.on('data', (chunk) => {
+    text += String(chunk);
+  });
+  socket.on('error', () => {});
+  socket.write(
+    `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${declared}\r\n\r\n${'x'.repeat(sent)}`,
+  );
+  return new Promise((resolve) => socket.on('close', () => resolve({ text, ms: Date.now() - started })));
+}
+
+it('cuts off slow bodies (announced, partly sent, then silence) with a 408 within HTTP_REQUEST_TIMEOUT_S', async () => {
+  const slow = fc.record({
+    path: fc.constantFrom('/api/video-gen/generate', '/api/file/upload?file_type=2', '/api/video-gen/import'),
+    declared: fc.integer({ min: 2, max: 1_000_000 }),
+    fraction: fc.double({ min: 0, max: 0.99, noNaN: true }),
+  });
+  await fc.assert(
+    fc.asyncProperty(fc.array(slow, { minLength: 10, maxLength: 10 }), async (clients) => {
+      const results = await Promise.all(
+        clients.map(async (c) => {
+          const sent = Math.min(Math.floor(c.declared * c.fraction), 64 * 1024);
+          const result = await slowBody(c.path, c.declared, sent);
+          const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(result.text)?.[1] ?? 0);
+          record({ method: 'POST', path: `${c.path.split('?')[0]} (slow body)` }, status, result.ms);
+          return { ...result, status };
+        }),
+      );
+      for (const r of results) {
+        expect([408, 413], r.text.slice(0, 80)).toContain(r.status);
+        expect(r.ms).toBeLessThan(8_000);
+      }
+    }),
+    { numRuns: 3 },
+  );
+}, 60_000);

@@ -66,7 +66,7 @@ describe('configuration', () => {
 
   it('requires API_TOKEN when the API listens beyond loopback', () => {
     expect(() => loadConfig({ ...NO_SESSIONS, HOST: '0.0.0.0' })).toThrow(/API_TOKEN: required when HOST/);
-    expect(loadConfig({ ...NO_SESSIONS, HOST: '0.0.0.0', API_TOKEN: 't' }).HOST).toBe('0.0.0.0');
+    expect(loadConfig({ ...NO_SESSIONS, HOST: '0.0.0.0', API_TOKEN: 'a-token-of-16-ch' }).HOST).toBe('0.0.0.0');
     expect(['127.0.0.1', '127.8.0.1', '::1', 'localhost'].every(isLoopbackHost)).toBe(true);
     expect(['0.0.0.0', '10.0.0.1', 'example.com'].some(isLoopbackHost)).toBe(false);
   });

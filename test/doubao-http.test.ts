@@ -172,9 +172,12 @@ describe('PROVIDER=doubao through the seed HTTP API, against the fake', () => {
 
   it('shows pool health at GET /api/sessions only with the API token', async () => {
     const { dir, sessions } = withSessions({ users: 1, guests: 1 });
-    service = await startService(fake, { API_TOKEN: 'admin-token' }, dir);
+    service = await startService(fake, { API_TOKEN: 'admin-token-for-tests' }, dir);
     expect((await service.app.inject({ url: '/api/sessions' })).statusCode).toBe(401);
-    const res = await service.app.inject({ url: '/api/sessions', headers: { authorization: 'Bearer admin-token' } });
+    const res = await service.app.inject({
+      url: '/api/sessions',
+      headers: { authorization: 'Bearer admin-token-for-tests' },
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json().sessions).toEqual(
       sessions.map((s, i) => ({

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +18,16 @@ providerContract('local', async () => {
   };
 });
 
+/** Waits until a finished MP4 is in the provider's videos folder. */
+async function waitForVideo(workDir: string): Promise<void> {
+  const videos = join(workDir, 'videos');
+  for (let i = 0; i < 600; i++) {
+    if (existsSync(videos) && readdirSync(videos).some((f) => f.endsWith('.mp4') && !f.includes('.part'))) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('no video rendered within 60 s');
+}
+
 describe('local provider', () => {
   it('derives the text scene deterministically from the prompt', () => {
     expect(textScene('a cat')).toEqual(textScene('a cat'));
@@ -28,7 +39,7 @@ describe('local provider', () => {
     const workDir = mkdtempSync(join(tmpdir(), 'dvb-local-'));
     const provider = createLocalProvider({ workDir, ffmpegPath: ffmpeg.path, renderDelayS: 60, now: () => clock });
     const ref = await provider.start({ prompt: 'slow', guest: false });
-    await provider.close?.(); // wait for the render itself
+    await waitForVideo(workDir); // the render itself
     expect(await provider.poll(ref)).toMatchObject({ state: 'running' });
     clock += 61_000;
     expect(await provider.poll(ref)).toMatchObject({ state: 'succeeded' });
@@ -38,7 +49,7 @@ describe('local provider', () => {
   it('renders again after a restart lost the render in memory', async () => {
     const workDir = mkdtempSync(join(tmpdir(), 'dvb-local-'));
     const first = createLocalProvider({ workDir, ffmpegPath: ffmpeg.path });
-    const ref = { id: 'lost-render', prompt: 'after a crash', startedAt: Date.now() };
+    const ref = { id: randomUUID(), prompt: 'after a crash', startedAt: Date.now() };
     const second = createLocalProvider({ workDir, ffmpegPath: ffmpeg.path });
     expect(await second.poll(ref)).toEqual({ state: 'running' });
     expect((await pollUntilDone(second, ref)).state).toBe('succeeded');

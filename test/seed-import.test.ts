@@ -59,7 +59,10 @@ it("adopts the seed service's video_links.json through `npm run demo -- --import
     videoUrls: seedFile['7401_9901'].video_urls,
   });
   const open = core.service.getBySeedIds('7402', '9902');
-  expect(open).toMatchObject({ provider: 'doubao', status: 'pending', attempts: 0, maxAttempts: 10 });
+  // This service runs the local provider: the unfinished Doubao task fails at once, as at start-up, and keeps its
+  // upstream reference for a retry under PROVIDER=doubao.
+  expect(open).toMatchObject({ provider: 'doubao', status: 'failed', attempts: 0, maxAttempts: 10 });
+  expect(open.error).toMatch(/doubao provider, which is no longer configured/);
   expect(open.upstream).toMatchObject({ conversationId: '7402', messageId: '9902' });
   expect(core.service.undelivered('cli')).toEqual([]);
 

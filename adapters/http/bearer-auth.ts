@@ -12,7 +12,8 @@ export function requireBearer(app: FastifyInstance, token: string | undefined): 
   const expected = digest(token);
   app.addHook('onRequest', async (req, reply) => {
     const header = req.headers.authorization ?? '';
-    const given = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+    // Auth schemes are case-insensitive (RFC 9110 §11.1): `bearer` and `BEARER` are fine.
+    const given = /^bearer\s+(.+)$/i.exec(header)?.[1]?.trim() ?? '';
     if (!given || !timingSafeEqual(digest(given), expected)) {
       return reply
         .status(401)

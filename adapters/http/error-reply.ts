@@ -11,6 +11,7 @@ const CORE_STATUS: Record<string, number> = {
   INVALID_INPUT: 400,
   TOO_LARGE: 413,
   UNSUPPORTED_MEDIA: 415,
+  REQUEST_KEY_REUSED: 422,
   NOT_FOUND: 404,
   QUOTA_EXCEEDED: 429,
   CONFLICT: 409,
@@ -29,6 +30,8 @@ export function toHttpReply(error: unknown, bodyLimit: number): { status: number
       return { status: 413, detail: `the request body is larger than the ${formatBytes(bodyLimit)} limit` };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return { status: 415, detail: 'unsupported content type; send JSON, or raw bytes for uploads' };
+    case 'FST_ERR_BAD_URL':
+      return { status: 400, detail: 'the URL is not valid (a bad percent-encoding?)' };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return { status: 400, detail: 'the body is not valid JSON' };

@@ -76,10 +76,22 @@ const errors = {
   503: { $ref: 'Detail#' },
 } as const;
 
-const seedIds = {
-  conversation_id: { type: 'string', maxLength: 64 },
-  message_id: { type: 'string', maxLength: 64 },
+/** Lists come in pages: 100 tasks unless asked, at most 1000; `total` says how many there are in all. */
+export const PAGE = { default: 100, max: 1000 } as const;
+const paging = {
+  limit: {
+    type: 'integer',
+    minimum: 1,
+    maximum: PAGE.max,
+    default: PAGE.default,
+    description: `Tasks per page (${PAGE.default} unless given, at most ${PAGE.max})`,
+  },
+  offset: { type: 'integer', minimum: 0, default: 0, description: 'Tasks to skip: page through with `total`' },
 } as const;
+
+/** The seed's ids are digit strings; nothing else is accepted where an id could reach a path or an upstream. */
+const seedId = { type: 'string', pattern: '^[0-9]{1,64}$', description: 'digits, as the seed service makes them' };
+const seedIds = { conversation_id: seedId, message_id: seedId } as const;
 
 export const uploadSchema = {
   summary: 'Upload an image (raw bytes) for image-to-video',
@@ -154,15 +166,14 @@ export const statusSchema = {
 } as const;
 
 export const listSchema = {
-  summary: 'All video tasks, newest first (optionally of one conversation)',
+  summary: 'Video tasks, newest first (optionally of one conversation), a page at a time',
   tags: ['video-gen'],
   querystring: {
     type: 'object',
     properties: {
       conversation_id: seedIds.conversation_id,
       status: { type: 'string', enum: ['pending', 'processing', 'completed', 'failed', 'cancelled'] },
-      limit: { type: 'integer', minimum: 1, maximum: 1000 },
-      offset: { type: 'integer', minimum: 0 },
+      ...paging,
     },
   },
   response: {
@@ -206,7 +217,7 @@ export const getUrlSchema = {
 export const taskStatusSchema = {
   summary: 'A task, or the tasks of a conversation',
   tags: ['video'],
-  querystring: { type: 'object', properties: seedIds, required: ['conversation_id'] },
+  querystring: { type: 'object', properties: { ...seedIds, ...paging }, required: ['conversation_id'] },
   response: {
     200: {
       anyOf: [
@@ -227,8 +238,9 @@ export const taskStatusSchema = {
 } as const;
 
 export const allTasksSchema = {
-  summary: 'Every task',
+  summary: 'Every task, newest first, a page at a time',
   tags: ['video'],
+  querystring: { type: 'object', properties: paging },
   response: {
     200: {
       type: 'object',
@@ -263,10 +275,16 @@ export const importSchema = {
     additionalProperties: {
       type: 'object',
       properties: {
-        conversation_id: { type: 'string', minLength: 1, maxLength: 64 },
-        message_id: { type: 'string', minLength: 1, maxLength: 64 },
+        conversation_id: seedId,
+        message_id: seedId,
         status: { type: 'string', enum: ['pending', 'processing', 'completed', 'failed'] },
-        video_urls: { type: 'array', items: { type: 'string', maxLength: 4096 }, default: [] },
+        video_urls: {
+          type: 'array',
+          items: { type: 'string', maxLength: 4096, pattern: '^https?://[^\\s]+$' },
+          maxItems: 20,
+          default: [],
+          description: 'http(s) links only',
+        },
         retry_count: { type: 'integer', minimum: 0, default: 0 },
         max_retries: { type: 'integer', minimum: 1, default: 5 },
         error: { type: ['string', 'null'], default: null },

@@ -34,6 +34,9 @@ export async function videoGenRoutes(app: FastifyInstance, { service, config }: 
     async (req, reply) => {
       const { prompt, image_attachment, image_url, guest } = req.body;
       if (image_attachment && image_url) throw new InvalidInput('send either image_attachment or image_url, not both');
+      if (typeof image_url === 'string' && !image_url.trim()) {
+        throw new InvalidInput('image_url is empty: give the http(s) URL of the image, or leave image_url out');
+      }
       const bytes = image_url
         ? await downloadLimited(image_url, {
             maxBytes: config.MAX_IMAGE_BYTES,
@@ -75,7 +78,7 @@ export async function videoGenRoutes(app: FastifyInstance, { service, config }: 
     }),
   );
 
-  app.get<{ Querystring: { conversation_id?: string; status?: TaskStatus; limit?: number; offset?: number } }>(
+  app.get<{ Querystring: { conversation_id?: string; status?: TaskStatus; limit: number; offset: number } }>(
     '/list',
     { schema: listSchema },
     async (req) => {

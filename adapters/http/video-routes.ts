@@ -1,9 +1,10 @@
 /**
  * The seed's `/api/video` routes, present in its code though not in its guide: one retrieval attempt now
- * (`get_url`), a task or a conversation's tasks (`task_status`), and every task (`all_tasks`).
+ * (`get_url`), a task or a conversation's tasks (`task_status`), and every task (`all_tasks`); lists come in pages
+ * (see `PAGE` in schemas.ts).
  */
 import type { FastifyInstance } from 'fastify';
-import { NotFound } from '../../src/core/index.js';
+import { isCoreError, NotFound } from '../../src/core/index.js';
 import type { HttpDeps } from './deps.js';
 import { allTasksSchema, getUrlSchema, taskStatusSchema } from './schemas.js';
 import { toSeedTask } from './seed-task.js';
@@ -22,7 +23,12 @@ export async function videoRoutes(app: FastifyInstance, { service, config }: Htt
         new Promise<{ state: 'timeout' }>((resolve) =>
           setTimeout(() => resolve({ state: 'timeout' }), timeout).unref(),
         ),
-      ]).catch((error: Error) => ({ state: 'error' as const, message: error.message }));
+      ]).catch((error: unknown) => {
+        // Only the core's own errors are meant for clients; anything else stays in the log.
+        if (!isCoreError(error)) req.log.warn({ err: error }, 'get_url: the look failed');
+        const message = isCoreError(error) ? error.message : 'could not look for the video now; try again later';
+        return { state: 'error' as const, message };
+      });
       const urls = result.state === 'succeeded' ? result.videoUrls.filter((u) => !u.startsWith('file:')) : [];
       const known = seed(task).video_urls;
       const video_urls = [...new Set([...known, ...urls])];
@@ -38,20 +44,20 @@ export async function videoRoutes(app: FastifyInstance, { service, config }: Htt
     },
   );
 
-  app.get<{ Querystring: { conversation_id: string; message_id?: string } }>(
+  app.get<{ Querystring: { conversation_id: string; message_id?: string; limit: number; offset: number } }>(
     '/task_status',
     { schema: taskStatusSchema },
     async (req) => {
-      const { conversation_id, message_id } = req.query;
+      const { conversation_id, message_id, limit, offset } = req.query;
       if (message_id) return seed(service.getBySeedIds(conversation_id, message_id));
-      const { total, tasks } = service.list({ conversationId: conversation_id });
+      const { total, tasks } = service.list({ conversationId: conversation_id, limit, offset });
       if (total === 0) throw new NotFound('未找到该视频任务');
       return { conversation_id, total, tasks: tasks.map(seed) };
     },
   );
 
-  app.get('/all_tasks', { schema: allTasksSchema }, async () => {
-    const { total, tasks } = service.list();
+  app.get<{ Querystring: { limit: number; offset: number } }>('/all_tasks', { schema: allTasksSchema }, async (req) => {
+    const { total, tasks } = service.list({ limit: req.query.limit, offset: req.query.offset });
     return { total, tasks: tasks.map(seed) };
   });
 }

@@ -18,6 +18,7 @@ export function toTelegramReply(error: unknown, t: Messages): string {
   switch (error.code) {
     case 'TOO_LARGE':
     case 'INVALID_INPUT':
+    case 'REQUEST_KEY_REUSED':
     case 'QUOTA_EXCEEDED':
       return t.refused(reason(error.message));
     case 'UNSUPPORTED_MEDIA':

@@ -7,7 +7,8 @@
 /** The request itself is wrong (empty prompt, not an image, file too big…); retrying it unchanged will not help. */
 export class InvalidInput extends Error {
   override readonly name = 'InvalidInput';
-  readonly code: 'INVALID_INPUT' | 'TOO_LARGE' | 'UNSUPPORTED_MEDIA';
+  /** `REQUEST_KEY_REUSED`: a request key (Idempotency-Key) sent again with a different request. */
+  readonly code: 'INVALID_INPUT' | 'TOO_LARGE' | 'UNSUPPORTED_MEDIA' | 'REQUEST_KEY_REUSED';
   constructor(message: string, code: InvalidInput['code'] = 'INVALID_INPUT', options?: ErrorOptions) {
     super(message, options);
     this.code = code;

@@ -8,6 +8,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { VideoProvider } from '../providers/provider.js';
 import { TaskEventBus } from './events.js';
+import { decodeFirstFrame } from './image-decode.js';
 import { MediaStore } from './media.js';
 import { Outbox, type OutboxOptions } from './outbox.js';
 import { Retention } from './retention.js';
@@ -35,7 +36,7 @@ export type { AdminAlert, Deliver, DeliverAlert, DeliveryHandlers } from './outb
 export { downloadLimited, formatBytes, isPrivateAddress } from './safe-fetch.js';
 export type { AccountHealth, Actor, SeedImport } from './service.js';
 export type { TaskFilter } from './store.js';
-export { DataDirInUse } from './store.js';
+export { DatabaseUnusable, DataDirInUse } from './store.js';
 export type { FinalStatus, Origin, Platform, Task, TaskKind, TaskRequest, TaskStatus } from './task.js';
 export { isFinal, TASK_STATUSES } from './task.js';
 export type { GenerationService, MediaStore, Outbox, Retention, Scheduler, TaskStore };
@@ -72,9 +73,12 @@ export interface CoreOptions {
 export function createCore(config: Config, log: Logger, provider: VideoProvider, options: CoreOptions = {}): Core {
   const now = options.now ?? Date.now;
   const store = new TaskStore(join(config.DATA_DIR, 'tasks.db'), now);
+  const ffmpegPath = config.FFMPEG_PATH ?? ffmpeg.path;
   const media = new MediaStore(config.DATA_DIR, {
-    ffmpegPath: config.FFMPEG_PATH ?? ffmpeg.path,
+    ffmpegPath,
     log,
+    // An image is accepted only once one frame of it decodes, within a short budget (see image-decode.ts).
+    verify: (path) => decodeFirstFrame(ffmpegPath, path, { timeoutMs: 15_000, maxSide: 64 }),
     ...options.media,
   });
   const events = new TaskEventBus((err) => log.error({ err }, 'a task event listener failed'));
@@ -101,6 +105,7 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
     { store, media, provider, scheduler, events },
     {
       maxImageBytes: config.MAX_IMAGE_BYTES,
+      maxImagePixels: config.MAX_IMAGE_PIXELS,
       maxPromptChars: config.MAX_PROMPT_CHARS,
       userMaxActive: config.USER_MAX_ACTIVE,
       userDailyLimit: config.USER_DAILY_LIMIT,

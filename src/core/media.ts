@@ -5,8 +5,8 @@
  * - `images/<task id>.<ext>`: the image of one task, kept until the task no longer needs it.
  * - `videos/<task id>.mp4`: re-hosted videos (always H.264: see transcode.ts), so users keep their video after the
  *   upstream link expires.
- * Images are checked by their magic bytes, not their names. A write that fails leaves no partial file, and one
- * that fails for lack of space throws StorageFull.
+ * Images are checked by their magic bytes, not their names, and kept only when they decode. A write that fails
+ * leaves no partial file, and one that fails for lack of space throws StorageFull.
  */
 import { randomUUID } from 'node:crypto';
 import { copyFile, link, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -34,11 +34,18 @@ export interface ImageInfo {
   height: number;
 }
 
+/** The size limits of an image: bytes, and pixels (width × height) as its header states them. */
+export interface ImageLimits {
+  maxBytes: number;
+  maxPixels: number;
+}
+
 /**
- * Checks that `bytes` is a JPEG, PNG, WebP, GIF or BMP of at most `maxBytes`.
+ * Checks that `bytes` is a JPEG, PNG, WebP, GIF or BMP within the limits (a bare number: bytes only).
  * @throws InvalidInput `TOO_LARGE` or `UNSUPPORTED_MEDIA`, with the limit or the accepted types stated.
  */
-export function inspectImage(bytes: Uint8Array, maxBytes: number): ImageInfo {
+export function inspectImage(bytes: Uint8Array, limits: ImageLimits | number): ImageInfo {
+  const { maxBytes, maxPixels } = typeof limits === 'number' ? { maxBytes: limits, maxPixels: Infinity } : limits;
   if (bytes.length === 0) throw new InvalidInput('the image is empty');
   if (bytes.length > maxBytes) {
     throw new InvalidInput(`the image is larger than the ${formatBytes(maxBytes)} limit`, 'TOO_LARGE');
@@ -52,6 +59,13 @@ export function inspectImage(bytes: Uint8Array, maxBytes: number): ImageInfo {
   const type = size?.type && IMAGE_TYPES[size.type];
   if (!size || !type || !size.width || !size.height) {
     throw new InvalidInput('the file is not a JPEG, PNG, WebP, GIF or BMP image', 'UNSUPPORTED_MEDIA');
+  }
+  if (size.width * size.height > maxPixels) {
+    const mp = (n: number) => `${Math.round(n / 100_000) / 10} megapixels`;
+    throw new InvalidInput(
+      `the image is ${size.width}×${size.height} (${mp(size.width * size.height)}); the limit is ${mp(maxPixels)}`,
+      'TOO_LARGE',
+    );
   }
   return { ...type, width: size.width, height: size.height };
 }
@@ -80,6 +94,8 @@ export interface MediaFile {
 
 /** How bytes reach the disk; tests replace it to make a write fail as a full disk would. */
 export type WriteBytes = (path: string, bytes: Uint8Array) => Promise<void>;
+/** Proves that the image file at `path` decodes (see image-decode.ts); throws InvalidInput when it does not. */
+export type VerifyImage = (path: string) => Promise<unknown>;
 
 const KEY_PATTERN = /^[0-9a-f-]{36}\.(jpg|png|webp|gif|bmp)$/;
 /** `/metrics` may be scraped every few seconds; walking the folders that often is not worth it. */
@@ -91,6 +107,8 @@ export interface MediaStoreOptions {
   log?: Logger;
   /** How bytes reach the disk (tests make it fail as a full disk would). */
   write?: WriteBytes;
+  /** Refuses an image that does not decode; without it images are checked by their header only. */
+  verify?: VerifyImage;
 }
 
 export class MediaStore {
@@ -114,19 +132,21 @@ export class MediaStore {
   }
 
   /** Checks and keeps an uploaded image; the returned key is safe to hand to clients. */
-  async saveUpload(bytes: Uint8Array, maxBytes: number): Promise<StoredImage> {
-    const info = inspectImage(bytes, maxBytes);
+  async saveUpload(bytes: Uint8Array, limits: ImageLimits): Promise<StoredImage> {
+    const info = inspectImage(bytes, limits);
     const key = `${randomUUID()}.${info.ext}`;
     const path = join(this.uploadsDir, key);
     await this.#writeWhole(path, bytes, 'the image');
+    await this.#decodes(path);
     return { ...info, key, path, size: bytes.length };
   }
 
   /** Checks and keeps the image of one task; returns its path. */
-  async saveTaskImage(taskId: string, bytes: Uint8Array, maxBytes: number): Promise<string> {
-    const info = inspectImage(bytes, maxBytes);
+  async saveTaskImage(taskId: string, bytes: Uint8Array, limits: ImageLimits): Promise<string> {
+    const info = inspectImage(bytes, limits);
     const path = join(this.imagesDir, `${taskId}.${info.ext}`);
     await this.#writeWhole(path, bytes, 'the image');
+    await this.#decodes(path);
     return path;
   }
 
@@ -223,6 +243,16 @@ export class MediaStore {
   /** Forgets the counted usage, after files were removed. */
   recount(): void {
     this.#usage = undefined;
+  }
+
+  /** Keeps an image only when it decodes: a header can claim pixels the file does not have. */
+  async #decodes(path: string): Promise<void> {
+    try {
+      await this.#opts.verify?.(path);
+    } catch (error) {
+      await rm(path, { force: true });
+      throw error;
+    }
   }
 
   /** Writes all of `bytes` or nothing: a failed write removes what it left (a full disk leaves 0-byte files). */

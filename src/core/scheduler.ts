@@ -394,7 +394,15 @@ export class Scheduler {
       { status: task.status, token: task.leaseToken },
     );
     if (release) void this.#media.removeImage(release);
+    if (status === 'failed' && task.upstream) this.#abandon(task.upstream);
     this.#events.emit(status, done);
+  }
+
+  /** Tells the provider nobody waits for a job any more, so it stops spending on it (a local render). */
+  #abandon(ref: UpstreamRef): void {
+    this.#provider.abandon?.(ref).catch((err: unknown) => {
+      this.#log.warn({ err, upstreamId: ref.id }, 'could not stop an abandoned upstream job');
+    });
   }
 
   /**

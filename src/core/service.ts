@@ -9,13 +9,15 @@ import type { VideoProvider } from '../providers/provider.js';
 import type { Delivery } from './delivery.js';
 import { Conflict, InvalidInput, isDiskFull, NotFound, QuotaExceeded, StorageFull } from './errors.js';
 import type { TaskEventBus, TaskEventName, TaskEvents } from './events.js';
-import type { MediaStore, MediaUsage, StoredImage } from './media.js';
+import type { ImageLimits, MediaStore, MediaUsage, StoredImage } from './media.js';
 import type { Scheduler } from './scheduler.js';
 import { DuplicateRequest, type TaskFilter, type TaskStore } from './store.js';
 import { isFinal, lookTimesMs, type Platform, type Task, type TaskRequest, type TaskStatus } from './task.js';
 
 export interface ServiceLimits {
   maxImageBytes: number;
+  /** Width × height, from the image's header: a small file may claim a huge size (an image bomb). */
+  maxImagePixels: number;
   maxPromptChars: number;
   /** Unfinished tasks one chat user may have at once. */
   userMaxActive: number;
@@ -94,7 +96,7 @@ export class GenerationService {
    * tasks as wish (each takes its own copy). @throws InvalidInput, StorageFull
    */
   storeImage(bytes: Uint8Array): Promise<StoredImage> {
-    return this.#media.saveUpload(bytes, this.#limits.maxImageBytes);
+    return this.#media.saveUpload(bytes, this.#imageLimits());
   }
 
   /**
@@ -104,15 +106,15 @@ export class GenerationService {
    *   when the disk is full (nothing is kept then).
    */
   async submit(request: TaskRequest): Promise<Task> {
-    const known = request.requestKey && this.#store.findByRequestKey(request.requestKey);
-    if (known) return known;
     const prompt = this.#checkPrompt(request.prompt);
+    const known = request.requestKey && this.#store.findByRequestKey(request.requestKey);
+    if (known) return sameRequest(known, prompt, request);
     const { platform, userId } = request.origin;
     // Refuse early what is over the limit already; the check that counts is the one inside the insert.
     this.#checkQuota(platform, userId);
     const id = randomBytes(6).toString('base64url');
     const imagePath = request.image
-      ? await this.#media.saveTaskImage(id, request.image.bytes, this.#limits.maxImageBytes)
+      ? await this.#media.saveTaskImage(id, request.image.bytes, this.#imageLimits())
       : request.imageKey
         ? await this.#media.taskImageFromUpload(id, request.imageKey)
         : null;
@@ -168,11 +170,18 @@ export class GenerationService {
     }
   }
 
+  /**
+   * The prompt without NULs and surrounding space. One of only invisible characters (controls, zero-width and
+   * other format characters) is empty; the limit counts characters (code points), not UTF-16 units.
+   */
   #checkPrompt(raw: unknown): string {
-    const prompt = typeof raw === 'string' ? raw.trim() : '';
-    if (!prompt) throw new InvalidInput('the prompt is empty; describe the video you want');
-    if (prompt.length > this.#limits.maxPromptChars) {
-      throw new InvalidInput(`the prompt is ${prompt.length} characters; the limit is ${this.#limits.maxPromptChars}`);
+    const prompt = typeof raw === 'string' ? raw.replaceAll('\0', '').trim() : '';
+    if (!prompt.replace(/[\p{Cc}\p{Cf}\p{Z}\s]/gu, '')) {
+      throw new InvalidInput('the prompt is empty; describe the video you want');
+    }
+    const chars = [...prompt].length;
+    if (chars > this.#limits.maxPromptChars) {
+      throw new InvalidInput(`the prompt is ${chars} characters; the limit is ${this.#limits.maxPromptChars}`);
     }
     return prompt;
   }
@@ -371,13 +380,16 @@ export class GenerationService {
 
   /**
    * Adopts a task the seed service tracked in its `video_links.json`: a Doubao conversation. Unfinished ones are
-   * looked at again by the doubao provider; a service running another provider fails them at its next start
-   * (see `failUnservedTasks`), and `retry` takes them up once it runs doubao. Finished ones keep their links.
+   * looked at again by the doubao provider; a service running another provider fails them at once, as it fails
+   * them at start-up (see `failUnservedTasks`), and `retry` takes them up once it runs doubao. Finished ones keep
+   * their links.
    * Nobody is notified. Returns undefined when a task with these ids exists already.
    */
   importSeedTask(seed: SeedImport): Task | undefined {
     if (this.#store.findBySeedIds(seed.conversationId, seed.messageId)) return undefined;
+    const served = this.#provider.name === 'doubao';
     const unfinished = seed.status === 'pending' || seed.status === 'processing';
+    const waits = unfinished && served;
     const task = this.#store.insert({
       id: randomBytes(6).toString('base64url'),
       provider: 'doubao',
@@ -390,19 +402,19 @@ export class GenerationService {
       messageId: seed.messageId,
       sectionId: null,
       upstream: { id: seed.conversationId, conversationId: seed.conversationId, messageId: seed.messageId },
-      status: unfinished ? 'pending' : seed.status,
+      status: waits ? 'pending' : unfinished ? 'failed' : seed.status,
       attempts: unfinished ? 0 : seed.attempts,
       maxAttempts: Math.max(seed.maxAttempts, 1),
-      nextAttemptAt: unfinished ? this.#now() : null,
+      nextAttemptAt: waits ? this.#now() : null,
       leaseUntil: null,
       progress: null,
       videoUrls: seed.videoUrls,
       videoFile: null,
-      error: seed.error,
+      error: unfinished && !served ? notServed('doubao', this.#provider.name) : seed.error,
       origin: { platform: 'cli', userId: 'import' },
       deliveredAt: new Date(this.#now()).toISOString(),
     });
-    if (unfinished) this.#scheduler.kick();
+    if (waits) this.#scheduler.kick();
     return task;
   }
 
@@ -416,6 +428,10 @@ export class GenerationService {
     return this.#provider.poll(task.upstream);
   }
 
+  #imageLimits(): ImageLimits {
+    return { maxBytes: this.#limits.maxImageBytes, maxPixels: this.#limits.maxImagePixels };
+  }
+
   #owned(id: string, actor: Actor): Task {
     const task = this.get(id);
     if (actor.admin) return task;
@@ -424,6 +440,21 @@ export class GenerationService {
     }
     return task;
   }
+}
+
+/**
+ * A re-sent request (same key) gets its first task; the same key with another request is a client error, as
+ * payment APIs answer it. Compared: the prompt, the guest flag, and whether an image was given.
+ */
+function sameRequest(known: Task, prompt: string, request: TaskRequest): Task {
+  const withImage = Boolean(request.image || request.imageKey);
+  if (known.prompt === prompt && known.guest === (request.guest ?? false) && (known.kind === 'i2v') === withImage) {
+    return known;
+  }
+  throw new InvalidInput(
+    'this request key (Idempotency-Key) was already used for a different request; use a new key for a new request',
+    'REQUEST_KEY_REUSED',
+  );
 }
 
 /** The reason given for a task whose provider this process does not run. */

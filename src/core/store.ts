@@ -143,19 +143,25 @@ export class TaskStore {
 
   /**
    * Opens (creating if needed) the database file and brings its schema up to date.
-   * @throws DataDirInUse when another live process has the same file open as its store.
+   * @throws DataDirInUse when another live process has the same file open as its store; DatabaseUnusable when
+   *   the file is corrupt, not a database, or cannot be opened.
    */
   constructor(file: string, now: () => number = Date.now) {
     if (file !== ':memory:') {
       mkdirSync(dirname(file), { recursive: true });
       this.#lock = lockDatabase(file);
     }
-    this.#db = new Database(file);
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = NORMAL');
-    this.#db.pragma('busy_timeout = 5000');
     this.#now = now;
-    this.#migrate();
+    try {
+      this.#db = new Database(file);
+      this.#db.pragma('journal_mode = WAL');
+      this.#db.pragma('synchronous = NORMAL');
+      this.#db.pragma('busy_timeout = 5000');
+      this.#migrate();
+    } catch (error) {
+      this.#lock?.close();
+      throw unusable(file, error);
+    }
   }
 
   #migrate(): void {
@@ -803,6 +809,25 @@ export class StaleTask extends Error {
 /** A step's write refused: its lease was claimed again (it lapsed, or its owner was taken for dead). */
 export class LeaseLost extends StaleTask {
   override readonly name = 'LeaseLost';
+}
+
+/** The database file is corrupt, not a database, or cannot be opened; its message says which file and what to do. */
+export class DatabaseUnusable extends Error {
+  override readonly name = 'DatabaseUnusable';
+}
+
+const UNUSABLE = /^(SQLITE_(NOTADB|CORRUPT|CANTOPEN|READONLY|IOERR|PERM|AUTH)|E(ACCES|PERM|ISDIR|ROFS))/;
+
+/** A DatabaseUnusable naming the file, for the errors a damaged or unreachable file gives; others unchanged. */
+function unusable(file: string, error: unknown): unknown {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code !== 'string' || !UNUSABLE.test(code)) return error;
+  const fix = /NOTADB|CORRUPT/.test(code)
+    ? 'restore it from a backup, or move it aside to start with an empty database'
+    : `check that the file is a database file and that this user may read and write ${dirname(file)}`;
+  return new DatabaseUnusable(`${file} cannot be used as the task database (${String(message)}): ${fix}`, {
+    cause: error,
+  });
 }
 
 /** Another live process has this database open as its store: one process owns a SQLite `DATA_DIR`. */

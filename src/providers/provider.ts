@@ -114,6 +114,11 @@ export interface VideoProvider {
   poll(ref: UpstreamRef): Promise<PollResult>;
   /** Cancels upstream when the upstream supports it; throws UpstreamError when it refuses. */
   cancel?(ref: UpstreamRef): Promise<void>;
+  /**
+   * The core stopped waiting for this job (its task failed for good, e.g. not ready after the last attempt): free
+   * what it holds locally (the local provider stops its render). The job stays lookable, for a `retry`.
+   */
+  abandon?(ref: UpstreamRef): Promise<void>;
   /** Health worth showing operators (e.g. Doubao's session pool); never secrets. */
   status?(): Record<string, unknown>;
   /** Whether the provider can take work now, for `GET /readyz`, with the reason when not. Absent → ready. */

@@ -8,10 +8,11 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Bottleneck from 'bottleneck';
 import { isDiskFull, UpstreamError } from '../../core/errors.js';
+import { decodeFirstFrame } from '../../core/image-decode.js';
 import type { ImageInput, ImageRef, PollResult, StartRequest, UpstreamRef, VideoProvider } from '../provider.js';
 import { imageScene, renderVideo, textScene } from './render.js';
 
@@ -23,6 +24,8 @@ export interface LocalProviderOptions {
   renderDelayS?: number;
   /** Renders at once; ffmpeg uses about one core each. @defaultValue 1 */
   concurrency?: number;
+  /** How long one render may take before its ffmpeg is stopped. @defaultValue 120 000 */
+  renderTimeoutMs?: number;
   now?: () => number;
 }
 
@@ -32,20 +35,47 @@ interface LocalRef extends UpstreamRef {
   startedAt: number;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export function createLocalProvider(options: LocalProviderOptions): VideoProvider {
   const now = options.now ?? Date.now;
   const limiter = new Bottleneck({ maxConcurrent: options.concurrency ?? 1 });
-  const renders = new Map<string, Promise<void>>();
+  const renders = new Map<string, { done: Promise<void>; stop: AbortController }>();
   const failures = new Map<string, { reason: string; retryable: boolean }>();
   const videoPath = (id: string) => join(options.workDir, 'videos', `${id}.mp4`);
+  /** Our job ids are UUIDs; any other id (an imported task's, say) must never become a path. */
+  const isOurs = (id: unknown) => typeof id === 'string' && UUID.test(id);
+  /** Aborted by `close`: stops every ffmpeg still running and every render still queued. */
+  const shutdown = new AbortController();
+
+  /**
+   * Renders one job. An image is first decoded once into a PNG of its first frame, at most 1920 pixels a side:
+   * the zoom then loops over that small, known-good file, never over the upload itself (a GIF has no `-loop`
+   * option, a huge image would be decoded for every frame, and one without pixel data made ffmpeg spin).
+   */
+  async function renderJob(ref: LocalRef, signal: AbortSignal): Promise<void> {
+    const timing = { signal, ...(options.renderTimeoutMs && { timeoutMs: options.renderTimeoutMs }) };
+    if (!ref.imagePath) return renderVideo(options.ffmpegPath, textScene(ref.prompt), videoPath(ref.id), timing);
+    const frame = join(options.workDir, 'frames', `${ref.id}.png`);
+    try {
+      const bytes = await decodeFirstFrame(options.ffmpegPath, ref.imagePath, { maxSide: 1920, signal });
+      await mkdir(dirname(frame), { recursive: true });
+      await writeFile(frame, bytes);
+      await renderVideo(options.ffmpegPath, imageScene(frame), videoPath(ref.id), timing);
+    } finally {
+      await rm(frame, { force: true });
+    }
+  }
 
   /** Starts (or, after a restart, restarts) the render of a job; idempotent while one runs. */
   function render(ref: LocalRef): void {
     if (renders.has(ref.id)) return;
-    const scene = ref.imagePath ? imageScene(ref.imagePath) : textScene(ref.prompt);
-    const job = limiter
-      .schedule(() => renderVideo(options.ffmpegPath, scene, videoPath(ref.id)))
+    const stop = new AbortController();
+    const signal = AbortSignal.any([shutdown.signal, stop.signal]);
+    const done = limiter
+      .schedule(() => renderJob(ref, signal))
       .catch((error: Error & { stderr?: string }) => {
+        if (signal.aborted) return; // stopped on purpose: nobody waits for this video
         const retryable = isDiskFull(error);
         const detail = (error.stderr || error.message).trim().split('\n').pop();
         const reason = retryable
@@ -54,7 +84,12 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
         failures.set(ref.id, { reason, retryable });
       })
       .finally(() => renders.delete(ref.id));
-    renders.set(ref.id, job);
+    renders.set(ref.id, { done, stop });
+  }
+
+  /** Stops a job's render, running or queued; its ffmpeg group gets SIGTERM now, SIGKILL after the grace. */
+  function stopRender(id: string): void {
+    renders.get(id)?.stop.abort();
   }
 
   return {
@@ -84,6 +119,7 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
 
     async poll(upstream: UpstreamRef): Promise<PollResult> {
       const ref = upstream as LocalRef;
+      if (!isOurs(ref.id)) return { state: 'failed', reason: 'not a job of the local renderer', retryable: false };
       const failure = failures.get(ref.id);
       if (failure) {
         if (failure.retryable) {
@@ -104,8 +140,19 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
       return { state: 'succeeded', videoUrls: [pathToFileURL(file).href] };
     },
 
+    /** A cancelled job renders no more (a retry of its task starts a new one). */
+    async cancel(upstream: UpstreamRef): Promise<void> {
+      stopRender(upstream.id);
+    },
+
+    /** The core gave up waiting (the task failed for good): stop rendering; a retry's look renders again. */
+    async abandon(upstream: UpstreamRef): Promise<void> {
+      stopRender(upstream.id);
+    },
+
     async close(): Promise<void> {
-      await Promise.allSettled([...renders.values()]);
+      shutdown.abort();
+      await Promise.allSettled([...renders.values()].map((r) => r.done));
     },
   };
 }

@@ -3,13 +3,10 @@
  * Text-to-video is a Mandelbrot zoom whose place, depth and colours derive from the prompt (the same prompt
  * always gives the same video); image-to-video is a slow zoom and pan over the image.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { runKillable } from '../../core/child-process.js';
 
 const SECONDS = 5;
 const FPS = 25;
@@ -45,7 +42,7 @@ export function textScene(prompt: string): string[] {
   ];
 }
 
-/** The ffmpeg input and filter arguments for a slow zoom and pan over an image file. */
+/** The ffmpeg input and filter arguments for a slow zoom and pan over a PNG (looped: one decoded frame). */
 export function imageScene(imagePath: string): string[] {
   return [
     '-loop',
@@ -64,15 +61,31 @@ export function imageScene(imagePath: string): string[] {
   ];
 }
 
-/** Runs ffmpeg for a scene and writes the MP4 atomically to `output`; a failed render leaves no partial file. */
-export async function renderVideo(ffmpegPath: string, scene: string[], output: string): Promise<void> {
+/** How long one render may take; then its process group is stopped (SIGTERM, then SIGKILL). */
+export const RENDER_TIMEOUT_MS = 120_000;
+
+/**
+ * Runs ffmpeg for a scene and writes the MP4 atomically to `output`; a failed render leaves no partial file.
+ * ffmpeg runs in its own process group, stopped on timeout or when `signal` aborts (see child-process.ts); its
+ * CPU-time limit (`-timelimit`) also ends it should this process die without stopping it.
+ */
+export async function renderVideo(
+  ffmpegPath: string,
+  scene: string[],
+  output: string,
+  options: { signal?: AbortSignal; timeoutMs?: number } = {},
+): Promise<void> {
   const partial = `${output}.part.mp4`;
+  const timeoutMs = options.timeoutMs ?? RENDER_TIMEOUT_MS;
   await mkdir(dirname(output), { recursive: true });
-  await run(
+  await runKillable(
     ffmpegPath,
     [
       '-v',
       'error',
+      '-nostdin',
+      '-timelimit',
+      String(Math.ceil(timeoutMs / 1000) * 2),
       '-y',
       ...scene,
       '-t',
@@ -87,7 +100,7 @@ export async function renderVideo(ffmpegPath: string, scene: string[], output: s
       '+faststart',
       partial,
     ],
-    { timeout: 120_000 },
+    { timeoutMs, ...(options.signal && { signal: options.signal }) },
   ).catch(async (error: unknown) => {
     await rm(partial, { force: true });
     throw error;
