@@ -53,6 +53,8 @@ const schema = z.object({
   VIDEO_RETENTION_DAYS: int(0, 30),
   IMAGE_URL_ALLOW_PRIVATE: flag,
   LOCAL_RENDER_S: seconds(0),
+  LOCAL_FIRST_CHECK_S: seconds(2),
+  LOCAL_POLL_INTERVAL_S: duration('positive').default(1),
   FFMPEG_PATH: optionalText,
   USER_MAX_ACTIVE: int(1, 2),
   USER_DAILY_LIMIT: int(1, 20),

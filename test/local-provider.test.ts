@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ffmpeg from '@ffmpeg-installer/ffmpeg';
-import { describe, expect, it } from 'vitest';
-import { createLocalProvider } from '../src/providers/local/index.js';
+import { describe, expect, it, vi } from 'vitest';
+import { createLocalProvider, localTiming } from '../src/providers/local/index.js';
 import { textScene } from '../src/providers/local/render.js';
 import { pollUntilDone, providerContract } from './provider-contract.js';
+import { startTestCore } from './support/test-core.js';
 
 providerContract('local', async () => {
   const workDir = mkdtempSync(join(tmpdir(), 'dvb-local-'));
@@ -60,4 +61,45 @@ describe('local provider', () => {
     expect(result.state === 'failed' && result.reason).toMatch(/local renderer failed/);
     rmSync(workDir, { recursive: true, force: true });
   });
+
+  it('#14 brings its own timing: a first look after a few seconds, then frequent looks covering LOCAL_RENDER_S', () => {
+    const timing = localTiming({ firstCheckS: 2, pollIntervalS: 1, renderDelayS: 0 });
+    expect(timing).toMatchObject({ firstAttemptDelayS: 2, retryIntervalS: 1 });
+    expect(timing.maxAttempts).toBeGreaterThanOrEqual(120);
+    const slow = localTiming({ firstCheckS: 2, pollIntervalS: 1, renderDelayS: 600 });
+    expect(slow.maxAttempts! * slow.retryIntervalS).toBeGreaterThan(600);
+  });
+
+  it('#14 is queue-aware: tasks waiting for the one renderer stay unstarted and spend no attempts', async () => {
+    const core = await startTestCore({
+      provider: (config) =>
+        createLocalProvider({
+          workDir: join(config.DATA_DIR, 'local'),
+          ffmpegPath: ffmpeg.path,
+          concurrency: 1,
+          timing: { firstAttemptDelayS: 0.2, retryIntervalS: 0.2, maxAttempts: 40 },
+        }),
+    });
+    try {
+      let mostRunning = 0;
+      core.service.on('started', () => {
+        mostRunning = Math.max(mostRunning, core.store.countRunning('local'));
+      });
+      const origin = { platform: 'http' as const, userId: 'queue' };
+      const tasks = await Promise.all(
+        ['one', 'two', 'three', 'four'].map((prompt) => core.service.submit({ prompt: `queued ${prompt}`, origin })),
+      );
+      await vi.waitFor(
+        () =>
+          expect(tasks.map((t) => [core.service.get(t.id).status, core.service.get(t.id).error])).toEqual(
+            Array(4).fill(['completed', null]),
+          ),
+        { timeout: 60_000, interval: 200 },
+      );
+      expect(mostRunning).toBe(1);
+      expect(core.provider.maxRunning).toBe(1);
+    } finally {
+      await core.dispose();
+    }
+  }, 90_000);
 });

@@ -8,7 +8,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { arkOptionsFromConfig, createArkProvider } from './ark/index.js';
 import { createDoubaoProvider, type DoubaoProviderOptions } from './doubao/index.js';
-import { createLocalProvider } from './local/index.js';
+import { createLocalProvider, localTiming } from './local/index.js';
 import type { VideoProvider } from './provider.js';
 
 export type { VideoProvider } from './provider.js';
@@ -20,6 +20,11 @@ export async function createProvider(config: Config, log: Logger): Promise<Video
         workDir: join(config.DATA_DIR, 'local'),
         ffmpegPath: config.FFMPEG_PATH ?? ffmpeg.path,
         renderDelayS: config.LOCAL_RENDER_S,
+        timing: localTiming({
+          firstCheckS: config.LOCAL_FIRST_CHECK_S,
+          pollIntervalS: config.LOCAL_POLL_INTERVAL_S,
+          renderDelayS: config.LOCAL_RENDER_S,
+        }),
       });
     case 'doubao':
       return createDoubaoProvider(doubaoOptions(config, log));

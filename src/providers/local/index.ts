@@ -2,6 +2,9 @@
  * The `local` provider: the offline default, honestly labelled "local preview, no AI". It renders a real MP4
  * with ffmpeg (see render.ts) so the whole product — scheduler, bots, API, re-hosting — runs with no network and
  * no account. `renderDelayS` keeps a video "not ready" for a while, to imitate a slow upstream.
+ * A render takes about a second, so the local provider brings its own timing (a first look after a few seconds,
+ * then frequent looks) and is queue-aware: at most `concurrency` jobs are started at once (`maxRunning`), so a
+ * task waiting for the renderer waits in `pending` and spends no attempts.
  * A finished video's `file:` URL hands the file over to the core, which moves it into its media store (one copy
  * per video). A render or upload that failed for lack of disk space is a transient failure: it is tried again.
  */
@@ -12,7 +15,15 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Bottleneck from 'bottleneck';
 import { isDiskFull, UpstreamError } from '../../core/errors.js';
-import type { ImageInput, ImageRef, PollResult, StartRequest, UpstreamRef, VideoProvider } from '../provider.js';
+import type {
+  ImageInput,
+  ImageRef,
+  PollResult,
+  PollTiming,
+  StartRequest,
+  UpstreamRef,
+  VideoProvider,
+} from '../provider.js';
 import { imageScene, renderVideo, textScene } from './render.js';
 
 export interface LocalProviderOptions {
@@ -23,7 +34,22 @@ export interface LocalProviderOptions {
   renderDelayS?: number;
   /** Renders at once; ffmpeg uses about one core each. @defaultValue 1 */
   concurrency?: number;
+  /** When the scheduler looks at a render (see `localTiming`); absent → the configured seed timing. */
+  timing?: PollTiming;
   now?: () => number;
+}
+
+/**
+ * The local provider's timing: the first look after `firstCheckS`, then one every `pollIntervalS`, with enough
+ * looks to cover `renderDelayS` and a render slowed down by a busy machine (ffmpeg's own limit is 120 s).
+ */
+export function localTiming(o: { firstCheckS: number; pollIntervalS: number; renderDelayS: number }): PollTiming {
+  const coveredS = o.renderDelayS + 180;
+  return {
+    firstAttemptDelayS: o.firstCheckS,
+    retryIntervalS: o.pollIntervalS,
+    maxAttempts: Math.max(5, Math.ceil(coveredS / Math.max(o.pollIntervalS, 0.5))),
+  };
 }
 
 interface LocalRef extends UpstreamRef {
@@ -34,7 +60,8 @@ interface LocalRef extends UpstreamRef {
 
 export function createLocalProvider(options: LocalProviderOptions): VideoProvider {
   const now = options.now ?? Date.now;
-  const limiter = new Bottleneck({ maxConcurrent: options.concurrency ?? 1 });
+  const concurrency = options.concurrency ?? 1;
+  const limiter = new Bottleneck({ maxConcurrent: concurrency });
   const renders = new Map<string, Promise<void>>();
   const failures = new Map<string, { reason: string; retryable: boolean }>();
   const videoPath = (id: string) => join(options.workDir, 'videos', `${id}.mp4`);
@@ -59,6 +86,8 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
 
   return {
     name: 'local',
+    ...(options.timing && { timing: options.timing }),
+    maxRunning: concurrency,
 
     async uploadImage(image: ImageInput): Promise<ImageRef> {
       const dir = join(options.workDir, 'images');
