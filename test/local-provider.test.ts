@@ -1,9 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ffmpeg from '@ffmpeg-installer/ffmpeg';
 import { describe, expect, it, vi } from 'vitest';
+import { captionText, findCaptionFont, PREVIEW_LABEL } from '../src/providers/local/caption.js';
 import { createLocalProvider, localTiming } from '../src/providers/local/index.js';
 import { textScene } from '../src/providers/local/render.js';
 import { pollUntilDone, providerContract } from './provider-contract.js';
@@ -102,4 +104,132 @@ describe('local provider', () => {
       await core.dispose();
     }
   }, 90_000);
+});
+
+/** One RGB frame (640×360) of a rendered video, at `second`. */
+function frameAt(file: string, second: number): Buffer {
+  return execFileSync(ffmpeg.path, [
+    '-v',
+    'error',
+    '-ss',
+    String(second),
+    '-i',
+    file,
+    '-frames:v',
+    '1',
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgb24',
+    '-',
+  ]);
+}
+
+/** Renders one job to the end and returns its video file. */
+async function renderOne(options: Partial<Parameters<typeof createLocalProvider>[0]>, prompt: string, image?: Buffer) {
+  const workDir = mkdtempSync(join(tmpdir(), 'dvb-local-'));
+  const provider = createLocalProvider({ workDir, ffmpegPath: ffmpeg.path, ...options });
+  const ref = image
+    ? await provider.start({
+        prompt,
+        image: await provider.uploadImage({ bytes: image, fileName: 'p.png', mime: 'image/png' }),
+        guest: false,
+      })
+    : await provider.start({ prompt, guest: false });
+  const result = await pollUntilDone(provider, ref);
+  if (result.state !== 'succeeded') throw new Error(`render failed: ${JSON.stringify(result)}`);
+  return {
+    file: fileURLToPath(result.videoUrls[0]!),
+    dispose: () => rmSync(workDir, { recursive: true, force: true }),
+  };
+}
+
+describe('#14 the local preview says what it is', () => {
+  const cjk = { file: '/fonts/cjk.ttc', cjk: true };
+  const latin = { file: '/fonts/latin.ttf', cjk: false };
+
+  it('captions the label and the prompt; a Latin-only font leaves out a prompt it cannot draw', () => {
+    expect(captionText('一只猫在月球上跳舞', cjk)).toBe(`${PREVIEW_LABEL}\n一只猫在月球上跳舞`);
+    expect(captionText('一只猫在月球上跳舞', latin)).toBe(PREVIEW_LABEL);
+    expect(captionText('a cat on the moon', latin)).toBe(`${PREVIEW_LABEL}\na cat on the moon`);
+    const long = captionText('word '.repeat(40), latin).split('\n');
+    expect(long).toHaveLength(3);
+    expect(long[2]).toMatch(/…$/);
+  });
+
+  it('burns the caption into the text-to-video (a frame differs from the uncaptioned one where the caption is)', async () => {
+    const font = findCaptionFont();
+    expect(font, 'a font (fonts-dejavu or fonts-noto-cjk) is installed here').toBeDefined();
+    const captioned = await renderOne({ captionFont: font! }, 'a lighthouse 灯塔');
+    const plain = await renderOne({ captionFont: null }, 'a lighthouse 灯塔');
+    try {
+      const [a, b] = [frameAt(captioned.file, 2), frameAt(plain.file, 2)];
+      const row = 640 * 3;
+      const differing = (from: number, to: number) => {
+        let n = 0;
+        for (let i = from * row; i < to * row; i++) if (Math.abs(a[i]! - b[i]!) > 40) n++;
+        return n;
+      };
+      // The caption's box at the bottom; the top is the same picture (up to the encoder's noise).
+      const bottom = differing(260, 350);
+      expect(bottom).toBeGreaterThan(1000);
+      expect(bottom).toBeGreaterThan(5 * differing(0, 90));
+    } finally {
+      captioned.dispose();
+      plain.dispose();
+    }
+  });
+
+  it('never fails a render for its caption: a font that cannot be opened gives a video without it', async () => {
+    const video = await renderOne({ captionFont: { file: '/nonexistent/font.ttf', cjk: true } }, '没有字体');
+    try {
+      expect(frameAt(video.file, 1).length).toBe(640 * 360 * 3);
+    } finally {
+      video.dispose();
+    }
+  });
+
+  it('keeps the whole of a portrait picture: its top and bottom bands are in the video', async () => {
+    // 180×640: a red band at the top, grey in the middle, a blue band at the bottom.
+    const portrait = execFileSync(ffmpeg.path, [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'color=red:s=180x60',
+      '-f',
+      'lavfi',
+      '-i',
+      'color=gray:s=180x520',
+      '-f',
+      'lavfi',
+      '-i',
+      'color=blue:s=180x60',
+      '-filter_complex',
+      'vstack=inputs=3',
+      '-frames:v',
+      '1',
+      '-f',
+      'image2pipe',
+      '-c:v',
+      'png',
+      '-',
+    ]);
+    const video = await renderOne({}, 'portrait', portrait);
+    try {
+      const frame = frameAt(video.file, 4);
+      let red = 0;
+      let blue = 0;
+      for (let i = 0; i < frame.length; i += 3) {
+        const [r, g, b] = [frame[i]!, frame[i + 1]!, frame[i + 2]!];
+        if (r > 180 && g < 80 && b < 80) red++;
+        if (b > 180 && r < 80 && g < 80) blue++;
+      }
+      expect(red).toBeGreaterThan(200);
+      expect(blue).toBeGreaterThan(200);
+    } finally {
+      video.dispose();
+    }
+  });
 });

@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Bottleneck from 'bottleneck';
 import { isDiskFull, UpstreamError } from '../../core/errors.js';
@@ -24,6 +24,7 @@ import type {
   UpstreamRef,
   VideoProvider,
 } from '../provider.js';
+import { type CaptionFont, captionFilter, captionText, findCaptionFont } from './caption.js';
 import { imageScene, renderVideo, textScene } from './render.js';
 
 export interface LocalProviderOptions {
@@ -34,6 +35,8 @@ export interface LocalProviderOptions {
   renderDelayS?: number;
   /** Renders at once; ffmpeg uses about one core each. @defaultValue 1 */
   concurrency?: number;
+  /** The font of the text-to-video caption (caption.ts); absent → the best one installed, null → no caption. */
+  captionFont?: CaptionFont | null;
   /** When the scheduler looks at a render (see `localTiming`); absent → the configured seed timing. */
   timing?: PollTiming;
   now?: () => number;
@@ -65,13 +68,32 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
   const renders = new Map<string, Promise<void>>();
   const failures = new Map<string, { reason: string; retryable: boolean }>();
   const videoPath = (id: string) => join(options.workDir, 'videos', `${id}.mp4`);
+  const font = options.captionFont === undefined ? findCaptionFont() : options.captionFont;
+
+  /** Renders a text-to-video with its caption; a caption that ffmpeg cannot draw never fails it: no caption then. */
+  async function renderText(ref: LocalRef): Promise<void> {
+    if (!font) return renderVideo(options.ffmpegPath, textScene(ref.prompt), videoPath(ref.id));
+    const textFile = join(options.workDir, 'captions', `${ref.id}.txt`);
+    await mkdir(dirname(textFile), { recursive: true });
+    await writeFile(textFile, captionText(ref.prompt, font));
+    try {
+      await renderVideo(options.ffmpegPath, textScene(ref.prompt, captionFilter(font, textFile)), videoPath(ref.id));
+    } catch (error) {
+      if (isDiskFull(error)) throw error;
+      await renderVideo(options.ffmpegPath, textScene(ref.prompt), videoPath(ref.id));
+    } finally {
+      await rm(textFile, { force: true });
+    }
+  }
 
   /** Starts (or, after a restart, restarts) the render of a job; idempotent while one runs. */
   function render(ref: LocalRef): void {
     if (renders.has(ref.id)) return;
-    const scene = ref.imagePath ? imageScene(ref.imagePath) : textScene(ref.prompt);
+    const { imagePath } = ref;
+    const work = () =>
+      imagePath ? renderVideo(options.ffmpegPath, imageScene(imagePath), videoPath(ref.id)) : renderText(ref);
     const job = limiter
-      .schedule(() => renderVideo(options.ffmpegPath, scene, videoPath(ref.id)))
+      .schedule(work)
       .catch((error: Error & { stderr?: string }) => {
         const retryable = isDiskFull(error);
         const detail = (error.stderr || error.message).trim().split('\n').pop();
