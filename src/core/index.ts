@@ -13,6 +13,7 @@ import { Retention } from './retention.js';
 import { Scheduler } from './scheduler.js';
 import { GenerationService } from './service.js';
 import { TaskStore } from './store.js';
+import { logTaskStory } from './task-log.js';
 
 export type { CoreError } from './errors.js';
 export {
@@ -69,6 +70,7 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
   const store = new TaskStore(join(config.DATA_DIR, 'tasks.db'), now);
   const media = new MediaStore(config.DATA_DIR, options.media);
   const events = new TaskEventBus((err) => log.error({ err }, 'a task event listener failed'));
+  logTaskStory(events, log, (file) => `${config.PUBLIC_BASE_URL}/videos/${file}`, now);
   const scheduler = new Scheduler(
     { store, provider, media, events, log },
     {

@@ -59,6 +59,7 @@ export class Outbox {
       try {
         await deliver(current);
         this.#store.markDelivered(task.id);
+        this.#events.emit('delivered', current);
       } catch (error) {
         const delay = this.#retryDelaysMs[tries];
         if (delay === undefined) {
