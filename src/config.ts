@@ -78,6 +78,8 @@ const schema = z.object({
   DOUBAO_IMAGEX_URL: url.default('https://imagex.bytedanceapi.com'),
   DOUBAO_UPLOAD_URL: url.default('https://tos-d-x-hl.snssdk.com'),
   CHROMIUM_PATH: optionalText,
+  DISPLAY: optionalText,
+  WAYLAND_DISPLAY: optionalText,
   DOUBAO_MIN_SPACING_MS: int(0, 500).pipe(
     z.number().max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (24.8 days, the longest a Node timer can wait)`),
   ),
@@ -109,6 +111,8 @@ export type Config = Readonly<
     PUBLIC_BASE_URL: string;
     /** True when PROVIDER was not set and was chosen from the credentials present (`local` when there are none). */
     providerDefaulted: boolean;
+    /** True when PUBLIC_BASE_URL was not set and was made from HOST and PORT. */
+    publicBaseUrlDefaulted: boolean;
   }
 >;
 
@@ -151,6 +155,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ...e,
     PROVIDER: provider,
     providerDefaulted: e.PROVIDER === undefined,
+    publicBaseUrlDefaulted: e.PUBLIC_BASE_URL === undefined,
     PUBLIC_BASE_URL: (e.PUBLIC_BASE_URL ?? `http://${hostForUrl}:${e.PORT}`).replace(/\/+$/, ''),
   });
 }

@@ -19,6 +19,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createProvider } from './providers/index.js';
 import { createReadiness } from './readiness.js';
 import { type RunningParts, stopAll } from './shutdown.js';
+import { describeStartupError, startupWarnings } from './startup-problems.js';
 
 /** What has been started so far, for the shutdown. */
 interface Running extends RunningParts {
@@ -37,9 +38,13 @@ async function main(): Promise<void> {
     log.info('no Doubao session or Ark key configured: using the offline local provider (local preview, no AI)');
   }
   const provider = await createProvider(config, log);
-  const core = createCoreOrExit(config, log, provider);
-  await core.start();
-  running.core = core;
+  for (const warning of startupWarnings(config, provider)) log.warn(warning);
+  const core = await orExit(config, async () => {
+    const created = createCore(config, log, provider);
+    running.core = created;
+    await created.start();
+    return created;
+  });
 
   running.chats = chatAdapters(config, log, core);
   const http = createHttpAdapter({
@@ -54,7 +59,7 @@ async function main(): Promise<void> {
       adapters: running.chats,
     }),
   });
-  await http.start();
+  await orExit(config, () => http.start());
   running.http = http;
   log.info({ provider: provider.name, chats: running.chats.map((c) => c.name) }, 'service started');
   for (const chat of running.chats) chat.start();
@@ -88,13 +93,17 @@ function handleSignals(log: Logger, running: RunningParts): void {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
-/** The core, or — when another running service owns the same DATA_DIR — one line saying so, and exit code 1. */
-function createCoreOrExit(...args: Parameters<typeof createCore>): Core {
+/**
+ * Runs a start-up step; a problem the operator can fix (DATA_DIR owned by another running service or not
+ * writable, the port taken) ends the process with one line saying so, and exit code 1.
+ */
+async function orExit<T>(config: Config, step: () => Promise<T>): Promise<T> {
   try {
-    return createCore(...args);
+    return await step();
   } catch (error) {
-    if (!(error instanceof DataDirInUse)) throw error;
-    console.error(error.message);
+    const line = error instanceof DataDirInUse ? error.message : describeStartupError(error, config);
+    if (line === undefined) throw error;
+    console.error(line);
     process.exit(1);
   }
 }
