@@ -56,6 +56,8 @@ const schema = z.object({
   LOCAL_FIRST_CHECK_S: seconds(2),
   LOCAL_POLL_INTERVAL_S: duration('positive').default(1),
   FFMPEG_PATH: optionalText,
+  // Searched for a system ffmpeg (see src/providers/local/ffmpeg-choice.ts).
+  PATH: z.string().default(''),
   USER_MAX_ACTIVE: int(1, 2),
   USER_DAILY_LIMIT: int(1, 20),
   DEFAULT_LOCALE: z.enum(['en', 'zh']).default('en'),
