@@ -63,6 +63,8 @@ const schema = z.object({
   DEFAULT_LOCALE: z.enum(['en', 'zh']).default('en'),
   // At most a day: longer waits would overflow Node's timers (24.8 days) and help nobody.
   ADAPTER_RETRY_MAX_S: z.coerce.number().positive().max(86_400).default(300),
+  // Longest a SIGTERM/SIGINT shutdown may take before the process exits anyway (code 1).
+  SHUTDOWN_DEADLINE_S: duration('positive').default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   TELEGRAM_TOKEN: optionalText,

@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   const log = createLogger(config.LOG_LEVEL);
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   const running: Running = { chats: [] };
-  handleSignals(log, running);
+  handleSignals(log, running, config.SHUTDOWN_DEADLINE_S * 1000);
 
   if (config.providerDefaulted && config.PROVIDER === 'local') {
     log.info('no Doubao session or Ark key configured: using the offline local provider (local preview, no AI)');
@@ -76,8 +76,11 @@ function chatAdapters(config: Config, log: Logger, core: Core): AdapterSuperviso
   );
 }
 
-/** Stops what is running on SIGTERM/SIGINT (see shutdown.ts); a second signal while stopping exits at once. */
-function handleSignals(log: Logger, running: RunningParts): void {
+/**
+ * Stops what is running on SIGTERM/SIGINT (see shutdown.ts); a second signal while stopping exits at once, and so
+ * does a shutdown still under way after `deadlineMs` (a part that hangs never holds the process).
+ */
+function handleSignals(log: Logger, running: RunningParts, deadlineMs: number): void {
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) {
@@ -86,6 +89,10 @@ function handleSignals(log: Logger, running: RunningParts): void {
     }
     stopping = true;
     log.info({ signal }, 'stopping');
+    setTimeout(() => {
+      log.error({ deadlineS: deadlineMs / 1000 }, 'shutdown did not finish within SHUTDOWN_DEADLINE_S: exiting now');
+      process.exit(1);
+    }, deadlineMs).unref();
     await stopAll(running, log);
     process.exit(0);
   };

@@ -146,6 +146,13 @@ describe("the seed guide's client flow over a real socket (local provider, 1-sec
     expect(status.json.task.status).toBe('completed');
   });
 
+  it('#14 GET / redirects to the interactive docs', async () => {
+    const res = await request(`${base}/`);
+    expect(res.statusCode).toBe(302);
+    expect(res.headers.location).toBe('/docs');
+    await res.body.dump();
+  });
+
   it('publishes interactive docs, the OpenAPI document, health and metrics', async () => {
     const docs = await request(`${base}/docs/`);
     expect(docs.statusCode).toBe(200);
