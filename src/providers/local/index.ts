@@ -74,8 +74,13 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
   async function renderText(ref: LocalRef): Promise<void> {
     if (!font) return renderVideo(options.ffmpegPath, textScene(ref.prompt), videoPath(ref.id));
     const textFile = join(options.workDir, 'captions', `${ref.id}.txt`);
-    await mkdir(dirname(textFile), { recursive: true });
-    await writeFile(textFile, captionText(ref.prompt, font));
+    const captioned = await mkdir(dirname(textFile), { recursive: true })
+      .then(() => writeFile(textFile, captionText(ref.prompt, font)))
+      .then(
+        () => true,
+        () => false, // no room for the caption (a full disk): the render says why, if it fails too
+      );
+    if (!captioned) return renderVideo(options.ffmpegPath, textScene(ref.prompt), videoPath(ref.id));
     try {
       await renderVideo(options.ffmpegPath, textScene(ref.prompt, captionFilter(font, textFile)), videoPath(ref.id));
     } catch (error) {
