@@ -56,6 +56,10 @@ const schema = z.object({
   LOCAL_FIRST_CHECK_S: seconds(2),
   LOCAL_POLL_INTERVAL_S: duration('positive').default(1),
   FFMPEG_PATH: optionalText,
+  // Outbound proxy (src/proxy.ts); the lower-case forms are read too.
+  HTTPS_PROXY: url.optional(),
+  HTTP_PROXY: url.optional(),
+  NO_PROXY: optionalText,
   // Searched for a system ffmpeg (see src/providers/local/ffmpeg-choice.ts).
   PATH: z.string().default(''),
   USER_MAX_ACTIVE: int(1, 2),
@@ -138,12 +142,19 @@ function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | und
   return `Invalid ${name}: ${issue.message}${got === undefined ? '' : ` (got \`${got}\`)`}`;
 }
 
+/** `https_proxy`, `http_proxy` and `no_proxy` (as curl and many tools write them) when the upper-case form is unset. */
+function withUpperCaseProxies(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  const out = { ...env };
+  for (const name of ['HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY']) out[name] ||= env[name.toLowerCase()];
+  return out;
+}
+
 /**
  * Parses the given environment (the process's by default) into a Config.
  * @throws ConfigError naming every bad variable.
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = schema.safeParse(env);
+  const parsed = schema.safeParse(withUpperCaseProxies(env));
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => describeIssue(i, env)).join('\n'));
   const e = parsed.data;
   if (!isLoopbackHost(e.HOST) && !e.API_TOKEN) {
