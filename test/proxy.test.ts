@@ -8,6 +8,7 @@ import { loadConfig } from '../src/config.js';
 import { arkOptionsFromConfig, createArkProvider } from '../src/providers/ark/index.js';
 import { describeProxies } from '../src/proxy.js';
 import { type ArkFake, startArkFake } from './fakes/ark/index.js';
+import { startTelegramFake } from './fakes/telegram/index.js';
 import { type ServiceProcess, spawnService } from './support/service-process.js';
 
 /** A local HTTP proxy: CONNECT tunnels (what undici's proxy agent uses), each target recorded. */
@@ -96,6 +97,45 @@ describe('#14 HTTPS_PROXY / HTTP_PROXY / NO_PROXY', () => {
     const line = await service.waitForLog(/^outbound HTTP goes through the configured proxy$/);
     expect(line.proxies).toEqual({ https: `${proxy.url}/` });
     expect(service.output()).not.toContain('s3cret');
+  });
+
+  it('the Telegram bot (grammY) polls through the proxy', async () => {
+    const proxy = await startProxy();
+    const fake = await startTelegramFake();
+    const dir = mkdtempSync(join(tmpdir(), 'dvb-proxy-'));
+    const service = spawnService(dir, {
+      HTTP_PROXY: proxy.url,
+      TELEGRAM_TOKEN: fake.token,
+      TELEGRAM_API_ROOT: fake.apiRoot,
+    });
+    cleanups.push(
+      () => proxy.close(),
+      () => fake.close(),
+      () => rmSync(dir, { recursive: true, force: true }),
+      async () => void (await service.terminate()),
+    );
+    await service.waitForLog(/^Telegram bot polling$/, 30_000);
+    expect(proxy.tunnels).toContain(new URL(fake.apiRoot).host);
+  });
+
+  it('NO_PROXY keeps the Telegram bot off the proxy', async () => {
+    const proxy = await startProxy();
+    const fake = await startTelegramFake();
+    const dir = mkdtempSync(join(tmpdir(), 'dvb-proxy-'));
+    const service = spawnService(dir, {
+      HTTP_PROXY: proxy.url,
+      NO_PROXY: 'localhost,127.0.0.1',
+      TELEGRAM_TOKEN: fake.token,
+      TELEGRAM_API_ROOT: fake.apiRoot,
+    });
+    cleanups.push(
+      () => proxy.close(),
+      () => fake.close(),
+      () => rmSync(dir, { recursive: true, force: true }),
+      async () => void (await service.terminate()),
+    );
+    await service.waitForLog(/^Telegram bot polling$/, 30_000);
+    expect(proxy.tunnels).toEqual([]);
   });
 
   it('describes proxies without their credentials', () => {
