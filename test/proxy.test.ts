@@ -8,6 +8,7 @@ import { loadConfig } from '../src/config.js';
 import { arkOptionsFromConfig, createArkProvider } from '../src/providers/ark/index.js';
 import { describeProxies } from '../src/proxy.js';
 import { type ArkFake, startArkFake } from './fakes/ark/index.js';
+import { startDiscordFake } from './fakes/discord/index.js';
 import { startTelegramFake } from './fakes/telegram/index.js';
 import { type ServiceProcess, spawnService } from './support/service-process.js';
 
@@ -136,6 +137,26 @@ describe('#14 HTTPS_PROXY / HTTP_PROXY / NO_PROXY', () => {
     );
     await service.waitForLog(/^Telegram bot polling$/, 30_000);
     expect(proxy.tunnels).toEqual([]);
+  });
+
+  it("the Discord bot's REST calls go through the proxy (its gateway WebSocket does not yet)", async () => {
+    const proxy = await startProxy();
+    const fake = await startDiscordFake();
+    const dir = mkdtempSync(join(tmpdir(), 'dvb-proxy-'));
+    const service = spawnService(dir, {
+      HTTP_PROXY: proxy.url,
+      DISCORD_TOKEN: fake.token,
+      DISCORD_APP_ID: fake.appId,
+      DISCORD_API_BASE: fake.apiBase,
+    });
+    cleanups.push(
+      () => proxy.close(),
+      () => fake.close(),
+      () => rmSync(dir, { recursive: true, force: true }),
+      async () => void (await service.terminate()),
+    );
+    await fake.whenReady();
+    expect(proxy.tunnels).toContain(new URL(fake.apiBase).host);
   });
 
   it('describes proxies without their credentials', () => {
