@@ -9,7 +9,6 @@
  * then the HTTP API, then the core, so no step is cut in half; one part failing to stop does not stop the others
  * (shutdown.ts).
  */
-import { setGlobalDispatcher } from 'undici';
 import { createDiscordAdapter } from '../adapters/discord/index.js';
 import { createHttpAdapter } from '../adapters/http/index.js';
 import { createTelegramAdapter } from '../adapters/telegram/index.js';
@@ -18,7 +17,7 @@ import { type Config, loadConfigOrExit } from './config.js';
 import { type Core, createCore, DataDirInUse } from './core/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { createProvider } from './providers/index.js';
-import { describeProxies, proxyAgent } from './proxy.js';
+import { describeProxies } from './proxy.js';
 import { createReadiness } from './readiness.js';
 import { type RunningParts, stopAll } from './shutdown.js';
 import { describeStartupError, startupWarnings } from './startup-problems.js';
@@ -33,10 +32,11 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log = createLogger(config.LOG_LEVEL);
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
-  const proxy = proxyAgent(config);
-  if (proxy) {
-    setGlobalDispatcher(proxy);
-    log.info({ proxies: describeProxies(config) }, 'outbound HTTP goes through the configured proxy');
+  if (config.HTTPS_PROXY || config.HTTP_PROXY) {
+    log.info(
+      { proxies: describeProxies(config), through: ['ark', 'telegram'] },
+      'outbound HTTP goes through the configured proxy',
+    );
   }
   const running: Running = { chats: [] };
   handleSignals(log, running, config.SHUTDOWN_DEADLINE_S * 1000);

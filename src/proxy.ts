@@ -1,9 +1,10 @@
 /**
  * Outbound HTTP through the operator's proxy: `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` (or their lower-case
- * forms) give an undici EnvHttpProxyAgent. main.ts makes it undici's global dispatcher, which every undici
- * `request` without its own dispatcher uses (the Doubao web client, discord.js REST, Node's `fetch`); the Ark client
- * gets it as its dispatcher. grammY fetches with node-fetch, which takes an `http.Agent`: `tunnelAgentFor` gives one
- * that opens a CONNECT tunnel through the proxy. Not covered yet: the Discord gateway's WebSocket.
+ * forms). The Ark client gets an undici EnvHttpProxyAgent as its dispatcher; grammY fetches with node-fetch, which
+ * takes an `http.Agent`: `tunnelAgentFor` gives one that opens a CONNECT tunnel through the proxy.
+ * Not undici's global dispatcher: discord.js brings its own undici, and its multipart uploads fail when sent
+ * through an agent of ours (another undici version), so Discord (REST and gateway) and the Doubao web client are
+ * not proxied yet.
  */
 import { Agent, type ClientRequestArgs, request } from 'node:http';
 import type { Duplex } from 'node:stream';
