@@ -62,7 +62,15 @@ const schema = z.object({
   VIDEO_RETENTION_DAYS: int(0, 30),
   IMAGE_URL_ALLOW_PRIVATE: flag,
   LOCAL_RENDER_S: seconds(0),
+  LOCAL_FIRST_CHECK_S: seconds(2),
+  LOCAL_POLL_INTERVAL_S: duration('positive').default(1),
   FFMPEG_PATH: optionalText,
+  // Outbound proxy (src/proxy.ts); the lower-case forms are read too.
+  HTTPS_PROXY: url.optional(),
+  HTTP_PROXY: url.optional(),
+  NO_PROXY: optionalText,
+  // Searched for a system ffmpeg (see src/providers/local/ffmpeg-choice.ts).
+  PATH: z.string().default(''),
   USER_MAX_ACTIVE: int(1, 2),
   USER_DAILY_LIMIT: int(1, 20),
   DEFAULT_LOCALE: z.enum(['en', 'zh']).default('en'),
@@ -74,6 +82,8 @@ const schema = z.object({
     .positive()
     .max(7 * 86_400)
     .default(3_600),
+  // Longest a SIGTERM/SIGINT shutdown may take before the process exits anyway (code 1).
+  SHUTDOWN_DEADLINE_S: duration('positive').default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   TELEGRAM_TOKEN: optionalText,
@@ -91,6 +101,8 @@ const schema = z.object({
   DOUBAO_IMAGEX_URL: url.default('https://imagex.bytedanceapi.com'),
   DOUBAO_UPLOAD_URL: url.default('https://tos-d-x-hl.snssdk.com'),
   CHROMIUM_PATH: optionalText,
+  DISPLAY: optionalText,
+  WAYLAND_DISPLAY: optionalText,
   DOUBAO_MIN_SPACING_MS: int(0, 500).pipe(
     z.number().max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (24.8 days, the longest a Node timer can wait)`),
   ),
@@ -129,6 +141,8 @@ export type Config = Readonly<
     PUBLIC_BASE_URL: string;
     /** True when PROVIDER was not set and was chosen from the credentials present (`local` when there are none). */
     providerDefaulted: boolean;
+    /** True when PUBLIC_BASE_URL was not set and was made from HOST and PORT. */
+    publicBaseUrlDefaulted: boolean;
   }
 >;
 
@@ -150,12 +164,19 @@ function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | und
   return `Invalid ${name}: ${issue.message}${got === undefined ? '' : ` (got \`${got}\`)`}`;
 }
 
+/** `https_proxy`, `http_proxy` and `no_proxy` (as curl and many tools write them) when the upper-case form is unset. */
+function withUpperCaseProxies(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  const out = { ...env };
+  for (const name of ['HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY']) out[name] ||= env[name.toLowerCase()];
+  return out;
+}
+
 /**
  * Parses the given environment (the process's by default) into a Config.
  * @throws ConfigError naming every bad variable.
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = schema.safeParse(env);
+  const parsed = schema.safeParse(withUpperCaseProxies(env));
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => describeIssue(i, env)).join('\n'));
   const e = parsed.data;
   if (!isLoopbackHost(e.HOST) && !e.API_TOKEN) {
@@ -171,6 +192,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ...e,
     PROVIDER: provider,
     providerDefaulted: e.PROVIDER === undefined,
+    publicBaseUrlDefaulted: e.PUBLIC_BASE_URL === undefined,
     PUBLIC_BASE_URL: (e.PUBLIC_BASE_URL ?? `http://${hostForUrl}:${e.PORT}`).replace(/\/+$/, ''),
   });
 }

@@ -1,7 +1,9 @@
 /**
- * The service's logger: pino, JSON lines in production and pretty lines in a terminal. Cookies, tokens and
- * authorization headers are redacted wherever they appear in a logged object.
+ * The service's logger: pino, JSON lines in production and pretty lines in a terminal when pino-pretty (a
+ * development dependency) is installed. Cookies, tokens and authorization headers are redacted wherever they
+ * appear in a logged object.
  */
+import { createRequire } from 'node:module';
 import { type Logger, pino } from 'pino';
 
 export const REDACTED_PATHS = [
@@ -30,7 +32,7 @@ export const REDACTED_PATHS = [
 ];
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
-  const pretty = !destination && process.stdout.isTTY;
+  const pretty = !destination && process.stdout.isTTY && hasPinoPretty();
   return pino(
     {
       level,
@@ -41,6 +43,16 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
     },
     destination as pino.DestinationStream | undefined,
   );
+}
+
+/** Whether pino-pretty is installed (it is not after `npm ci --omit=dev`). */
+function hasPinoPretty(): boolean {
+  try {
+    createRequire(import.meta.url).resolve('pino-pretty');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export type { Logger };

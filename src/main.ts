@@ -17,8 +17,10 @@ import { type Config, loadConfigOrExit } from './config.js';
 import { type Core, createCore, DatabaseUnusable, DataDirInUse } from './core/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { createProvider } from './providers/index.js';
+import { describeProxies } from './proxy.js';
 import { createReadiness } from './readiness.js';
 import { type RunningParts, stopAll } from './shutdown.js';
+import { describeStartupError, startupWarnings } from './startup-problems.js';
 
 /** What has been started so far, for the shutdown. */
 interface Running extends RunningParts {
@@ -30,16 +32,26 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log = createLogger(config.LOG_LEVEL);
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
+  if (config.HTTPS_PROXY || config.HTTP_PROXY) {
+    log.info(
+      { proxies: describeProxies(config), through: ['ark', 'telegram'] },
+      'outbound HTTP goes through the configured proxy',
+    );
+  }
   const running: Running = { chats: [] };
-  handleSignals(log, running);
+  handleSignals(log, running, config.SHUTDOWN_DEADLINE_S * 1000);
 
   if (config.providerDefaulted && config.PROVIDER === 'local') {
     log.info('no Doubao session or Ark key configured: using the offline local provider (local preview, no AI)');
   }
   const provider = await createProvider(config, log);
-  const core = createCoreOrExit(config, log, provider);
-  await core.start();
-  running.core = core;
+  for (const warning of startupWarnings(config, provider)) log.warn(warning);
+  const core = await orExit(config, async () => {
+    const created = createCore(config, log, provider);
+    running.core = created;
+    await created.start();
+    return created;
+  });
 
   running.chats = chatAdapters(config, log, core);
   const http = createHttpAdapter({
@@ -54,7 +66,7 @@ async function main(): Promise<void> {
       adapters: running.chats,
     }),
   });
-  await http.start();
+  await orExit(config, () => http.start());
   running.http = http;
   log.info({ provider: provider.name, chats: running.chats.map((c) => c.name) }, 'service started');
   for (const chat of running.chats) chat.start();
@@ -71,8 +83,11 @@ function chatAdapters(config: Config, log: Logger, core: Core): AdapterSuperviso
   );
 }
 
-/** Stops what is running on SIGTERM/SIGINT (see shutdown.ts); a second signal while stopping exits at once. */
-function handleSignals(log: Logger, running: RunningParts): void {
+/**
+ * Stops what is running on SIGTERM/SIGINT (see shutdown.ts); a second signal while stopping exits at once, and so
+ * does a shutdown still under way after `deadlineMs` (a part that hangs never holds the process).
+ */
+function handleSignals(log: Logger, running: RunningParts, deadlineMs: number): void {
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) {
@@ -81,6 +96,10 @@ function handleSignals(log: Logger, running: RunningParts): void {
     }
     stopping = true;
     log.info({ signal }, 'stopping');
+    setTimeout(() => {
+      log.error({ deadlineS: deadlineMs / 1000 }, 'shutdown did not finish within SHUTDOWN_DEADLINE_S: exiting now');
+      process.exit(1);
+    }, deadlineMs).unref();
     await stopAll(running, log);
     process.exit(0);
   };
@@ -89,15 +108,19 @@ function handleSignals(log: Logger, running: RunningParts): void {
 }
 
 /**
- * The core, or — when another running service owns the same DATA_DIR, or its database is corrupt or cannot be
- * opened — one line naming the file and what to do, and exit code 1.
+ * Runs a start-up step; a problem the operator can fix (DATA_DIR owned by another running service or not
+ * writable, the port taken) ends the process with one line saying so, and exit code 1.
  */
-function createCoreOrExit(...args: Parameters<typeof createCore>): Core {
+async function orExit<T>(config: Config, step: () => Promise<T>): Promise<T> {
   try {
-    return createCore(...args);
+    return await step();
   } catch (error) {
-    if (!(error instanceof DataDirInUse || error instanceof DatabaseUnusable)) throw error;
-    console.error(error.message);
+    const line =
+      error instanceof DataDirInUse || error instanceof DatabaseUnusable
+        ? error.message
+        : describeStartupError(error, config);
+    if (line === undefined) throw error;
+    console.error(line);
     process.exit(1);
   }
 }

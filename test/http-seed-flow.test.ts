@@ -124,6 +124,35 @@ describe("the seed guide's client flow over a real socket (local provider, 1-sec
     expect((await call('GET', '/api/video/task_status?conversation_id=404')).status).toBe(404);
   });
 
+  it('#14 get_url returns the re-hosted link of a local video the loop has not looked at yet', async () => {
+    await api?.close();
+    await serve({ FIRST_ATTEMPT_DELAY_S: '600', RETRY_INTERVAL_S: '600' });
+    const gen = await call('POST', '/api/video-gen/generate', { prompt: 'asked for before its first look' });
+    const { conversation_id, message_id } = gen.json;
+    const query = `conversation_id=${conversation_id}&message_id=${message_id}&timeout=5000`;
+    let look = await call('GET', `/api/video/get_url?${query}`);
+    for (let i = 0; i < 80 && !look.json.success; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      look = await call('GET', `/api/video/get_url?${query}`);
+    }
+    expect(look.json).toMatchObject({ success: true, video_count: 1, error: null });
+    expect(look.json.video_urls[0]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/videos\/\S+\.mp4$/);
+    const video = await request(`${base}${new URL(look.json.video_urls[0]).pathname}`);
+    expect(isMp4(new Uint8Array(await video.body.arrayBuffer()))).toBe(true);
+    const status = await call(
+      'GET',
+      `/api/video-gen/status?conversation_id=${conversation_id}&message_id=${message_id}`,
+    );
+    expect(status.json.task.status).toBe('completed');
+  });
+
+  it('#14 GET / redirects to the interactive docs', async () => {
+    const res = await request(`${base}/`);
+    expect(res.statusCode).toBe(302);
+    expect(res.headers.location).toBe('/docs');
+    await res.body.dump();
+  });
+
   it('publishes interactive docs, the OpenAPI document, health and metrics', async () => {
     const docs = await request(`${base}/docs/`);
     expect(docs.statusCode).toBe(200);

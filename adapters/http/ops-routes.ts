@@ -38,6 +38,8 @@ const readinessSchema = {
 };
 
 export async function opsRoutes(app: FastifyInstance, { service, readiness }: HttpDeps) {
+  // A browser pointed at the server lands on the interactive docs rather than a 404.
+  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/docs', 302));
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true, provider: service.providerName }));
 
   app.get(

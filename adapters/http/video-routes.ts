@@ -30,7 +30,8 @@ export async function videoRoutes(app: FastifyInstance, { service, config }: Htt
         return { state: 'error' as const, message };
       });
       const urls = result.state === 'succeeded' ? result.videoUrls.filter((u) => !u.startsWith('file:')) : [];
-      const known = seed(task).video_urls;
+      // Read again: the probe may have completed the task (a local video is re-hosted then).
+      const known = seed(service.getBySeedIds(conversation_id, message_id)).video_urls;
       const video_urls = [...new Set([...known, ...urls])];
       const error =
         video_urls.length > 0

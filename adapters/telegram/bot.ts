@@ -7,6 +7,7 @@ import { autoRetry } from '@grammyjs/auto-retry';
 import { Bot, GrammyError, HttpError } from 'grammy';
 import { isCoreError } from '../../src/core/index.js';
 import type { Logger } from '../../src/logger.js';
+import { tunnelAgentFor } from '../../src/proxy.js';
 import { adminCommands } from './admin-commands.js';
 import type { BotContext } from './context.js';
 import type { TelegramDeps, TelegramTiming } from './deps.js';
@@ -22,7 +23,9 @@ export const DEFAULT_API_ROOT = 'https://api.telegram.org';
 export function createBot(deps: TelegramDeps, token: string, timing: TelegramTiming): Bot<BotContext> {
   const { config, service, log } = deps;
   const apiRoot = config.TELEGRAM_API_ROOT?.replace(/\/+$/, '') ?? DEFAULT_API_ROOT;
-  const bot = new Bot<BotContext>(token, { client: { apiRoot } });
+  // Through the configured proxy when there is one (Telegram is not reachable directly from everywhere).
+  const agent = tunnelAgentFor(config, apiRoot);
+  const bot = new Bot<BotContext>(token, { client: { apiRoot, ...(agent && { baseFetchConfig: { agent } }) } });
   // Flood waits and 5xx are waited out here; network failures surface at once, because the outbox and the runner
   // retry on their own schedules (auto-retry would otherwise retry them forever, holding up stop()).
   bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 120, rethrowHttpErrors: true }));

@@ -19,6 +19,8 @@ export interface TaskEvents {
   failed: (task: Task) => void;
   /** The task was cancelled by its owner or an admin. */
   cancelled: (task: Task) => void;
+  /** The result reached the user on the task's platform (the outbox's delivery resolved). */
+  delivered: (task: Task) => void;
   /** The provider reported something about its upstream account that operators must hear of. */
   incident: (incident: ProviderIncident) => void;
 }

@@ -16,6 +16,7 @@ import { Scheduler } from './scheduler.js';
 import { GenerationService } from './service.js';
 import { TaskStore } from './store.js';
 import type { Platform } from './task.js';
+import { logTaskStory } from './task-log.js';
 
 export type { Delivery, RecordedIncident } from './delivery.js';
 export type { CoreError } from './errors.js';
@@ -82,6 +83,7 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
     ...options.media,
   });
   const events = new TaskEventBus((err) => log.error({ err }, 'a task event listener failed'));
+  logTaskStory(events, log, (file) => `${config.PUBLIC_BASE_URL}/videos/${file}`, now);
   const scheduler = new Scheduler(
     { store, provider, media, events, log },
     {

@@ -228,6 +228,9 @@ export class Outbox {
     try {
       if (!this.#store.deliverySent(row.id)) {
         this.#log.info({ deliveryId: row.id, taskId: row.taskId }, 'sent, but the task was retried meanwhile');
+      } else if (row.kind === 'result') {
+        const task = this.#store.get(row.taskId ?? '');
+        if (task) this.#events.emit('delivered', task);
       }
       if (outageEnded) {
         const waiting = this.#store.expediteDeliveries(lane.platform);

@@ -58,6 +58,8 @@ export class Scheduler {
   readonly #now: () => number;
   readonly #limiter: Bottleneck;
   readonly #running = new Set<Promise<void>>();
+  /** Starts claimed and under way: not yet counted by `countRunning` (no upstream id yet), but holding a slot. */
+  #starting = 0;
   #timer: NodeJS.Timeout | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #stopped = true;
@@ -205,7 +207,12 @@ export class Scheduler {
 
   #hasFreeSlot(): boolean {
     const max = this.#provider.maxRunning;
-    return max === undefined || this.#store.countRunning(this.#provider.name) < max;
+    return max === undefined || this.#runningJobs() < max;
+  }
+
+  /** Upstream jobs started and unfinished, and the starts under way that will add to them. */
+  #runningJobs(): number {
+    return this.#store.countRunning(this.#provider.name) + this.#starting;
   }
 
   /** Steps that may begin now: `concurrency` minus the steps claimed and not yet over. */
@@ -218,7 +225,7 @@ export class Scheduler {
     const room = this.#room();
     if (room <= 0) return;
     const max = this.#provider.maxRunning;
-    const startLimit = max === undefined ? room : Math.min(room, max - this.#store.countRunning(this.#provider.name));
+    const startLimit = max === undefined ? room : Math.max(0, Math.min(room, max - this.#runningJobs()));
     const claimed = this.#store.claimOldestDue(
       this.#provider.name,
       { limit: room, startLimit },
@@ -241,11 +248,16 @@ export class Scheduler {
   }
 
   #run(task: Task): Promise<void> {
+    const starting = !task.upstream;
+    if (starting) this.#starting++;
     const step = this.#limiter
       .schedule(() => (task.upstream ? this.#look(task) : this.#begin(task)))
       .catch((error: unknown) => this.#onStepError(task, error));
     this.#running.add(step);
-    return step.finally(() => this.#running.delete(step));
+    return step.finally(() => {
+      this.#running.delete(step);
+      if (starting) this.#starting--;
+    });
   }
 
   /**

@@ -425,7 +425,26 @@ export class GenerationService {
   async probe(task: Task): ReturnType<VideoProvider['poll']> {
     if (task.status === 'completed' && task.videoFile) return { state: 'succeeded', videoUrls: task.videoUrls };
     if (!task.upstream || task.provider !== this.#provider.name) return { state: 'running' };
-    return this.#provider.poll(task.upstream);
+    const result = await this.#provider.poll(task.upstream);
+    if (result.state !== 'succeeded' || !result.videoUrls.some((u) => u.startsWith('file:'))) return result;
+    // A `file:` video is ours only once the scheduler has moved it into the media store: make its look due now,
+    // take that step, and answer with our copy (or "running" when the loop holds the task this moment).
+    const current = this.get(task.id);
+    if (current.leaseUntil !== null || isFinal(current.status)) return { state: 'running' };
+    try {
+      this.#store.update(
+        task.id,
+        { nextAttemptAt: this.#now() },
+        { status: current.status, token: current.leaseToken },
+      );
+    } catch {
+      return { state: 'running' }; // claimed or changed meanwhile: the loop is on it
+    }
+    await this.#scheduler.runNow(task.id);
+    const now = this.get(task.id);
+    return now.status === 'completed' && now.videoFile
+      ? { state: 'succeeded', videoUrls: now.videoUrls }
+      : { state: 'running' };
   }
 
   #imageLimits(): ImageLimits {

@@ -3,12 +3,12 @@
  */
 
 import { join } from 'node:path';
-import ffmpeg from '@ffmpeg-installer/ffmpeg';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { arkOptionsFromConfig, createArkProvider } from './ark/index.js';
 import { createDoubaoProvider, type DoubaoProviderOptions } from './doubao/index.js';
-import { createLocalProvider } from './local/index.js';
+import { chooseFfmpeg } from './local/ffmpeg-choice.js';
+import { createLocalProvider, localTiming } from './local/index.js';
 import type { VideoProvider } from './provider.js';
 
 export type { VideoProvider } from './provider.js';
@@ -18,14 +18,33 @@ export async function createProvider(config: Config, log: Logger): Promise<Video
     case 'local':
       return createLocalProvider({
         workDir: join(config.DATA_DIR, 'local'),
-        ffmpegPath: config.FFMPEG_PATH ?? ffmpeg.path,
+        ffmpegPath: await ffmpegFor(config, log),
         renderDelayS: config.LOCAL_RENDER_S,
+        timing: localTiming({
+          firstCheckS: config.LOCAL_FIRST_CHECK_S,
+          pollIntervalS: config.LOCAL_POLL_INTERVAL_S,
+          renderDelayS: config.LOCAL_RENDER_S,
+        }),
       });
     case 'doubao':
       return createDoubaoProvider(doubaoOptions(config, log));
     case 'ark':
       return createArkProvider(arkOptionsFromConfig(config));
   }
+}
+
+/** The ffmpeg the local provider runs (see ffmpeg-choice.ts), said in the log. */
+async function ffmpegFor(config: Config, log: Logger): Promise<string> {
+  const choice = await chooseFfmpeg({ override: config.FFMPEG_PATH, searchPath: config.PATH });
+  if (!choice) {
+    log.error('no ffmpeg found: install one (`apt-get install -y ffmpeg`) or set FFMPEG_PATH; local renders will fail');
+    return 'ffmpeg';
+  }
+  log.info(
+    { path: choice.path, version: choice.version ?? 'unknown' },
+    `local renders use the ${choice.source} ffmpeg`,
+  );
+  return choice.path;
 }
 
 /** The Doubao provider's options from the configuration; a retrieval attempt ends well inside a scheduler step. */

@@ -5,7 +5,7 @@
  * not part of any URL, message or logged object.
  */
 import Bottleneck from 'bottleneck';
-import { Agent, request } from 'undici';
+import { Agent, type Dispatcher, request } from 'undici';
 import type { UpstreamError } from '../../core/errors.js';
 import { type ArkErrorBody, arkHttpError, arkNetworkError } from './errors.js';
 
@@ -42,6 +42,8 @@ export interface ArkClientOptions {
   maxConcurrentRequests?: number;
   /** Time limit of one request. @defaultValue 30000 */
   timeoutMs?: number;
+  /** Where requests go through (a proxy agent); absent → a keep-alive agent of its own. */
+  dispatcher?: Dispatcher;
 }
 
 /** Thrown by `cancel` when Ark answered, but refused (the task is running or already ended). */
@@ -53,7 +55,7 @@ export class ArkClient {
   readonly #key: string;
   readonly #tasksUrl: string;
   readonly #timeoutMs: number;
-  readonly #agent = new Agent({ keepAliveTimeout: 10_000 });
+  readonly #agent: Dispatcher;
   readonly #limiter: Bottleneck;
 
   constructor(options: ArkClientOptions) {
@@ -61,6 +63,7 @@ export class ArkClient {
     this.#key = options.apiKey;
     this.#tasksUrl = `${options.baseUrl.replace(/\/+$/, '')}/contents/generations/tasks`;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#agent = options.dispatcher ?? new Agent({ keepAliveTimeout: 10_000 });
     this.#limiter = new Bottleneck({ maxConcurrent: options.maxConcurrentRequests ?? 4 });
   }
 

@@ -10,8 +10,10 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Dispatcher } from 'undici';
 import type { Config } from '../../config.js';
 import { UpstreamError } from '../../core/errors.js';
+import { proxyAgent } from '../../proxy.js';
 import type {
   ImageInput,
   ImageRef,
@@ -27,6 +29,8 @@ import { recoverLostTasks } from './recover.js';
 
 export interface ArkProviderOptions {
   apiKey: string;
+  /** Where Ark requests go through: the configured proxy (src/proxy.ts); absent → directly. */
+  dispatcher?: Dispatcher | undefined;
   /** @defaultValue `https://ark.cn-beijing.volces.com/api/v3` (ARK_BASE_URL) */
   baseUrl: string;
   /** Model (or endpoint `ep-…`) id for text-to-video, and for image-to-video unless `modelI2v` is set. */
@@ -71,11 +75,16 @@ export function arkOptionsFromConfig(config: Config): ArkProviderOptions {
     pollIntervalS: config.ARK_POLL_INTERVAL_S,
     maxAttempts: config.ARK_MAX_ATTEMPTS,
     workDir: join(config.DATA_DIR, 'ark'),
+    dispatcher: proxyAgent(config),
   };
 }
 
 export function createArkProvider(options: ArkProviderOptions): VideoProvider {
-  const client = new ArkClient({ apiKey: options.apiKey, baseUrl: options.baseUrl });
+  const client = new ArkClient({
+    apiKey: options.apiKey,
+    baseUrl: options.baseUrl,
+    ...(options.dispatcher && { dispatcher: options.dispatcher }),
+  });
   const modelOf = (kind: InterruptedStart['kind']) =>
     kind === 'i2v' ? (options.modelI2v ?? options.model) : options.model;
 

@@ -8,4 +8,5 @@ process.exitCode = await runSessionCommand(process.argv.slice(2), {
   chromiumPath: config.CHROMIUM_PATH ?? '/usr/bin/chromium',
   baseUrl: config.DOUBAO_BASE_URL,
   print: (line) => console.log(line),
+  hasDisplay: !!(config.DISPLAY || config.WAYLAND_DISPLAY),
 });

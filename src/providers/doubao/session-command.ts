@@ -19,6 +19,8 @@ export interface SessionCommandDeps {
   chromiumPath: string;
   baseUrl: string;
   print: (line: string) => void;
+  /** Whether a window can open here (DISPLAY or WAYLAND_DISPLAY is set). @defaultValue true */
+  hasDisplay?: boolean;
 }
 
 const IMPORT_FLAGS = ['device-id', 'tea-uuid', 'web-id', 'room-id', 'x-flow-trace'] as const;
@@ -63,6 +65,11 @@ export async function runSessionCommand(argv: string[], deps: SessionCommandDeps
       room_id: String(values['room-id']),
       x_flow_trace: String(values['x-flow-trace']),
     };
+  } else if (deps.hasDisplay === false) {
+    deps.print(
+      'No display here (DISPLAY and WAYLAND_DISPLAY are not set), so the login window cannot open: use `--import` with values copied from a browser elsewhere (see docs/doubao-session.md)',
+    );
+    return 1;
   } else {
     deps.print('A Chromium window opens: log in to Doubao, then send any message in a chat (5 minutes at most).');
     try {

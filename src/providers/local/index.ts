@@ -2,6 +2,9 @@
  * The `local` provider: the offline default, honestly labelled "local preview, no AI". It renders a real MP4
  * with ffmpeg (see render.ts) so the whole product — scheduler, bots, API, re-hosting — runs with no network and
  * no account. `renderDelayS` keeps a video "not ready" for a while, to imitate a slow upstream.
+ * A render takes about a second, so the local provider brings its own timing (a first look after a few seconds,
+ * then frequent looks) and is queue-aware: at most `concurrency` jobs are started at once (`maxRunning`), so a
+ * task waiting for the renderer waits in `pending` and spends no attempts.
  * A finished video's `file:` URL hands the file over to the core, which moves it into its media store (one copy
  * per video). A render or upload that failed for lack of disk space is a transient failure: it is tried again.
  */
@@ -11,9 +14,19 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Bottleneck from 'bottleneck';
+import { RunFailed } from '../../core/child-process.js';
 import { isDiskFull, UpstreamError } from '../../core/errors.js';
 import { decodeFirstFrame } from '../../core/image-decode.js';
-import type { ImageInput, ImageRef, PollResult, StartRequest, UpstreamRef, VideoProvider } from '../provider.js';
+import type {
+  ImageInput,
+  ImageRef,
+  PollResult,
+  PollTiming,
+  StartRequest,
+  UpstreamRef,
+  VideoProvider,
+} from '../provider.js';
+import { type CaptionFont, captionFilter, captionText, findCaptionFont } from './caption.js';
 import { imageScene, renderVideo, textScene } from './render.js';
 
 export interface LocalProviderOptions {
@@ -26,7 +39,24 @@ export interface LocalProviderOptions {
   concurrency?: number;
   /** How long one render may take before its ffmpeg is stopped. @defaultValue 120 000 */
   renderTimeoutMs?: number;
+  /** The font of the text-to-video caption (caption.ts); absent → the best one installed, null → no caption. */
+  captionFont?: CaptionFont | null;
+  /** When the scheduler looks at a render (see `localTiming`); absent → the configured seed timing. */
+  timing?: PollTiming;
   now?: () => number;
+}
+
+/**
+ * The local provider's timing: the first look after `firstCheckS`, then one every `pollIntervalS`, with enough
+ * looks to cover `renderDelayS` and a render slowed down by a busy machine (a render's own limit is RENDER_TIMEOUT_MS, 120 s).
+ */
+export function localTiming(o: { firstCheckS: number; pollIntervalS: number; renderDelayS: number }): PollTiming {
+  const coveredS = o.renderDelayS + 180;
+  return {
+    firstAttemptDelayS: o.firstCheckS,
+    retryIntervalS: o.pollIntervalS,
+    maxAttempts: Math.max(5, Math.ceil(coveredS / Math.max(o.pollIntervalS, 0.5))),
+  };
 }
 
 interface LocalRef extends UpstreamRef {
@@ -35,11 +65,18 @@ interface LocalRef extends UpstreamRef {
   startedAt: number;
 }
 
+/** How one render runs: stopped when `signal` aborts or after `timeoutMs` (render.ts's default when absent). */
+interface RenderRun {
+  signal: AbortSignal;
+  timeoutMs?: number;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function createLocalProvider(options: LocalProviderOptions): VideoProvider {
   const now = options.now ?? Date.now;
-  const limiter = new Bottleneck({ maxConcurrent: options.concurrency ?? 1 });
+  const concurrency = options.concurrency ?? 1;
+  const limiter = new Bottleneck({ maxConcurrent: concurrency });
   const renders = new Map<string, { done: Promise<void>; stop: AbortController }>();
   const failures = new Map<string, { reason: string; retryable: boolean }>();
   const videoPath = (id: string) => join(options.workDir, 'videos', `${id}.mp4`);
@@ -47,6 +84,7 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
   const isOurs = (id: unknown) => typeof id === 'string' && UUID.test(id);
   /** Aborted by `close`: stops every ffmpeg still running and every render still queued. */
   const shutdown = new AbortController();
+  const font = options.captionFont === undefined ? findCaptionFont() : options.captionFont;
 
   /**
    * Renders one job. An image is first decoded once into a PNG of its first frame, at most 1920 pixels a side:
@@ -54,16 +92,47 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
    * option, a huge image would be decoded for every frame, and one without pixel data made ffmpeg spin).
    */
   async function renderJob(ref: LocalRef, signal: AbortSignal): Promise<void> {
-    const timing = { signal, ...(options.renderTimeoutMs && { timeoutMs: options.renderTimeoutMs }) };
-    if (!ref.imagePath) return renderVideo(options.ffmpegPath, textScene(ref.prompt), videoPath(ref.id), timing);
+    const run: RenderRun = { signal, ...(options.renderTimeoutMs && { timeoutMs: options.renderTimeoutMs }) };
+    if (!ref.imagePath) return renderText(ref, run);
     const frame = join(options.workDir, 'frames', `${ref.id}.png`);
     try {
       const bytes = await decodeFirstFrame(options.ffmpegPath, ref.imagePath, { maxSide: 1920, signal });
       await mkdir(dirname(frame), { recursive: true });
       await writeFile(frame, bytes);
-      await renderVideo(options.ffmpegPath, imageScene(frame), videoPath(ref.id), timing);
+      await renderVideo(options.ffmpegPath, imageScene(frame), videoPath(ref.id), run);
     } finally {
       await rm(frame, { force: true });
+    }
+  }
+
+  /**
+   * Renders a text-to-video with its caption; a caption that ffmpeg cannot draw never fails it: no caption then.
+   * A render that was stopped (cancelled, shut down, out of time) or ran out of disk is not tried again without
+   * the caption: that one would fare no better, and a timed-out retry would double the time the job may take.
+   */
+  async function renderText(ref: LocalRef, run: RenderRun): Promise<void> {
+    const plain = () => renderVideo(options.ffmpegPath, textScene(ref.prompt), videoPath(ref.id), run);
+    if (!font) return plain();
+    const textFile = join(options.workDir, 'captions', `${ref.id}.txt`);
+    const captioned = await mkdir(dirname(textFile), { recursive: true })
+      .then(() => writeFile(textFile, captionText(ref.prompt, font)))
+      .then(
+        () => true,
+        () => false, // no room for the caption (a full disk): the render says why, if it fails too
+      );
+    if (!captioned) return plain();
+    try {
+      await renderVideo(
+        options.ffmpegPath,
+        textScene(ref.prompt, captionFilter(font, textFile)),
+        videoPath(ref.id),
+        run,
+      );
+    } catch (error) {
+      if (isDiskFull(error) || run.signal.aborted || (error instanceof RunFailed && error.killed)) throw error;
+      await plain();
+    } finally {
+      await rm(textFile, { force: true });
     }
   }
 
@@ -94,6 +163,8 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
 
   return {
     name: 'local',
+    ...(options.timing && { timing: options.timing }),
+    maxRunning: concurrency,
 
     async uploadImage(image: ImageInput): Promise<ImageRef> {
       const dir = join(options.workDir, 'images');

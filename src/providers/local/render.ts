@@ -1,7 +1,8 @@
 /**
  * Renders the local provider's videos with ffmpeg: real 5-second H.264 MP4s, made without any AI.
  * Text-to-video is a Mandelbrot zoom whose place, depth and colours derive from the prompt (the same prompt
- * always gives the same video); image-to-video is a slow zoom and pan over the image.
+ * always gives the same video), with the caption of caption.ts when one is given; image-to-video shows the whole
+ * picture (a portrait is never cropped) over a slowly zooming, blurred fill of the frame.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
@@ -24,8 +25,8 @@ const SPOTS: readonly [number, number][] = [
   [0.285, 0.01],
 ];
 
-/** The ffmpeg input and filter arguments for a prompt; pure and deterministic. */
-export function textScene(prompt: string): string[] {
+/** The ffmpeg input and filter arguments for a prompt, with `overlay` (a filter, e.g. the caption) on top; pure. */
+export function textScene(prompt: string, overlay?: string): string[] {
   const hash = createHash('sha256').update(prompt).digest();
   const [x, y] = SPOTS[hash[0]! % SPOTS.length]!;
   const endScale = 0.002 + (hash[1]! / 255) * 0.05;
@@ -38,27 +39,30 @@ export function textScene(prompt: string): string[] {
     '-i',
     `mandelbrot=s=640x360:r=${FPS}:start_x=${x}:start_y=${y}:start_scale=3:end_scale=${endScale.toFixed(4)}:end_pts=${FRAMES}:maxiter=256`,
     '-vf',
-    `hue=h=${hue}+t*${hueSpeed}:s=${saturation.toFixed(2)},format=yuv420p`,
+    [`hue=h=${hue}+t*${hueSpeed}:s=${saturation.toFixed(2)}`, ...(overlay ? [overlay] : []), 'format=yuv420p'].join(
+      ',',
+    ),
   ];
 }
 
-/** The ffmpeg input and filter arguments for a slow zoom and pan over a PNG (looped: one decoded frame). */
+/** The ffmpeg input and filter arguments for a PNG (looped: one decoded frame): see `wholePictureFilter`. */
 export function imageScene(imagePath: string): string[] {
-  return [
-    '-loop',
-    '1',
-    '-framerate',
-    String(FPS),
-    '-i',
-    imagePath,
-    '-vf',
-    [
-      'scale=1280:720:force_original_aspect_ratio=increase',
-      'crop=1280:720',
-      `zoompan=z='min(zoom+0.0025,1.3)':d=${FRAMES}:x='iw/2-(iw/zoom/2)+on*0.4':y='ih/2-(ih/zoom/2)':s=640x360:fps=${FPS}`,
-      'format=yuv420p',
-    ].join(','),
-  ];
+  return ['-loop', '1', '-framerate', String(FPS), '-i', imagePath, '-filter_complex', wholePictureFilter()];
+}
+
+/**
+ * The whole picture, scaled to fit the 640×360 frame (a portrait image keeps its heads and feet), over a blurred,
+ * slowly zooming copy of it that fills the rest of the frame.
+ */
+function wholePictureFilter(): string {
+  const background = [
+    'scale=1280:720:force_original_aspect_ratio=increase',
+    'crop=1280:720',
+    'boxblur=20:2',
+    `zoompan=z='min(zoom+0.0025,1.3)':d=${FRAMES}:x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':s=640x360:fps=${FPS}`,
+  ].join(',');
+  const picture = 'scale=640:360:force_original_aspect_ratio=decrease';
+  return `[0:v]split=2[bg][fg];[bg]${background}[b];[fg]${picture}[f];[b][f]overlay=(W-w)/2:(H-h)/2:shortest=1,format=yuv420p`;
 }
 
 /** How long one render may take; then its process group is stopped (SIGTERM, then SIGKILL). */

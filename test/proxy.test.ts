@@ -1,0 +1,145 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { arkOptionsFromConfig, createArkProvider } from '../src/providers/ark/index.js';
+import { describeProxies } from '../src/proxy.js';
+import { type ArkFake, startArkFake } from './fakes/ark/index.js';
+import { startTelegramFake } from './fakes/telegram/index.js';
+import { type ServiceProcess, spawnService } from './support/service-process.js';
+
+/** A local HTTP proxy: CONNECT tunnels (what undici's proxy agent uses), each target recorded. */
+async function startProxy(): Promise<{ url: string; tunnels: string[]; close: () => Promise<void> }> {
+  const tunnels: string[] = [];
+  const server: Server = createServer((_req, res) => res.writeHead(405).end());
+  server.on('connect', (req, client, head) => {
+    tunnels.push(String(req.url));
+    const [host, port] = String(req.url).split(':');
+    const upstream = connect(Number(port), host, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    tunnels,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+let cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  cleanups = [];
+});
+
+async function arkThrough(env: Record<string, string>): Promise<{ fake: ArkFake; started: boolean }> {
+  const fake = await startArkFake({ queuedMs: 50, runningMs: 100 });
+  const dir = mkdtempSync(join(tmpdir(), 'dvb-proxy-'));
+  cleanups.push(
+    () => fake.close(),
+    () => rmSync(dir, { recursive: true, force: true }),
+  );
+  const config = loadConfig({
+    DATA_DIR: dir,
+    PROVIDER: 'ark',
+    ARK_API_KEY: fake.knobs.apiKey,
+    ARK_BASE_URL: fake.apiUrl,
+    DOUBAO_SESSIONS_FILE: join(dir, 'none.json'),
+    ...env,
+  });
+  const provider = createArkProvider(arkOptionsFromConfig(config));
+  cleanups.push(() => provider.close?.());
+  const ref = await provider.start({ prompt: 'through the proxy', guest: false });
+  return { fake, started: !!ref.id };
+}
+
+describe('#14 HTTPS_PROXY / HTTP_PROXY / NO_PROXY', () => {
+  it('Ark requests go through the proxy (lower-case http_proxy too)', async () => {
+    const proxy = await startProxy();
+    cleanups.push(() => proxy.close());
+    const { fake, started } = await arkThrough({ http_proxy: proxy.url });
+    expect(started).toBe(true);
+    expect(proxy.tunnels).toContain(new URL(fake.apiUrl).host);
+  });
+
+  it('NO_PROXY sends a host past the proxy', async () => {
+    const proxy = await startProxy();
+    cleanups.push(() => proxy.close());
+    const { started } = await arkThrough({ HTTP_PROXY: proxy.url, NO_PROXY: '127.0.0.1' });
+    expect(started).toBe(true);
+    expect(proxy.tunnels).toEqual([]);
+  });
+
+  it('the service says what uses the proxy, without the password', async () => {
+    const proxy = await startProxy();
+    cleanups.push(() => proxy.close());
+    const dir = mkdtempSync(join(tmpdir(), 'dvb-proxy-'));
+    const withCredentials = proxy.url.replace('http://', 'http://user:s3cret@');
+    const service: ServiceProcess = spawnService(dir, { HTTPS_PROXY: withCredentials });
+    cleanups.push(
+      () => void service.terminate(),
+      () => rmSync(dir, { recursive: true, force: true }),
+    );
+    const line = await service.waitForLog(/^outbound HTTP goes through the configured proxy$/);
+    expect(line).toMatchObject({ proxies: { https: `${proxy.url}/` }, through: ['ark', 'telegram'] });
+    expect(service.output()).not.toContain('s3cret');
+  });
+
+  it('the Telegram bot (grammY) polls through the proxy', async () => {
+    const proxy = await startProxy();
+    const fake = await startTelegramFake();
+    const dir = mkdtempSync(join(tmpdir(), 'dvb-proxy-'));
+    const service = spawnService(dir, {
+      HTTP_PROXY: proxy.url,
+      TELEGRAM_TOKEN: fake.token,
+      TELEGRAM_API_ROOT: fake.apiRoot,
+    });
+    cleanups.push(
+      () => proxy.close(),
+      () => fake.close(),
+      () => rmSync(dir, { recursive: true, force: true }),
+      async () => void (await service.terminate()),
+    );
+    await service.waitForLog(/^Telegram bot polling$/, 30_000);
+    expect(proxy.tunnels).toContain(new URL(fake.apiRoot).host);
+  });
+
+  it('NO_PROXY keeps the Telegram bot off the proxy', async () => {
+    const proxy = await startProxy();
+    const fake = await startTelegramFake();
+    const dir = mkdtempSync(join(tmpdir(), 'dvb-proxy-'));
+    const service = spawnService(dir, {
+      HTTP_PROXY: proxy.url,
+      NO_PROXY: 'localhost,127.0.0.1',
+      TELEGRAM_TOKEN: fake.token,
+      TELEGRAM_API_ROOT: fake.apiRoot,
+    });
+    cleanups.push(
+      () => proxy.close(),
+      () => fake.close(),
+      () => rmSync(dir, { recursive: true, force: true }),
+      async () => void (await service.terminate()),
+    );
+    await service.waitForLog(/^Telegram bot polling$/, 30_000);
+    expect(proxy.tunnels).toEqual([]);
+  });
+
+  it('describes proxies without their credentials', () => {
+    const config = loadConfig({ HTTPS_PROXY: 'http://u:p@proxy.example:3128', NO_PROXY: 'localhost' });
+    expect(describeProxies(config)).toEqual({ https: 'http://proxy.example:3128/', noProxy: 'localhost' });
+  });
+});
