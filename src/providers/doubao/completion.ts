@@ -109,7 +109,22 @@ function body2026(session: Session, prompt: string, attachments: Attachment[], m
   });
 }
 
-const SSE_HEADERS = { 'content-type': 'application/json', accept: 'text/event-stream' };
+/** The POST both dialects' video requests share; they differ in path, flow trace and body. */
+function completionSpec(path: string, flowTraceHeader: string, body: string): CallSpec {
+  return {
+    kind: 'completion',
+    method: 'POST',
+    path,
+    headers: {
+      'content-type': 'application/json',
+      accept: 'text/event-stream',
+      'agw-js-conv': 'str',
+      'x-flow-trace': flowTraceHeader,
+    },
+    body,
+    what: WHAT,
+  };
+}
 
 /** Sends the video request in the session's dialect (probing when unknown); resolves with the job's ids. */
 export async function requestVideo(
@@ -123,12 +138,7 @@ export async function requestVideo(
   if (dialects.get(session.id) !== '2025') {
     const messageId = randomUUID();
     const answer = await client.call(session, {
-      kind: 'completion',
-      method: 'POST',
-      path: '/chat/completion',
-      headers: { ...SSE_HEADERS, 'agw-js-conv': 'str', 'x-flow-trace': flowTrace() },
-      body: body2026(session, prompt, attachments, messageId),
-      what: WHAT,
+      ...completionSpec('/chat/completion', flowTrace(), body2026(session, prompt, attachments, messageId)),
       accept: [404],
       judge: false,
       dialect: '2026',
@@ -168,12 +178,7 @@ async function request2025(
   refusedNew?: DoubaoAnswer,
 ): Promise<VideoIds> {
   const spec: CallSpec = {
-    kind: 'completion',
-    method: 'POST',
-    path: '/samantha/chat/completion',
-    headers: { ...SSE_HEADERS, 'agw-js-conv': 'str', 'x-flow-trace': session.x_flow_trace },
-    body: body2025(session, prompt, attachments),
-    what: WHAT,
+    ...completionSpec('/samantha/chat/completion', session.x_flow_trace, body2025(session, prompt, attachments)),
     ...(refusedNew && { accept: [404] }),
   };
   const answer = await client.call(session, spec);
