@@ -3,6 +3,7 @@
  * (`zh-CN`, `zh-TW` → Chinese; other locales → English; unknown → DEFAULT_LOCALE).
  */
 import type { AccountHealth, RecordedIncident, TaskStatus } from '../../src/core/index.js';
+import { INCIDENT_EN, INCIDENT_ZH } from '../incident-wording.js';
 
 export type Lang = 'en' | 'zh';
 
@@ -15,19 +16,6 @@ const window = (firstS: number, lastS: number) =>
   lastS < 120
     ? `${Math.round(firstS)}–${Math.round(lastS)} s`
     : `${Math.round(firstS / 60)}–${Math.round(lastS / 60)} min`;
-
-const INCIDENT_EN: Record<RecordedIncident['kind'], string> = {
-  expired: 'the session expired',
-  risk_control: 'paused by risk control',
-  rate_limited: 'rate-limited',
-  recovered: 'working again',
-};
-const INCIDENT_ZH: Record<RecordedIncident['kind'], string> = {
-  expired: '会话已失效',
-  risk_control: '被风控暂停',
-  rate_limited: '被限流',
-  recovered: '已恢复正常',
-};
 
 const en = {
   alert: (i: RecordedIncident) =>

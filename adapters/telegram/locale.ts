@@ -4,6 +4,7 @@
  * mode), so prompts and reasons never need escaping.
  */
 import type { AccountHealth, RecordedIncident, Task } from '../../src/core/index.js';
+import { INCIDENT_EN, INCIDENT_ZH } from '../incident-wording.js';
 
 export type Lang = 'en' | 'zh';
 
@@ -21,19 +22,6 @@ function window(w: { firstS: number; lastS: number }, lang: Lang): string {
   if (lang === 'zh') return `${a}–${b} ${minutes ? '分钟' : '秒'}`;
   return `${a}–${b} ${minutes ? 'minutes' : 'seconds'}`;
 }
-
-const INCIDENT_EN: Record<RecordedIncident['kind'], string> = {
-  expired: 'the session expired',
-  risk_control: 'paused by risk control',
-  rate_limited: 'rate-limited',
-  recovered: 'working again',
-};
-const INCIDENT_ZH: Record<RecordedIncident['kind'], string> = {
-  expired: '会话已失效',
-  risk_control: '被风控暂停',
-  rate_limited: '被限流',
-  recovered: '已恢复正常',
-};
 
 const en = {
   alert: (i: RecordedIncident) =>
