@@ -1,11 +1,10 @@
 // Admin alerts of provider incidents through the real Discord adapter and the fake Discord (issue 11 item 4): a DM
 // per incident to every DISCORD_ADMIN_IDS user, exactly once, also when the bot was down between incident and send.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config.js';
-import type { ProviderHost, ProviderIncident } from '../../src/providers/provider.js';
+import type { ProviderIncident } from '../../src/providers/provider.js';
 import { type DiscordFake, startDiscordFake } from '../fakes/discord/index.js';
 import { type DiscordRig, startDiscordRig } from '../support/discord-harness.js';
-import { testLocalProvider } from '../support/test-core.js';
+import { reportingProvider } from '../support/test-core.js';
 
 let fake: DiscordFake | undefined;
 const rigs: DiscordRig[] = [];
@@ -25,18 +24,6 @@ const limited: ProviderIncident = {
   message: 'Doubao asks this session to slow down.',
   action: 'wait, or add another session with `npm run session`.',
 };
-
-function reportingProvider() {
-  let host: ProviderHost | undefined;
-  const provider = (config: Config) => {
-    const p = testLocalProvider(config);
-    p.attach = (h) => {
-      host = h;
-    };
-    return p;
-  };
-  return { provider, report: (incident: ProviderIncident) => host!.reportIncident(incident) };
-}
 
 const dmsTo = (f: DiscordFake, userId: string) =>
   f.requests.filter(

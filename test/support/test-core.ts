@@ -11,7 +11,7 @@ import { type Config, loadConfig } from '../../src/config.js';
 import { type Core, type CoreOptions, createCore } from '../../src/core/index.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createLocalProvider } from '../../src/providers/local/index.js';
-import type { VideoProvider } from '../../src/providers/provider.js';
+import type { ProviderHost, ProviderIncident, VideoProvider } from '../../src/providers/provider.js';
 
 export interface TestCore extends Core {
   dataDir: string;
@@ -55,6 +55,22 @@ export function testLocalProvider(config: Config): VideoProvider {
     ffmpegPath: ffmpeg.path,
     renderDelayS: config.LOCAL_RENDER_S,
   });
+}
+
+/**
+ * The local provider, with its incident channel kept for the test: `report` raises an incident through the host of
+ * the latest core the provider was attached to (across restarts).
+ */
+export function reportingProvider() {
+  let host: ProviderHost | undefined;
+  const provider = (config: Config) => {
+    const p = testLocalProvider(config);
+    p.attach = (h) => {
+      host = h;
+    };
+    return p;
+  };
+  return { provider, report: (incident: ProviderIncident) => host!.reportIncident(incident) };
 }
 
 /**

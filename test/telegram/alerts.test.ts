@@ -4,9 +4,8 @@
  * incident and the send, and never again for the same incident.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config.js';
-import type { ProviderHost, ProviderIncident } from '../../src/providers/provider.js';
-import { testLocalProvider } from '../support/test-core.js';
+import type { ProviderIncident } from '../../src/providers/provider.js';
+import { reportingProvider } from '../support/test-core.js';
 import { type BotHarness, startBotHarness } from './harness.js';
 
 let h: BotHarness;
@@ -22,19 +21,6 @@ const expired: ProviderIncident = {
   message: 'the session is no longer logged in.',
   action: 'run `npm run session` and log in again.',
 };
-
-/** The local provider, with its incident channel kept for the test (the latest core's, across restarts). */
-function reportingProvider() {
-  let host: ProviderHost | undefined;
-  const provider = (config: Config) => {
-    const p = testLocalProvider(config);
-    p.attach = (h) => {
-      host = h;
-    };
-    return p;
-  };
-  return { provider, report: (incident: ProviderIncident) => host!.reportIncident(incident) };
-}
 
 const settle = (ms = 500) => new Promise((resolve) => setTimeout(resolve, ms));
 const alertsTo = (harness: BotHarness, chatId: number) =>
