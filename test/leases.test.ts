@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type NewTask, TaskStore } from '../src/core/store.js';
-import { advanceSeconds, START, settle, until, useFakeClock } from './support/fake-clock.js';
+import { advanceSeconds, disposeUnderFakeClock, START, settle, until, useFakeClock } from './support/fake-clock.js';
 import { sampleImage } from './support/media-samples.js';
 import { type ScriptedProvider, scriptedProvider, transient } from './support/scripted-provider.js';
 import { startTestCore, type TestCore } from './support/test-core.js';
@@ -37,13 +37,7 @@ const secondsOf = (p: ScriptedProvider, method: string) =>
 
 afterEach(async () => {
   if (cores.length === 0) return;
-  let stopped = false;
-  const stopping = Promise.all(cores.map((core) => core.dispose())).finally(() => {
-    stopped = true;
-  });
-  await settle(() => stopped, 5000, 1);
-  await stopping;
-  vi.useRealTimers();
+  await disposeUnderFakeClock(cores);
   cores = [];
 });
 

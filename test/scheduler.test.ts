@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { nextAttemptDelayMs, type Task } from '../src/core/task.js';
-import { advanceSeconds, START, settle, until, useFakeClock } from './support/fake-clock.js';
+import { advanceSeconds, disposeUnderFakeClock, START, settle, until, useFakeClock } from './support/fake-clock.js';
 import { permanent, type ScriptedProvider, scriptedProvider, transient } from './support/scripted-provider.js';
 import { startTestCore, type TestCore } from './support/test-core.js';
 
@@ -28,14 +28,7 @@ const pollTimes = (p: ScriptedProvider) =>
 
 afterEach(async () => {
   if (cores.length === 0) return;
-  // Steps still under way wait on fake timers: keep virtual time moving while the cores stop.
-  let stopped = false;
-  const stopping = Promise.all(cores.map((core) => core.dispose())).finally(() => {
-    stopped = true;
-  });
-  await settle(() => stopped, 5000, 1);
-  await stopping;
-  vi.useRealTimers();
+  await disposeUnderFakeClock(cores);
   cores = [];
 });
 

@@ -40,3 +40,17 @@ export async function advanceSeconds(seconds: number): Promise<void> {
   }
   await settle(undefined, 3);
 }
+
+/**
+ * Disposes `cores` while their steps may still wait on fake timers: keeps virtual time moving until they have
+ * stopped, then goes back to real timers.
+ */
+export async function disposeUnderFakeClock(cores: { dispose(): Promise<void> }[]): Promise<void> {
+  let stopped = false;
+  const stopping = Promise.all(cores.map((core) => core.dispose())).finally(() => {
+    stopped = true;
+  });
+  await settle(() => stopped, 5000, 1);
+  await stopping;
+  vi.useRealTimers();
+}
