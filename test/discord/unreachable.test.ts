@@ -4,7 +4,6 @@
  * own (or stays off for a bad token) and `/readyz` says so.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -13,7 +12,7 @@ import { type DiscordFake, startDiscordFake } from '../fakes/discord/index.js';
 import { startTelegramFake, type TelegramFake } from '../fakes/telegram/index.js';
 import { photoMessage } from '../fakes/telegram/updates.js';
 import { isMp4, sampleImage } from '../support/media-samples.js';
-import { eventually, type ServiceProcess, spawnService } from '../support/service-process.js';
+import { closedPort, eventually, type ServiceProcess, spawnService } from '../support/service-process.js';
 
 const closers: (() => Promise<void>)[] = [];
 const services: ServiceProcess[] = [];
@@ -40,15 +39,6 @@ async function telegramFake(): Promise<TelegramFake> {
   const fake = await startTelegramFake();
   closers.push(() => fake.close());
   return fake;
-}
-
-/** A loopback port nothing listens on (yet). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('16. one chat platform cannot take the service down (Discord)', () => {

@@ -4,6 +4,7 @@
  * timed SIGTERM. Used by the tests proving that one chat platform cannot take the service down.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { request } from 'undici';
 
@@ -122,4 +123,13 @@ export async function eventually(what: string, check: () => Promise<boolean> | b
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** A loopback port nothing listens on (yet). */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

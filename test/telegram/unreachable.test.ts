@@ -4,7 +4,6 @@
  * and never blocks SIGTERM. `/readyz` tells the adapter's state all along.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -12,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startTelegramFake, type TelegramFake } from '../fakes/telegram/index.js';
 import { photoMessage } from '../fakes/telegram/updates.js';
 import { isMp4, sampleImage } from '../support/media-samples.js';
-import { eventually, type ServiceProcess, spawnService } from '../support/service-process.js';
+import { closedPort, eventually, type ServiceProcess, spawnService } from '../support/service-process.js';
 
 const fakes: TelegramFake[] = [];
 const services: ServiceProcess[] = [];
@@ -34,15 +33,6 @@ function start(env: Record<string, string>, dataDir = mkdtempSync(join(tmpdir(),
   const service = spawnService(dataDir, { FIRST_ATTEMPT_DELAY_S: '1', RETRY_INTERVAL_S: '1', ...env });
   services.push(service);
   return service;
-}
-
-/** A loopback port nothing listens on (yet). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 const user = { chatId: 5151, userId: 5151, languageCode: 'en' };
