@@ -154,13 +154,19 @@ describe('leases cover the step (case 4)', () => {
 });
 
 describe('cancel during a start (case 5)', () => {
-  it('cancels upstream the job that a start under way created after the cancel', async () => {
+  /** A task cancelled while its first start is held; `release` lets that start go on. */
+  async function cancelledDuringStart() {
     useFakeClock();
     const provider = scriptedProvider();
     const core = await seedCore(provider);
     const release = provider.holdNextStart();
     const task = await submit(core);
     await core.service.cancel(task.id, { admin: true });
+    return { provider, core, task, release };
+  }
+
+  it('cancels upstream the job that a start under way created after the cancel', async () => {
+    const { provider, core, task, release } = await cancelledDuringStart();
     release();
     await until(() => core.service.get(task.id).leaseUntil === null);
     expect(callsOf(provider, 'cancel')[0]!.ref).toMatchObject({ id: 'job-1' });
@@ -168,12 +174,7 @@ describe('cancel during a start (case 5)', () => {
   });
 
   it('cancel then retry during a start runs one start, and only it writes its reference', async () => {
-    useFakeClock();
-    const provider = scriptedProvider();
-    const core = await seedCore(provider);
-    const release = provider.holdNextStart();
-    const task = await submit(core);
-    await core.service.cancel(task.id, { admin: true });
+    const { provider, core, task, release } = await cancelledDuringStart();
     await core.service.retry(task.id, { admin: true });
     await advanceSeconds(5);
     release();
