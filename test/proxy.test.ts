@@ -67,6 +67,27 @@ async function arkThrough(env: Record<string, string>): Promise<{ fake: ArkFake;
   return { fake, started: !!ref.id };
 }
 
+/** The service with HTTP_PROXY set (and `env`) and a fake Telegram, once its bot polls. */
+async function telegramPollingBehindProxy(env: Record<string, string> = {}) {
+  const proxy = await startProxy();
+  const fake = await startTelegramFake();
+  const dir = mkdtempSync(join(tmpdir(), 'dvb-proxy-'));
+  const service = spawnService(dir, {
+    HTTP_PROXY: proxy.url,
+    ...env,
+    TELEGRAM_TOKEN: fake.token,
+    TELEGRAM_API_ROOT: fake.apiRoot,
+  });
+  cleanups.push(
+    () => proxy.close(),
+    () => fake.close(),
+    () => rmSync(dir, { recursive: true, force: true }),
+    async () => void (await service.terminate()),
+  );
+  await service.waitForLog(/^Telegram bot polling$/, 30_000);
+  return { proxy, fake };
+}
+
 describe('#14 HTTPS_PROXY / HTTP_PROXY / NO_PROXY', () => {
   it('Ark requests go through the proxy (lower-case http_proxy too)', async () => {
     const proxy = await startProxy();
@@ -100,41 +121,12 @@ describe('#14 HTTPS_PROXY / HTTP_PROXY / NO_PROXY', () => {
   });
 
   it('the Telegram bot (grammY) polls through the proxy', async () => {
-    const proxy = await startProxy();
-    const fake = await startTelegramFake();
-    const dir = mkdtempSync(join(tmpdir(), 'dvb-proxy-'));
-    const service = spawnService(dir, {
-      HTTP_PROXY: proxy.url,
-      TELEGRAM_TOKEN: fake.token,
-      TELEGRAM_API_ROOT: fake.apiRoot,
-    });
-    cleanups.push(
-      () => proxy.close(),
-      () => fake.close(),
-      () => rmSync(dir, { recursive: true, force: true }),
-      async () => void (await service.terminate()),
-    );
-    await service.waitForLog(/^Telegram bot polling$/, 30_000);
+    const { proxy, fake } = await telegramPollingBehindProxy();
     expect(proxy.tunnels).toContain(new URL(fake.apiRoot).host);
   });
 
   it('NO_PROXY keeps the Telegram bot off the proxy', async () => {
-    const proxy = await startProxy();
-    const fake = await startTelegramFake();
-    const dir = mkdtempSync(join(tmpdir(), 'dvb-proxy-'));
-    const service = spawnService(dir, {
-      HTTP_PROXY: proxy.url,
-      NO_PROXY: 'localhost,127.0.0.1',
-      TELEGRAM_TOKEN: fake.token,
-      TELEGRAM_API_ROOT: fake.apiRoot,
-    });
-    cleanups.push(
-      () => proxy.close(),
-      () => fake.close(),
-      () => rmSync(dir, { recursive: true, force: true }),
-      async () => void (await service.terminate()),
-    );
-    await service.waitForLog(/^Telegram bot polling$/, 30_000);
+    const { proxy } = await telegramPollingBehindProxy({ NO_PROXY: 'localhost,127.0.0.1' });
     expect(proxy.tunnels).toEqual([]);
   });
 
