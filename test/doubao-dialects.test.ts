@@ -17,9 +17,8 @@ import type { ProviderStateStore } from '../src/providers/provider.js';
 import { type DoubaoFake, startDoubaoFake } from './fakes/doubao/index.js';
 import { writeSessions } from './fakes/doubao/sessions.js';
 import { fetchOverHttp, pollUntilDone } from './provider-contract.js';
+import { fakeProviderOptions } from './support/doubao-setup.js';
 import { isMp4 } from './support/media-samples.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('doubao dialects and looks', () => {
   let fake: DoubaoFake;
@@ -28,12 +27,7 @@ describe('doubao dialects and looks', () => {
   const providers: DoubaoProvider[] = [];
   const open = async () => {
     const provider = await createDoubaoProvider({
-      sessionsFile: join(dir, 'session.json'),
-      baseUrl: fake.baseUrl,
-      imagexUrl: fake.imagexUrl,
-      uploadUrl: fake.uploadUrl,
-      chromiumPath: CHROMIUM,
-      minSpacingMs: 0,
+      ...fakeProviderOptions(fake, dir),
       settleMs: 1_000,
       // The dialects on their own: a refusal repeated from the session's page is test/doubao-page-transport's.
       transportMode: 'http',

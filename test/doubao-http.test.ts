@@ -10,6 +10,7 @@ import { doubaoOptions } from '../src/providers/index.js';
 import type { ProviderIncident, VideoProvider } from '../src/providers/provider.js';
 import { type DoubaoFake, startDoubaoFake } from './fakes/doubao/index.js';
 import { sessionIdCookie, writeSessions } from './fakes/doubao/sessions.js';
+import { doubaoFakeEnv } from './support/doubao-setup.js';
 import { isMp4, sampleImage } from './support/media-samples.js';
 import { memoryLogger, startTestCore, testConfig } from './support/test-core.js';
 
@@ -25,17 +26,7 @@ interface SeedTask {
 /** A core with PROVIDER=doubao pointed at the fake, and its HTTP app (driven with inject, no port). */
 async function startService(fake: DoubaoFake, env: Record<string, string> = {}, dataDir?: string) {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'dvb-doubao-http-'));
-  const fullEnv = {
-    PROVIDER: 'doubao',
-    DOUBAO_BASE_URL: fake.baseUrl,
-    DOUBAO_IMAGEX_URL: fake.imagexUrl,
-    DOUBAO_UPLOAD_URL: fake.uploadUrl,
-    DOUBAO_PAGE_WAIT_S: '1',
-    DOUBAO_MIN_SPACING_MS: '0',
-    DOUBAO_FIRST_CHECK_S: '1',
-    DOUBAO_POLL_INTERVAL_S: '1',
-    ...env,
-  };
+  const fullEnv = { ...doubaoFakeEnv(fake), ...env };
   const providerLog = memoryLogger();
   const provider: VideoProvider = await createDoubaoProvider(doubaoOptions(testConfig(fullEnv, dir), providerLog.log));
   const core = await startTestCore({ env: fullEnv, dataDir: dir, provider: () => provider, keepData: true });

@@ -21,9 +21,8 @@ import { TransportSelector } from '../src/providers/doubao/transport-selector.js
 import type { VideoProvider } from '../src/providers/provider.js';
 import { type DoubaoFake, type DoubaoFakeKnobs, startDoubaoFake } from './fakes/doubao/index.js';
 import { sessionIdCookie, writeSessions } from './fakes/doubao/sessions.js';
+import { fakeProviderOptions } from './support/doubao-setup.js';
 import { startTestCore, type TestCore } from './support/test-core.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let fake: DoubaoFake;
 let dir: string;
@@ -43,12 +42,7 @@ async function rig(knobs: Partial<DoubaoFakeKnobs>, users = 1): Promise<void> {
 
 async function provider(options: Partial<DoubaoProviderOptions> = {}): Promise<VideoProvider> {
   const made = await createDoubaoProvider({
-    sessionsFile: join(dir, 'session.json'),
-    baseUrl: fake.baseUrl,
-    imagexUrl: fake.imagexUrl,
-    uploadUrl: fake.uploadUrl,
-    chromiumPath: CHROMIUM,
-    minSpacingMs: 0,
+    ...fakeProviderOptions(fake, dir),
     ...options,
   });
   cleanup.push(async () => made.close?.());

@@ -15,8 +15,7 @@ import { SESSION_EXPIRED, sessionIdOf } from '../src/providers/doubao/session-po
 import type { ProviderIncident, ProviderStateStore } from '../src/providers/provider.js';
 import { type DoubaoFake, type InBodyFault, startDoubaoFake } from './fakes/doubao/index.js';
 import { fakeSession, sessionIdCookie, writeSessions } from './fakes/doubao/sessions.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { fakeProviderOptions } from './support/doubao-setup.js';
 
 interface Host {
   store: ProviderStateStore;
@@ -30,12 +29,7 @@ describe('doubao session health', () => {
   const newHost = (): Host => ({ store: memoryState(), incidents: [] });
   const open = async (host: Host, extra: Record<string, unknown> = {}) => {
     const provider = await createDoubaoProvider({
-      sessionsFile: join(dir, 'session.json'),
-      baseUrl: fake.baseUrl,
-      imagexUrl: fake.imagexUrl,
-      uploadUrl: fake.uploadUrl,
-      chromiumPath: CHROMIUM,
-      minSpacingMs: 0,
+      ...fakeProviderOptions(fake, dir),
       settleMs: 500,
       cooldownMs: 60_000,
       // Health on its own: a refusal repeated from the session's page is test/doubao-page-transport's.

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../src/config.js';
-import { createDoubaoProvider, doubaoTiming } from '../../src/providers/doubao/index.js';
+import { createDoubaoProvider, type DoubaoProviderOptions, doubaoTiming } from '../../src/providers/doubao/index.js';
 import { doubaoOptions } from '../../src/providers/index.js';
 import type { VideoProvider } from '../../src/providers/provider.js';
 import { type DoubaoFake, type DoubaoFakeKnobs, startDoubaoFake } from '../fakes/doubao/index.js';
@@ -19,6 +19,35 @@ export interface DoubaoUpstream {
   env: Record<string, string>;
   provider: (config: Config) => VideoProvider;
   close(): Promise<void>;
+}
+
+/** The Chromium the page transport launches; CHROMIUM_PATH names another one. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Provider options pointing at `fake`, with the sessions file `session.json` in `dir` and no spacing of calls. */
+export function fakeProviderOptions(fake: DoubaoFake, dir: string) {
+  return {
+    sessionsFile: join(dir, 'session.json'),
+    baseUrl: fake.baseUrl,
+    imagexUrl: fake.imagexUrl,
+    uploadUrl: fake.uploadUrl,
+    chromiumPath: CHROMIUM,
+    minSpacingMs: 0,
+  } satisfies Partial<DoubaoProviderOptions>;
+}
+
+/** The environment of a core with PROVIDER=doubao pointed at `fake`, with short page waits and polls. */
+export function doubaoFakeEnv(fake: DoubaoFake): Record<string, string> {
+  return {
+    PROVIDER: 'doubao',
+    DOUBAO_BASE_URL: fake.baseUrl,
+    DOUBAO_IMAGEX_URL: fake.imagexUrl,
+    DOUBAO_UPLOAD_URL: fake.uploadUrl,
+    DOUBAO_PAGE_WAIT_S: '1',
+    DOUBAO_MIN_SPACING_MS: '0',
+    DOUBAO_FIRST_CHECK_S: '1',
+    DOUBAO_POLL_INTERVAL_S: '1',
+  };
 }
 
 /** The provider of `doubaoOptions(config)`, usable before its asynchronous start has finished. */
@@ -45,19 +74,7 @@ export async function startDoubaoUpstream(
   writeSessions(sessionsFile, { users: 1 });
   return {
     fake,
-    env: {
-      PROVIDER: 'doubao',
-      DOUBAO_SESSIONS_FILE: sessionsFile,
-      DOUBAO_BASE_URL: fake.baseUrl,
-      DOUBAO_IMAGEX_URL: fake.imagexUrl,
-      DOUBAO_UPLOAD_URL: fake.uploadUrl,
-      DOUBAO_PAGE_WAIT_S: '1',
-      DOUBAO_MIN_SPACING_MS: '0',
-      DOUBAO_FIRST_CHECK_S: '1',
-      DOUBAO_POLL_INTERVAL_S: '1',
-      DOUBAO_MAX_WAIT_S: '60',
-      ...env,
-    },
+    env: { ...doubaoFakeEnv(fake), DOUBAO_SESSIONS_FILE: sessionsFile, DOUBAO_MAX_WAIT_S: '60', ...env },
     provider: doubaoProvider,
     async close() {
       await fake.close();
