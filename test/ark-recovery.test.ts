@@ -6,10 +6,9 @@
  */
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Task } from '../src/core/index.js';
 import { type ArkFake, startArkFake } from './fakes/ark/index.js';
 import { arkEnv, arkProvider } from './support/ark-setup.js';
-import { startTestCore, type TestCore } from './support/test-core.js';
+import { finished, startTestCore, type TestCore, waitFor } from './support/test-core.js';
 
 let fake: ArkFake | undefined;
 let core: TestCore | undefined;
@@ -20,16 +19,6 @@ afterEach(async () => {
   core = fake = undefined;
 });
 
-async function waitFor<T>(read: () => T, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const finished = (task: Task) => ['completed', 'failed', 'cancelled'].includes(task.status);
 const promptOf = (fake: ArkFake, arkId: string) =>
   (fake.tasks.find((t) => t.id === arkId)?.body.content[0] as { text: string } | undefined)?.text;
 

@@ -2,11 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildHttpApp } from '../adapters/http/index.js';
-import type { Task } from '../src/core/index.js';
 import { type ArkFake, type ArkKnobs, startArkFake } from './fakes/ark/index.js';
 import { arkEnv, arkProvider } from './support/ark-setup.js';
 import { isMp4, sampleImage } from './support/media-samples.js';
-import { startTestCore, type TestCore } from './support/test-core.js';
+import { finished, startTestCore, type TestCore, waitFor } from './support/test-core.js';
 
 let fake: ArkFake | undefined;
 let core: TestCore | undefined;
@@ -30,17 +29,6 @@ async function setup(knobs: Partial<ArkKnobs> = {}, env: Record<string, string> 
   });
   return { fake, core, app };
 }
-
-async function waitFor<T>(read: () => T, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const finished = (task: Task) => ['completed', 'failed', 'cancelled'].includes(task.status);
 
 /** Asks for a video through the seed API and returns the reply and (when created) our task. */
 async function generate(body: Record<string, unknown>) {

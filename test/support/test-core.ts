@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import ffmpeg from '@ffmpeg-installer/ffmpeg';
 import { type Config, loadConfig } from '../../src/config.js';
-import { type Core, type CoreOptions, createCore } from '../../src/core/index.js';
+import { type Core, type CoreOptions, createCore, type Task } from '../../src/core/index.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createLocalProvider } from '../../src/providers/local/index.js';
 import type { ProviderHost, ProviderIncident, VideoProvider } from '../../src/providers/provider.js';
@@ -104,3 +104,16 @@ export async function startTestCore(
     },
   };
 }
+
+/** Reads `read()` every 50 ms until `done` holds or `timeoutMs` passes; returns the last value for the test to check. */
+export async function waitFor<T>(read: () => T, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Whether a task has reached an end state. */
+export const finished = (task: Task) => ['completed', 'failed', 'cancelled'].includes(task.status);
