@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { UpstreamError } from '../src/core/errors.js';
 import { createArkProvider } from '../src/providers/ark/index.js';
 import { type ArkFake, startArkFake } from './fakes/ark/index.js';
-import { fetchOverHttp, providerContract } from './provider-contract.js';
+import { overFake, providerContract } from './provider-contract.js';
 import { sampleImage } from './support/media-samples.js';
 
 function providerFor(fake: ArkFake, workDir: string, apiKey = fake.knobs.apiKey) {
@@ -29,15 +29,7 @@ providerContract('ark', async () => {
   const fake = await startArkFake({ queuedMs: 50, runningMs: 100 });
   const workDir = mkdtempSync(join(tmpdir(), 'dvb-ark-'));
   const provider = providerFor(fake, workDir);
-  return {
-    provider,
-    fetchVideo: fetchOverHttp,
-    dispose: async () => {
-      await provider.close?.();
-      await fake.close();
-      rmSync(workDir, { recursive: true, force: true });
-    },
-  };
+  return overFake(provider, fake, workDir);
 });
 
 describe('ark provider', () => {

@@ -9,7 +9,7 @@ import { SESSION_EXPIRED, sessionIdOf } from '../src/providers/doubao/session-po
 import type { VideoProvider } from '../src/providers/provider.js';
 import { type DoubaoFake, startDoubaoFake } from './fakes/doubao/index.js';
 import { sessionIdCookie, writeSessions } from './fakes/doubao/sessions.js';
-import { fetchOverHttp, pollUntilDone, providerContract } from './provider-contract.js';
+import { overFake, pollUntilDone, providerContract } from './provider-contract.js';
 import { isMp4, sampleImage } from './support/media-samples.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -36,15 +36,7 @@ for (const dialect of ['2026', '2025', 'both'] as const) {
       const fake = await startDoubaoFake({ dialect });
       writeSessions(join(dir, 'session.json'), { users: 1 });
       const provider = await createDoubaoProvider(options(fake, join(dir, 'session.json')));
-      return {
-        provider,
-        fetchVideo: fetchOverHttp,
-        dispose: async () => {
-          await provider.close?.();
-          await fake.close();
-          rmSync(dir, { recursive: true, force: true });
-        },
-      };
+      return overFake(provider, fake, dir);
     },
     `fake speaking ${dialect === 'both' ? 'both dialects' : `the ${dialect} dialect`}`,
   );

@@ -3,6 +3,7 @@
  * anything else: refs survive a JSON round trip (they are stored in SQLite and used after restarts), text- and
  * image-to-video jobs end `succeeded` with fetchable video URLs, and polls answer with the contract's shapes.
  */
+import { rmSync } from 'node:fs';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PollResult, UpstreamRef, VideoProvider } from '../src/providers/provider.js';
@@ -18,6 +19,22 @@ export interface ContractSetup {
 /** `fetchVideo` for providers whose video URLs are served over HTTP (by their fake). */
 export async function fetchOverHttp(url: string): Promise<Uint8Array> {
   return new Uint8Array(await (await request(url)).body.arrayBuffer());
+}
+
+/**
+ * The setup of a provider against its own fake over HTTP: videos fetched from the fake; `dispose` closes the
+ * provider, then the fake, then removes the provider's folder.
+ */
+export function overFake(provider: VideoProvider, fake: { close(): Promise<void> }, dir: string): ContractSetup {
+  return {
+    provider,
+    fetchVideo: fetchOverHttp,
+    dispose: async () => {
+      await provider.close?.();
+      await fake.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Polls until the job leaves `running`, at most `tries` times, `everyMs` apart. */
