@@ -2,15 +2,13 @@
  * Issue 13.10: a corrupt or unreadable database at start-up ends `npm start` with one line naming the file and
  * what to do (exit code 1), not a raw stack. The services are real child processes (`src/main.ts`).
  */
-import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
 import { TaskStore } from '../src/core/store.js';
+import { spawnLocalStart } from './support/service-process.js';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
@@ -24,24 +22,12 @@ function tempDir(): string {
 
 /** Runs `npm start` (what it runs) on `dataDir` until it exits; resolves with its exit code and output. */
 function startService(dataDir: string): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, PROVIDER: 'local', PORT: '0', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => {
-    stdout += String(chunk);
-  });
-  child.stderr.on('data', (chunk) => {
-    stderr += String(chunk);
-  });
+  const { child, stdout, stderr } = spawnLocalStart(dataDir);
   const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
   return new Promise((resolve) =>
     child.once('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stderr, stdout });
+      resolve({ code, stderr: stderr(), stdout: stdout() });
     }),
   );
 }

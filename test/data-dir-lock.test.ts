@@ -3,15 +3,14 @@
  * `npm start` on the same DATA_DIR exits with one clear line, and the lock survives `kill -9` correctly — the
  * killed service's DATA_DIR can be started again at once. The services are real child processes (`src/main.ts`).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DataDirInUse, TaskStore } from '../src/core/store.js';
+import { spawnLocalStart } from './support/service-process.js';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
 
@@ -28,29 +27,17 @@ function tempDir(): string {
 
 /** `npm start` (what it runs) on `dataDir` with the offline provider; resolves with its output so far. */
 function service(dataDir: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, PROVIDER: 'local', PORT: '0', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const { child, stdout, stderr } = spawnLocalStart(dataDir);
   children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => {
-    stdout += String(chunk);
-  });
-  child.stderr.on('data', (chunk) => {
-    stderr += String(chunk);
-  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const started = async () => {
     const deadline = Date.now() + 60_000;
-    while (!stdout.includes('"service started"')) {
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the service did not start: ${stderr}`);
+    while (!stdout().includes('"service started"')) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the service did not start: ${stderr()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   };
-  return { child, exited, started, output: () => ({ stdout, stderr }) };
+  return { child, exited, started, output: () => ({ stdout: stdout(), stderr: stderr() }) };
 }
 
 describe('one process per DATA_DIR', () => {
