@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { collectOutput } from './support/service-process.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const MAIN = join(ROOT, 'dist/src/main.js');
@@ -33,25 +34,19 @@ describe('#14 a production build', () => {
       env: { PATH: process.env.PATH ?? '', DATA_DIR: dir, PORT: '0', PROVIDER: 'local' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => {
-      output += c;
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      output += c;
-    });
+    const output = collectOutput(child);
     try {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`not started within 60 s:\n${output}`)), 60_000);
+        const timer = setTimeout(() => reject(new Error(`not started within 60 s:\n${output()}`)), 60_000);
         child.stdout.on('data', () => {
-          if (output.includes('"service started"')) {
+          if (output().includes('"service started"')) {
             clearTimeout(timer);
             resolve();
           }
         });
-        child.once('exit', () => reject(new Error(`exited:\n${output}`)));
+        child.once('exit', () => reject(new Error(`exited:\n${output()}`)));
       });
-      expect(output).not.toMatch(/tsx|\.ts:\d+/);
+      expect(output()).not.toMatch(/tsx|\.ts:\d+/);
     } finally {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ServiceProcess, spawnService } from './support/service-process.js';
+import { collectOutput, type ServiceProcess, spawnService } from './support/service-process.js';
 
 const ROOT = join(import.meta.dirname, '..');
 let service: ServiceProcess | undefined;
@@ -85,16 +85,10 @@ describe('#14 start-up problems are one line each, never a stack', () => {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => {
-      output += c;
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      output += c;
-    });
+    const output = collectOutput(child);
     const code = await new Promise((resolve) => child.once('exit', resolve));
     expect(code).toBe(1);
-    expect(output.trim().split('\n')).toHaveLength(1);
-    expect(output).toMatch(/No display here .* use `--import`/);
+    expect(output().trim().split('\n')).toHaveLength(1);
+    expect(output()).toMatch(/No display here .* use `--import`/);
   });
 });

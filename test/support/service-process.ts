@@ -155,3 +155,15 @@ export function spawnLocalStart(dataDir: string) {
   });
   return { child, stdout: () => stdout, stderr: () => stderr };
 }
+
+/** Collects what `child` writes to stdout and stderr, interleaved as it comes; the function reads it so far. */
+export function collectOutput(child: ChildProcess): () => string {
+  let output = '';
+  child.stdout?.on('data', (c: Buffer) => {
+    output += c;
+  });
+  child.stderr?.on('data', (c: Buffer) => {
+    output += c;
+  });
+  return () => output;
+}
