@@ -126,15 +126,19 @@ function completionSpec(path: string, flowTraceHeader: string, body: string): Ca
   };
 }
 
+/** One video request: what to send, from which session, and what the request needs to send and remember it. */
+export interface VideoRequest {
+  client: WebClient;
+  pool: SessionPool;
+  dialects: DialectMemory;
+  session: Session;
+  prompt: string;
+  attachments: Attachment[];
+}
+
 /** Sends the video request in the session's dialect (probing when unknown); resolves with the job's ids. */
-export async function requestVideo(
-  client: WebClient,
-  pool: SessionPool,
-  dialects: DialectMemory,
-  session: Session,
-  prompt: string,
-  attachments: Attachment[],
-): Promise<VideoIds> {
+export async function requestVideo(req: VideoRequest): Promise<VideoIds> {
+  const { client, pool, dialects, session, prompt, attachments } = req;
   if (dialects.get(session.id) !== '2025') {
     const messageId = randomUUID();
     const answer = await client.call(session, {
@@ -151,7 +155,7 @@ export async function requestVideo(
     }
     // A refusal of the new body (in either frame shape) says nothing about the old one: that is tried next.
     if (reading && !reading.ids && classifyAnswer(answer).kind === 'refused') {
-      return request2025(client, pool, dialects, session, prompt, attachments, answer);
+      return request2025(req, answer);
     }
     if (reading && reading.shape !== '2025') {
       client.judge(session, answer, WHAT);
@@ -161,22 +165,15 @@ export async function requestVideo(
     }
     if (reading) client.judge(session, answer, WHAT); // old frames without ids: a code about the session counts
   }
-  return request2025(client, pool, dialects, session, prompt, attachments);
+  return request2025(req);
 }
 
 /**
  * The 2025 request. After a refused 2026 one (`refusedNew`), an old endpoint that is gone (404) means the
  * refusal stands: it is the error the request ends with.
  */
-async function request2025(
-  client: WebClient,
-  pool: SessionPool,
-  dialects: DialectMemory,
-  session: Session,
-  prompt: string,
-  attachments: Attachment[],
-  refusedNew?: DoubaoAnswer,
-): Promise<VideoIds> {
+async function request2025(req: VideoRequest, refusedNew?: DoubaoAnswer): Promise<VideoIds> {
+  const { client, pool, dialects, session, prompt, attachments } = req;
   const spec: CallSpec = {
     ...completionSpec('/samantha/chat/completion', session.x_flow_trace, body2025(session, prompt, attachments)),
     ...(refusedNew && { accept: [404] }),

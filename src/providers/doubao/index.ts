@@ -179,7 +179,10 @@ export async function createDoubaoProvider(options: DoubaoProviderOptions): Prom
         }
       }
       try {
-        return { session, ids: await requestVideo(client, pool, dialects, session, req.prompt, attachments) };
+        return {
+          session,
+          ids: await requestVideo({ client, pool, dialects, session, prompt: req.prompt, attachments }),
+        };
       } catch (error) {
         // An uploaded image belongs to its session: no other session can use it.
         if (first || !(error instanceof SessionTrouble)) throw error;
