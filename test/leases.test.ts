@@ -10,18 +10,13 @@ import { type NewTask, TaskStore } from '../src/core/store.js';
 import { advanceSeconds, disposeUnderFakeClock, START, settle, until, useFakeClock } from './support/fake-clock.js';
 import { sampleImage } from './support/media-samples.js';
 import { type ScriptedProvider, scriptedProvider, transient } from './support/scripted-provider.js';
-import { startTestCore, type TestCore } from './support/test-core.js';
+import { startSeedCore, startTestCore, type TestCore } from './support/test-core.js';
 
-/** The default timing of `.env.example`: a look's lease is 120 + 60 + 5 = 185 s. */
-const SEED = { FIRST_ATTEMPT_DELAY_S: '180', RETRY_INTERVAL_S: '180', MAX_ATTEMPTS: '5' };
 const http = { platform: 'http', userId: 'api' } as const;
 let cores: TestCore[] = [];
 
-async function seedCore(provider: ScriptedProvider, env: Record<string, string> = {}, dataDir?: string) {
-  const core = await startTestCore({ env: { ...SEED, ...env }, provider: () => provider, dataDir, keepData: true });
-  cores.push(core);
-  return core;
-}
+const seedCore = (provider: ScriptedProvider, env?: Record<string, string>, dataDir?: string) =>
+  startSeedCore(cores, provider, env, dataDir);
 
 /** Submits without waiting for the first step (it may be held), and returns the stored task. */
 async function submit(core: TestCore, prompt = 'a lighthouse at dusk', image?: Buffer) {

@@ -2,17 +2,13 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { nextAttemptDelayMs, type Task } from '../src/core/task.js';
 import { advanceSeconds, disposeUnderFakeClock, START, settle, until, useFakeClock } from './support/fake-clock.js';
 import { permanent, type ScriptedProvider, scriptedProvider, transient } from './support/scripted-provider.js';
-import { startTestCore, type TestCore } from './support/test-core.js';
+import { startSeedCore, type TestCore } from './support/test-core.js';
 
-const SEED = { FIRST_ATTEMPT_DELAY_S: '180', RETRY_INTERVAL_S: '180', MAX_ATTEMPTS: '5' };
 const http = { platform: 'http', userId: 'api' } as const;
 let cores: TestCore[] = [];
 
-async function seedCore(provider: ScriptedProvider, env: Record<string, string> = {}, dataDir?: string) {
-  const core = await startTestCore({ env: { ...SEED, ...env }, provider: () => provider, dataDir, keepData: true });
-  cores.push(core);
-  return core;
-}
+const seedCore = (provider: ScriptedProvider, env?: Record<string, string>, dataDir?: string) =>
+  startSeedCore(cores, provider, env, dataDir);
 
 async function submit(core: TestCore, prompt = 'a lighthouse at dusk') {
   let task: Task | undefined;

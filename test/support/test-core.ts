@@ -117,3 +117,26 @@ export async function waitFor<T>(read: () => T, done: (value: T) => boolean, tim
 
 /** Whether a task has reached an end state. */
 export const finished = (task: Task) => ['completed', 'failed', 'cancelled'].includes(task.status);
+
+/** The default timing of `.env.example`: a look's lease is 120 + 60 + 5 = 185 s. */
+export const SEED_TIMING = { FIRST_ATTEMPT_DELAY_S: '180', RETRY_INTERVAL_S: '180', MAX_ATTEMPTS: '5' };
+
+/**
+ * Starts a core on `provider` with SEED_TIMING (and `env`), kept on disk for restarts, and adds it to `cores`,
+ * which the test disposes.
+ */
+export async function startSeedCore(
+  cores: TestCore[],
+  provider: VideoProvider,
+  env: Record<string, string> = {},
+  dataDir?: string,
+): Promise<TestCore> {
+  const core = await startTestCore({
+    env: { ...SEED_TIMING, ...env },
+    provider: () => provider,
+    dataDir,
+    keepData: true,
+  });
+  cores.push(core);
+  return core;
+}
