@@ -5,9 +5,9 @@
  * Every answer must be JSON: a 4xx with a `detail` sentence, or a valid 2xx when the input happened to be valid;
  * never a 5xx. Nothing may be written outside DATA_DIR/images and DATA_DIR/uploads, and the memory still alive
  * after a full collection must stay flat. Issue 13 added hostile media and clients: truncated PNGs, PNG headers
- * without pixels or with bomb-sized dimensions, every accepted image format, hostile `video_links.json` imports, and slow bodies on raw sockets
- * (answered 408 within HTTP_REQUEST_TIMEOUT_S). A summary per kind of input (count, 5xx, slowest answer) is
- * printed for docs/chaos.md.
+ * without pixels or with bomb-sized dimensions, every accepted image format, hostile `video_links.json` imports,
+ * and slow bodies on raw sockets (answered 408 within HTTP_REQUEST_TIMEOUT_S). A summary per kind of input (count,
+ * 5xx, slowest answer) is printed for docs/chaos.md.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
