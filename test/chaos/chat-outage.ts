@@ -60,14 +60,18 @@ interface DueResult {
   sentAt: number | undefined;
 }
 
-/** The result deliveries of one phase's tasks, read beside the running service (read-only, WAL). */
+/**
+ * The result deliveries of one phase's tasks that are still owed or were sent, read beside the running service
+ * (read-only, WAL). An outcome superseded by an admin's retry is owed to nobody, so it never counts as held up.
+ */
 function phaseResults(dbPath: string, prefix: string): DueResult[] {
   const db = new Database(dbPath, { readonly: true, fileMustExist: true });
   try {
     const rows = db
       .prepare(
         `SELECT d.task_id, d.tries, d.created_at, d.sent_at FROM deliveries d JOIN tasks t ON t.id = d.task_id
-          WHERE d.kind = 'result' AND d.platform = 'telegram' AND substr(t.prompt, 1, length(?)) = ?`,
+          WHERE d.kind = 'result' AND d.platform = 'telegram' AND d.state <> 'superseded'
+            AND substr(t.prompt, 1, length(?)) = ?`,
       )
       .all(`${prefix} `, `${prefix} `) as {
       task_id: string;
