@@ -1,0 +1,122 @@
+/**
+ * The store contract every task store honours, asynchronous so a networked database (PostgreSQL) can implement it:
+ * the public methods of the SQLite `TaskStore` (src/core/store.ts) with the same names and meaning, each returning a
+ * Promise. `SqliteTaskStoreAsync` (sqlite-async.ts) gives the SQLite store this shape; `PostgresTaskStore`
+ * (postgres.ts) implements it for several processes sharing one database. test/store-conformance.test.ts runs one
+ * list of cases against both.
+ *
+ * Where the two differ, the contract says what holds for both:
+ * - An owner is gone when the store knows it cannot be running: for SQLite (one process per file) every other owner;
+ *   for PostgreSQL an owner whose heartbeat is older than the store's owner timeout. `takeOverLeases` and
+ *   `releaseDeliveryLeases` free the leases of gone owners only.
+ * - `insertChecked` runs its check with reads that see every insert of the same user that committed before it, and
+ *   no other insert of that user commits between the check and the insert (a per-user lock).
+ * - `subscribeTaskWakeups` tells a listener when a task is created or retried, in this process or (PostgreSQL,
+ *   LISTEN/NOTIFY) in any process sharing the database, so a scheduler need not poll for them.
+ */
+import type { ProviderIncident } from '../../providers/provider.js';
+import type { Delivery, DeliveryKind, RecordedIncident } from '../delivery.js';
+import type { Expect, NewTask, Stage, TaskFilter, TaskPatch } from '../store.js';
+import type { Platform, Task, TaskStatus } from '../task.js';
+
+export type { Expect, NewTask, Stage, TaskFilter, TaskPatch } from '../store.js';
+export { DuplicateRequest, LeaseLost, StaleTask } from '../store.js';
+
+/** The per-user counts a submit's limits are checked against, read inside `insertChecked`'s lock. */
+export interface QuotaReads {
+  countActiveByUser(platform: Platform, userId: string): Promise<number>;
+  countCreatedByUserSince(platform: Platform, userId: string, sinceIso: string): Promise<number>;
+}
+
+/** A task that may be due now: created, or retried (final → pending). */
+export interface TaskWakeup {
+  id: string;
+  provider: string;
+}
+
+export interface TakeOverOptions {
+  provider: string;
+  holdUnstarted: boolean;
+  leaseMs: number;
+}
+
+export interface TaskStoreAsync {
+  /** This process instance: the owner named by every lease it claims. */
+  readonly owner: string;
+
+  // Tasks
+  insert(task: NewTask): Promise<Task>;
+  insertChecked(task: NewTask, check: (reads: QuotaReads) => void | Promise<void>): Promise<Task>;
+  get(id: string): Promise<Task | undefined>;
+  findByRequestKey(requestKey: string): Promise<Task | undefined>;
+  findBySeedIds(conversationId: string, messageId: string): Promise<Task | undefined>;
+  findByUpstreamId(provider: string, upstreamId: string): Promise<Task | undefined>;
+  list(filter?: TaskFilter): Promise<{ total: number; tasks: Task[] }>;
+  update(id: string, patch: TaskPatch, expect?: Expect): Promise<Task>;
+  failOtherProviders(provider: string, reason: (other: string) => string): Promise<Task[]>;
+
+  // Claims and leases
+  claimDue(provider: string, which: Stage, leaseMs: number, limit: number, onlyId?: string): Promise<Task[]>;
+  claimOldestDue(
+    provider: string,
+    limits: { limit: number; startLimit: number },
+    leaseMs: Record<Stage, number>,
+  ): Promise<Task[]>;
+  nextDueAt(provider: string, which: Stage): Promise<number | undefined>;
+  takeOverLeases(options: TakeOverOptions): Promise<Task[]>;
+  heartbeat(): Promise<void>;
+  renewLease(id: string, token: number, leaseMs: number): Promise<void>;
+  releaseLease(id: string, token: number): Promise<boolean>;
+  /** Calls `listener` for every task created or retried; resolves to the function that stops it. */
+  subscribeTaskWakeups(listener: (wakeup: TaskWakeup) => void): Promise<() => Promise<void>>;
+
+  // Counts
+  countRunning(provider: string): Promise<number>;
+  countActiveByUser(platform: Platform, userId: string): Promise<number>;
+  countCreatedByUserSince(platform: Platform, userId: string, sinceIso: string): Promise<number>;
+  countAhead(task: Task): Promise<number>;
+  countByStatus(): Promise<Record<TaskStatus, number>>;
+
+  // Provider state
+  getProviderState<T>(provider: string, key: string): Promise<T | undefined>;
+  setProviderState(provider: string, key: string, value: unknown): Promise<void>;
+  providerStateEntries<T>(provider: string, prefix: string): Promise<[string, T][]>;
+
+  // Retention
+  keptVideosBefore(beforeIso: string, limit: number): Promise<{ id: string; videoFile: string }[]>;
+  markVideoRemoved(id: string): Promise<void>;
+  videoRemovedAt(id: string): Promise<string | undefined>;
+  releasableImages(retryBeforeIso: string, limit: number): Promise<{ id: string; imagePath: string }[]>;
+  releaseImage(id: string, imagePath: string): Promise<boolean>;
+  imagePathsInUse(): Promise<Set<string>>;
+
+  // Deliveries and incidents
+  undelivered(platform: Platform): Promise<Task[]>;
+  claimDeliveries(
+    platform: Platform,
+    kinds: readonly DeliveryKind[],
+    leaseMs: number,
+    limit: number,
+  ): Promise<Delivery[]>;
+  nextDeliveryAt(platform: Platform, kinds: readonly DeliveryKind[]): Promise<number | undefined>;
+  deliverySent(id: number): Promise<boolean>;
+  deliveryFailed(id: number, claim: number, error: string, nextTryAt: number): Promise<boolean>;
+  deliveryGivenUp(id: number, claim: number, reason: string): Promise<boolean>;
+  deliverySuperseded(id: number): Promise<void>;
+  releaseDeliveryLeases(): Promise<number>;
+  expediteDeliveries(platform: Platform): Promise<number>;
+  delivery(id: number): Promise<Delivery | undefined>;
+  deliveries(of: { taskId: string } | { incidentId: number }): Promise<Delivery[]>;
+  recordIncident(
+    incident: ProviderIncident,
+    recipients: readonly { platform: Platform; recipient: string }[],
+  ): Promise<RecordedIncident | undefined>;
+  incident(id: number): Promise<RecordedIncident | undefined>;
+
+  // Health
+  /** 'ok' when the database is sound (SQLite: `PRAGMA integrity_check`; PostgreSQL: schema at the current version). */
+  integrityCheck(): Promise<string>;
+  /** Rewrites one row; rejects when the database takes no writes. */
+  probeWrite(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,52 @@
+/**
+ * What the parts of the PostgreSQL store share: the pool, the clock (the same injectable epoch-ms clock as the
+ * SQLite store, so fake clocks work; processes on several machines need synchronised clocks, as with NTP), this
+ * process's owner id, and a transaction helper. Also the SQL fragments both the task and the lease parts use.
+ */
+import type pg from 'pg';
+import { FINAL_STATUSES } from '../task.js';
+
+/** A pool or a client inside a transaction: anything that answers queries. */
+export type Queryable = pg.Pool | pg.PoolClient;
+
+export interface PgContext {
+  pool: pg.Pool;
+  now(): number;
+  owner: string;
+  /** An owner whose heartbeat is older than this is gone: its leases may be taken over. */
+  ownerTimeoutMs: number;
+}
+
+export const iso = (db: PgContext) => new Date(db.now()).toISOString();
+
+const FINAL_SQL = FINAL_STATUSES.map((s) => `'${s}'`).join(',');
+export const ACTIVE = `status NOT IN (${FINAL_SQL})`;
+export const FINAL = `status IN (${FINAL_SQL})`;
+
+/** The channel on which task creations and retries are announced (LISTEN/NOTIFY). */
+export const WAKEUP_CHANNEL = 'dvb_task_wakeup';
+
+/** Advisory lock classes (the two-int form), so the per-user and per-subject locks never meet. */
+export const LOCK_QUOTA = 1;
+export const LOCK_INCIDENT = 2;
+
+/** Runs `work` in one transaction on one connection: committed when it resolves, rolled back when it throws. */
+export async function transaction<T>(db: PgContext, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await db.pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** Announces, on commit, that a task may be due now. */
+export async function notifyWakeup(client: Queryable, id: string, provider: string): Promise<void> {
+  await client.query('SELECT pg_notify($1, $2)', [WAKEUP_CHANNEL, JSON.stringify({ id, provider })]);
+}

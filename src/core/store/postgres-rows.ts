@@ -1,0 +1,129 @@
+/**
+ * Rows of the PostgreSQL store ↔ the core's objects (Task, Delivery, RecordedIncident), and the pool's type parsers:
+ * BIGINT columns (epoch milliseconds, tokens, ids, counts) come back as JS numbers — every value they hold is far
+ * below 2^53 — instead of pg's default strings. JSONB comes back parsed; values going into it are stringified here
+ * (pg would turn a JS array into a PostgreSQL array, not JSON).
+ */
+import pg from 'pg';
+import type { ProviderIncident } from '../../providers/provider.js';
+import type { Delivery, DeliveryKind, DeliveryState, RecordedIncident } from '../delivery.js';
+import type { FinalStatus, Platform, Task } from '../task.js';
+
+export type Row = Record<string, unknown>;
+
+const INT8_OID = 20;
+
+/** Type parsers for a Pool: BIGINT as number, the rest as pg parses them. */
+export const PG_TYPES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as never,
+};
+
+/** Column ↔ field of `tasks`; JSONB columns are stringified on the way in. */
+const COLUMNS: Record<string, { field: keyof Task; json?: boolean }> = {
+  id: { field: 'id' },
+  provider: { field: 'provider' },
+  kind: { field: 'kind' },
+  prompt: { field: 'prompt' },
+  guest: { field: 'guest' },
+  image_path: { field: 'imagePath' },
+  image_ref: { field: 'imageRef', json: true },
+  conversation_id: { field: 'conversationId' },
+  message_id: { field: 'messageId' },
+  section_id: { field: 'sectionId' },
+  upstream: { field: 'upstream', json: true },
+  status: { field: 'status' },
+  attempts: { field: 'attempts' },
+  max_attempts: { field: 'maxAttempts' },
+  next_attempt_at: { field: 'nextAttemptAt' },
+  lease_until: { field: 'leaseUntil' },
+  lease_owner: { field: 'leaseOwner' },
+  lease_token: { field: 'leaseToken' },
+  claimed_at: { field: 'claimedAt' },
+  upstream_ended: { field: 'upstreamEnded' },
+  progress: { field: 'progress' },
+  video_urls: { field: 'videoUrls', json: true },
+  video_file: { field: 'videoFile' },
+  error: { field: 'error' },
+  origin: { field: 'origin', json: true },
+  request_key: { field: 'requestKey' },
+  delivered_at: { field: 'deliveredAt' },
+  generation: { field: 'generation' },
+  created_at: { field: 'createdAt' },
+  updated_at: { field: 'updatedAt' },
+};
+const FIELD_TO_COLUMN = new Map(Object.entries(COLUMNS).map(([col, spec]) => [spec.field as string, col]));
+
+/** The columns a partial task writes, with the derived ones (platform, user_id, upstream_id, a released owner). */
+export function toRow(fields: Partial<Task>): Row {
+  const row: Row = {};
+  for (const [key, value] of Object.entries(fields)) {
+    const col = FIELD_TO_COLUMN.get(key);
+    if (!col || value === undefined) continue;
+    row[col] = COLUMNS[col]!.json ? (value === null ? null : JSON.stringify(value)) : value;
+  }
+  if (fields.origin) {
+    row.platform = fields.origin.platform;
+    row.user_id = fields.origin.userId;
+  }
+  if ('upstream' in fields) row.upstream_id = fields.upstream?.id ?? null;
+  if (fields.leaseUntil === null) row.lease_owner = null;
+  return row;
+}
+
+export function fromRow(row: Row): Task {
+  const task: Record<string, unknown> = {};
+  for (const [col, spec] of Object.entries(COLUMNS)) task[spec.field] = row[col] ?? null;
+  task.guest = !!row.guest;
+  task.upstreamEnded = !!row.upstream_ended;
+  task.videoUrls = row.video_urls ?? [];
+  return task as unknown as Task;
+}
+
+/** `(a, b, c)` and `($1, $2, $3)` for an INSERT of `row`, and its values. */
+export function insertParts(row: Row): { columns: string; placeholders: string; values: unknown[] } {
+  const columns = Object.keys(row);
+  return {
+    columns: columns.join(', '),
+    placeholders: columns.map((_, i) => `$${i + 1}`).join(', '),
+    values: Object.values(row),
+  };
+}
+
+export function deliveryFromRow(row: Row): Delivery {
+  const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return {
+    id: Number(row.id),
+    kind: row.kind as DeliveryKind,
+    platform: row.platform as Platform,
+    taskId: text(row.task_id),
+    outcome: text(row.outcome) as FinalStatus | null,
+    generation: num(row.generation),
+    incidentId: num(row.incident_id),
+    recipient: text(row.recipient),
+    state: row.state as DeliveryState,
+    tries: Number(row.tries),
+    nextTryAt: Number(row.next_try_at),
+    leaseUntil: num(row.lease_until),
+    claim: Number(row.claim),
+    lastError: text(row.last_error),
+    givenUpReason: text(row.given_up_reason),
+    createdAt: String(row.created_at),
+    sentAt: text(row.sent_at),
+    doneAt: text(row.done_at),
+  };
+}
+
+export function incidentFromRow(row: Row): RecordedIncident {
+  return {
+    id: Number(row.id),
+    provider: String(row.provider),
+    subject: String(row.subject),
+    kind: row.kind as ProviderIncident['kind'],
+    ...(row.code !== null && { code: String(row.code) }),
+    message: String(row.message),
+    ...(row.action !== null && { action: String(row.action) }),
+    at: String(row.created_at),
+  };
+}
