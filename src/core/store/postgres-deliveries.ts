@@ -172,7 +172,7 @@ export async function recordIncident(
   return transaction(db, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
       LOCK_INCIDENT,
-      `${incident.provider}\u0000${incident.subject}`,
+      JSON.stringify([incident.provider, incident.subject]),
     ]);
     const { rows: last } = await client.query<{ kind: string; code: string | null }>(
       'SELECT kind, code FROM incidents WHERE provider = $1 AND subject = $2 ORDER BY id DESC LIMIT 1',

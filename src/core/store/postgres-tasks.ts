@@ -54,7 +54,7 @@ export async function insertChecked(
   return transaction(db, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
       LOCK_QUOTA,
-      `${task.origin.platform}\u0000${task.origin.userId}`,
+      JSON.stringify([task.origin.platform, task.origin.userId]),
     ]);
     await check({
       countActiveByUser: (platform, userId) => countActiveByUser(client, platform, userId),
