@@ -97,6 +97,19 @@ function sqliteFixture(): Fixture {
   };
 }
 
+/** One cluster for the file, started by the first block that needs it (a missing server fails that block). */
+let clusterStart: Promise<PostgresCluster> | undefined;
+const sharedCluster = () => {
+  clusterStart ??= startPostgres().then((cluster) => {
+    console.info(`PostgreSQL test cluster up in ${cluster.startMs} ms`);
+    return cluster;
+  });
+  return clusterStart;
+};
+afterAll(async () => {
+  await (await clusterStart?.catch(() => undefined))?.stop();
+});
+
 function postgresFixture(): Fixture {
   let cluster: PostgresCluster | undefined;
   let url = '';
@@ -108,10 +121,9 @@ function postgresFixture(): Fixture {
   return {
     name: 'PostgreSQL',
     setup: async () => {
-      cluster = await startPostgres();
-      console.info(`PostgreSQL test cluster up in ${cluster.startMs} ms`);
+      cluster = await sharedCluster();
     },
-    teardown: async () => cluster?.stop(),
+    teardown: async () => undefined,
     fresh: async () => {
       url = await cluster!.createDatabase();
     },
@@ -695,9 +707,8 @@ describe.each([sqliteFixture(), postgresFixture()])('task store conformance: $na
 describe('PostgreSQL: what only a shared store has', () => {
   let cluster: PostgresCluster;
   beforeAll(async () => {
-    cluster = await startPostgres();
+    cluster = await sharedCluster();
   }, 60_000);
-  afterAll(() => cluster?.stop());
   afterEach(closeAll);
 
   const openAt = async (url: string) => {

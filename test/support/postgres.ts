@@ -23,6 +23,10 @@ export interface PostgresCluster {
   createDatabase(name?: string): Promise<string>;
   /** Milliseconds `startPostgres` took (initdb + first connection). */
   startMs: number;
+  /** The temp dir holding the cluster's data and its unix socket. */
+  dir: string;
+  /** The postmaster's process id. */
+  pid: number;
   /** Stops the server (fast shutdown, then immediate) and removes the temp dir. */
   stop(): Promise<void>;
 }
@@ -31,9 +35,17 @@ export const INSTALL_HINT =
   'PostgreSQL server binaries (initdb, postgres) not found in /usr/lib/postgresql/*/bin or on PATH: ' +
   'install them with `sudo apt-get install postgresql` (Debian/Ubuntu; .ci/run does it), then run the tests again';
 
+/** Where to look for the server binaries: Debian's versioned folders, then PATH. */
+export interface BinarySearch {
+  debianRoot?: string;
+  path?: string;
+}
+
 /** The directory holding `initdb` and `postgres`, newest Debian version first; undefined when there is none. */
-export function findPostgresBin(): string | undefined {
-  const root = '/usr/lib/postgresql';
+export function findPostgresBin({
+  debianRoot: root = '/usr/lib/postgresql',
+  path = process.env.PATH ?? '',
+}: BinarySearch = {}): string | undefined {
   const versions = existsSync(root)
     ? readdirSync(root)
         .filter((v) => /^\d+(\.\d+)?$/.test(v))
@@ -41,7 +53,7 @@ export function findPostgresBin(): string | undefined {
     : [];
   const debian = versions.map((v) => join(root, v, 'bin')).find(hasServer);
   if (debian) return debian;
-  for (const dir of (process.env.PATH ?? '').split(':')) if (dir && hasServer(dir)) return dir;
+  for (const dir of path.split(':')) if (dir && hasServer(dir)) return dir;
   return undefined;
 }
 
@@ -85,8 +97,8 @@ async function freePort(): Promise<number> {
 }
 
 /** Creates and starts a cluster; throws INSTALL_HINT when the binaries are missing. */
-export async function startPostgres(): Promise<PostgresCluster> {
-  const bin = findPostgresBin();
+export async function startPostgres(search: BinarySearch = {}): Promise<PostgresCluster> {
+  const bin = findPostgresBin(search);
   if (!bin) throw new Error(INSTALL_HINT);
   const started = performance.now();
   sweepStaleClusters();
@@ -132,6 +144,8 @@ export async function startPostgres(): Promise<PostgresCluster> {
       return {
         url,
         startMs: Math.round(performance.now() - started),
+        dir,
+        pid: Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]),
         createDatabase: (name) => createDatabase(url, name),
         stop: () => stopServer(child, dir),
       };
