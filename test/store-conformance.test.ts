@@ -789,7 +789,9 @@ describe('PostgreSQL: what only a shared store has', () => {
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
     try {
-      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'");
+      await admin.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = current_database()",
+      );
       await new Promise((r) => setTimeout(r, 1_500)); // the retry comes a second later
       await listener.insert(task('after-cut'));
       await until(() => heard.includes('after-cut'));
