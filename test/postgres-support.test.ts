@@ -74,5 +74,5 @@ describe('throw-away PostgreSQL cluster', () => {
     child.kill('SIGKILL');
     await until(() => !alive(pid), 10_000);
     rmSync(dir, { recursive: true, force: true }); // the next run's sweep would, ten minutes on
-  });
+  }, 60_000);
 });
