@@ -72,6 +72,7 @@ describe('#15 checking options (one place, zod)', () => {
       'resolution "4k" is not valid; the ark provider supports resolution 480p, 720p, 1080p',
     );
     expect(refused({ ratio: { evil: true } }).value).toBe('{"evil":true}');
+    expect(refused({ ratio: 'x'.repeat(10_000) }).message.length).toBeLessThan(200);
   });
 
   it('refuses a valid option the provider cannot honour, saying what it supports (never ignored)', () => {

@@ -13,16 +13,21 @@ export const detailSchema = {
 
 /**
  * The generation options (#15), on generate and in the task answers (only when the task asked for them, so seed
- * clients see the answers they always saw). Values are checked by the core, which says what the provider supports.
+ * clients see the answers they always saw). Values are checked by the core, which says what the provider supports;
+ * null is the same as leaving a field out.
  */
 const taskOptionFields = {
   ratio: {
-    type: 'string',
+    type: ['string', 'null'],
     description: 'Aspect ratio: 16:9, 9:16, 1:1, 4:3, 3:4 or 21:9 (those the provider supports)',
     examples: ['9:16'],
   },
-  duration: { type: 'integer', description: 'Length in seconds: 5 or 10', examples: [10] },
-  resolution: { type: 'string', description: '480p, 720p or 1080p (the ark provider only)', examples: ['720p'] },
+  duration: { type: ['integer', 'null'], description: 'Length in seconds: 5 or 10', examples: [10] },
+  resolution: {
+    type: ['string', 'null'],
+    description: '480p, 720p or 1080p (the ark provider only)',
+    examples: ['720p'],
+  },
 } as const;
 
 export const seedTaskSchema = {

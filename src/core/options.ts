@@ -60,7 +60,7 @@ export class OptionRefused extends InvalidInput {
   }
 }
 
-/** "5:4"-style input tolerated: spaces, a full-width colon, `x` or `/` between the numbers, upper case `P`. */
+/** "9:16" also written with spaces, a full-width colon, `x`, `×` or `/` between the numbers. */
 const ratioSchema = z
   .string()
   .trim()
@@ -75,6 +75,7 @@ const durationSchema = z.union([
     .regex(/^\d{1,3}\s*(s|sec|secs|seconds?|秒)?$/i)
     .transform((s) => Number.parseInt(s, 10)),
 ]);
+/** "720p", "720P" or "720". */
 const resolutionSchema = z
   .string()
   .trim()
@@ -103,7 +104,8 @@ export function checkOptions(
     supported: readonly T[],
   ): T => {
     const parsed = schema.safeParse(raw);
-    const shown = typeof raw === 'string' || typeof raw === 'number' ? String(raw).trim() : JSON.stringify(raw);
+    const text = typeof raw === 'string' || typeof raw === 'number' ? String(raw).trim() : JSON.stringify(raw);
+    const shown = [...text].length > 40 ? `${[...text].slice(0, 39).join('')}…` : text; // echoed, so kept short
     const valid = parsed.success && known.includes(parsed.data);
     if (valid && supported.includes(parsed.data)) return parsed.data;
     throw refusal(

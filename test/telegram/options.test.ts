@@ -82,6 +82,9 @@ describe('#15 option flags through the bot', () => {
       prompt: 'the waves move',
       options: { ratio: '1:1', durationS: 10 },
     });
+    h.fake.pushUpdate(textMessage(bob, '/mytasks'));
+    const list = await h.fake.waitFor('sendMessage', (c) => text(c).includes('Your recent videos'));
+    expect(text(list)).toMatch(/ · i2v · 1:1 · 10 s · .* · the waves move$/m);
   });
 
   it('a bad value, an option the provider lacks, a flag without value: a clear reply, nothing started', async () => {
