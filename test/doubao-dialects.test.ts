@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RATIOS } from '../src/core/options.js';
 import { createDoubaoProvider, type DoubaoProvider } from '../src/providers/doubao/index.js';
 import { memoryState } from '../src/providers/doubao/memory-state.js';
 import { sessionIdOf } from '../src/providers/doubao/session-pool.js';
@@ -101,6 +102,7 @@ describe('doubao dialects and looks', () => {
     oneSession();
     fake.knobs.dialect = '2026';
     const provider = await open();
+    expect(provider.capabilities).toEqual({ ratios: RATIOS, durationsS: [5, 10], resolutions: [] });
     const asked = await provider.start({ prompt: 'a kite', guest: false, options: { ratio: '9:16', durationS: 10 } });
     expect(fake.conversations.get(asked.conversationId!)).toMatchObject({
       prompt: 'a kite',

@@ -3,12 +3,15 @@
  * declares it can honour, a refusal that says what is supported and keeps nothing, options stored with the task
  * (across a restart) and handed to the provider's start, a request without options exactly as before.
  */
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidInput } from '../src/core/errors.js';
 import { checkOptions, OptionRefused, RATIOS } from '../src/core/options.js';
-import { ARK_CAPABILITIES } from '../src/providers/ark/index.js';
-import { LOCAL_CAPABILITIES } from '../src/providers/local/index.js';
+import { ARK_CAPABILITIES, createArkProvider } from '../src/providers/ark/index.js';
+import { DOUBAO_CAPABILITIES } from '../src/providers/doubao/completion.js';
+import { capabilitiesOf } from '../src/providers/index.js';
+import { createLocalProvider, LOCAL_CAPABILITIES } from '../src/providers/local/index.js';
 import type { StartRequest } from '../src/providers/provider.js';
 import { scriptedProvider } from './support/scripted-provider.js';
 import { finished, startTestCore, type TestCore, waitFor } from './support/test-core.js';
@@ -86,6 +89,31 @@ describe('#15 checking options (one place, zod)', () => {
     expect(() => checkOptions({ durationS: '10' }, narrow, 'doubao')).toThrow(
       'the doubao provider cannot make duration 10 s; it supports 5 s',
     );
+  });
+});
+
+describe('#15 what each provider declares', () => {
+  it('the built providers declare what registration offers (capabilitiesOf): Ark alone has resolutions', async () => {
+    const local = createLocalProvider({ workDir: join(tmpdir(), 'dvb-caps-unused'), ffmpegPath: 'ffmpeg' });
+    const ark = createArkProvider({
+      apiKey: 'k',
+      baseUrl: 'http://127.0.0.1:9/api/v3',
+      model: 'm',
+      ratio: '16:9',
+      durationS: 5,
+      resolution: '720p',
+      maxConcurrent: 1,
+      firstCheckS: 1,
+      pollIntervalS: 1,
+      maxAttempts: 1,
+      workDir: join(tmpdir(), 'dvb-caps-unused'),
+    });
+    expect(local.capabilities).toEqual(capabilitiesOf('local'));
+    expect(ark.capabilities).toEqual(capabilitiesOf('ark'));
+    expect(capabilitiesOf('doubao')).toBe(DOUBAO_CAPABILITIES);
+    expect(capabilitiesOf('ark').resolutions).toEqual(['480p', '720p', '1080p']);
+    expect([capabilitiesOf('local').resolutions, capabilitiesOf('doubao').resolutions]).toEqual([[], []]);
+    await Promise.all([local.close?.(), ark.close?.()]);
   });
 });
 
