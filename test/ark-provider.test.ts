@@ -9,7 +9,11 @@ import { overFake, providerContract } from './provider-contract.js';
 import { sampleImage } from './support/media-samples.js';
 
 function providerFor(fake: ArkFake, workDir: string, apiKey = fake.knobs.apiKey) {
-  return createArkProvider({
+  return createArkProvider(optionsFor(fake, workDir, apiKey));
+}
+
+function optionsFor(fake: ArkFake, workDir: string, apiKey = fake.knobs.apiKey) {
+  return {
     apiKey,
     baseUrl: fake.apiUrl,
     model: 'seedance-t2v-test',
@@ -22,7 +26,7 @@ function providerFor(fake: ArkFake, workDir: string, apiKey = fake.knobs.apiKey)
     pollIntervalS: 0.2,
     maxAttempts: 10,
     workDir,
-  });
+  };
 }
 
 providerContract('ark', async () => {
@@ -52,6 +56,33 @@ describe('ark provider', () => {
       duration: 5,
       resolution: '720p',
     });
+    await provider.close?.();
+  });
+
+  it("#15 a task's options replace the configured defaults in the create body, and Ark's Get echoes them", async () => {
+    fake = await startArkFake();
+    const provider = providerFor(fake, workDir);
+    const ref = await provider.start({
+      prompt: 'a tall waterfall',
+      guest: false,
+      options: { ratio: '9:16', durationS: 10, resolution: '1080p' },
+    });
+    expect(fake.tasks[0]!.body).toMatchObject({ ratio: '9:16', duration: 10, resolution: '1080p' });
+    expect(fake.describe(ref.id)).toMatchObject({ ratio: '9:16', duration: 10, resolution: '1080p' });
+    // One option given: the others stay the configured defaults.
+    await provider.start({ prompt: 'a square', guest: false, options: { ratio: '1:1' } });
+    expect(fake.tasks[1]!.body).toMatchObject({ ratio: '1:1', duration: 5, resolution: '720p' });
+    await provider.close?.();
+  });
+
+  it("#15 the fake refuses what Ark refuses: a ratio outside Seedance's is a 400 that fails the start for good", async () => {
+    fake = await startArkFake();
+    const provider = createArkProvider({ ...optionsFor(fake, workDir), ratio: '5:4' });
+    const error = await provider.start({ prompt: 'odd', guest: false }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect((error as UpstreamError).retryable).toBe(false);
+    expect((error as Error).message).toMatch(/ratio/);
+    expect(fake.tasks).toHaveLength(0);
     await provider.close?.();
   });
 

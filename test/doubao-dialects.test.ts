@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RATIOS } from '../src/core/options.js';
 import { createDoubaoProvider, type DoubaoProvider } from '../src/providers/doubao/index.js';
 import { memoryState } from '../src/providers/doubao/memory-state.js';
 import { sessionIdOf } from '../src/providers/doubao/session-pool.js';
@@ -95,6 +96,40 @@ describe('doubao dialects and looks', () => {
     fake.requests.length = 0;
     await second.start({ prompt: 'after the restart', guest: false });
     expect(completions()).toEqual(['/samantha/chat/completion']);
+  });
+
+  it('#15 2026: ratio and duration go in ability_param and the text block; none asked → the page defaults as before', async () => {
+    oneSession();
+    fake.knobs.dialect = '2026';
+    const provider = await open();
+    expect(provider.capabilities).toEqual({ ratios: RATIOS, durationsS: [5, 10], resolutions: [] });
+    const asked = await provider.start({ prompt: 'a kite', guest: false, options: { ratio: '9:16', durationS: 10 } });
+    expect(fake.conversations.get(asked.conversationId!)).toMatchObject({
+      prompt: 'a kite',
+      ratio: '9:16',
+      duration: 10,
+      text: '生成视频：a kite，9:16',
+      dialect: '2026',
+    });
+    const plain = await provider.start({ prompt: 'a kite', guest: false });
+    expect(fake.conversations.get(plain.conversationId!)).toMatchObject({
+      ratio: '16:9',
+      duration: 5,
+      text: '生成视频：a kite，16:9',
+    });
+  });
+
+  it('#15 2025 has no option fields: the options are said at the end of the prompt; none asked → the prompt as is', async () => {
+    oneSession();
+    fake.knobs.dialect = '2025';
+    const provider = await open();
+    const asked = await provider.start({ prompt: 'a boat', guest: false, options: { ratio: '1:1', durationS: 10 } });
+    expect(fake.conversations.get(asked.conversationId!)).toMatchObject({
+      prompt: 'a boat，1:1，10秒',
+      dialect: '2025',
+    });
+    const plain = await provider.start({ prompt: 'a boat', guest: false });
+    expect(fake.conversations.get(plain.conversationId!)?.prompt).toBe('a boat');
   });
 
   it('a refused 2026 request is asked again in 2025; with no 2025 endpoint the refusal stands', async () => {

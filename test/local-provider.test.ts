@@ -6,12 +6,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ffmpeg from '@ffmpeg-installer/ffmpeg';
 import { describe, expect, it, vi } from 'vitest';
+import type { VideoOptions } from '../src/core/options.js';
 import { captionText, findCaptionFont, PREVIEW_LABEL } from '../src/providers/local/caption.js';
 import { createLocalProvider, localTiming } from '../src/providers/local/index.js';
 import { textScene } from '../src/providers/local/render.js';
 import { pollUntilDone, providerContract } from './provider-contract.js';
+import { sampleImage } from './support/media-samples.js';
 import { stubbornFfmpeg } from './support/stubborn-ffmpeg.js';
 import { startTestCore } from './support/test-core.js';
+import { probeVideo } from './support/video-probe.js';
 
 providerContract('local', async () => {
   const workDir = mkdtempSync(join(tmpdir(), 'dvb-local-'));
@@ -137,18 +140,25 @@ function frameAt(file: string, second: number): Buffer {
   ]);
 }
 
-/** Renders one job to the end and returns its video file. */
-async function renderOne(options: Partial<Parameters<typeof createLocalProvider>[0]>, prompt: string, image?: Buffer) {
+/** Renders one job (with the task's generation options, if any) to the end and returns its video file. */
+async function renderOne(
+  options: Partial<Parameters<typeof createLocalProvider>[0]>,
+  prompt: string,
+  image?: Buffer,
+  videoOptions?: VideoOptions,
+) {
   const workDir = mkdtempSync(join(tmpdir(), 'dvb-local-'));
   const provider = createLocalProvider({ workDir, ffmpegPath: ffmpeg.path, ...options });
+  const asked = videoOptions && { options: videoOptions };
   const ref = image
     ? await provider.start({
         prompt,
         image: await provider.uploadImage({ bytes: image, fileName: 'p.png', mime: 'image/png' }),
         guest: false,
+        ...asked,
       })
-    : await provider.start({ prompt, guest: false });
-  const result = await pollUntilDone(provider, ref);
+    : await provider.start({ prompt, guest: false, ...asked });
+  const result = await pollUntilDone(provider, ref, 480); // up to 2 minutes: a 720p render on a busy machine
   if (result.state !== 'succeeded') throw new Error(`render failed: ${JSON.stringify(result)}`);
   return {
     file: fileURLToPath(result.videoUrls[0]!),
@@ -264,5 +274,50 @@ describe('#14 the local preview says what it is', () => {
     } finally {
       video.dispose();
     }
+  });
+});
+
+describe('#15 the local preview renders the ratio and duration it is given', () => {
+  it('text-to-video 9:16 for 10 s is a 720×1280 MP4 of 10 s, its caption fitted to the narrow frame', async () => {
+    const video = await renderOne({}, 'a tall tower', undefined, { ratio: '9:16', durationS: 10 });
+    try {
+      expect(await probeVideo(video.file)).toMatchObject({ width: 720, height: 1280 });
+      expect((await probeVideo(video.file)).durationS).toBeCloseTo(10, 0);
+    } finally {
+      video.dispose();
+    }
+  }, 120_000);
+
+  it('image-to-video 1:1 is 720×720 and 5 s; 21:9 is 1680×720', async () => {
+    const square = await renderOne({}, 'the picture breathes', sampleImage('png'), { ratio: '1:1' });
+    const wide = await renderOne({ captionFont: null }, 'a wide valley', undefined, { ratio: '21:9' });
+    try {
+      expect(await probeVideo(square.file)).toMatchObject({ width: 720, height: 720 });
+      expect((await probeVideo(square.file)).durationS).toBeCloseTo(5, 0);
+      expect(await probeVideo(wide.file)).toMatchObject({ width: 1680, height: 720 });
+    } finally {
+      square.dispose();
+      wide.dispose();
+    }
+  }, 120_000);
+
+  it('without options it is the preview as before: 640×360 and 5 s; a duration alone keeps that frame', async () => {
+    const plain = await renderOne({}, 'as always');
+    const longer = await renderOne({ captionFont: null }, 'longer', undefined, { durationS: 10 });
+    try {
+      expect(await probeVideo(plain.file)).toMatchObject({ width: 640, height: 360 });
+      expect((await probeVideo(plain.file)).durationS).toBeCloseTo(5, 0);
+      expect(await probeVideo(longer.file)).toMatchObject({ width: 640, height: 360 });
+      expect((await probeVideo(longer.file)).durationS).toBeCloseTo(10, 0);
+    } finally {
+      plain.dispose();
+      longer.dispose();
+    }
+  }, 120_000);
+
+  it('cuts caption lines to the frame: at most 20 characters a line in a 360-pixel-wide scene', () => {
+    const lines = captionText('word '.repeat(10), { file: '/f.ttf', cjk: false }, 360).split('\n');
+    expect(lines[1]!.length).toBeLessThanOrEqual(20);
+    expect(captionText('word '.repeat(10), { file: '/f.ttf', cjk: false }).split('\n')[1]!.length).toBeGreaterThan(20);
   });
 });

@@ -5,10 +5,12 @@
  * interaction token on webhook routes, so only name, status, code and message are kept.
  */
 import { DiscordAPIError } from 'discord.js';
-import { isCoreError } from '../../src/core/index.js';
+import { isCoreError, OptionRefused } from '../../src/core/index.js';
 import type { Messages } from './messages.js';
 
 export function toDiscordReply(error: unknown, t: Messages): { content: string; internal: boolean } {
+  // Worded here from its fields, in the user's language (the core's sentence is English).
+  if (error instanceof OptionRefused) return { content: t.optionRefused(error), internal: false };
   if (isCoreError(error)) {
     switch (error.code) {
       case 'UNSUPPORTED_MEDIA':

@@ -2,7 +2,7 @@
  * Every sentence the Discord bot says, in English and Chinese, chosen by the user's `interaction.locale`
  * (`zh-CN`, `zh-TW` → Chinese; other locales → English; unknown → DEFAULT_LOCALE).
  */
-import type { AccountHealth, RecordedIncident, TaskStatus } from '../../src/core/index.js';
+import type { AccountHealth, OptionName, OptionRefused, RecordedIncident, TaskStatus } from '../../src/core/index.js';
 import { INCIDENT_EN, INCIDENT_ZH } from '../incident-wording.js';
 
 export type Lang = 'en' | 'zh';
@@ -16,6 +16,9 @@ const window = (firstS: number, lastS: number) =>
   lastS < 120
     ? `${Math.round(firstS)}–${Math.round(lastS)} s`
     : `${Math.round(firstS / 60)}–${Math.round(lastS / 60)} min`;
+
+const OPTION_EN: Record<OptionName, string> = { ratio: 'aspect ratio', duration: 'duration', resolution: 'resolution' };
+const OPTION_ZH: Record<OptionName, string> = { ratio: '画面比例', duration: '时长', resolution: '分辨率' };
 
 const en = {
   alert: (i: RecordedIncident) =>
@@ -77,6 +80,10 @@ const en = {
     failed: 'failed',
     cancelled: 'cancelled',
   } satisfies Record<TaskStatus, string>,
+  optionRefused: (e: OptionRefused) =>
+    e.supported.length === 0
+      ? `The video service here cannot choose the ${OPTION_EN[e.option]}; run /video without \`${e.option}\` (the command list may be out of date: an admin can run \`npm run discord:register\`).`
+      : `The video service here cannot make ${OPTION_EN[e.option]} ${e.value}; pick one of: ${e.supported.join(', ')}${e.option === 'duration' ? ' (seconds)' : ''}.`,
 };
 
 export type Messages = typeof en;
@@ -132,6 +139,10 @@ const zh: Messages = {
   video: '视频',
   created: '创建时间',
   statuses: { pending: '排队中', processing: '生成中', completed: '已完成', failed: '失败', cancelled: '已取消' },
+  optionRefused: (e) =>
+    e.supported.length === 0
+      ? `这里的视频服务不能选择${OPTION_ZH[e.option]}；请不带 \`${e.option}\` 再用 /video（命令列表可能已过时：管理员可运行 \`npm run discord:register\`）。`
+      : `这里的视频服务不能生成${OPTION_ZH[e.option]}为 ${e.value} 的视频；请从中选择：${e.supported.join(', ')}${e.option === 'duration' ? '（秒）' : ''}。`,
 };
 
 export function say(lang: Lang): Messages {

@@ -4,7 +4,7 @@
  * Button custom ids are `<action>:<task id>`; the dispatcher routes them by the action.
  */
 import { ActionRowBuilder, ButtonBuilder, ButtonStyle, EmbedBuilder } from 'discord.js';
-import type { Task } from '../../src/core/index.js';
+import { describeOptions, type Task } from '../../src/core/index.js';
 import type { Messages } from './messages.js';
 
 export type Row = ActionRowBuilder<ButtonBuilder>;
@@ -42,10 +42,11 @@ function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-/** One line of a task list: id, status, age and the start of the prompt. */
+/** One line of a task list: id, status, its options (when asked), age and the start of the prompt. */
 export function taskLine(task: Task, t: Messages): string {
   const when = `<t:${Math.floor(Date.parse(task.createdAt) / 1000)}:R>`;
-  return `\`${task.id}\` · ${t.statuses[task.status]} · ${when} · ${clip(task.prompt.replace(/\s+/g, ' '), 60)}`;
+  const options = task.options ? ` · ${describeOptions(task.options)}` : '';
+  return `\`${task.id}\` · ${t.statuses[task.status]}${options} · ${when} · ${clip(task.prompt.replace(/\s+/g, ' '), 60)}`;
 }
 
 export function taskEmbed(task: Task, t: Messages, videoUrl: string | null): EmbedBuilder {

@@ -11,6 +11,25 @@ export const detailSchema = {
   required: ['detail'],
 } as const;
 
+/**
+ * The generation options (#15), on generate and in the task answers (only when the task asked for them, so seed
+ * clients see the answers they always saw). Values are checked by the core, which says what the provider supports;
+ * null is the same as leaving a field out.
+ */
+const taskOptionFields = {
+  ratio: {
+    type: ['string', 'null'],
+    description: 'Aspect ratio: 16:9, 9:16, 1:1, 4:3, 3:4 or 21:9 (those the provider supports)',
+    examples: ['9:16'],
+  },
+  duration: { type: ['integer', 'null'], description: 'Length in seconds: 5 or 10', examples: [10] },
+  resolution: {
+    type: ['string', 'null'],
+    description: '480p, 720p or 1080p (the ark provider only)',
+    examples: ['720p'],
+  },
+} as const;
+
 export const seedTaskSchema = {
   $id: 'SeedTask',
   type: 'object',
@@ -28,6 +47,7 @@ export const seedTaskSchema = {
     created_at: { type: 'string' },
     updated_at: { type: 'string' },
     error: { type: ['string', 'null'] },
+    ...taskOptionFields,
   },
   required: [
     'conversation_id',
@@ -130,6 +150,7 @@ export const generateSchema = {
       guest: { type: 'boolean', default: false },
       conversation_id: { type: ['string', 'null'], maxLength: 64 },
       section_id: { type: ['string', 'null'], maxLength: 64 },
+      ...taskOptionFields,
     },
     required: ['prompt'],
   },

@@ -14,6 +14,10 @@ export interface SeedTask {
   created_at: string;
   updated_at: string;
   error: string | null;
+  /** The generation options, present only when the task asked for them. */
+  ratio?: string;
+  duration?: number;
+  resolution?: string;
 }
 
 export function toSeedTask(task: Task, publicBaseUrl: string): SeedTask {
@@ -28,6 +32,9 @@ export function toSeedTask(task: Task, publicBaseUrl: string): SeedTask {
     created_at: task.createdAt,
     updated_at: task.updatedAt,
     error: task.error,
+    ...(task.options?.ratio && { ratio: task.options.ratio }),
+    ...(task.options?.durationS && { duration: task.options.durationS }),
+    ...(task.options?.resolution && { resolution: task.options.resolution }),
   };
 }
 

@@ -25,6 +25,9 @@ interface GenerateBody {
   guest?: boolean;
   conversation_id?: string | null;
   section_id?: string | null;
+  ratio?: string;
+  duration?: number;
+  resolution?: string;
 }
 
 export async function videoGenRoutes(app: FastifyInstance, { service, config }: HttpDeps) {
@@ -53,6 +56,7 @@ export async function videoGenRoutes(app: FastifyInstance, { service, config }: 
         guest,
         ...(bytes && { image: { bytes } }),
         ...(image_attachment && { imageKey: image_attachment.key }),
+        options: { ratio: req.body.ratio, durationS: req.body.duration, resolution: req.body.resolution },
         origin: { platform: 'http', userId: 'api' },
         ...(req.headers['idempotency-key'] && { requestKey: `http:${req.headers['idempotency-key']}` }),
       });

@@ -2,8 +2,9 @@
  * `toTelegramReply` is the adapter's one mapping from an error to the sentence the user reads. Core errors map by
  * `code`, the adapter's own FileTooBig by its limit; anything else gets a generic sentence (its details go to the log, never to the chat).
  */
-import { isCoreError } from '../../src/core/index.js';
+import { isCoreError, OptionRefused } from '../../src/core/index.js';
 import type { Messages } from './locale.js';
+import { FlagWithoutValue } from './option-flags.js';
 import { FileTooBig } from './telegram-file.js';
 
 /** The reason a core error gives, without the trailing full stop the templates add themselves. */
@@ -14,6 +15,9 @@ function reason(message: string): string {
 export function toTelegramReply(error: unknown, t: Messages): string {
   if (error instanceof FileTooBig)
     return error.byTelegram ? t.tooBigForTelegram(error.limit) : t.tooBigImage(error.limit);
+  // Option refusals are worded here from their fields, in the user's language (the core's sentence is English).
+  if (error instanceof OptionRefused) return t.optionRefused(error);
+  if (error instanceof FlagWithoutValue) return t.flagWithoutValue(error.flag);
   if (!isCoreError(error)) return t.internal;
   switch (error.code) {
     case 'TOO_LARGE':

@@ -3,7 +3,14 @@
  * (any `zh…` is Chinese, any `en…` English) and falls back to DEFAULT_LOCALE. Replies are plain text (no parse
  * mode), so prompts and reasons never need escaping.
  */
-import type { AccountHealth, RecordedIncident, Task } from '../../src/core/index.js';
+import type {
+  AccountHealth,
+  OptionName,
+  OptionRefused,
+  RecordedIncident,
+  Task,
+  VideoCapabilities,
+} from '../../src/core/index.js';
 import { INCIDENT_EN, INCIDENT_ZH } from '../incident-wording.js';
 
 export type Lang = 'en' | 'zh';
@@ -22,6 +29,23 @@ function window(w: { firstS: number; lastS: number }, lang: Lang): string {
   if (lang === 'zh') return `${a}–${b} ${minutes ? '分钟' : '秒'}`;
   return `${a}–${b} ${minutes ? 'minutes' : 'seconds'}`;
 }
+
+/** The flag that sets each option, for messages that tell how to fix one. */
+const FLAG_OF: Record<OptionName, string> = { ratio: '--ratio', duration: '--duration', resolution: '--resolution' };
+const listed = (e: OptionRefused) =>
+  (e.option === 'duration' ? e.supported.map((s) => `${s}`) : e.supported).join(', ');
+
+/** The flags this provider takes, one line each (none when it takes no option). */
+function flagLines(caps: VideoCapabilities, words: { ratio: string; duration: string; resolution: string }): string[] {
+  return [
+    caps.ratios.length ? `--ratio ${caps.ratios.join('|')} (--ar) — ${words.ratio}` : undefined,
+    caps.durationsS.length ? `--duration ${caps.durationsS.join('|')} — ${words.duration}` : undefined,
+    caps.resolutions.length ? `--resolution ${caps.resolutions.join('|')} — ${words.resolution}` : undefined,
+  ].filter((line): line is string => line !== undefined);
+}
+
+const OPTION_EN: Record<OptionName, string> = { ratio: 'aspect ratio', duration: 'duration', resolution: 'resolution' };
+const OPTION_ZH: Record<OptionName, string> = { ratio: '画面比例', duration: '时长', resolution: '分辨率' };
 
 const en = {
   alert: (i: RecordedIncident) =>
@@ -88,6 +112,21 @@ const en = {
   accountsTitle: 'Upstream sessions:',
   accountLine: (a: AccountHealth) =>
     `• ${a.label}: ${a.state}${a.since ? ` since ${a.since}` : ''}${a.until ? `, until ${a.until}` : ''}${a.lastCode ? ` (last code ${a.lastCode})` : ''}`,
+  optionRefused: (e: OptionRefused) =>
+    e.supported.length === 0
+      ? `Sorry, the video service here cannot choose the ${OPTION_EN[e.option]}: leave out ${FLAG_OF[e.option]}.`
+      : `Sorry, ${e.reason === 'invalid' ? `"${e.value}" is not a valid ${OPTION_EN[e.option]}` : `the video service here cannot make ${OPTION_EN[e.option]} ${e.value}`}. Use ${FLAG_OF[e.option]} with one of: ${listed(e)}${e.option === 'duration' ? ' (seconds)' : ''}.`,
+  flagWithoutValue: (flag: string) =>
+    `--${flag} needs a value right after it, e.g. --ratio 9:16 or --duration 10. Nothing was started.`,
+  optionsHelp: (caps: VideoCapabilities) => {
+    const lines = flagLines(caps, { ratio: 'aspect ratio', duration: 'seconds', resolution: 'picture size' });
+    return lines.length
+      ? [
+          'Options: add them to the prompt or caption, e.g. /video a cat surfing --ratio 9:16 --duration 10',
+          ...lines,
+        ].join('\n')
+      : '';
+  },
 };
 
 export type Messages = typeof en;
@@ -155,6 +194,17 @@ const zh: Messages = {
   accountsTitle: '上游会话：',
   accountLine: (a) =>
     `• ${a.label}：${a.state}${a.since ? `，自 ${a.since}` : ''}${a.until ? `，至 ${a.until}` : ''}${a.lastCode ? `（最近代码 ${a.lastCode}）` : ''}`,
+  optionRefused: (e) =>
+    e.supported.length === 0
+      ? `抱歉，这里的视频服务不能选择${OPTION_ZH[e.option]}：请去掉 ${FLAG_OF[e.option]}。`
+      : `抱歉，${e.reason === 'invalid' ? `"${e.value}" 不是可用的${OPTION_ZH[e.option]}` : `这里的视频服务不能生成${OPTION_ZH[e.option]}为 ${e.value} 的视频`}。请在 ${FLAG_OF[e.option]} 后写其中之一：${listed(e)}${e.option === 'duration' ? '（秒）' : ''}。`,
+  flagWithoutValue: (flag) => `--${flag} 后面需要写一个值，例如 --ratio 9:16 或 --duration 10。任务没有开始。`,
+  optionsHelp: (caps) => {
+    const lines = flagLines(caps, { ratio: '画面比例', duration: '秒数', resolution: '清晰度' });
+    return lines.length
+      ? ['选项：写在提示词或说明文字里，例如 /video 一只猫在冲浪 --ratio 9:16 --duration 10', ...lines].join('\n')
+      : '';
+  },
 };
 
 export const MESSAGES: Record<Lang, Messages> = { en, zh };

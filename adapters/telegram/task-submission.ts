@@ -5,6 +5,7 @@
  */
 import { type GenerationService, isFinal, type Task } from '../../src/core/index.js';
 import type { BotContext } from './context.js';
+import { parseOptionFlags } from './option-flags.js';
 
 /** What the adapter keeps in `origin.reply` for a Telegram task. */
 export interface TelegramReplyRef {
@@ -20,7 +21,10 @@ export interface VideoRequest {
   replyToMessageId: number;
 }
 
-/** Submits the request and posts the status message. Core errors propagate to the caller's error mapping. */
+/**
+ * Submits the request — its option flags (`--ratio 9:16`…) taken out of the prompt and passed as options — and
+ * posts the status message. Core errors (a bad flag value among them) propagate to the caller's error mapping.
+ */
 export async function submitVideoRequest(
   ctx: BotContext,
   service: GenerationService,
@@ -30,9 +34,11 @@ export async function submitVideoRequest(
   const userId = ctx.from?.id;
   if (chatId === undefined || userId === undefined) throw new Error('a video request needs a chat and a user');
   const reply: TelegramReplyRef = { chatId, replyToMessageId: request.replyToMessageId };
+  const { prompt, options } = parseOptionFlags(request.prompt);
   await ctx.replyWithChatAction('typing').catch(() => undefined);
   const task = await service.submit({
-    prompt: request.prompt,
+    prompt,
+    options,
     ...(request.image && { image: { bytes: request.image } }),
     origin: {
       platform: 'telegram',

@@ -12,7 +12,10 @@ export function userCommands(service: GenerationService): Composer<BotContext> {
   const composer = new Composer<BotContext>();
 
   composer.command('start', (ctx) => ctx.reply(ctx.t.start));
-  composer.command('help', (ctx) => ctx.reply(ctx.t.help));
+  composer.command('help', (ctx) => {
+    const options = ctx.t.optionsHelp(service.capabilities);
+    return ctx.reply(options ? `${ctx.t.help}\n\n${options}` : ctx.t.help);
+  });
 
   composer.command('video', async (ctx) => {
     const prompt = ctx.match.trim();

@@ -33,6 +33,8 @@ export {
 } from './errors.js';
 export type { TaskEventName, TaskEvents } from './events.js';
 export { inspectImage } from './media.js';
+export type { OptionName, Ratio, Resolution, VideoCapabilities, VideoOptions, VideoOptionsInput } from './options.js';
+export { DURATIONS_S, describeOptions, NO_CAPABILITIES, OptionRefused, RATIOS, RESOLUTIONS } from './options.js';
 export type { AdminAlert, Deliver, DeliverAlert, DeliveryHandlers } from './outbox.js';
 export { downloadLimited, formatBytes, isPrivateAddress } from './safe-fetch.js';
 export type { AccountHealth, Actor, SeedImport } from './service.js';

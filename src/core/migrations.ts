@@ -134,4 +134,7 @@ export const MIGRATIONS: readonly string[] = [
      SELECT 'result', platform, id, status, 0, 0, updated_at FROM tasks
       WHERE status IN ('completed', 'failed', 'cancelled') AND delivered_at IS NULL
         AND platform IN ('telegram', 'discord');`,
+  // Generation options (issue 15): the aspect ratio, duration and resolution a task asked for, as JSON
+  // (`{"ratio":"9:16","durationS":10}`); NULL for every task made before, and for any that asked for none.
+  `ALTER TABLE tasks ADD COLUMN video_options TEXT;`,
 ];

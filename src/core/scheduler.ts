@@ -280,7 +280,12 @@ export class Scheduler {
     }
     this.#store.renewLease(task.id, token, this.#opts.attemptTimeoutMs + LEASE_SLACK_MS);
     const ref = await this.#withTimeout(
-      this.#provider.start({ prompt: task.prompt, image: imageRef ?? undefined, guest: task.guest }),
+      this.#provider.start({
+        prompt: task.prompt,
+        image: imageRef ?? undefined,
+        guest: task.guest,
+        ...(task.options && { options: task.options }),
+      }),
     );
     let started: Task;
     try {

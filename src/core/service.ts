@@ -10,6 +10,7 @@ import type { Delivery } from './delivery.js';
 import { Conflict, InvalidInput, isDiskFull, NotFound, QuotaExceeded, StorageFull } from './errors.js';
 import type { TaskEventBus, TaskEventName, TaskEvents } from './events.js';
 import type { ImageLimits, MediaStore, MediaUsage, StoredImage } from './media.js';
+import { checkOptions, NO_CAPABILITIES, sameOptions, type VideoCapabilities, type VideoOptions } from './options.js';
 import type { Scheduler } from './scheduler.js';
 import { DuplicateRequest, type TaskFilter, type TaskStore } from './store.js';
 import { isFinal, lookTimesMs, type Platform, type Task, type TaskRequest, type TaskStatus } from './task.js';
@@ -79,6 +80,11 @@ export class GenerationService {
     return this.#provider.name;
   }
 
+  /** The generation options the running provider can honour (adapters offer these choices). */
+  get capabilities(): VideoCapabilities {
+    return this.#provider.capabilities ?? NO_CAPABILITIES;
+  }
+
   get limits(): Readonly<ServiceLimits> {
     return this.#limits;
   }
@@ -107,8 +113,9 @@ export class GenerationService {
    */
   async submit(request: TaskRequest): Promise<Task> {
     const prompt = this.#checkPrompt(request.prompt);
+    const options = checkOptions(request.options, this.capabilities, this.#provider.name);
     const known = request.requestKey && this.#store.findByRequestKey(request.requestKey);
-    if (known) return sameRequest(known, prompt, request);
+    if (known) return sameRequest(known, prompt, options, request);
     const { platform, userId } = request.origin;
     // Refuse early what is over the limit already; the check that counts is the one inside the insert.
     this.#checkQuota(platform, userId);
@@ -124,6 +131,7 @@ export class GenerationService {
       kind: imagePath ? 'i2v' : 't2v',
       prompt,
       guest: request.guest ?? false,
+      options,
       imagePath,
       imageRef: null,
       conversationId: seedId(),
@@ -463,11 +471,16 @@ export class GenerationService {
 
 /**
  * A re-sent request (same key) gets its first task; the same key with another request is a client error, as
- * payment APIs answer it. Compared: the prompt, the guest flag, and whether an image was given.
+ * payment APIs answer it. Compared: the prompt, the guest flag, the options, and whether an image was given.
  */
-function sameRequest(known: Task, prompt: string, request: TaskRequest): Task {
+function sameRequest(known: Task, prompt: string, options: VideoOptions | null, request: TaskRequest): Task {
   const withImage = Boolean(request.image || request.imageKey);
-  if (known.prompt === prompt && known.guest === (request.guest ?? false) && (known.kind === 'i2v') === withImage) {
+  if (
+    known.prompt === prompt &&
+    known.guest === (request.guest ?? false) &&
+    sameOptions(known.options, options) &&
+    (known.kind === 'i2v') === withImage
+  ) {
     return known;
   }
   throw new InvalidInput(

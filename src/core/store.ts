@@ -52,9 +52,9 @@ export type TaskPatch = Partial<Omit<Task, 'id' | 'createdAt' | 'updatedAt' | 'o
 /** What `insert` takes: a task as the service makes it; lease fields only when a test fakes a dead claim. */
 export type NewTask = Omit<
   Task,
-  'createdAt' | 'updatedAt' | 'requestKey' | LeaseFields | 'upstreamEnded' | 'generation'
+  'createdAt' | 'updatedAt' | 'requestKey' | LeaseFields | 'upstreamEnded' | 'generation' | 'options'
 > &
-  Partial<Pick<Task, 'requestKey' | LeaseFields | 'upstreamEnded' | 'generation'>>;
+  Partial<Pick<Task, 'requestKey' | LeaseFields | 'upstreamEnded' | 'generation' | 'options'>>;
 
 /** What a step's write states: the status it read, and the fencing token of the lease it holds. */
 export interface Expect {
@@ -79,6 +79,7 @@ const COLUMNS: Record<string, { field: keyof Task; json?: boolean; bool?: boolea
   kind: { field: 'kind' },
   prompt: { field: 'prompt' },
   guest: { field: 'guest', bool: true },
+  video_options: { field: 'options', json: true },
   image_path: { field: 'imagePath' },
   image_ref: { field: 'imageRef', json: true },
   conversation_id: { field: 'conversationId' },
@@ -192,7 +193,7 @@ export class TaskStore {
   /** Stores a new task. @throws DuplicateRequest when a task with the same `requestKey` exists. */
   insert(task: NewTask): Task {
     const now = this.#iso();
-    const row = toRow({ requestKey: null, generation: 0, ...task, createdAt: now, updatedAt: now });
+    const row = toRow({ requestKey: null, generation: 0, options: null, ...task, createdAt: now, updatedAt: now });
     const cols = Object.keys(row);
     try {
       this.#sql(`INSERT INTO tasks (${cols.join(',')}) VALUES (${cols.map((c) => `@${c}`).join(',')})`).run(row);

@@ -6,6 +6,7 @@
  * failed starts); after `maxAttempts` looks without a video the task fails.
  */
 import type { ImageRef, UpstreamRef } from '../providers/provider.js';
+import type { VideoOptions, VideoOptionsInput } from './options.js';
 
 export type TaskStatus = 'pending' | 'processing' | 'completed' | 'failed' | 'cancelled';
 export type FinalStatus = Extract<TaskStatus, 'completed' | 'failed' | 'cancelled'>;
@@ -49,6 +50,8 @@ export interface Task {
   kind: TaskKind;
   prompt: string;
   guest: boolean;
+  /** The generation options asked for (ratio, duration, resolution); null → the provider's defaults. */
+  options: VideoOptions | null;
   /** The task's own copy of its image under DATA_DIR/images (i2v only); null once retention removed it. */
   imagePath: string | null;
   /** The provider's reference to the uploaded image, once uploaded. */
@@ -98,6 +101,8 @@ export interface TaskRequest {
   /** A file already stored by `GenerationService.storeImage` (the seed's upload-then-generate flow). */
   imageKey?: string;
   guest?: boolean;
+  /** Aspect ratio, duration, resolution as the client gave them; checked by the service (see options.ts). */
+  options?: VideoOptionsInput;
   origin: Origin;
   /**
    * Names the request across re-sends (an HTTP Idempotency-Key, a chat message id): a submit whose key is already

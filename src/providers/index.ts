@@ -4,11 +4,13 @@
 
 import { join } from 'node:path';
 import type { Config } from '../config.js';
+import type { VideoCapabilities } from '../core/options.js';
 import type { Logger } from '../logger.js';
-import { arkOptionsFromConfig, createArkProvider } from './ark/index.js';
+import { ARK_CAPABILITIES, arkOptionsFromConfig, createArkProvider } from './ark/index.js';
+import { DOUBAO_CAPABILITIES } from './doubao/completion.js';
 import { createDoubaoProvider, type DoubaoProviderOptions } from './doubao/index.js';
 import { chooseFfmpeg } from './local/ffmpeg-choice.js';
-import { createLocalProvider, localTiming } from './local/index.js';
+import { createLocalProvider, LOCAL_CAPABILITIES, localTiming } from './local/index.js';
 import type { VideoProvider } from './provider.js';
 
 export type { VideoProvider } from './provider.js';
@@ -31,6 +33,14 @@ export async function createProvider(config: Config, log: Logger): Promise<Video
     case 'ark':
       return createArkProvider(arkOptionsFromConfig(config));
   }
+}
+
+/**
+ * The options a provider honours, without building it (each provider declares the same as its `capabilities`):
+ * what `npm run discord:register` offers as choices.
+ */
+export function capabilitiesOf(provider: Config['PROVIDER']): VideoCapabilities {
+  return { local: LOCAL_CAPABILITIES, doubao: DOUBAO_CAPABILITIES, ark: ARK_CAPABILITIES }[provider];
 }
 
 /** The ffmpeg the local provider runs (see ffmpeg-choice.ts), said in the log. */

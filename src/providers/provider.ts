@@ -3,6 +3,7 @@
  * optionally an image) into an upstream job and reports on it when polled; it knows nothing of users or tasks.
  * Every provider runs the shared conformance suite in `test/provider-contract.ts` against its fake.
  */
+import type { VideoCapabilities, VideoOptions } from '../core/options.js';
 
 /** What a provider returns for an uploaded image and accepts back in `start`. JSON-serialisable. */
 export type ImageRef = Record<string, unknown>;
@@ -29,6 +30,8 @@ export interface StartRequest {
   prompt: string;
   image?: ImageRef;
   guest: boolean;
+  /** What the task asked for (already checked against `capabilities`); absent → the provider's own defaults. */
+  options?: VideoOptions;
 }
 
 export type PollResult =
@@ -102,6 +105,11 @@ export interface VideoProvider {
   attach?(host: ProviderHost): void;
   /** Timing this provider's jobs need (Ark: ~15 s); absent → the configured seed timing (180 s). */
   readonly timing?: PollTiming;
+  /**
+   * The generation options this provider can honour (aspect ratios, durations, resolutions). A request for any
+   * other is refused at submit with what is supported; absent → no option at all.
+   */
+  readonly capabilities?: VideoCapabilities;
   /** At most this many started, unfinished jobs at once; further tasks wait in `pending`. Absent → no limit. */
   readonly maxRunning?: number;
   uploadImage(image: ImageInput): Promise<ImageRef>;

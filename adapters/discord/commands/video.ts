@@ -1,5 +1,6 @@
 /**
- * `/video prompt:<text> [image:<attachment>]`: acknowledges at once (public, so the channel sees the progress),
+ * `/video prompt:<text> [image:<attachment>] [ratio] [duration] [resolution]` (the options the provider honours,
+ * added at registration: video-options.ts): acknowledges at once (public, so the channel sees the progress),
  * keeps the reply message for later edits, downloads the image, submits the task and answers with its id, queue
  * position and the usual waiting time. Everything needed to answer later is stored in the task's origin.
  */
@@ -10,6 +11,7 @@ import { langOf, say } from '../messages.js';
 import { DEFAULT_SIZE_LIMIT, type ReplyRef, TOKEN_LIFETIME_MS } from '../reply-ref.js';
 import type { DiscordDeps, SlashCommand } from '../types.js';
 import { cancelRow } from '../views.js';
+import { videoOptionsOf } from './video-options.js';
 
 export const data = new SlashCommandBuilder()
   .setName('video')
@@ -59,6 +61,7 @@ export function videoCommand(deps: DiscordDeps): SlashCommand {
       };
       const task = await deps.service.submit({
         prompt: interaction.options.getString('prompt', true),
+        options: videoOptionsOf(interaction),
         ...(bytes && { image: { bytes, fileName: attachment?.name } }),
         origin: {
           platform: 'discord',

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../../config.js';
 import { UpstreamError } from '../../core/errors.js';
+import { DURATIONS_S, RATIOS, RESOLUTIONS, type VideoCapabilities } from '../../core/options.js';
 import { proxyAgent } from '../../proxy.js';
 import type {
   ImageInput,
@@ -57,6 +58,16 @@ interface ArkImageRef extends ImageRef {
   path: string;
   mime: string;
 }
+
+/**
+ * What a task may ask of Ark: Seedance takes every ratio, 5 or 10 s (the lengths all Seedance models take), and
+ * 480p, 720p or 1080p. A task that asks for none gets ARK_RATIO, ARK_DURATION_S and ARK_RESOLUTION.
+ */
+export const ARK_CAPABILITIES: VideoCapabilities = {
+  ratios: RATIOS,
+  durationsS: DURATIONS_S,
+  resolutions: RESOLUTIONS,
+};
 
 /** The provider's options from the configuration: the ARK_* variables, PUBLIC_BASE_URL and DATA_DIR. */
 export function arkOptionsFromConfig(config: Config): ArkProviderOptions {
@@ -104,6 +115,7 @@ export function createArkProvider(options: ArkProviderOptions): VideoProvider {
       maxAttempts: options.maxAttempts,
     },
     maxRunning: options.maxConcurrent,
+    capabilities: ARK_CAPABILITIES,
 
     async uploadImage(image: ImageInput): Promise<ImageRef> {
       const dir = join(options.workDir, 'images');
@@ -121,9 +133,9 @@ export function createArkProvider(options: ArkProviderOptions): VideoProvider {
       const body: ArkCreateBody = {
         model: modelOf(req.image ? 'i2v' : 't2v'),
         content,
-        ratio: options.ratio,
-        duration: options.durationS,
-        resolution: options.resolution,
+        ratio: req.options?.ratio ?? options.ratio,
+        duration: req.options?.durationS ?? options.durationS,
+        resolution: req.options?.resolution ?? options.resolution,
         ...(options.callbackUrl && { callback_url: options.callbackUrl }),
       };
       const id = await client.create(body);

@@ -5,9 +5,15 @@
  * session's dialect is remembered. Once the stream acknowledged the job (SSE_ACK or 2002) the video is being made upstream, so a
  * stream cut off after it still returns the ids: one task never starts two videos. An error frame is Doubao
  * saying no (rate limit, risk control, refusal), before or after the acknowledgement: that ends in the error.
+ *
+ * Options (ratio, duration): the 2026 body has fields for them (`chat_ability.ability_param`, and the ratio at the
+ * end of the text block, as the page writes it); the 2025 body has none, so a task that asked for options says
+ * them at the end of its prompt the same way (`，9:16，10秒`), the convention the page itself uses in its text.
+ * A task without options sends exactly what it sent before options existed.
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import { UpstreamError } from '../../core/errors.js';
+import { DURATIONS_S, RATIOS, type VideoCapabilities, type VideoOptions } from '../../core/options.js';
 import { classifyAnswer } from './codes.js';
 import type { DialectMemory } from './dialect.js';
 import type { Session, SessionPool } from './session-pool.js';
@@ -27,6 +33,15 @@ const DURATION_S = 5;
 const TEXT_BLOCK = 10000;
 const ATTACHMENT_BLOCK = 10052;
 const WHAT = 'video request';
+
+/** What the Doubao web page's video tool offers: the Seedance ratios, 5 or 10 seconds, no resolution choice. */
+export const DOUBAO_CAPABILITIES: VideoCapabilities = { ratios: RATIOS, durationsS: DURATIONS_S, resolutions: [] };
+
+/** The 2025 prompt with the options said at its end (`，9:16，10秒`); unchanged without options. */
+export function promptWithOptions(prompt: string, options: VideoOptions | undefined): string {
+  const said = [options?.ratio, options?.durationS && `${options.durationS}秒`].filter(Boolean);
+  return said.length ? `${prompt}，${said.join('，')}` : prompt;
+}
 
 export interface VideoIds {
   conversationId: string;
@@ -64,14 +79,22 @@ function body2025(session: Session, prompt: string, attachments: Attachment[]): 
  * text block (`生成视频：<prompt>，<ratio>`), images as attachment blocks, the video ability whose
  * `ability_param` is itself a JSON string, and a new conversation acknowledged in SSE_ACK.
  */
-function body2026(session: Session, prompt: string, attachments: Attachment[], messageId: string): string {
+function body2026(
+  session: Session,
+  prompt: string,
+  attachments: Attachment[],
+  messageId: string,
+  options: VideoOptions | undefined,
+): string {
+  const ratio = options?.ratio ?? RATIO;
+  const duration = options?.durationS ?? DURATION_S;
   const block = (type: number, content: unknown) => ({
     block_type: type,
     content,
     block_id: randomUUID(),
     parent_id: '',
   });
-  const blocks: unknown[] = [block(TEXT_BLOCK, { text_block: { text: `生成视频：${prompt}，${RATIO}` } })];
+  const blocks: unknown[] = [block(TEXT_BLOCK, { text_block: { text: `生成视频：${prompt}，${ratio}` } })];
   for (const a of attachments) {
     blocks.push(
       block(ATTACHMENT_BLOCK, {
@@ -103,7 +126,7 @@ function body2026(session: Session, prompt: string, attachments: Attachment[], m
     },
     chat_ability: {
       ability_type: VIDEO_ABILITY,
-      ability_param: JSON.stringify({ ratio: RATIO, model: VIDEO_MODEL, duration: DURATION_S }),
+      ability_param: JSON.stringify({ ratio, model: VIDEO_MODEL, duration }),
     },
     ext: { fp },
   });
@@ -134,15 +157,18 @@ export interface VideoRequest {
   session: Session;
   prompt: string;
   attachments: Attachment[];
+  /** The task's ratio and duration; absent → the page's defaults (16:9, 5 s). */
+  options?: VideoOptions;
 }
 
 /** Sends the video request in the session's dialect (probing when unknown); resolves with the job's ids. */
 export async function requestVideo(req: VideoRequest): Promise<VideoIds> {
-  const { client, pool, dialects, session, prompt, attachments } = req;
+  const { client, pool, dialects, session, prompt, attachments, options } = req;
   if (dialects.get(session.id) !== '2025') {
     const messageId = randomUUID();
+    const body = body2026(session, prompt, attachments, messageId, options);
     const answer = await client.call(session, {
-      ...completionSpec('/chat/completion', flowTrace(), body2026(session, prompt, attachments, messageId)),
+      ...completionSpec('/chat/completion', flowTrace(), body),
       accept: [404],
       judge: false,
       dialect: '2026',
@@ -173,9 +199,10 @@ export async function requestVideo(req: VideoRequest): Promise<VideoIds> {
  * refusal stands: it is the error the request ends with.
  */
 async function request2025(req: VideoRequest, refusedNew?: DoubaoAnswer): Promise<VideoIds> {
-  const { client, pool, dialects, session, prompt, attachments } = req;
+  const { client, pool, dialects, session, prompt, attachments, options } = req;
+  const body = body2025(session, promptWithOptions(prompt, options), attachments);
   const spec: CallSpec = {
-    ...completionSpec('/samantha/chat/completion', session.x_flow_trace, body2025(session, prompt, attachments)),
+    ...completionSpec('/samantha/chat/completion', session.x_flow_trace, body),
     ...(refusedNew && { accept: [404] }),
   };
   const answer = await client.call(session, spec);

@@ -20,7 +20,7 @@ import type {
   VideoProvider,
 } from '../provider.js';
 import { SharedChromium } from './chromium.js';
-import { requestVideo } from './completion.js';
+import { DOUBAO_CAPABILITIES, requestVideo } from './completion.js';
 import { lookInConversation } from './conversation-look.js';
 import { DialectMemory } from './dialect.js';
 import { PageTransport } from './page-transport.js';
@@ -181,7 +181,15 @@ export async function createDoubaoProvider(options: DoubaoProviderOptions): Prom
       try {
         return {
           session,
-          ids: await requestVideo({ client, pool, dialects, session, prompt: req.prompt, attachments }),
+          ids: await requestVideo({
+            client,
+            pool,
+            dialects,
+            session,
+            prompt: req.prompt,
+            attachments,
+            ...(req.options && { options: req.options }),
+          }),
         };
       } catch (error) {
         // An uploaded image belongs to its session: no other session can use it.
@@ -205,6 +213,7 @@ export async function createDoubaoProvider(options: DoubaoProviderOptions): Prom
   return {
     name: 'doubao',
     timing: doubaoTiming(options.firstCheckS, options.pollIntervalS, options.maxWaitS),
+    capabilities: DOUBAO_CAPABILITIES,
 
     attach(host: ProviderHost): void {
       pool.attach(host.state, (incident) => host.reportIncident(incident));

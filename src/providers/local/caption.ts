@@ -37,10 +37,12 @@ const MAX_LINES = 2;
 const WIDE = /[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]/u;
 
 /**
- * The caption's text: the label, then the prompt on at most two lines (cut with "…"). A prompt the font cannot
- * draw is left out. Wide characters count double when lines are cut.
+ * The caption's text: the label, then the prompt on at most two lines (cut with "…"), as many characters a line as
+ * fit `frameWidth` (36 in the 640-pixel frame, fewer in a portrait one). A prompt the font cannot draw is left out.
+ * Wide characters count double when lines are cut.
  */
-export function captionText(prompt: string, font: CaptionFont): string {
+export function captionText(prompt: string, font: CaptionFont, frameWidth = 640): string {
+  const lineChars = Math.min(LINE_CHARS, Math.floor((LINE_CHARS * frameWidth) / 640));
   const flat = prompt.replace(/\s+/g, ' ').trim();
   if (!flat || (!font.cjk && WIDE.test(flat))) return PREVIEW_LABEL;
   const lines: string[] = [];
@@ -48,7 +50,7 @@ export function captionText(prompt: string, font: CaptionFont): string {
   let width = 0;
   for (const char of flat) {
     const w = WIDE.test(char) ? 2 : 1;
-    if (width + w > LINE_CHARS) {
+    if (width + w > lineChars) {
       lines.push(line);
       if (lines.length === MAX_LINES) break;
       line = '';

@@ -7,6 +7,7 @@
  * task waiting for the renderer waits in `pending` and spends no attempts.
  * A finished video's `file:` URL hands the file over to the core, which moves it into its media store (one copy
  * per video). A render or upload that failed for lack of disk space is a transient failure: it is tried again.
+ * It honours every ratio and duration a task may ask for (render.ts's `shapeFor`); it has no resolution choice.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -17,6 +18,7 @@ import Bottleneck from 'bottleneck';
 import { RunFailed } from '../../core/child-process.js';
 import { isDiskFull, UpstreamError } from '../../core/errors.js';
 import { decodeFirstFrame } from '../../core/image-decode.js';
+import { DURATIONS_S, RATIOS, type VideoCapabilities, type VideoOptions } from '../../core/options.js';
 import type {
   ImageInput,
   ImageRef,
@@ -27,7 +29,10 @@ import type {
   VideoProvider,
 } from '../provider.js';
 import { type CaptionFont, captionFilter, captionText, findCaptionFont } from './caption.js';
-import { imageScene, renderVideo, textScene } from './render.js';
+import { imageScene, renderVideo, type Shape, sceneSize, shapeFor, textScene } from './render.js';
+
+/** Every ratio and duration; the preview has one quality, so no resolution. */
+export const LOCAL_CAPABILITIES: VideoCapabilities = { ratios: RATIOS, durationsS: DURATIONS_S, resolutions: [] };
 
 export interface LocalProviderOptions {
   /** Where uploads and renders are kept (DATA_DIR/local). */
@@ -63,12 +68,18 @@ interface LocalRef extends UpstreamRef {
   prompt: string;
   imagePath?: string;
   startedAt: number;
+  /** The task's ratio and duration, kept in the ref so a render after a restart has them too. */
+  options?: VideoOptions;
 }
 
-/** How one render runs: stopped when `signal` aborts or after `timeoutMs` (render.ts's default when absent). */
+/**
+ * How one render runs: its length, stopped when `signal` aborts or after `timeoutMs` (render.ts's default when
+ * absent).
+ */
 interface RenderRun {
   signal: AbortSignal;
   timeoutMs?: number;
+  seconds: number;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -92,14 +103,19 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
    * option, a huge image would be decoded for every frame, and one without pixel data made ffmpeg spin).
    */
   async function renderJob(ref: LocalRef, signal: AbortSignal): Promise<void> {
-    const run: RenderRun = { signal, ...(options.renderTimeoutMs && { timeoutMs: options.renderTimeoutMs }) };
-    if (!ref.imagePath) return renderText(ref, run);
+    const shape = shapeFor(ref.options);
+    const run: RenderRun = {
+      signal,
+      seconds: shape.seconds,
+      ...(options.renderTimeoutMs && { timeoutMs: options.renderTimeoutMs }),
+    };
+    if (!ref.imagePath) return renderText(ref, shape, run);
     const frame = join(options.workDir, 'frames', `${ref.id}.png`);
     try {
       const bytes = await decodeFirstFrame(options.ffmpegPath, ref.imagePath, { maxSide: 1920, signal });
       await mkdir(dirname(frame), { recursive: true });
       await writeFile(frame, bytes);
-      await renderVideo(options.ffmpegPath, imageScene(frame), videoPath(ref.id), run);
+      await renderVideo(options.ffmpegPath, imageScene(frame, shape), videoPath(ref.id), run);
     } finally {
       await rm(frame, { force: true });
     }
@@ -110,12 +126,13 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
    * A render that was stopped (cancelled, shut down, out of time) or ran out of disk is not tried again without
    * the caption: that one would fare no better, and a timed-out retry would double the time the job may take.
    */
-  async function renderText(ref: LocalRef, run: RenderRun): Promise<void> {
-    const plain = () => renderVideo(options.ffmpegPath, textScene(ref.prompt), videoPath(ref.id), run);
+  async function renderText(ref: LocalRef, shape: Shape, run: RenderRun): Promise<void> {
+    const plain = () =>
+      renderVideo(options.ffmpegPath, textScene(ref.prompt, undefined, shape), videoPath(ref.id), run);
     if (!font) return plain();
     const textFile = join(options.workDir, 'captions', `${ref.id}.txt`);
     const captioned = await mkdir(dirname(textFile), { recursive: true })
-      .then(() => writeFile(textFile, captionText(ref.prompt, font)))
+      .then(() => writeFile(textFile, captionText(ref.prompt, font, sceneSize(shape).width)))
       .then(
         () => true,
         () => false, // no room for the caption (a full disk): the render says why, if it fails too
@@ -124,7 +141,7 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
     try {
       await renderVideo(
         options.ffmpegPath,
-        textScene(ref.prompt, captionFilter(font, textFile)),
+        textScene(ref.prompt, captionFilter(font, textFile), shape),
         videoPath(ref.id),
         run,
       );
@@ -165,6 +182,7 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
     name: 'local',
     ...(options.timing && { timing: options.timing }),
     maxRunning: concurrency,
+    capabilities: LOCAL_CAPABILITIES,
 
     async uploadImage(image: ImageInput): Promise<ImageRef> {
       const dir = join(options.workDir, 'images');
@@ -183,7 +201,13 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
 
     async start(req: StartRequest): Promise<UpstreamRef> {
       const imagePath = typeof req.image?.path === 'string' ? req.image.path : undefined;
-      const ref: LocalRef = { id: randomUUID(), prompt: req.prompt, startedAt: now(), ...(imagePath && { imagePath }) };
+      const ref: LocalRef = {
+        id: randomUUID(),
+        prompt: req.prompt,
+        startedAt: now(),
+        ...(imagePath && { imagePath }),
+        ...(req.options && { options: req.options }),
+      };
       render(ref);
       return ref;
     },

@@ -2,7 +2,9 @@
  * A fake Volcengine Ark video generation tasks API on a real socket (127.0.0.1, port 0): bearer check, create,
  * get, delete (cancel) and list under `/api/v3/contents/generations/tasks`, status progression
  * queued → running → succeeded with knob-controlled timing, Ark's `{error: {code, message}}` bodies, a 429
- * injector, and a served MP4 as `content.video_url` (or a 403, as an expired signed link answers).
+ * injector, and a served MP4 as `content.video_url` (or a 403, as an expired signed link answers). Generation
+ * options are checked as Ark checks the top-level fields (`ratio`, `duration`, `resolution`: a value outside
+ * Seedance's is a 400 InvalidParameter) and echoed by Get, with Ark's defaults for those not sent.
  *
  * A task's status is computed from its age and the knobs at the moment it is read, so a test can hold tasks in
  * `queued` or `running` and release them later by changing a knob.
@@ -46,6 +48,19 @@ export interface FakeArkTask {
 }
 
 type Status = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** What Seedance takes (its docs, 2025-11): `adaptive` keeps an input image's ratio; 2–12 s; three resolutions. */
+const ARK_RATIOS = ['16:9', '4:3', '1:1', '3:4', '9:16', '21:9', 'adaptive'];
+const ARK_RESOLUTIONS = ['480p', '720p', '1080p'];
+const validDuration = (d: unknown) => Number.isInteger(d) && (d as number) >= 2 && (d as number) <= 12;
+
+/** The first top-level generation option Ark would refuse, or undefined. */
+function invalidOption(body: FakeArkTask['body']): string | undefined {
+  if (body.ratio !== undefined && !ARK_RATIOS.includes(String(body.ratio))) return 'ratio';
+  if (body.duration !== undefined && !validDuration(body.duration)) return 'duration';
+  if (body.resolution !== undefined && !ARK_RESOLUTIONS.includes(String(body.resolution))) return 'resolution';
+  return undefined;
+}
 const TASKS = '/api/v3/contents/generations/tasks';
 
 export interface ArkFake {
@@ -86,6 +101,10 @@ export async function startArkFake(knobs: Partial<ArkKnobs> = {}): Promise<ArkFa
       id,
       model: task.body.model,
       status,
+      ratio: task.body.ratio ?? '16:9',
+      duration: task.body.duration ?? 5,
+      resolution: task.body.resolution ?? '720p',
+      framespersecond: 24,
       ...(status === 'succeeded' && { content: { video_url: `${baseUrl}/videos/${id}.mp4?X-Tos-Expires=86400` } }),
       ...(status === 'failed' && { error: state.failWith }),
       created_at: Math.floor(task.createdAt / 1000),
@@ -120,6 +139,10 @@ export async function startArkFake(knobs: Partial<ArkKnobs> = {}): Promise<ArkFa
       if (state.createError) return fail(state.createError.status, state.createError.code, state.createError.message);
       if (typeof body.model !== 'string' || !Array.isArray(body.content)) {
         return fail(400, 'InvalidParameter', 'model and content are required');
+      }
+      const invalid = invalidOption(body);
+      if (invalid) {
+        return fail(400, 'InvalidParameter', `The parameter \`${invalid}\` specified in the request is not valid.`);
       }
       const task: FakeArkTask = {
         id: `cgt-${randomBytes(6).toString('hex')}`,

@@ -22,7 +22,8 @@ export interface SlashInput {
   locale?: string;
   permissions?: string;
   attachmentSizeLimit?: number;
-  options?: Record<string, string>;
+  /** Option values: a string is a STRING option (type 3), a number an INTEGER option (type 4). */
+  options?: Record<string, string | number>;
   /** An attachment added with `addAttachment`, passed as option `image`. */
   image?: FakeAttachment;
 }
@@ -159,7 +160,11 @@ export async function startDiscordFake(
 
     /** A slash command from a member of the fake guild, through the gateway. */
     slash(input: SlashInput) {
-      const options: unknown[] = Object.entries(input.options ?? {}).map(([name, value]) => ({ name, type: 3, value }));
+      const options: unknown[] = Object.entries(input.options ?? {}).map(([name, value]) => ({
+        name,
+        type: typeof value === 'number' ? 4 : 3,
+        value,
+      }));
       if (input.image) options.push({ name: 'image', type: 11, value: input.image.id });
       return dispatchInteraction({
         type: 2,

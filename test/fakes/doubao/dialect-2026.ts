@@ -85,6 +85,7 @@ export async function streamCompletion2026(
     meta?.bot_id !== BOT_ID ||
     ability?.ability_type !== 17 ||
     typeof param?.ratio !== 'string' ||
+    !Number.isInteger(param?.duration) ||
     typeof text !== 'string' ||
     images.some((uri) => !ctx.images.has(String(uri)))
   ) {
@@ -104,6 +105,9 @@ export async function streamCompletion2026(
     messageId: ids.message_id,
     vid: `v0${randomBytes(10).toString('hex')}`,
     dialect: '2026',
+    ratio: param.ratio,
+    duration: param.duration,
+    text,
     ...(ctx.knobs.refuseNext.length > 0 && { refusal: ctx.knobs.refuseNext.shift() }),
   });
   await send('SSE_HEARTBEAT', {});
@@ -137,7 +141,11 @@ export function listAnswer(req: IncomingMessage, body: Body, owner: string | und
   const ready = ctx.isReady(id, c);
   const delay = ctx.knobs.readyDelayFor.get(id) ?? ctx.knobs.readyDelayMs;
   const shape = ctx.knobs.listShape;
-  const video: Record<string, unknown> = { vid: c.vid, duration: 5, cover: `http://${req.headers.host}/thumb/c.png` };
+  const video: Record<string, unknown> = {
+    vid: c.vid,
+    duration: c.duration ?? 5,
+    cover: `http://${req.headers.host}/thumb/c.png`,
+  };
   if (shape !== 'no_status') video.status = ready ? 3 : 1;
   if (!ready && delay > 0) video.progress = Math.floor(((Date.now() - c.createdAt) / delay) * 100);
   if (ready && shape === 'download_url') video.download_url = playUrl(req, ctx);

@@ -85,6 +85,11 @@ export interface FakeConversation {
   /** The video's id (2026 dialect). */
   vid?: string;
   dialect?: '2025' | '2026';
+  /** The 2026 request's `ability_param` ratio and duration (the 2025 body has no such fields). */
+  ratio?: string;
+  duration?: number;
+  /** The 2026 text block as sent (`生成视频：<prompt>，<ratio>`). */
+  text?: string;
   /** The `ai_creation_res_code` this video was refused with. */
   refusal?: number;
 }
