@@ -165,6 +165,41 @@ export const statusSchema = {
   },
 } as const;
 
+/** Cancel and retry take the task's seed ids as JSON and answer with the task as it now stands. */
+function controlSchema(summary: string, description: string) {
+  return {
+    summary,
+    description,
+    tags: ['video-gen'],
+    body: {
+      type: 'object',
+      properties: seedIds,
+      required: ['conversation_id', 'message_id'],
+      examples: [{ conversation_id: '1234567890123456', message_id: '6543210987654321' }],
+    },
+    response: {
+      200: {
+        type: 'object',
+        properties: { success: { type: 'boolean' }, task: { $ref: 'SeedTask#' } },
+        required: ['success', 'task'],
+      },
+      ...errors,
+    },
+  } as const;
+}
+
+export const cancelSchema = controlSchema(
+  'Cancel an unfinished task',
+  'Stops the task (upstream too when the provider can). 409 when it already ended; 404 for unknown ids. ' +
+    'The API token acts for the operator: any task can be cancelled, also one asked for through a bot.',
+);
+
+export const retrySchema = controlSchema(
+  'Run a failed or cancelled task again',
+  'Fresh attempts for a task that failed or was cancelled; 409 while it is still running or after it completed; ' +
+    '404 for unknown ids. Its `callback_url`, if it had one, is called again when the new run ends.',
+);
+
 export const listSchema = {
   summary: 'Video tasks, newest first (optionally of one conversation), a page at a time',
   tags: ['video-gen'],

@@ -1,11 +1,11 @@
 /**
- * The seed's `/api/video-gen` routes: generate, status and list, field for field. `image_url` is downloaded with
- * the image size limit, a time limit, http(s) only and no private addresses.
+ * The seed's `/api/video-gen` routes: generate, status and list, field for field, plus cancel and retry by seed ids.
+ * `image_url` is downloaded with the image size limit, a time limit, http(s) only and no private addresses.
  */
 import type { FastifyInstance } from 'fastify';
 import { downloadLimited, InvalidInput, type SeedImport, type TaskStatus } from '../../src/core/index.js';
 import type { HttpDeps } from './deps.js';
-import { generateSchema, importSchema, listSchema, statusSchema } from './schemas.js';
+import { cancelSchema, generateSchema, importSchema, listSchema, retrySchema, statusSchema } from './schemas.js';
 import { estimatedTime, toSeedTask } from './seed-task.js';
 
 interface SeedFileTask {
@@ -77,6 +77,17 @@ export async function videoGenRoutes(app: FastifyInstance, { service, config }: 
       task: toSeedTask(service.getBySeedIds(req.query.conversation_id, req.query.message_id), config.PUBLIC_BASE_URL),
     }),
   );
+
+  // The same service calls the bots' admins use; the bearer token (required beyond loopback) is the operator's key.
+  type SeedIds = { Body: { conversation_id: string; message_id: string } };
+  app.post<SeedIds>('/cancel', { schema: cancelSchema }, async (req) => {
+    const task = service.getBySeedIds(req.body.conversation_id, req.body.message_id);
+    return { success: true, task: toSeedTask(await service.cancel(task.id, { admin: true }), config.PUBLIC_BASE_URL) };
+  });
+  app.post<SeedIds>('/retry', { schema: retrySchema }, async (req) => {
+    const task = service.getBySeedIds(req.body.conversation_id, req.body.message_id);
+    return { success: true, task: toSeedTask(await service.retry(task.id, { admin: true }), config.PUBLIC_BASE_URL) };
+  });
 
   app.get<{ Querystring: { conversation_id?: string; status?: TaskStatus; limit: number; offset: number } }>(
     '/list',
