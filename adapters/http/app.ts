@@ -8,6 +8,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import { arkCallbackRoutes } from './ark-callback-routes.js';
 import { requireBearer } from './bearer-auth.js';
+import { callbackSender } from './callbacks.js';
 import type { HttpDeps } from './deps.js';
 import { clientErrorReply, errorHandler, toHttpReply } from './error-reply.js';
 import { fileRoutes } from './file-routes.js';
@@ -75,5 +76,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     await api.register(videoRoutes, { prefix: '/api/video', ...deps });
     await api.register(sessionRoutes, { prefix: '/api/sessions', ...deps });
   });
+  // Tasks' callback_url POSTs go out while the API is up, from the outbox's rows (they survive restarts).
+  const stopCallbacks = deps.outbox?.register('http', callbackSender(deps.config));
+  if (stopCallbacks) app.addHook('onClose', stopCallbacks);
   return app;
 }

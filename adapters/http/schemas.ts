@@ -128,6 +128,14 @@ export const generateSchema = {
       image_attachment: { anyOf: [{ $ref: 'Attachment#' }, { type: 'null' }] },
       image_url: { type: ['string', 'null'], maxLength: 4096 },
       guest: { type: 'boolean', default: false },
+      callback_url: {
+        type: ['string', 'null'],
+        maxLength: 2048,
+        description:
+          "http(s) URL POSTed the task (as the status route's `task`) when it ends, signed with `X-Signature-256: " +
+          'sha256=<hex HMAC-SHA256 of the body with CALLBACK_SECRET>`; retried with backoff until a 2xx answer. ' +
+          'Refused (400) while the server has no CALLBACK_SECRET, and for private addresses.',
+      },
       conversation_id: { type: ['string', 'null'], maxLength: 64 },
       section_id: { type: ['string', 'null'], maxLength: 64 },
     },

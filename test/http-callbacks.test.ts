@@ -1,0 +1,212 @@
+/**
+ * `callback_url` end to end over real sockets: a local receiver verifies the HMAC signature exactly as the README's
+ * snippet does, fails the first tries (503), and must see exactly one accepted POST, carrying the status route's
+ * `task`, also when the service restarts between two tries. A permanent answer (410) gives up with the reason kept;
+ * a URL that became refused (private, once IMAGE_URL_ALLOW_PRIVATE is off) is checked again at send time.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestApi, type TestApi } from './support/test-api.js';
+import { waitFor } from './support/test-core.js';
+
+const SECRET = 'callback-test-secret-0123456789';
+
+/** The README's verification snippet: HMAC-SHA256 of the raw body, compared in constant time. */
+function verified(rawBody: Buffer, header: string | undefined, secret: string): boolean {
+  const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(rawBody).digest('hex')}`);
+  const given = Buffer.from(header ?? '');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+interface Received {
+  status: number;
+  body: Record<string, unknown>;
+  headers: IncomingMessage['headers'];
+}
+
+/** A receiver answering each POST with `answer()`'s status, after checking the signature (401 when it is wrong). */
+async function receiver(answer: () => number) {
+  const seen: Received[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const status = verified(raw, req.headers['x-signature-256'] as string | undefined, SECRET) ? answer() : 401;
+      seen.push({ status, body: JSON.parse(raw.toString('utf8')), headers: req.headers });
+      res.writeHead(status).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/video?src=test`;
+  return { url, seen, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+const ENV = { CALLBACK_SECRET: SECRET, IMAGE_URL_ALLOW_PRIVATE: '1', OUTBOX_RETRY_BASE_S: '0.2' };
+const apis: TestApi[] = [];
+const closers: (() => Promise<void>)[] = [];
+let dataDir: string | undefined;
+afterEach(async () => {
+  for (const api of apis.splice(0)) await api.close();
+  for (const close of closers.splice(0)) await close();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  dataDir = undefined;
+});
+
+async function start(env: Record<string, string> = ENV) {
+  dataDir ??= mkdtempSync(join(tmpdir(), 'dvb-callbacks-'));
+  const api = await startTestApi({ env, dataDir, keepData: true });
+  apis.push(api);
+  return api;
+}
+
+async function generate(api: TestApi, body: Record<string, unknown>) {
+  const res = await request(`${api.base}/api/video-gen/generate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.statusCode, json: JSON.parse(await res.body.text()) };
+}
+
+async function statusTask(api: TestApi, ids: { conversation_id: string; message_id: string }) {
+  const res = await request(
+    `${api.base}/api/video-gen/status?conversation_id=${ids.conversation_id}&message_id=${ids.message_id}`,
+  );
+  return JSON.parse(await res.body.text()).task;
+}
+
+describe('callback_url', { timeout: 90_000 }, () => {
+  it('POSTs the signed task once it ends, retrying 503s with backoff, across a restart, exactly one success', async () => {
+    let restarted = false;
+    const hook = await receiver(() => (restarted ? 200 : 503));
+    closers.push(hook.close);
+    let api = await start();
+    const made = await generate(api, { prompt: 'a tram in the snow', callback_url: hook.url });
+    expect(made.status).toBe(200);
+    const ids = { conversation_id: made.json.conversation_id, message_id: made.json.message_id };
+
+    // Two refused tries, then the service goes down with the delivery still owed.
+    await waitFor(
+      () => hook.seen.length,
+      (n) => n >= 2,
+      60_000,
+    );
+    expect(hook.seen.length).toBeGreaterThanOrEqual(2);
+    await api.close();
+    apis.length = 0;
+    const triesBefore = hook.seen.length;
+    restarted = true;
+
+    api = await start();
+    await waitFor(
+      () => hook.seen.filter((r) => r.status === 200).length,
+      (n) => n >= 1,
+      30_000,
+    );
+    await new Promise((r) => setTimeout(r, 1_000)); // time for a duplicate, if there were one
+    const accepted = hook.seen.filter((r) => r.status === 200);
+    expect(accepted).toHaveLength(1);
+    expect(hook.seen).toHaveLength(triesBefore + 1);
+    expect(hook.seen.every((r) => r.status !== 401)).toBe(true); // every try was signed right
+
+    const task = await statusTask(api, ids);
+    expect(task.status).toBe('completed');
+    expect(accepted[0]!.body).toEqual(task);
+    const { headers } = accepted[0]!;
+    expect(headers['content-type']).toBe('application/json');
+    const stored = api.core.store.findBySeedIds(ids.conversation_id, ids.message_id)!;
+    expect(headers['x-callback-id']).toBe(`${stored.id}.0`);
+    expect(new Set(hook.seen.map((r) => r.headers['x-callback-id']))).toEqual(new Set([`${stored.id}.0`]));
+
+    const [delivery] = api.core.store.deliveries({ taskId: stored.id });
+    expect(delivery).toMatchObject({
+      platform: 'http',
+      state: 'sent',
+      tries: triesBefore,
+      lastError: expect.stringMatching(/HTTP 503/),
+    });
+    expect(stored.deliveredAt).not.toBeNull();
+  });
+
+  it('gives up on a permanent answer (410), with the answer kept as the reason, after one POST', async () => {
+    const hook = await receiver(() => 410);
+    closers.push(hook.close);
+    const api = await start();
+    const made = await generate(api, { prompt: 'a fox in tall grass', callback_url: hook.url });
+    const stored = () => api.core.store.findBySeedIds(made.json.conversation_id, made.json.message_id)!;
+    const rows = await waitFor(
+      () => api.core.store.deliveries({ taskId: stored().id }),
+      (r) => r[0]?.state === 'given_up',
+      60_000,
+    );
+    expect(rows).toEqual([
+      expect.objectContaining({ state: 'given_up', givenUpReason: 'the receiver answered HTTP 410', tries: 1 }),
+    ]);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(hook.seen).toHaveLength(1);
+  });
+
+  it('checks the URL again at send time: a private address no longer allowed after a restart is given up', async () => {
+    const hook = await receiver(() => 503);
+    closers.push(hook.close);
+    let api = await start();
+    const made = await generate(api, { prompt: 'rain on a window', callback_url: hook.url });
+    await waitFor(
+      () => hook.seen.length,
+      (n) => n >= 1,
+      60_000,
+    );
+    await api.close();
+    apis.length = 0;
+    const seenBefore = hook.seen.length;
+
+    api = await start({ ...ENV, IMAGE_URL_ALLOW_PRIVATE: '0' });
+    const id = api.core.store.findBySeedIds(made.json.conversation_id, made.json.message_id)!.id;
+    const rows = await waitFor(
+      () => api.core.store.deliveries({ taskId: id }),
+      (r) => r[0]?.state === 'given_up',
+      30_000,
+    );
+    expect(rows[0]).toMatchObject({
+      state: 'given_up',
+      givenUpReason: 'callback_url points to a private or local address, which is not allowed',
+    });
+    expect(hook.seen).toHaveLength(seenBefore);
+  });
+
+  it('refuses at submit time, with a sentence, a URL that is bad or private, and any URL without CALLBACK_SECRET', async () => {
+    const api = await start({ OUTBOX_RETRY_BASE_S: '0.2' });
+    const noSecret = await generate(api, { prompt: 'x', callback_url: 'https://example.com/hook' });
+    expect(noSecret.status).toBe(400);
+    expect(noSecret.json.detail).toMatch(/callback_url needs CALLBACK_SECRET to be set on the server/);
+    await api.close();
+    apis.length = 0;
+
+    const strict = await start({ CALLBACK_SECRET: SECRET });
+    const cases: [string, RegExp][] = [
+      ['http://127.0.0.1:9/hook', /callback_url points to a private or local address/],
+      ['http://[::1]/hook', /callback_url points to a private or local address/],
+      ['http://localhost/hook', /callback_url points to a private or local address/],
+      ['http://10.1.2.3/hook', /callback_url points to a private or local address/],
+      ['ftp://example.com/hook', /callback_url must be an http\(s\) URL/],
+      ['not a url', /callback_url is not a valid URL/],
+      ['', /callback_url is not a valid URL/],
+    ];
+    for (const [url, detail] of cases) {
+      const res = await generate(strict, { prompt: 'x', callback_url: url });
+      expect({ url, status: res.status, detail: res.json.detail }).toEqual({
+        url,
+        status: 400,
+        detail: expect.stringMatching(detail),
+      });
+    }
+    expect(strict.core.store.list({}).total).toBe(0);
+  });
+});
