@@ -94,13 +94,21 @@ const seedId = { type: 'string', pattern: '^[0-9]{1,64}$', description: 'digits,
 const seedIds = { conversation_id: seedId, message_id: seedId } as const;
 
 export const uploadSchema = {
-  summary: 'Upload an image (raw bytes) for image-to-video',
+  summary: 'Upload an image for image-to-video: the raw bytes, or a multipart form with a `file` field',
+  description:
+    'The body is the image itself (`Content-Type: application/octet-stream` or `image/*`), or a multipart form ' +
+    'with one file field named `file` (`curl -F file=@cat.jpg`). JPEG, PNG, WebP, GIF or BMP, checked by its bytes, ' +
+    'up to MAX_IMAGE_BYTES and MAX_IMAGE_PIXELS. Pass the answer back as `image_attachment` to generate.',
   tags: ['file'],
   querystring: {
     type: 'object',
     properties: {
       file_type: { type: 'integer', default: 2, description: '2 = image (the only kind video generation uses)' },
-      file_name: { type: 'string', default: 'image.jpg', maxLength: 255 },
+      file_name: {
+        type: 'string',
+        maxLength: 255,
+        description: "The name to keep; default: the form file's name, or `image.<type>`",
+      },
     },
   },
   response: { 200: { $ref: 'Attachment#' }, ...errors },
