@@ -12,6 +12,7 @@ import { callbackSender } from './callbacks.js';
 import type { HttpDeps } from './deps.js';
 import { clientErrorReply, errorHandler, toHttpReply } from './error-reply.js';
 import { fileRoutes } from './file-routes.js';
+import { swaggerOptions } from './openapi.js';
 import { opsRoutes } from './ops-routes.js';
 import { attachmentSchema, detailSchema, seedTaskSchema } from './schemas.js';
 import { sessionRoutes } from './session-routes.js';
@@ -51,17 +52,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   );
   for (const schema of [detailSchema, seedTaskSchema, attachmentSchema]) app.addSchema(schema);
 
-  await app.register(fastifySwagger, {
-    openapi: {
-      info: {
-        title: 'doubao-video-bot',
-        version: '0.1.0',
-        description: `Text-to-video and image-to-video tasks (provider: ${deps.service.providerName}). Send \`Authorization: Bearer <API_TOKEN>\` when the service has a token.`,
-      },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: deps.config.API_TOKEN ? [{ bearer: [] }] : [],
-    },
-  });
+  await app.register(fastifySwagger, swaggerOptions(deps.service.providerName, deps.config.API_TOKEN));
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(videoFileRoutes, { prefix: '/videos', ...deps });

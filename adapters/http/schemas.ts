@@ -63,18 +63,16 @@ export const attachmentSchema = {
   additionalProperties: true,
 } as const;
 
-const errors = {
-  400: { $ref: 'Detail#' },
-  401: { $ref: 'Detail#' },
-  404: { $ref: 'Detail#' },
-  409: { $ref: 'Detail#' },
-  413: { $ref: 'Detail#' },
-  415: { $ref: 'Detail#' },
-  422: { $ref: 'Detail#' },
-  429: { $ref: 'Detail#' },
-  502: { $ref: 'Detail#' },
-  503: { $ref: 'Detail#' },
-} as const;
+/**
+ * The errors a route answers, as `{ $ref: 'Detail#' }` per status (so Fastify serialises only `detail`); each status
+ * is described once, as a shared response of the document (openapi.ts). 401 and 422 can come from any API route.
+ */
+function errors(...statuses: number[]) {
+  return Object.fromEntries([401, 422, ...statuses].map((status) => [status, { $ref: 'Detail#' }])) as Record<
+    number,
+    { readonly $ref: 'Detail#' }
+  >;
+}
 
 /** Lists come in pages: 100 tasks unless asked, at most 1000; `total` says how many there are in all. */
 export const PAGE = { default: 100, max: 1000 } as const;
@@ -111,7 +109,7 @@ export const uploadSchema = {
       },
     },
   },
-  response: { 200: { $ref: 'Attachment#' }, ...errors },
+  response: { 200: { $ref: 'Attachment#' }, ...errors(400, 413, 415, 507) },
 } as const;
 
 export const generateSchema = {
@@ -148,6 +146,8 @@ export const generateSchema = {
       section_id: { type: ['string', 'null'], maxLength: 64 },
     },
     required: ['prompt'],
+    // What /docs puts in "Try it out": it works as sent (a text-to-video task).
+    examples: [{ prompt: 'A paper boat drifting down a rainy street at dusk, cinematic', guest: false }],
   },
   response: {
     200: {
@@ -163,7 +163,7 @@ export const generateSchema = {
       },
       required: ['success', 'message', 'conversation_id', 'message_id', 'section_id', 'task_status', 'estimated_time'],
     },
-    ...errors,
+    ...errors(400, 413, 415, 429, 502, 503, 507),
   },
 } as const;
 
@@ -177,7 +177,7 @@ export const statusSchema = {
       properties: { success: { type: 'boolean' }, task: { $ref: 'SeedTask#' } },
       required: ['success', 'task'],
     },
-    ...errors,
+    ...errors(404),
   },
 } as const;
 
@@ -199,7 +199,7 @@ function controlSchema(summary: string, description: string) {
         properties: { success: { type: 'boolean' }, task: { $ref: 'SeedTask#' } },
         required: ['success', 'task'],
       },
-      ...errors,
+      ...errors(404, 409, 502, 503),
     },
   } as const;
 }
@@ -237,7 +237,7 @@ export const listSchema = {
       },
       required: ['success', 'total', 'tasks'],
     },
-    ...errors,
+    ...errors(400),
   },
 } as const;
 
@@ -261,7 +261,7 @@ export const getUrlSchema = {
       },
       required: ['success', 'conversation_id', 'video_count', 'video_urls', 'error'],
     },
-    ...errors,
+    ...errors(404),
   },
 } as const;
 
@@ -284,7 +284,7 @@ export const taskStatusSchema = {
         },
       ],
     },
-    ...errors,
+    ...errors(404),
   },
 } as const;
 
@@ -298,7 +298,7 @@ export const allTasksSchema = {
       properties: { total: { type: 'integer' }, tasks: { type: 'array', items: { $ref: 'SeedTask#' } } },
       required: ['total', 'tasks'],
     },
-    ...errors,
+    ...errors(400),
   },
 } as const;
 
@@ -349,6 +349,6 @@ export const importSchema = {
       properties: { success: { type: 'boolean' }, imported: { type: 'integer' }, skipped: { type: 'integer' } },
       required: ['success', 'imported', 'skipped'],
     },
-    ...errors,
+    ...errors(400, 413, 507),
   },
 } as const;
