@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
 import { startTestApi, type TestApi } from './support/test-api.js';
 import { waitFor } from './support/test-core.js';
 
@@ -208,5 +209,9 @@ describe('callback_url', { timeout: 90_000 }, () => {
       });
     }
     expect(strict.core.store.list({}).total).toBe(0);
+  });
+
+  it('refuses a CALLBACK_SECRET shorter than 16 characters at start-up', () => {
+    expect(() => loadConfig({ CALLBACK_SECRET: 'short' })).toThrow(/^Invalid CALLBACK_SECRET: must be at least 16/);
   });
 });

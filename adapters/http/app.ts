@@ -1,8 +1,9 @@
 /**
  * Builds the HTTP adapter's Fastify app, not yet listening (tests use it with `inject` or `listen({port: 0})`).
  * Route groups are plugins under their seed prefixes, wrapped in bearer auth when API_TOKEN is set; the OpenAPI
- * document comes from the route schemas and is browsable at /docs.
+ * document comes from the route schemas and is browsable at /docs. Browser pages of the CORS_ORIGINS may call it.
  */
+import fastifyCors from '@fastify/cors';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
@@ -19,6 +20,17 @@ import { sessionRoutes } from './session-routes.js';
 import { videoFileRoutes } from './video-file-routes.js';
 import { videoGenRoutes } from './video-gen-routes.js';
 import { videoRoutes } from './video-routes.js';
+
+/** CORS for the configured origins (`*`: any); the token travels in a header, never a cookie, so no credentials. */
+function corsOptions(origins: readonly string[]) {
+  return {
+    origin: origins.includes('*') ? '*' : [...origins],
+    methods: ['GET', 'HEAD', 'POST'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
+    credentials: false,
+    maxAge: 600,
+  };
+}
 
 /** Longer than the longest a route waits on purpose (get_url: up to 120 s), so idle sockets are cut, not answers. */
 const IDLE_SOCKET_MS = 130_000;
@@ -51,6 +63,9 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     reply.status(404).send({ detail: `no route ${req.method} ${req.url.split('?')[0]}` }),
   );
   for (const schema of [detailSchema, seedTaskSchema, attachmentSchema]) app.addSchema(schema);
+  // Before every route: its hook answers preflights ahead of the bearer check (a preflight carries no token), and
+  // adds the headers to every answer, errors and 401s included, so a page can read why a call failed.
+  if (deps.config.CORS_ORIGINS.length > 0) await app.register(fastifyCors, corsOptions(deps.config.CORS_ORIGINS));
 
   await app.register(fastifySwagger, swaggerOptions(deps.service.providerName, deps.config.API_TOKEN));
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
