@@ -4,8 +4,9 @@
  * `task`, also when the service restarts between two tries. A permanent answer (410) gives up with the reason kept;
  * a URL that became refused (private, once IMAGE_URL_ALLOW_PRIVATE is off) is checked again at send time.
  */
+import { spawn } from 'node:child_process';
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -209,6 +210,53 @@ describe('callback_url', { timeout: 90_000 }, () => {
       });
     }
     expect(strict.core.store.list({}).total).toBe(0);
+  });
+
+  it("delivers to the README's Node verification snippet, run as written; it refuses a forged signature", async () => {
+    const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
+    const snippet = /Checking the\s+signature in Node[^`]*```js\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(snippet).toContain('timingSafeEqual');
+    dataDir ??= mkdtempSync(join(tmpdir(), 'dvb-callbacks-'));
+    const file = join(dataDir, 'receiver.mjs');
+    writeFileSync(file, snippet!.replace(/^ {2}/gm, ''));
+    const free = createServer();
+    await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));
+    const port = (free.address() as AddressInfo).port;
+    await new Promise((resolve) => free.close(resolve));
+    const child = spawn(process.execPath, [file], {
+      env: { ...process.env, PORT: String(port), CALLBACK_SECRET: SECRET },
+    });
+    closers.push(async () => {
+      child.kill();
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    const url = `http://127.0.0.1:${port}/`;
+    // Wait until the snippet listens, then check that it refuses a forged signature.
+    let refused = 0;
+    for (let i = 0; i < 100 && !refused; i++) {
+      const res = await request(url, { method: 'POST', body: '{}', headers: { 'x-signature-256': 'sha256=00' } }).catch(
+        () => undefined,
+      );
+      if (res) {
+        refused = res.statusCode;
+        await res.body.dump();
+      } else await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(refused).toBe(401);
+
+    const api = await start();
+    const made = await generate(api, { prompt: 'a snippet-checked video', callback_url: url });
+    const id = api.core.store.findBySeedIds(made.json.conversation_id, made.json.message_id)!.id;
+    const rows = await waitFor(
+      () => api.core.store.deliveries({ taskId: id }),
+      (r) => r[0]?.state === 'sent',
+      60_000,
+    );
+    expect(rows[0]).toMatchObject({ state: 'sent', tries: 0 });
+    expect(out).toContain(`${made.json.conversation_id} ${made.json.message_id} completed http`);
   });
 
   it('refuses a CALLBACK_SECRET shorter than 16 characters at start-up', () => {
