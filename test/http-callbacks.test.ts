@@ -137,6 +137,35 @@ describe('callback_url', { timeout: 90_000 }, () => {
     expect(stored.deliveredAt).not.toBeNull();
   });
 
+  it('tells a cancel, then the end of the retried run, each once, with the run in X-Callback-Id', async () => {
+    const hook = await receiver(() => 200);
+    closers.push(hook.close);
+    const api = await start({ ...ENV, LOCAL_RENDER_S: '3' });
+    const made = await generate(api, { prompt: 'a sailboat at noon', callback_url: hook.url });
+    const ids = { conversation_id: made.json.conversation_id, message_id: made.json.message_id };
+    const control = async (route: string) => {
+      const res = await request(`${api.base}/api/video-gen/${route}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(ids),
+      });
+      expect(res.statusCode).toBe(200);
+      await res.body.dump();
+    };
+    await control('cancel');
+    await waitFor(() => hook.seen.length, (n) => n >= 1, 30_000);
+    expect(hook.seen[0]!.body).toMatchObject({ ...ids, status: 'cancelled' });
+    await control('retry');
+    await waitFor(() => hook.seen.length, (n) => n >= 2, 60_000);
+    await new Promise((r) => setTimeout(r, 600));
+    const id = api.core.store.findBySeedIds(ids.conversation_id, ids.message_id)!.id;
+    expect(hook.seen.map((r) => [r.body.status, r.headers['x-callback-id']])).toEqual([
+      ['cancelled', `${id}.0`],
+      ['completed', `${id}.1`],
+    ]);
+    expect(hook.seen[1]!.body).toEqual(await statusTask(api, ids));
+  });
+
   it('gives up on a permanent answer (410), with the answer kept as the reason, after one POST', async () => {
     const hook = await receiver(() => 410);
     closers.push(hook.close);

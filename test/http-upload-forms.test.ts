@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { FormData, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SEND_JSON } from '../adapters/http/error-reply.js';
 import { UPLOAD_HOW } from '../adapters/http/file-routes.js';
 import { sampleImage } from './support/media-samples.js';
 import { startTestApi, type TestApi } from './support/test-api.js';
@@ -145,5 +146,17 @@ describe('multipart uploads', () => {
     expect(raw.status).toBe(415);
     const tooBig = await post('/api/file/upload', Buffer.alloc(LIMIT + 1), 'application/octet-stream');
     expect(tooBig).toEqual({ status: 413, json: { detail: 'the request body is larger than the 64 KiB limit' } });
+  });
+
+  it('answers a JSON route sent another content type with what to send', async () => {
+    for (const [type, body] of [
+      ['text/plain', '{"prompt":"x"}'],
+      ['application/x-www-form-urlencoded', 'prompt=x'],
+      [FORM, form([{ name: 'prompt', data: 'x' }])],
+      [undefined, 'prompt'],
+    ] as const) {
+      const res = await post('/api/video-gen/generate', body, type);
+      expect({ type, ...res }).toEqual({ type, status: 415, json: { detail: SEND_JSON } });
+    }
   });
 });
