@@ -153,10 +153,18 @@ describe('callback_url', { timeout: 90_000 }, () => {
       await res.body.dump();
     };
     await control('cancel');
-    await waitFor(() => hook.seen.length, (n) => n >= 1, 30_000);
+    await waitFor(
+      () => hook.seen.length,
+      (n) => n >= 1,
+      30_000,
+    );
     expect(hook.seen[0]!.body).toMatchObject({ ...ids, status: 'cancelled' });
     await control('retry');
-    await waitFor(() => hook.seen.length, (n) => n >= 2, 60_000);
+    await waitFor(
+      () => hook.seen.length,
+      (n) => n >= 2,
+      60_000,
+    );
     await new Promise((r) => setTimeout(r, 600));
     const id = api.core.store.findBySeedIds(ids.conversation_id, ids.message_id)!.id;
     expect(hook.seen.map((r) => [r.body.status, r.headers['x-callback-id']])).toEqual([
