@@ -174,6 +174,29 @@ describe('callback_url', { timeout: 90_000 }, () => {
     expect(hook.seen[1]!.body).toEqual(await statusTask(api, ids));
   });
 
+  it("does not hurry a failing receiver's retries when another receiver answers (no shared outage)", async () => {
+    const failing = await receiver(() => 503);
+    const healthy = await receiver(() => 200);
+    closers.push(failing.close, healthy.close);
+    const api = await start({ ...ENV, OUTBOX_RETRY_BASE_S: '60' });
+    for (const n of [1, 2, 3]) await generate(api, { prompt: `failing receiver ${n}`, callback_url: failing.url });
+    await waitFor(
+      () => failing.seen.length,
+      (n) => n >= 3,
+      60_000,
+    );
+    expect(failing.seen).toHaveLength(3); // three failures in a row on the http lane
+    await generate(api, { prompt: 'healthy receiver', callback_url: healthy.url });
+    await waitFor(
+      () => healthy.seen.length,
+      (n) => n >= 1,
+      60_000,
+    );
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(healthy.seen).toHaveLength(1);
+    expect(failing.seen).toHaveLength(3); // their next tries stay 60 s away
+  });
+
   it('gives up on a permanent answer (410), with the answer kept as the reason, after one POST', async () => {
     const hook = await receiver(() => 410);
     closers.push(hook.close);

@@ -83,7 +83,10 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     await api.register(sessionRoutes, { prefix: '/api/sessions', ...deps });
   });
   // Tasks' callback_url POSTs go out while the API is up, from the outbox's rows (they survive restarts).
-  const stopCallbacks = deps.outbox?.register('http', callbackSender(deps.config));
+  const stopCallbacks = deps.outbox?.register('http', {
+    result: callbackSender(deps.config),
+    separateReceivers: true,
+  });
   if (stopCallbacks) app.addHook('onClose', stopCallbacks);
   return app;
 }
