@@ -13,7 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import { callbackSender, GIVE_UP_AFTER_MS } from '../adapters/http/callbacks.js';
 import { loadConfig } from '../src/config.js';
+import { DeliveryRefused } from '../src/core/index.js';
 import { startTestApi, type TestApi } from './support/test-api.js';
 import { waitFor } from './support/test-core.js';
 
@@ -317,6 +319,23 @@ describe('callback_url', { timeout: 90_000 }, () => {
     );
     expect(rows[0]).toMatchObject({ state: 'sent', tries: 0 });
     expect(out).toContain(`${made.json.conversation_id} ${made.json.message_id} completed http`);
+  });
+
+  it('retries a failing receiver for three days after the task ended, then gives up saying so', async () => {
+    const hook = await receiver(() => 503);
+    closers.push(hook.close);
+    const api = await start();
+    const made = await generate(api, { prompt: 'an old outcome', callback_url: 'http://unused.invalid/' });
+    const task = api.core.store.findBySeedIds(made.json.conversation_id, made.json.message_id)!;
+    const at = (ms: number) => () => Date.parse(task.updatedAt) + ms;
+    const aimed = { ...task, origin: { ...task.origin, reply: { callbackUrl: hook.url } } };
+    const young = await callbackSender(api.core.config, at(GIVE_UP_AFTER_MS - 60_000))(aimed).catch((e) => e);
+    expect(young).not.toBeInstanceOf(DeliveryRefused);
+    expect(young.message).toBe('the receiver answered HTTP 503');
+    const old = await callbackSender(api.core.config, at(GIVE_UP_AFTER_MS + 1))(aimed).catch((e) => e);
+    expect(old).toBeInstanceOf(DeliveryRefused);
+    expect(old.message).toBe('still failing 3 days after the task ended (the receiver answered HTTP 503); giving up');
+    expect(hook.seen).toHaveLength(2);
   });
 
   it('refuses a CALLBACK_SECRET shorter than 16 characters at start-up', () => {
