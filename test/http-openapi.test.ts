@@ -74,6 +74,7 @@ describe('the OpenAPI document', () => {
     expect(doc.paths['/api/video-gen/retry'].post.responses['409']).toBeDefined();
     const generate = doc.paths['/api/video-gen/generate'].post.requestBody.content['application/json'].schema;
     expect(generate.properties.callback_url.description).toMatch(/X-Signature-256/);
+    expect(doc.info.description).toMatch(/callback_url[\s\S]*X-Signature-256[\s\S]*CORS_ORIGINS/);
   });
 });
 

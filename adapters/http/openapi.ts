@@ -65,7 +65,11 @@ export function swaggerOptions(providerName: string, apiToken: string | undefine
       info: {
         title: 'doubao-video-bot',
         version: '0.1.0',
-        description: `Text-to-video and image-to-video tasks (provider: ${providerName}). Send \`Authorization: Bearer <API_TOKEN>\` when the service has a token.`,
+        description: [
+          `Text-to-video and image-to-video tasks (provider: ${providerName}). Send \`Authorization: Bearer <API_TOKEN>\` when the service has a token.`,
+          "Callbacks: a generate request with `callback_url` gets the task (the status route's `task`) POSTed there when it ends, with `X-Signature-256: sha256=<hex HMAC-SHA256 of the raw body with CALLBACK_SECRET>` and `X-Callback-Id` (the same on every try of one outcome); a 2xx answer ends it, 408/429/5xx and timeouts are tried again with backoff, any other answer gives up.",
+          'Browsers: pages of the origins in CORS_ORIGINS may call the API (preflights need no token).',
+        ].join('\n\n'),
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: apiToken ? [{ bearer: [] }] : [],
