@@ -61,6 +61,18 @@ const schema = z.object({
   HTTP_MAX_CONNECTIONS: int(1, 512),
   VIDEO_RETENTION_DAYS: int(0, 30),
   IMAGE_URL_ALLOW_PRIVATE: flag,
+  // Signs the POSTs sent to a task's callback_url (HMAC-SHA256); without it, callback_url is refused.
+  CALLBACK_SECRET: optionalText.refine((secret) => secret === undefined || secret.length >= 16, {
+    message: 'must be at least 16 characters (a guessable secret lets anyone forge a callback)',
+  }),
+  // Browser origins allowed to call the API (CORS): `https://app.example.com`, comma-separated, or `*`; empty = none.
+  CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform((v) => [...new Set((v ?? '').split(/[\s,]+/).filter(Boolean))])
+    .refine((origins) => origins.every((o) => o === '*' || isOrigin(o)), {
+      message: 'each origin is scheme://host[:port] (no path, no trailing slash), or `*` for any',
+    }),
   LOCAL_RENDER_S: seconds(0),
   LOCAL_FIRST_CHECK_S: seconds(2),
   LOCAL_POLL_INTERVAL_S: duration('positive').default(1),
@@ -149,6 +161,16 @@ export type Config = Readonly<
 /** Raised when the environment does not describe a runnable service; its message is one line per problem. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+}
+
+/** `https://app.example.com`, `http://localhost:5173`: what a browser sends as `Origin`. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return /^https?:$/.test(url.protocol) && url.origin === value;
+  } catch {
+    return false;
+  }
 }
 
 /** True for 127.0.0.0/8, ::1 and `localhost`: addresses no other machine can reach. */

@@ -56,6 +56,7 @@ async function main(): Promise<void> {
   running.chats = chatAdapters(config, log, core);
   const http = createHttpAdapter({
     service: core.service,
+    outbox: core.outbox,
     config,
     log,
     videosDir: core.media.videosDir,

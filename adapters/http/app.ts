@@ -1,22 +1,36 @@
 /**
  * Builds the HTTP adapter's Fastify app, not yet listening (tests use it with `inject` or `listen({port: 0})`).
  * Route groups are plugins under their seed prefixes, wrapped in bearer auth when API_TOKEN is set; the OpenAPI
- * document comes from the route schemas and is browsable at /docs.
+ * document comes from the route schemas and is browsable at /docs. Browser pages of the CORS_ORIGINS may call it.
  */
+import fastifyCors from '@fastify/cors';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import { arkCallbackRoutes } from './ark-callback-routes.js';
 import { requireBearer } from './bearer-auth.js';
+import { callbackSender } from './callbacks.js';
 import type { HttpDeps } from './deps.js';
 import { clientErrorReply, errorHandler, toHttpReply } from './error-reply.js';
 import { fileRoutes } from './file-routes.js';
+import { swaggerOptions } from './openapi.js';
 import { opsRoutes } from './ops-routes.js';
 import { attachmentSchema, detailSchema, seedTaskSchema } from './schemas.js';
 import { sessionRoutes } from './session-routes.js';
 import { videoFileRoutes } from './video-file-routes.js';
 import { videoGenRoutes } from './video-gen-routes.js';
 import { videoRoutes } from './video-routes.js';
+
+/** CORS for the configured origins (`*`: any); the token travels in a header, never a cookie, so no credentials. */
+function corsOptions(origins: readonly string[]) {
+  return {
+    origin: origins.includes('*') ? '*' : [...origins],
+    methods: ['GET', 'HEAD', 'POST'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
+    credentials: false,
+    maxAge: 600,
+  };
+}
 
 /** Longer than the longest a route waits on purpose (get_url: up to 120 s), so idle sockets are cut, not answers. */
 const IDLE_SOCKET_MS = 130_000;
@@ -49,18 +63,11 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     reply.status(404).send({ detail: `no route ${req.method} ${req.url.split('?')[0]}` }),
   );
   for (const schema of [detailSchema, seedTaskSchema, attachmentSchema]) app.addSchema(schema);
+  // Before every route: its hook answers preflights ahead of the bearer check (a preflight carries no token), and
+  // adds the headers to every answer, errors and 401s included, so a page can read why a call failed.
+  if (deps.config.CORS_ORIGINS.length > 0) await app.register(fastifyCors, corsOptions(deps.config.CORS_ORIGINS));
 
-  await app.register(fastifySwagger, {
-    openapi: {
-      info: {
-        title: 'doubao-video-bot',
-        version: '0.1.0',
-        description: `Text-to-video and image-to-video tasks (provider: ${deps.service.providerName}). Send \`Authorization: Bearer <API_TOKEN>\` when the service has a token.`,
-      },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: deps.config.API_TOKEN ? [{ bearer: [] }] : [],
-    },
-  });
+  await app.register(fastifySwagger, swaggerOptions(deps.service.providerName, deps.config.API_TOKEN));
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(videoFileRoutes, { prefix: '/videos', ...deps });
@@ -75,5 +82,11 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     await api.register(videoRoutes, { prefix: '/api/video', ...deps });
     await api.register(sessionRoutes, { prefix: '/api/sessions', ...deps });
   });
+  // Tasks' callback_url POSTs go out while the API is up, from the outbox's rows (they survive restarts).
+  const stopCallbacks = deps.outbox?.register('http', {
+    result: callbackSender(deps.config),
+    separateReceivers: true,
+  });
+  if (stopCallbacks) app.addHook('onClose', stopCallbacks);
   return app;
 }

@@ -1,6 +1,6 @@
 /** What the HTTP adapter's plugins receive: the service, the configuration and a logger. */
 import type { Config } from '../../src/config.js';
-import type { GenerationService } from '../../src/core/index.js';
+import type { GenerationService, Outbox } from '../../src/core/index.js';
 import type { Logger } from '../../src/logger.js';
 import type { Readiness } from '../../src/readiness.js';
 
@@ -12,6 +12,8 @@ export interface HttpDeps {
   videosDir: string;
   /** The provider's health report (`VideoProvider.status`), shown by `GET /api/sessions`. */
   providerStatus?: () => Record<string, unknown>;
+  /** Sends the callbacks API clients ask for (platform `http`); absent → callback_url is still kept, sent later. */
+  outbox?: Outbox;
   /** What `GET /readyz` reports (database, provider, chat adapters); absent → only the HTTP API is checked. */
   readiness?: () => Readiness;
 }

@@ -7,6 +7,10 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { formatBytes, isCoreError } from '../../src/core/index.js';
 
+/** What JSON routes say to a body of another type. */
+export const SEND_JSON =
+  'unsupported content type: send a JSON body with Content-Type: application/json (uploads take the raw image or a multipart form)';
+
 const CORE_STATUS: Record<string, number> = {
   INVALID_INPUT: 400,
   TOO_LARGE: 413,
@@ -29,7 +33,7 @@ export function toHttpReply(error: unknown, bodyLimit: number): { status: number
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { status: 413, detail: `the request body is larger than the ${formatBytes(bodyLimit)} limit` };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { status: 415, detail: 'unsupported content type; send JSON, or raw bytes for uploads' };
+      return { status: 415, detail: SEND_JSON };
     case 'FST_ERR_BAD_URL':
       return { status: 400, detail: 'the URL is not valid (a bad percent-encoding?)' };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -44,6 +48,12 @@ export function toHttpReply(error: unknown, bodyLimit: number): { status: number
 
 export function errorHandler() {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    // A text body fails the JSON schema ("body must be object"); the sentence that helps is about the content type.
+    const validation = error as FastifyError;
+    const notJson = !/json/i.test(String(request.headers['content-type'] ?? ''));
+    if (validation.validation && validation.validationContext === 'body' && notJson) {
+      return reply.status(415).send({ detail: SEND_JSON });
+    }
     const { status, detail } = toHttpReply(error, request.routeOptions.bodyLimit ?? 0);
     if (status >= 500 && ![502, 503, 507].includes(status)) request.log.error({ err: error }, 'request failed');
     return reply.status(status).send({ detail });

@@ -16,7 +16,8 @@ export function createHttpAdapter(deps: HttpDeps) {
     async start(): Promise<string> {
       app = await buildHttpApp(deps);
       const address = await app.listen({ host: deps.config.HOST, port: deps.config.PORT });
-      deps.log.info({ address, docs: `${address}/docs` }, 'HTTP API listening');
+      const cors = deps.config.CORS_ORIGINS;
+      deps.log.info({ address, docs: `${address}/docs`, ...(cors.length > 0 && { cors }) }, 'HTTP API listening');
       return address;
     },
     async stop(): Promise<void> {

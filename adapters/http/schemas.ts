@@ -83,18 +83,16 @@ export const attachmentSchema = {
   additionalProperties: true,
 } as const;
 
-const errors = {
-  400: { $ref: 'Detail#' },
-  401: { $ref: 'Detail#' },
-  404: { $ref: 'Detail#' },
-  409: { $ref: 'Detail#' },
-  413: { $ref: 'Detail#' },
-  415: { $ref: 'Detail#' },
-  422: { $ref: 'Detail#' },
-  429: { $ref: 'Detail#' },
-  502: { $ref: 'Detail#' },
-  503: { $ref: 'Detail#' },
-} as const;
+/**
+ * The errors a route answers, as `{ $ref: 'Detail#' }` per status (so Fastify serialises only `detail`); each status
+ * is described once, as a shared response of the document (openapi.ts). 401 and 422 can come from any API route.
+ */
+function errors(...statuses: number[]) {
+  return Object.fromEntries([401, 422, ...statuses].map((status) => [status, { $ref: 'Detail#' }])) as Record<
+    number,
+    { readonly $ref: 'Detail#' }
+  >;
+}
 
 /** Lists come in pages: 100 tasks unless asked, at most 1000; `total` says how many there are in all. */
 export const PAGE = { default: 100, max: 1000 } as const;
@@ -114,16 +112,24 @@ const seedId = { type: 'string', pattern: '^[0-9]{1,64}$', description: 'digits,
 const seedIds = { conversation_id: seedId, message_id: seedId } as const;
 
 export const uploadSchema = {
-  summary: 'Upload an image (raw bytes) for image-to-video',
+  summary: 'Upload an image for image-to-video: the raw bytes, or a multipart form with a `file` field',
+  description:
+    'The body is the image itself (`Content-Type: application/octet-stream` or `image/*`), or a multipart form ' +
+    'with one file field named `file` (`curl -F file=@cat.jpg`). JPEG, PNG, WebP, GIF or BMP, checked by its bytes, ' +
+    'up to MAX_IMAGE_BYTES and MAX_IMAGE_PIXELS. Pass the answer back as `image_attachment` to generate.',
   tags: ['file'],
   querystring: {
     type: 'object',
     properties: {
       file_type: { type: 'integer', default: 2, description: '2 = image (the only kind video generation uses)' },
-      file_name: { type: 'string', default: 'image.jpg', maxLength: 255 },
+      file_name: {
+        type: 'string',
+        maxLength: 255,
+        description: "The name to keep; default: the form file's name, or `image.<type>`",
+      },
     },
   },
-  response: { 200: { $ref: 'Attachment#' }, ...errors },
+  response: { 200: { $ref: 'Attachment#' }, ...errors(400, 413, 415, 507) },
 } as const;
 
 export const generateSchema = {
@@ -148,11 +154,21 @@ export const generateSchema = {
       image_attachment: { anyOf: [{ $ref: 'Attachment#' }, { type: 'null' }] },
       image_url: { type: ['string', 'null'], maxLength: 4096 },
       guest: { type: 'boolean', default: false },
+      callback_url: {
+        type: ['string', 'null'],
+        maxLength: 2048,
+        description:
+          "http(s) URL POSTed the task (as the status route's `task`) when it ends, signed with `X-Signature-256: " +
+          'sha256=<hex HMAC-SHA256 of the body with CALLBACK_SECRET>`; retried with backoff until a 2xx answer. ' +
+          'Refused (400) while the server has no CALLBACK_SECRET, and for private addresses.',
+      },
       conversation_id: { type: ['string', 'null'], maxLength: 64 },
       section_id: { type: ['string', 'null'], maxLength: 64 },
       ...taskOptionFields,
     },
     required: ['prompt'],
+    // What /docs puts in "Try it out": it works as sent (a text-to-video task).
+    examples: [{ prompt: 'A paper boat drifting down a rainy street at dusk, cinematic', guest: false }],
   },
   response: {
     200: {
@@ -168,7 +184,7 @@ export const generateSchema = {
       },
       required: ['success', 'message', 'conversation_id', 'message_id', 'section_id', 'task_status', 'estimated_time'],
     },
-    ...errors,
+    ...errors(400, 413, 415, 429, 502, 503, 507),
   },
 } as const;
 
@@ -182,9 +198,44 @@ export const statusSchema = {
       properties: { success: { type: 'boolean' }, task: { $ref: 'SeedTask#' } },
       required: ['success', 'task'],
     },
-    ...errors,
+    ...errors(404),
   },
 } as const;
+
+/** Cancel and retry take the task's seed ids as JSON and answer with the task as it now stands. */
+function controlSchema(summary: string, description: string) {
+  return {
+    summary,
+    description,
+    tags: ['video-gen'],
+    body: {
+      type: 'object',
+      properties: seedIds,
+      required: ['conversation_id', 'message_id'],
+      examples: [{ conversation_id: '1234567890123456', message_id: '6543210987654321' }],
+    },
+    response: {
+      200: {
+        type: 'object',
+        properties: { success: { type: 'boolean' }, task: { $ref: 'SeedTask#' } },
+        required: ['success', 'task'],
+      },
+      ...errors(404, 409, 502, 503),
+    },
+  } as const;
+}
+
+export const cancelSchema = controlSchema(
+  'Cancel an unfinished task',
+  'Stops the task (upstream too when the provider can). 409 when it already ended; 404 for unknown ids. ' +
+    'The API token acts for the operator: any task can be cancelled, also one asked for through a bot.',
+);
+
+export const retrySchema = controlSchema(
+  'Run a failed or cancelled task again',
+  'Fresh attempts for a task that failed or was cancelled; 409 while it is still running or after it completed; ' +
+    '404 for unknown ids. Its `callback_url`, if it had one, is called again when the new run ends.',
+);
 
 export const listSchema = {
   summary: 'Video tasks, newest first (optionally of one conversation), a page at a time',
@@ -207,7 +258,7 @@ export const listSchema = {
       },
       required: ['success', 'total', 'tasks'],
     },
-    ...errors,
+    ...errors(400),
   },
 } as const;
 
@@ -231,7 +282,7 @@ export const getUrlSchema = {
       },
       required: ['success', 'conversation_id', 'video_count', 'video_urls', 'error'],
     },
-    ...errors,
+    ...errors(404),
   },
 } as const;
 
@@ -254,7 +305,7 @@ export const taskStatusSchema = {
         },
       ],
     },
-    ...errors,
+    ...errors(404),
   },
 } as const;
 
@@ -268,7 +319,7 @@ export const allTasksSchema = {
       properties: { total: { type: 'integer' }, tasks: { type: 'array', items: { $ref: 'SeedTask#' } } },
       required: ['total', 'tasks'],
     },
-    ...errors,
+    ...errors(400),
   },
 } as const;
 
@@ -319,6 +370,6 @@ export const importSchema = {
       properties: { success: { type: 'boolean' }, imported: { type: 'integer' }, skipped: { type: 'integer' } },
       required: ['success', 'imported', 'skipped'],
     },
-    ...errors,
+    ...errors(400, 413, 507),
   },
 } as const;

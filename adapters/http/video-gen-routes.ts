@@ -1,11 +1,13 @@
 /**
- * The seed's `/api/video-gen` routes: generate, status and list, field for field. `image_url` is downloaded with
- * the image size limit, a time limit, http(s) only and no private addresses.
+ * The seed's `/api/video-gen` routes: generate, status and list, field for field, plus cancel and retry by seed ids.
+ * `image_url` is downloaded with the image size limit, a time limit, http(s) only and no private addresses;
+ * `callback_url` passes the same guard and is POSTed the task when it ends (callbacks.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import { downloadLimited, InvalidInput, type SeedImport, type TaskStatus } from '../../src/core/index.js';
+import { checkCallbackUrl } from './callbacks.js';
 import type { HttpDeps } from './deps.js';
-import { generateSchema, importSchema, listSchema, statusSchema } from './schemas.js';
+import { cancelSchema, generateSchema, importSchema, listSchema, retrySchema, statusSchema } from './schemas.js';
 import { estimatedTime, toSeedTask } from './seed-task.js';
 
 interface SeedFileTask {
@@ -23,6 +25,7 @@ interface GenerateBody {
   image_attachment?: { key: string } | null;
   image_url?: string | null;
   guest?: boolean;
+  callback_url?: string | null;
   conversation_id?: string | null;
   section_id?: string | null;
   ratio?: string;
@@ -35,11 +38,14 @@ export async function videoGenRoutes(app: FastifyInstance, { service, config }: 
     '/generate',
     { schema: generateSchema },
     async (req, reply) => {
-      const { prompt, image_attachment, image_url, guest } = req.body;
+      const { prompt, image_attachment, image_url, guest, callback_url } = req.body;
       if (image_attachment && image_url) throw new InvalidInput('send either image_attachment or image_url, not both');
       if (typeof image_url === 'string' && !image_url.trim()) {
         throw new InvalidInput('image_url is empty: give the http(s) URL of the image, or leave image_url out');
       }
+      // Checked before anything is kept: a bad URL is a 400 now, not a delivery that gives up later.
+      const callbackUrl =
+        typeof callback_url === 'string' ? await checkCallbackUrl(callback_url.trim(), config) : undefined;
       const bytes = image_url
         ? await downloadLimited(image_url, {
             maxBytes: config.MAX_IMAGE_BYTES,
@@ -57,7 +63,7 @@ export async function videoGenRoutes(app: FastifyInstance, { service, config }: 
         ...(bytes && { image: { bytes } }),
         ...(image_attachment && { imageKey: image_attachment.key }),
         options: { ratio: req.body.ratio, durationS: req.body.duration, resolution: req.body.resolution },
-        origin: { platform: 'http', userId: 'api' },
+        origin: { platform: 'http', userId: 'api', ...(callbackUrl && { reply: { callbackUrl } }) },
         ...(req.headers['idempotency-key'] && { requestKey: `http:${req.headers['idempotency-key']}` }),
       });
       if (task.status === 'failed') return reply.status(502).send({ detail: task.error ?? 'video generation failed' });
@@ -81,6 +87,17 @@ export async function videoGenRoutes(app: FastifyInstance, { service, config }: 
       task: toSeedTask(service.getBySeedIds(req.query.conversation_id, req.query.message_id), config.PUBLIC_BASE_URL),
     }),
   );
+
+  // The same service calls the bots' admins use; the bearer token (required beyond loopback) is the operator's key.
+  type SeedIds = { Body: { conversation_id: string; message_id: string } };
+  app.post<SeedIds>('/cancel', { schema: cancelSchema }, async (req) => {
+    const task = service.getBySeedIds(req.body.conversation_id, req.body.message_id);
+    return { success: true, task: toSeedTask(await service.cancel(task.id, { admin: true }), config.PUBLIC_BASE_URL) };
+  });
+  app.post<SeedIds>('/retry', { schema: retrySchema }, async (req) => {
+    const task = service.getBySeedIds(req.body.conversation_id, req.body.message_id);
+    return { success: true, task: toSeedTask(await service.retry(task.id, { admin: true }), config.PUBLIC_BASE_URL) };
+  });
 
   app.get<{ Querystring: { conversation_id?: string; status?: TaskStatus; limit: number; offset: number } }>(
     '/list',

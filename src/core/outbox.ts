@@ -11,7 +11,8 @@
  * - any other error → the try is counted, the error kept, and the next try scheduled in the row, the wait doubling
  *   from `retryBaseMs` up to `retryMaxMs` (an hour by default), for as long as it takes.
  * A result is sent only while its task still has that outcome in that generation (a retry supersedes the row).
- * When a platform answers again after a run of failures (an outage ended), its waiting rows are tried at once.
+ * When a platform answers again after a run of failures (an outage ended), its waiting rows are tried at once
+ * (not for `separateReceivers`: one callback URL answering says nothing of another).
  * A duplicate is possible only if the process dies during the send itself, before the row is marked.
  */
 import type { Logger } from 'pino';
@@ -36,6 +37,11 @@ export interface AdminAlert {
 export interface DeliveryHandlers {
   result: Deliver;
   alert?: DeliverAlert;
+  /**
+   * Each delivery goes to a server of its own (API clients' callback URLs), not to one platform: a success says
+   * nothing of the others, so it does not hurry their waiting retries as the end of a platform's outage does.
+   */
+  separateReceivers?: boolean;
 }
 
 export interface OutboxOptions {
@@ -223,7 +229,7 @@ export class Outbox {
   }
 
   #sent(lane: Lane, row: Delivery): void {
-    const outageEnded = lane.failStreak >= OUTAGE_STREAK;
+    const outageEnded = lane.failStreak >= OUTAGE_STREAK && !lane.handlers.separateReceivers;
     lane.failStreak = 0;
     try {
       if (!this.#store.deliverySent(row.id)) {

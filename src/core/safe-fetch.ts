@@ -1,9 +1,11 @@
 /**
  * Downloads a URL with a size cap, a time limit and (unless allowed) a refusal of private, loopback and
  * link-local addresses, checked on the address actually connected to, so a DNS answer cannot smuggle a request
- * into the local network. Redirects are followed by hand, each hop checked again.
+ * into the local network. Redirects are followed by hand, each hop checked again. The same guard checks a URL
+ * given now for later (`checkPublicUrl`) and sends a POST to it then (`postGuarded`, for callbacks).
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { lookup as dnsLookupAsync } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { Agent, request } from 'undici';
 import { InvalidInput, UpstreamError } from './errors.js';
@@ -87,10 +89,7 @@ export async function downloadLimited(url: string, options: DownloadOptions): Pr
     try {
       res = await request(target, { signal, dispatcher: options.allowPrivate ? anyAgent : publicAgent });
     } catch (error) {
-      if (
-        (error as { code?: string }).code === 'EPRIVATE' ||
-        (error as { cause?: { code?: string } }).cause?.code === 'EPRIVATE'
-      ) {
+      if (isPrivateRefusal(error)) {
         throw new InvalidInput(`${what} points to a private or local address, which is not allowed`);
       }
       throw new UpstreamError(`could not download ${what}: ${describe(error)}`, true, { cause: error });
@@ -136,7 +135,71 @@ export async function downloadLimited(url: string, options: DownloadOptions): Pr
   throw new UpstreamError(`could not download ${what}: too many redirects`, false);
 }
 
-function checkUrl(raw: string, options: DownloadOptions, what: string): URL {
+export interface GuardOptions {
+  /** Allow loopback and private addresses (tests, self-hosted receivers). */
+  allowPrivate?: boolean;
+  /** What the URL is, for error messages ("callback_url"). */
+  what: string;
+}
+
+/**
+ * Checks a URL given now and used later: http(s), and (unless allowed) a host whose every DNS address is public.
+ * The address is checked again when the URL is used, as DNS may answer differently then.
+ * @throws InvalidInput saying what is wrong (not a URL, not http(s), private, a host that does not resolve).
+ */
+export async function checkPublicUrl(raw: string, options: GuardOptions): Promise<URL> {
+  const url = checkUrl(raw, options, options.what);
+  if (options.allowPrivate) return url;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host)) return url;
+  const addresses = await dnsLookupAsync(host, { all: true }).catch(() => {
+    throw new InvalidInput(`${options.what}: the host ${host} could not be found (DNS)`);
+  });
+  if (addresses.some((a) => isPrivateAddress(a.address))) {
+    throw new InvalidInput(`${options.what} points to a private or local address, which is not allowed`);
+  }
+  return url;
+}
+
+/**
+ * POSTs `body` to `url` through the same guard as downloads, without following redirects (a redirect is an
+ * answer like any other), and returns the status code; the answer's body is read and dropped.
+ * @throws InvalidInput when the URL is refused (also when its host now resolves to a private address);
+ *   UpstreamError (retryable) when the receiver cannot be reached or does not answer within `timeoutMs`.
+ */
+export async function postGuarded(
+  raw: string,
+  body: string,
+  headers: Record<string, string>,
+  options: GuardOptions & { timeoutMs: number },
+): Promise<number> {
+  const target = checkUrl(raw, options, options.what);
+  try {
+    const res = await request(target, {
+      method: 'POST',
+      headers,
+      body,
+      signal: AbortSignal.timeout(options.timeoutMs),
+      dispatcher: options.allowPrivate ? anyAgent : publicAgent,
+    });
+    await res.body.dump();
+    return res.statusCode;
+  } catch (error) {
+    if (isPrivateRefusal(error)) {
+      throw new InvalidInput(`${options.what} points to a private or local address, which is not allowed`);
+    }
+    throw new UpstreamError(`could not reach ${options.what}: ${describe(error)}`, true, { cause: error });
+  }
+}
+
+function isPrivateRefusal(error: unknown): boolean {
+  return (
+    (error as { code?: string }).code === 'EPRIVATE' ||
+    (error as { cause?: { code?: string } }).cause?.code === 'EPRIVATE'
+  );
+}
+
+function checkUrl(raw: string, options: Pick<DownloadOptions, 'allowPrivate' | 'allowedHosts'>, what: string): URL {
   let url: URL;
   try {
     url = new URL(raw);

@@ -22,7 +22,7 @@ import {
   FINAL_STATUSES,
   type FinalStatus,
   isFinal,
-  NOTIFIED_PLATFORMS,
+  owesDelivery,
   type Platform,
   type Task,
   type TaskStatus,
@@ -577,7 +577,7 @@ export class TaskStore {
 
   /** Inside `update`'s transaction: a task that ends owes its asker the outcome; a retried one no longer does. */
   #onStatusChange(before: Task, status: TaskStatus): void {
-    if (!isFinal(before.status) && isFinal(status) && NOTIFIED_PLATFORMS.includes(before.origin.platform)) {
+    if (!isFinal(before.status) && isFinal(status) && owesDelivery(before.origin)) {
       this.#sql(
         `INSERT OR IGNORE INTO deliveries (kind, platform, task_id, outcome, generation, next_try_at, created_at)
            VALUES ('result', ?, ?, ?, ?, ?, ?)`,

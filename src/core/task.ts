@@ -16,6 +16,17 @@ export type Platform = 'discord' | 'telegram' | 'http' | 'cli';
 /** Platforms whose askers are told a task's final result by a message (an outbox delivery row per outcome). */
 export const NOTIFIED_PLATFORMS: readonly Platform[] = ['telegram', 'discord'];
 
+/**
+ * Whether a task's final outcome is owed to its asker as a delivery: chat users always, API clients when they gave a
+ * callback URL (`origin.reply.callbackUrl`, POSTed to by the HTTP adapter's outbox lane).
+ */
+export function owesDelivery(origin: Origin): boolean {
+  return (
+    NOTIFIED_PLATFORMS.includes(origin.platform) ||
+    (origin.platform === 'http' && typeof origin.reply?.callbackUrl === 'string')
+  );
+}
+
 export const FINAL_STATUSES: readonly FinalStatus[] = ['completed', 'failed', 'cancelled'];
 export const TASK_STATUSES: readonly TaskStatus[] = ['pending', 'processing', ...FINAL_STATUSES];
 

@@ -20,11 +20,14 @@ export async function startTestApi(
     provider?: (config: Config) => VideoProvider;
     core?: CoreOptions;
     dataDir?: string;
+    /** Leave the data folder on disk after `close` (to start again on it: a restart). */
+    keepData?: boolean;
   } = {},
 ): Promise<TestApi> {
   const core = await startTestCore(options);
   const app = await buildHttpApp({
     service: core.service,
+    outbox: core.outbox,
     config: core.config,
     log: core.log,
     videosDir: core.media.videosDir,
