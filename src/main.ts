@@ -59,6 +59,7 @@ async function main(): Promise<void> {
     config,
     log,
     videosDir: core.media.videosDir,
+    metrics: core.metrics,
     ...(provider.status && { providerStatus: () => provider.status!() }),
     readiness: createReadiness({
       probeWrite: () => core.store.probeWrite(),

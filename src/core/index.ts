@@ -9,7 +9,8 @@ import type { Logger } from '../logger.js';
 import type { VideoProvider } from '../providers/provider.js';
 import { TaskEventBus } from './events.js';
 import { decodeFirstFrame } from './image-decode.js';
-import { MediaStore } from './media.js';
+import { MediaStore, type MediaUsage } from './media.js';
+import { Metrics } from './metrics.js';
 import { Outbox, type OutboxOptions } from './outbox.js';
 import { Retention } from './retention.js';
 import { Scheduler } from './scheduler.js';
@@ -40,7 +41,7 @@ export type { TaskFilter } from './store.js';
 export { DatabaseUnusable, DataDirInUse } from './store.js';
 export type { FinalStatus, Origin, Platform, Task, TaskKind, TaskRequest, TaskStatus } from './task.js';
 export { isFinal, TASK_STATUSES } from './task.js';
-export type { GenerationService, MediaStore, Outbox, Retention, Scheduler, TaskStore };
+export type { GenerationService, MediaStore, Metrics, Outbox, Retention, Scheduler, TaskStore };
 
 export interface Core {
   config: Config;
@@ -52,6 +53,8 @@ export interface Core {
   service: GenerationService;
   outbox: Outbox;
   retention: Retention;
+  /** This service's Prometheus registry and counters (`GET /metrics`). */
+  metrics: Metrics;
   /**
    * Creates the data folders, fails the unfinished tasks of a provider no longer configured, frees the deliveries
    * the last process was sending, and starts the retry loop: the leases of the previous (dead) process are released
@@ -84,8 +87,15 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
   });
   const events = new TaskEventBus((err) => log.error({ err }, 'a task event listener failed'));
   logTaskStory(events, log, (file) => `${config.PUBLIC_BASE_URL}/videos/${file}`, now);
+  const metrics = new Metrics({
+    tasksByStatus: () => store.countByStatus(),
+    // Read on scrape, when the service below exists.
+    storageUsage: (): Promise<MediaUsage> => service.storageUsage(),
+    provider,
+  });
+  metrics.watch(events, now);
   const scheduler = new Scheduler(
-    { store, provider, media, events, log },
+    { store, provider, media, events, log, metrics },
     {
       policy: {
         firstAttemptDelayMs: config.FIRST_ATTEMPT_DELAY_S * 1000,
@@ -116,7 +126,7 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
     now,
   );
   const outbox = new Outbox(
-    { store, events, log },
+    { store, events, log, metrics },
     {
       retryBaseMs: config.OUTBOX_RETRY_BASE_S * 1000,
       retryMaxMs: config.OUTBOX_RETRY_MAX_S * 1000,
@@ -147,6 +157,7 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
     service,
     outbox,
     retention,
+    metrics,
     async start() {
       await media.init();
       failUnservedTasks(service, log);

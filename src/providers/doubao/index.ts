@@ -25,6 +25,7 @@ import { lookInConversation } from './conversation-look.js';
 import { DialectMemory } from './dialect.js';
 import { PageTransport } from './page-transport.js';
 import { VideoRetriever } from './retriever.js';
+import type { SessionState } from './session-health.js';
 import { SESSION_EXPIRED, type Session, SessionPool } from './session-pool.js';
 import { HttpTransport, type Transport } from './transport.js';
 import { type TransportMode, TransportSelector } from './transport-selector.js';
@@ -114,24 +115,27 @@ export async function createDoubaoProvider(options: DoubaoProviderOptions): Prom
   /** What an answer's Doubao code means for the session, and the error the call ends with. */
   const onVerdict = (session: Session, verdict: SessionVerdict, what: string): UpstreamError => {
     log?.warn({ session: session.id, kind: verdict.kind, code: verdict.code }, `Doubao: ${what} refused`);
+    const tag = { upstreamCode: verdict.code };
     if (verdict.kind === 'login' || (verdict.kind === 'refused' && verdict.code === 'HTTP 403')) {
       pool.book.expired(session, verdict.code, verdict.message);
-      return new SessionTrouble(SESSION_EXPIRED, false);
+      return new SessionTrouble(SESSION_EXPIRED, false, tag);
     }
     if (verdict.kind === 'rate_limited') {
       pool.book.rateLimited(session, verdict.code, verdict.message);
-      return new SessionTrouble(`${what}: Doubao rate-limited this session (code ${verdict.code})`, true);
+      return new SessionTrouble(`${what}: Doubao rate-limited this session (code ${verdict.code})`, true, tag);
     }
     if (verdict.kind === 'risk_control') {
       pool.book.riskControlled(session, verdict.code, verdict.message);
       return new SessionTrouble(
         `${what}: Doubao's risk control paused this session (code ${verdict.code}); an operator has been told`,
         true,
+        tag,
       );
     }
     return new UpstreamError(
       `Doubao refused the request: ${verdict.message || 'no reason given'} (code ${verdict.code})`,
       false,
+      tag,
     );
   };
   const chromium = new SharedChromium(options.chromiumPath);
@@ -249,6 +253,13 @@ export async function createDoubaoProvider(options: DoubaoProviderOptions): Prom
     },
 
     status: () => ({ sessions: pool.health(), pages: pages.pages, pageRoutes: selector.pageRoutes() }),
+
+    sessionStates(): Record<string, number> {
+      // Every state is reported, 0 included, so a dashboard shows a state's series before the first session has it.
+      const counts: Record<SessionState, number> = { ok: 0, cooling: 0, paused: 0, expired: 0 };
+      for (const s of pool.health()) counts[s.state]++;
+      return counts;
+    },
 
     get browserLaunches(): number {
       return chromium.launches;
