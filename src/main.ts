@@ -15,6 +15,7 @@ import { createTelegramAdapter } from '../adapters/telegram/index.js';
 import { AdapterSupervisor, type ChatAdapter } from './adapter-supervisor.js';
 import { type Config, loadConfigOrExit } from './config.js';
 import { type Core, createCore, DatabaseUnusable, DataDirInUse } from './core/index.js';
+import { chooseServiceFfmpeg } from './ffmpeg-choice.js';
 import { createLogger, type Logger } from './logger.js';
 import { createProvider } from './providers/index.js';
 import { describeProxies } from './proxy.js';
@@ -44,10 +45,11 @@ async function main(): Promise<void> {
   if (config.providerDefaulted && config.PROVIDER === 'local') {
     log.info('no Doubao session or Ark key configured: using the offline local provider (local preview, no AI)');
   }
-  const provider = await createProvider(config, log);
+  const ffmpegPath = await chooseServiceFfmpeg(config, log);
+  const provider = await createProvider(config, log, ffmpegPath);
   for (const warning of startupWarnings(config, provider)) log.warn(warning);
   const core = await orExit(config, async () => {
-    const created = createCore(config, log, provider);
+    const created = createCore(config, log, provider, { ...(ffmpegPath && { ffmpegPath }) });
     running.core = created;
     await created.start();
     return created;

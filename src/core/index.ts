@@ -3,7 +3,6 @@
  * provider. Adapters and `main.ts` import the core from here only.
  */
 import { join } from 'node:path';
-import ffmpeg from '@ffmpeg-installer/ffmpeg';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { VideoProvider } from '../providers/provider.js';
@@ -70,6 +69,11 @@ export interface CoreOptions {
   /** A fake clock for tests. */
   now?: () => number;
   outbox?: OutboxOptions;
+  /**
+   * The ffmpeg chosen at start-up (src/ffmpeg-choice.ts), for image checks and video conversion. Absent → images
+   * are checked by their header only and videos kept as downloaded.
+   */
+  ffmpegPath?: string;
   /** Media writes (tests make them fail as a full disk would). */
   media?: ConstructorParameters<typeof MediaStore>[1];
 }
@@ -77,12 +81,14 @@ export interface CoreOptions {
 export function createCore(config: Config, log: Logger, provider: VideoProvider, options: CoreOptions = {}): Core {
   const now = options.now ?? Date.now;
   const store = new TaskStore(join(config.DATA_DIR, 'tasks.db'), now);
-  const ffmpegPath = config.FFMPEG_PATH ?? ffmpeg.path;
+  const { ffmpegPath } = options;
   const media = new MediaStore(config.DATA_DIR, {
-    ffmpegPath,
     log,
-    // An image is accepted only once one frame of it decodes, within a short budget (see image-decode.ts).
-    verify: (path) => decodeFirstFrame(ffmpegPath, path, { timeoutMs: 15_000, maxSide: 64 }),
+    ...(ffmpegPath && {
+      ffmpegPath,
+      // An image is accepted only once one frame of it decodes, within a short budget (see image-decode.ts).
+      verify: (path: string) => decodeFirstFrame(ffmpegPath, path, { timeoutMs: 15_000, maxSide: 64 }),
+    }),
     ...options.media,
   });
   const events = new TaskEventBus((err) => log.error({ err }, 'a task event listener failed'));
