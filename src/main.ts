@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   if (config.HTTPS_PROXY || config.HTTP_PROXY) {
     log.info(
-      { proxies: describeProxies(config), through: ['ark', 'telegram'] },
+      { proxies: describeProxies(config), through: ['ark', 'doubao', 'telegram', 'discord REST'] },
       'outbound HTTP goes through the configured proxy',
     );
   }

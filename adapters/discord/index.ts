@@ -7,6 +7,7 @@
 import { once } from 'node:events';
 import { Client, Events, GatewayIntentBits } from 'discord.js';
 import type { Outbox, Task } from '../../src/core/index.js';
+import { discordRestAgent } from '../../src/proxy.js';
 import { describeStartFailure } from '../../src/start-failure.js';
 import { buildButtons, buildCommands } from './commands/index.js';
 import { DiscordDelivery } from './delivery.js';
@@ -25,9 +26,11 @@ export function createDiscordAdapter(deps: DiscordAdapterDeps) {
   const { config, log, service, outbox } = deps;
   if (!config.DISCORD_TOKEN || !config.DISCORD_APP_ID) throw new Error('DISCORD_TOKEN and DISCORD_APP_ID are required');
   const token = config.DISCORD_TOKEN;
+  // REST through the configured proxy (src/proxy.ts); the gateway's WebSocket cannot be given one (docs/discord.md).
+  const agent = discordRestAgent(config);
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
-    ...(config.DISCORD_API_BASE && { rest: { api: config.DISCORD_API_BASE } }),
+    rest: { ...(config.DISCORD_API_BASE && { api: config.DISCORD_API_BASE }), ...(agent && { agent }) },
   });
   const delivery = new DiscordDelivery(client.rest, deps);
   const dispatch = interactionCreate(deps, buildCommands(deps), buildButtons(deps));

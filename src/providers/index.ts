@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { browserProxy, proxyAgent } from '../proxy.js';
 import { arkOptionsFromConfig, createArkProvider } from './ark/index.js';
 import { createDoubaoProvider, type DoubaoProviderOptions } from './doubao/index.js';
 import { createLocalProvider, localTiming } from './local/index.js';
@@ -57,5 +58,13 @@ export function doubaoOptions(config: Config, log?: Logger): DoubaoProviderOptio
     retrieveTimeoutMs: Math.min(60_000, config.ATTEMPT_TIMEOUT_S * 750),
     idleTimeoutMs: Math.min(60_000, config.ATTEMPT_TIMEOUT_S * 750),
     ...(log && { log }),
+    ...proxied(config),
   };
+}
+
+/** The Doubao provider's ways through the configured proxy: its undici calls and its Chromium. */
+function proxied(config: Config): Pick<DoubaoProviderOptions, 'dispatcher' | 'browserProxy'> {
+  const dispatcher = proxyAgent(config);
+  const browser = browserProxy(config);
+  return { ...(dispatcher && { dispatcher }), ...(browser && { browserProxy: browser }) };
 }

@@ -8,6 +8,7 @@
  * choices live in the provider's durable state.
  */
 import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
 import { UpstreamError } from '../../core/errors.js';
 import type {
   ImageInput,
@@ -19,7 +20,7 @@ import type {
   UpstreamRef,
   VideoProvider,
 } from '../provider.js';
-import { SharedChromium } from './chromium.js';
+import { type BrowserProxy, SharedChromium } from './chromium.js';
 import { requestVideo } from './completion.js';
 import { lookInConversation } from './conversation-look.js';
 import { DialectMemory } from './dialect.js';
@@ -66,6 +67,10 @@ export interface DoubaoProviderOptions {
   transportMode?: TransportMode;
   /** A session's page (page transport) is closed after this long without a call, ms. @defaultValue 300 000 */
   pageIdleMs?: number;
+  /** How plain HTTP calls travel: the configured proxy (src/proxy.ts); absent → direct. */
+  dispatcher?: Dispatcher;
+  /** The proxy the headless Chromium uses (page transport, chat-page looks); absent → direct. */
+  browserProxy?: BrowserProxy;
   /** Replaces the transport `transportMode` would build (tests that script the wire). */
   transport?: Transport;
   log?: Logger;
@@ -138,7 +143,7 @@ export async function createDoubaoProvider(options: DoubaoProviderOptions): Prom
       tag,
     );
   };
-  const chromium = new SharedChromium(options.chromiumPath);
+  const chromium = new SharedChromium(options.chromiumPath, options.browserProxy);
   const pages = new PageTransport({
     chromium,
     baseUrl: options.baseUrl,
@@ -147,7 +152,10 @@ export async function createDoubaoProvider(options: DoubaoProviderOptions): Prom
   });
   const selector = new TransportSelector({
     mode: options.transportMode ?? 'auto',
-    http: new HttpTransport({ baseUrl: options.baseUrl }),
+    http: new HttpTransport({
+      baseUrl: options.baseUrl,
+      ...(options.dispatcher && { dispatcher: options.dispatcher }),
+    }),
     page: pages,
     ...(log && { log }),
   });
@@ -158,6 +166,7 @@ export async function createDoubaoProvider(options: DoubaoProviderOptions): Prom
     minSpacingMs: options.minSpacingMs ?? 500,
     perSessionConcurrency: options.perSessionConcurrency ?? 2,
     idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
+    ...(options.dispatcher && { dispatcher: options.dispatcher }),
   });
   const retriever = new VideoRetriever({
     chromium,
