@@ -38,6 +38,12 @@ async function main(): Promise<void> {
       { proxies: describeProxies(config), through: ['ark', 'doubao', 'telegram', 'discord REST'] },
       'outbound HTTP goes through the configured proxy',
     );
+    if (config.DISCORD_TOKEN) {
+      log.warn(
+        'the Discord gateway (WebSocket) cannot use HTTPS_PROXY: it connects directly; where Discord is blocked, ' +
+          'run the service behind a transparent proxy (docs/discord.md)',
+      );
+    }
   }
   const running: Running = { chats: [] };
   handleSignals(log, running, config.SHUTDOWN_DEADLINE_S * 1000);

@@ -5,6 +5,8 @@
  * process keep their own figures). Tasks run for real: the local provider renders with ffmpeg, Ark and Doubao are
  * their fakes.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DeliveryRefused, type Task } from '../src/core/index.js';
 import { type ArkFake, startArkFake } from './fakes/ark/index.js';
@@ -162,5 +164,22 @@ describe('/metrics (prom-client, one registry per service)', () => {
     expect(seen.value('video_provider_sessions', { provider: 'doubao', state: 'cooling' })).toBe(1);
     expect(seen.value('video_provider_sessions', { provider: 'doubao', state: 'ok' })).toBe(0);
     expect(seen.value('video_upstream_errors_total', { provider: 'doubao', code: '710022004' })).toBe(1);
+  }, 60_000);
+
+  it('docs/grafana-dashboard.json charts only series the service exposes', async () => {
+    const api = await serve();
+    const task = await api.core.service.submit({ prompt: 'a kite', origin: telegramUser });
+    await untilFinished(api, [task.id]);
+    const exposed = await scrape(api.base);
+    const dashboard = JSON.parse(readFileSync(join(import.meta.dirname, '../docs/grafana-dashboard.json'), 'utf8'));
+    const exprs: string[] = dashboard.panels.flatMap((p: { targets: { expr: string }[] }) =>
+      p.targets.map((t) => t.expr),
+    );
+    const names = new Set(exprs.flatMap((e) => e.match(/\b(?:video|process|nodejs)_[a-z0-9_]+/g) ?? []));
+    expect(names.size).toBeGreaterThan(8);
+    for (const name of names) {
+      const family = name.replace(/_(bucket|sum|count)$/, '');
+      expect(exposed.types.has(family), `${name} is not exposed`).toBe(true);
+    }
   }, 60_000);
 });
