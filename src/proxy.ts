@@ -1,7 +1,8 @@
 /**
  * Outbound HTTP through the operator's proxy: `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` (or their lower-case
  * forms), each client through the mechanism it supports:
- * - Ark and the Doubao web client (undici 7): an undici EnvHttpProxyAgent as their dispatcher (`proxyAgent`);
+ * - Ark, the Doubao web client and the downloads of users' images from Telegram and Discord (undici 7): an undici
+ *   EnvHttpProxyAgent as their dispatcher (`proxyAgent`);
  * - Doubao's headless Chromium: Playwright's `proxy` launch option, NO_PROXY as its bypass list (`browserProxy`);
  * - grammY (node-fetch, which takes an `http.Agent`): a CONNECT tunnel agent (`tunnelAgentFor`);
  * - discord.js REST: its `rest.agent` option, an EnvHttpProxyAgent built from the undici discord.js itself bundles
@@ -18,15 +19,21 @@ import type { RESTOptions } from 'discord.js';
 import { EnvHttpProxyAgent } from 'undici';
 import type { Config } from './config.js';
 
-/** The proxy agent the configuration asks for, or undefined when no proxy is set. */
+const agents = new WeakMap<Config, EnvHttpProxyAgent>();
+
+/** The proxy agent the configuration asks for (one per configuration, shared), or undefined when no proxy is set. */
 export function proxyAgent(config: Config): EnvHttpProxyAgent | undefined {
   const { HTTPS_PROXY: httpsProxy, HTTP_PROXY: httpProxy, NO_PROXY: noProxy } = config;
   if (!httpsProxy && !httpProxy) return undefined;
-  return new EnvHttpProxyAgent({
+  const known = agents.get(config);
+  if (known) return known;
+  const agent = new EnvHttpProxyAgent({
     ...(httpProxy && { httpProxy }),
     ...(httpsProxy && { httpsProxy }),
     ...(noProxy && { noProxy }),
   });
+  agents.set(config, agent);
+  return agent;
 }
 
 type ProxyConfig = Pick<Config, 'HTTPS_PROXY' | 'HTTP_PROXY' | 'NO_PROXY'>;

@@ -3,7 +3,8 @@
  * - Doubao's undici calls (chat, ImageX, the upload store) and its headless Chromium reach a fake Doubao named
  *   `doubao.test`, a name only the proxy resolves: a call that bypassed the proxy would fail.
  * - discord.js REST goes through the proxy (an agent of discord.js's own undici), uploads of finished videos
- *   included; NO_PROXY keeps it off.
+ *   included, and so does the download of a user's image from the CDN; NO_PROXY keeps it off.
+ * - The Telegram bot downloads a user's photo through the proxy, like its Bot API calls.
  * The Discord gateway is not proxied (the installed @discordjs/ws offers no way: see src/proxy.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,9 +17,11 @@ import { doubaoOptions } from '../src/providers/index.js';
 import { browserProxy } from '../src/proxy.js';
 import { type DoubaoFake, startDoubaoFake } from './fakes/doubao/index.js';
 import { writeSessions } from './fakes/doubao/sessions.js';
+import { photoMessage } from './fakes/telegram/updates.js';
 import { type DiscordRig, startDiscordRig } from './support/discord-harness.js';
 import { startProxy, type TestProxy } from './support/http-proxy.js';
 import { isMp4, sampleImage } from './support/media-samples.js';
+import { type BotHarness, startBotHarness } from './telegram/harness.js';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -117,6 +120,18 @@ describe('#14 Discord REST through HTTP_PROXY', () => {
     const result = await fake.waitFor((r) => r.method === 'POST' && r.files.length > 0, 25_000);
     expect(isMp4(result.files[0]!.bytes)).toBe(true);
     expect(through.tunnels).toContain(new URL(fake.apiBase).host);
+    expect(through.tunnelled).toContain(`POST /api/v10/webhooks/${fake.appId}/${sent.token}`);
+  }, 40_000);
+
+  it("a user's image is downloaded from the CDN through the proxy too", async () => {
+    const through = await proxy();
+    const { fake, core } = await rig({ HTTP_PROXY: through.url });
+    const image = fake.addAttachment(sampleImage('png'), 'cat.png', 'image/png');
+    const sent = fake.slash({ name: 'video', options: { prompt: 'the cat waves' }, image });
+    await fake.waitFor(isCallback(sent.token));
+    await fake.waitFor((r) => r.method === 'POST' && r.files.length > 0, 25_000);
+    expect(core.service.list({ platform: 'discord' }).tasks[0]?.kind).toBe('i2v');
+    expect(through.tunnelled).toContain(`GET ${new URL(image.url).pathname}`);
   }, 40_000);
 
   it('NO_PROXY keeps Discord REST off the proxy', async () => {
@@ -125,5 +140,18 @@ describe('#14 Discord REST through HTTP_PROXY', () => {
     const sent = fake.slash({ name: 'video', options: { prompt: 'a red fox' }, userId: '200000000000000001' });
     await fake.waitFor(isCallback(sent.token));
     expect(through.tunnels).toEqual([]);
+  }, 40_000);
+});
+
+describe('#14 Telegram file downloads through HTTP_PROXY', () => {
+  it("a user's photo is downloaded through the proxy, like the bot's API calls", async () => {
+    const through = await proxy();
+    const h: BotHarness = await startBotHarness({ HTTP_PROXY: through.url });
+    cleanups.push(() => h.close());
+    const file = h.fake.addFile(sampleImage('jpg'));
+    h.fake.pushUpdate(photoMessage({ chatId: 501, userId: 501, languageCode: 'en' }, file, { caption: 'waves' }));
+    await h.fake.waitFor('sendVideo');
+    const downloads = through.tunnelled.filter((line) => line.startsWith(`GET /file/bot${h.fake.token}/`));
+    expect(downloads).toHaveLength(1);
   }, 40_000);
 });

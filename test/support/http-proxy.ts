@@ -1,7 +1,7 @@
 /**
  * A local HTTP proxy for tests, as operators run one (squid, Clash, …): CONNECT tunnels (what undici's proxy agents
  * and Chromium use for https) and plain forwarded requests in absolute form (what Chromium sends for http), each
- * target recorded. Host names ending in `.test` are reached on 127.0.0.1, so a client can only reach a fake under
+ * target recorded, and the request lines of plain HTTP carried inside tunnels. Host names ending in `.test` are reached on 127.0.0.1, so a client can only reach a fake under
  * such a name through this proxy: a request that bypassed it would not even resolve.
  */
 import { createServer, request, type Server } from 'node:http';
@@ -13,6 +13,8 @@ export interface TestProxy {
   tunnels: string[];
   /** `host:port` of each forwarded plain request. */
   forwarded: string[];
+  /** `METHOD /path` of each plain-HTTP request seen inside a tunnel (an https tunnel shows none). */
+  tunnelled: string[];
   /** Every target, tunnelled or forwarded. */
   targets(): string[];
   close(): Promise<void>;
@@ -23,6 +25,8 @@ const address = (host: string) => (host.endsWith('.test') ? '127.0.0.1' : host);
 export async function startProxy(): Promise<TestProxy> {
   const tunnels: string[] = [];
   const forwarded: string[] = [];
+  const tunnelled: string[] = [];
+  const REQUEST_LINE = /(?:^|\r\n)(GET|POST|PUT|PATCH|DELETE|HEAD) (\S+) HTTP\/1\.[01]\r\n/g;
   const server: Server = createServer((req, res) => {
     let target: URL;
     try {
@@ -55,6 +59,9 @@ export async function startProxy(): Promise<TestProxy> {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       upstream.write(head);
       upstream.pipe(client);
+      client.on('data', (chunk: Buffer) => {
+        for (const m of chunk.toString('latin1').matchAll(REQUEST_LINE)) tunnelled.push(`${m[1]} ${m[2]}`);
+      });
       client.pipe(upstream);
     });
     upstream.on('error', () => client.destroy());
@@ -66,6 +73,7 @@ export async function startProxy(): Promise<TestProxy> {
     url: `http://127.0.0.1:${port}`,
     tunnels,
     forwarded,
+    tunnelled,
     targets: () => [...tunnels, ...forwarded],
     close: () =>
       new Promise((resolve) => {
