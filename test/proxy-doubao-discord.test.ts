@@ -13,12 +13,14 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createDoubaoProvider, type DoubaoProvider } from '../src/providers/doubao/index.js';
+import { captureSession } from '../src/providers/doubao/session-capture.js';
 import { doubaoOptions } from '../src/providers/index.js';
 import { browserProxy } from '../src/proxy.js';
 import { type DoubaoFake, startDoubaoFake } from './fakes/doubao/index.js';
 import { writeSessions } from './fakes/doubao/sessions.js';
 import { photoMessage } from './fakes/telegram/updates.js';
 import { type DiscordRig, startDiscordRig } from './support/discord-harness.js';
+import { CHROMIUM } from './support/doubao-setup.js';
 import { startProxy, type TestProxy } from './support/http-proxy.js';
 import { isMp4, sampleImage } from './support/media-samples.js';
 import { type BotHarness, startBotHarness } from './telegram/harness.js';
@@ -84,6 +86,22 @@ describe('#14 Doubao through HTTPS_PROXY / HTTP_PROXY', () => {
     // Chromium forwards plain-http requests to the proxy (https would be a CONNECT tunnel).
     expect(through.targets()).toContain(host);
   }, 60_000);
+
+  it('`npm run session` opens its login browser through the proxy', async () => {
+    const through = await proxy();
+    const fake = await startDoubaoFake();
+    cleanups.push(() => fake.close());
+    const baseUrl = fake.baseUrl.replace('127.0.0.1', 'doubao.test');
+    const session = await captureSession({
+      chromiumPath: CHROMIUM,
+      baseUrl,
+      headless: true,
+      timeoutMs: 20_000,
+      proxy: browserProxy(loadConfig({ HTTP_PROXY: through.url }))!,
+    });
+    expect(fake.conversations.has(session.room_id)).toBe(true);
+    expect(through.targets()).toContain(new URL(baseUrl).host);
+  }, 40_000);
 
   it("NO_PROXY becomes Chromium's bypass list; `*` means no proxy at all", () => {
     const base = { HTTPS_PROXY: 'http://u:p%40ss@proxy.example:3128' };
