@@ -5,7 +5,7 @@
  *   EnvHttpProxyAgent as their dispatcher (`proxyAgent`);
  * - Doubao's headless Chromium: Playwright's `proxy` launch option, NO_PROXY as its bypass list (`browserProxy`);
  * - grammY (node-fetch, which takes an `http.Agent`): a CONNECT tunnel agent (`tunnelAgentFor`);
- * - discord.js REST: its `rest.agent` option, an EnvHttpProxyAgent built from the undici discord.js itself bundles
+ * - discord.js REST: its `rest.agent` option, a ProxyAgent built from the undici discord.js itself bundles
  *   (`discordRestAgent`): an agent of another undici version breaks its multipart uploads.
  * Never undici's global dispatcher, for the same reason. The Discord gateway is not proxied: the installed
  * @discordjs/ws (1.2.x) opens it with the `ws` package's WebSocket and passes it no agent, and offers no option to
@@ -66,20 +66,19 @@ export function browserProxy(config: ProxyConfig): BrowserProxy | undefined {
 }
 
 /**
- * The `rest.agent` of a discord.js Client: an EnvHttpProxyAgent of the undici that discord.js's REST client runs
- * (its own copy, resolved from discord.js's folder), so uploads keep working; undefined when no proxy is set.
+ * The `rest.agent` of a discord.js Client whose API is `apiBase`: a ProxyAgent of the undici that discord.js's REST
+ * client runs (its own copy, resolved from discord.js's folder), so uploads keep working; undefined when no proxy
+ * applies (none set, or NO_PROXY exempts the host). Not that undici's EnvHttpProxyAgent: it is experimental there
+ * and warns on stderr at start. Every REST call goes to `apiBase`'s host, so NO_PROXY is checked once here.
  */
-export function discordRestAgent(config: ProxyConfig): RESTOptions['agent'] | undefined {
-  const { HTTPS_PROXY: httpsProxy, HTTP_PROXY: httpProxy, NO_PROXY: noProxy } = config;
-  if (!httpsProxy && !httpProxy) return undefined;
+export function discordRestAgent(config: ProxyConfig, apiBase: string): RESTOptions['agent'] | undefined {
+  const url = new URL(apiBase);
+  const proxy = url.protocol === 'https:' ? config.HTTPS_PROXY : (config.HTTP_PROXY ?? config.HTTPS_PROXY);
+  if (!proxy || exempt(url, config.NO_PROXY)) return undefined;
   const fromDiscord = createRequire(createRequire(import.meta.url).resolve('discord.js'));
   const fromRest = createRequire(fromDiscord.resolve('@discordjs/rest'));
-  const undici = fromRest('undici') as { EnvHttpProxyAgent: new (options: object) => RESTOptions['agent'] };
-  return new undici.EnvHttpProxyAgent({
-    ...(httpProxy && { httpProxy }),
-    ...(httpsProxy && { httpsProxy }),
-    ...(noProxy && { noProxy }),
-  });
+  const undici = fromRest('undici') as { ProxyAgent: new (uri: string) => RESTOptions['agent'] };
+  return new undici.ProxyAgent(proxy);
 }
 
 /** The proxies in use, for the log: a URL's user and password are left out. */

@@ -18,6 +18,9 @@ import type { DiscordDeps } from './types.js';
 export { commandPayload, registerCommands } from './register.js';
 export type { DiscordDeps, SlashCommand } from './types.js';
 
+/** discord.js's default REST API. */
+const DISCORD_API = 'https://discord.com/api';
+
 export interface DiscordAdapterDeps extends DiscordDeps {
   outbox: Outbox;
 }
@@ -27,7 +30,7 @@ export function createDiscordAdapter(deps: DiscordAdapterDeps) {
   if (!config.DISCORD_TOKEN || !config.DISCORD_APP_ID) throw new Error('DISCORD_TOKEN and DISCORD_APP_ID are required');
   const token = config.DISCORD_TOKEN;
   // REST through the configured proxy (src/proxy.ts); the gateway's WebSocket cannot be given one (docs/discord.md).
-  const agent = discordRestAgent(config);
+  const agent = discordRestAgent(config, config.DISCORD_API_BASE ?? DISCORD_API);
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
     rest: { ...(config.DISCORD_API_BASE && { api: config.DISCORD_API_BASE }), ...(agent && { agent }) },
@@ -39,7 +42,7 @@ export function createDiscordAdapter(deps: DiscordAdapterDeps) {
   client.on(Events.ShardDisconnect, (event) => log.warn({ code: event.code }, 'Discord gateway disconnected'));
   const onProgress = (task: Task) => delivery.onProgress(task);
   const failureContext = {
-    host: new URL(config.DISCORD_API_BASE ?? 'https://discord.com/api').host,
+    host: new URL(config.DISCORD_API_BASE ?? DISCORD_API).host,
     tokenVariable: 'DISCORD_TOKEN',
     token,
   };
