@@ -81,7 +81,7 @@ const schema = z.object({
   HTTPS_PROXY: url.optional(),
   HTTP_PROXY: url.optional(),
   NO_PROXY: optionalText,
-  // Searched for a system ffmpeg (see src/providers/local/ffmpeg-choice.ts).
+  // Searched for a system ffmpeg (see src/ffmpeg-choice.ts).
   PATH: z.string().default(''),
   USER_MAX_ACTIVE: int(1, 2),
   USER_DAILY_LIMIT: int(1, 20),

@@ -15,6 +15,7 @@ import { createTelegramAdapter } from '../adapters/telegram/index.js';
 import { AdapterSupervisor, type ChatAdapter } from './adapter-supervisor.js';
 import { type Config, loadConfigOrExit } from './config.js';
 import { type Core, createCore, DatabaseUnusable, DataDirInUse } from './core/index.js';
+import { chooseServiceFfmpeg } from './ffmpeg-choice.js';
 import { createLogger, type Logger } from './logger.js';
 import { createProvider } from './providers/index.js';
 import { describeProxies } from './proxy.js';
@@ -34,9 +35,15 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   if (config.HTTPS_PROXY || config.HTTP_PROXY) {
     log.info(
-      { proxies: describeProxies(config), through: ['ark', 'telegram'] },
+      { proxies: describeProxies(config), through: ['ark', 'doubao', 'telegram', 'discord REST'] },
       'outbound HTTP goes through the configured proxy',
     );
+    if (config.DISCORD_TOKEN) {
+      log.warn(
+        'the Discord gateway (WebSocket) cannot use HTTPS_PROXY: it connects directly; where Discord is blocked, ' +
+          'run the service behind a transparent proxy (docs/discord.md)',
+      );
+    }
   }
   const running: Running = { chats: [] };
   handleSignals(log, running, config.SHUTDOWN_DEADLINE_S * 1000);
@@ -44,10 +51,11 @@ async function main(): Promise<void> {
   if (config.providerDefaulted && config.PROVIDER === 'local') {
     log.info('no Doubao session or Ark key configured: using the offline local provider (local preview, no AI)');
   }
-  const provider = await createProvider(config, log);
+  const ffmpegPath = await chooseServiceFfmpeg(config, log);
+  const provider = await createProvider(config, log, ffmpegPath);
   for (const warning of startupWarnings(config, provider)) log.warn(warning);
   const core = await orExit(config, async () => {
-    const created = createCore(config, log, provider);
+    const created = createCore(config, log, provider, { ...(ffmpegPath && { ffmpegPath }) });
     running.core = created;
     await created.start();
     return created;
@@ -60,6 +68,7 @@ async function main(): Promise<void> {
     config,
     log,
     videosDir: core.media.videosDir,
+    metrics: core.metrics,
     ...(provider.status && { providerStatus: () => provider.status!() }),
     readiness: createReadiness({
       probeWrite: () => core.store.probeWrite(),

@@ -1,8 +1,11 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
+import ffmpeg from '@ffmpeg-installer/ffmpeg';
+import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { chooseFfmpeg } from '../src/providers/local/ffmpeg-choice.js';
+import { chooseFfmpeg } from '../src/ffmpeg-choice.js';
+import { sampleImage } from './support/media-samples.js';
 import { type ServiceProcess, spawnService } from './support/service-process.js';
 
 let dir: string;
@@ -23,7 +26,7 @@ function stubFolder(name: string, version: string | undefined): string {
   return folder;
 }
 
-describe('#14 which ffmpeg the local provider runs', () => {
+describe('#14 which ffmpeg the service runs', () => {
   const packaged = async () => '/packaged/ffmpeg';
 
   it('prefers the system ffmpeg on PATH over the packaged one', async () => {
@@ -56,9 +59,9 @@ describe('#14 which ffmpeg the local provider runs', () => {
     dir = mkdtempSync(join(tmpdir(), 'dvb-ffmpeg-'));
     const system = stubFolder('bin', 'ffmpeg version 7.1.1-stub');
     service = spawnService(dir, { PATH: `${system}${delimiter}${process.env.PATH ?? ''}` });
-    const line = await service.waitForLog(/^local renders use the \w+ ffmpeg$/);
+    const line = await service.waitForLog(/^using the \w+ ffmpeg$/);
     expect(line).toMatchObject({
-      msg: 'local renders use the system ffmpeg',
+      msg: 'using the system ffmpeg',
       path: join(system, 'ffmpeg'),
       version: 'ffmpeg version 7.1.1-stub',
     });
@@ -68,8 +71,30 @@ describe('#14 which ffmpeg the local provider runs', () => {
     dir = mkdtempSync(join(tmpdir(), 'dvb-ffmpeg-'));
     // A PATH with node's folder only: no system ffmpeg, wherever the suite runs.
     service = spawnService(dir, { PATH: dirname(process.execPath) });
-    const line = await service.waitForLog(/^local renders use the \w+ ffmpeg$/);
-    expect(line.msg).toBe('local renders use the packaged ffmpeg');
+    const line = await service.waitForLog(/^using the \w+ ffmpeg$/);
+    expect(line.msg).toBe('using the packaged ffmpeg');
     expect(String(line.version)).toMatch(/^ffmpeg version/);
   });
+
+  it('the core checks images with the chosen system ffmpeg too, not the packaged one', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'dvb-ffmpeg-'));
+    // A "system" ffmpeg that notes each run's arguments, then runs the real binary.
+    const folder = join(dir, 'system-bin');
+    const calls = join(dir, 'calls.log');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'ffmpeg'), `#!/bin/sh\necho "$*" >> '${calls}'\nexec '${ffmpeg.path}' "$@"\n`);
+    chmodSync(join(folder, 'ffmpeg'), 0o755);
+    service = spawnService(dir, { PATH: `${folder}${delimiter}${process.env.PATH ?? ''}` });
+    const base = await service.baseUrl();
+    const res = await request(`${base}/api/file/upload?file_type=2&file_name=cat.jpg`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: sampleImage('jpg'),
+    });
+    expect(res.statusCode).toBe(200);
+    await res.body.text();
+    const runs = existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n') : [];
+    // The upload was decoded (the core's image check) by the system ffmpeg.
+    expect(runs.filter((args) => args.includes(join(dir, 'uploads')))).toHaveLength(1);
+  }, 30_000);
 });

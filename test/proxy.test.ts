@@ -1,6 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,36 +7,8 @@ import { arkOptionsFromConfig, createArkProvider } from '../src/providers/ark/in
 import { describeProxies } from '../src/proxy.js';
 import { type ArkFake, startArkFake } from './fakes/ark/index.js';
 import { startTelegramFake } from './fakes/telegram/index.js';
+import { startProxy } from './support/http-proxy.js';
 import { type ServiceProcess, spawnService } from './support/service-process.js';
-
-/** A local HTTP proxy: CONNECT tunnels (what undici's proxy agent uses), each target recorded. */
-async function startProxy(): Promise<{ url: string; tunnels: string[]; close: () => Promise<void> }> {
-  const tunnels: string[] = [];
-  const server: Server = createServer((_req, res) => res.writeHead(405).end());
-  server.on('connect', (req, client, head) => {
-    tunnels.push(String(req.url));
-    const [host, port] = String(req.url).split(':');
-    const upstream = connect(Number(port), host, () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    url: `http://127.0.0.1:${port}`,
-    tunnels,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 let cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -116,7 +86,10 @@ describe('#14 HTTPS_PROXY / HTTP_PROXY / NO_PROXY', () => {
       () => rmSync(dir, { recursive: true, force: true }),
     );
     const line = await service.waitForLog(/^outbound HTTP goes through the configured proxy$/);
-    expect(line).toMatchObject({ proxies: { https: `${proxy.url}/` }, through: ['ark', 'telegram'] });
+    expect(line).toMatchObject({
+      proxies: { https: `${proxy.url}/` },
+      through: ['ark', 'doubao', 'telegram', 'discord REST'],
+    });
     expect(service.output()).not.toContain('s3cret');
   });
 

@@ -6,6 +6,7 @@
 import type { Attachment } from 'discord.js';
 import type { Config } from '../../src/config.js';
 import { downloadLimited, formatBytes } from '../../src/core/index.js';
+import { proxyAgent } from '../../src/proxy.js';
 import type { Messages } from './messages.js';
 
 const CDN_HOSTS = ['cdn.discordapp.com', 'media.discordapp.net'];
@@ -26,6 +27,7 @@ export function allowedHosts(config: Config): Set<string> {
 
 /** @throws InvalidInput (wrong host, too large), UpstreamError (the CDN did not answer). */
 export function downloadAttachment(attachment: Attachment, config: Config): Promise<Buffer> {
+  const proxy = proxyAgent(config);
   return downloadLimited(attachment.url, {
     maxBytes: config.MAX_IMAGE_BYTES,
     timeoutMs: DOWNLOAD_TIMEOUT_MS,
@@ -33,5 +35,7 @@ export function downloadAttachment(attachment: Attachment, config: Config): Prom
     // Discord's own CDN is public; only a configured DISCORD_API_BASE (tests, self-hosting) may be local.
     allowPrivate: Boolean(config.DISCORD_API_BASE),
     what: 'the attachment',
+    // Through the configured proxy, like the bot's REST calls (the CDN hosts are pinned above).
+    ...(proxy && { dispatcher: proxy }),
   });
 }

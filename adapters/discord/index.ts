@@ -7,6 +7,7 @@
 import { once } from 'node:events';
 import { Client, Events, GatewayIntentBits } from 'discord.js';
 import type { Outbox, Task } from '../../src/core/index.js';
+import { discordRestAgent } from '../../src/proxy.js';
 import { describeStartFailure } from '../../src/start-failure.js';
 import { buildButtons, buildCommands } from './commands/index.js';
 import { DiscordDelivery } from './delivery.js';
@@ -17,6 +18,9 @@ import type { DiscordDeps } from './types.js';
 export { commandPayload, registerCommands } from './register.js';
 export type { DiscordDeps, SlashCommand } from './types.js';
 
+/** discord.js's default REST API. */
+const DISCORD_API = 'https://discord.com/api';
+
 export interface DiscordAdapterDeps extends DiscordDeps {
   outbox: Outbox;
 }
@@ -25,9 +29,11 @@ export function createDiscordAdapter(deps: DiscordAdapterDeps) {
   const { config, log, service, outbox } = deps;
   if (!config.DISCORD_TOKEN || !config.DISCORD_APP_ID) throw new Error('DISCORD_TOKEN and DISCORD_APP_ID are required');
   const token = config.DISCORD_TOKEN;
+  // REST through the configured proxy (src/proxy.ts); the gateway's WebSocket cannot be given one (docs/discord.md).
+  const agent = discordRestAgent(config, config.DISCORD_API_BASE ?? DISCORD_API);
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
-    ...(config.DISCORD_API_BASE && { rest: { api: config.DISCORD_API_BASE } }),
+    rest: { ...(config.DISCORD_API_BASE && { api: config.DISCORD_API_BASE }), ...(agent && { agent }) },
   });
   const delivery = new DiscordDelivery(client.rest, deps);
   const dispatch = interactionCreate(deps, buildCommands(deps), buildButtons(deps));
@@ -36,7 +42,7 @@ export function createDiscordAdapter(deps: DiscordAdapterDeps) {
   client.on(Events.ShardDisconnect, (event) => log.warn({ code: event.code }, 'Discord gateway disconnected'));
   const onProgress = (task: Task) => delivery.onProgress(task);
   const failureContext = {
-    host: new URL(config.DISCORD_API_BASE ?? 'https://discord.com/api').host,
+    host: new URL(config.DISCORD_API_BASE ?? DISCORD_API).host,
     tokenVariable: 'DISCORD_TOKEN',
     token,
   };

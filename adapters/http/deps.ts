@@ -1,6 +1,6 @@
 /** What the HTTP adapter's plugins receive: the service, the configuration and a logger. */
 import type { Config } from '../../src/config.js';
-import type { GenerationService, Outbox } from '../../src/core/index.js';
+import type { GenerationService, Metrics, Outbox } from '../../src/core/index.js';
 import type { Logger } from '../../src/logger.js';
 import type { Readiness } from '../../src/readiness.js';
 
@@ -16,4 +16,6 @@ export interface HttpDeps {
   outbox?: Outbox;
   /** What `GET /readyz` reports (database, provider, chat adapters); absent → only the HTTP API is checked. */
   readiness?: () => Readiness;
+  /** The core's metrics, served by `GET /metrics`; absent → no `/metrics` route. */
+  metrics?: Pick<Metrics, 'render'>;
 }

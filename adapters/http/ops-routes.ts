@@ -1,8 +1,8 @@
 /**
  * Routes for operators, outside the bearer auth: `/healthz` (liveness: the process answers, which provider),
- * `/readyz` (readiness: database, provider and each chat adapter, 503 while one is not up) and `/metrics` (task
- * counts by status, bytes kept on disk and process memory, in the Prometheus text format). `/readyz` is in the API
- * docs because its answer has a shape worth documenting; the other two are hidden.
+ * `/readyz` (readiness: database, provider and each chat adapter, 503 while one is not up) and `/metrics` (the core's
+ * prom-client registry in the Prometheus text format: see src/core/metrics.ts). `/readyz` is in the API docs because
+ * its answer has a shape worth documenting; the other two are hidden.
  */
 import type { FastifyInstance } from 'fastify';
 import type { HttpDeps } from './deps.js';
@@ -37,7 +37,7 @@ const readinessSchema = {
   },
 };
 
-export async function opsRoutes(app: FastifyInstance, { service, readiness }: HttpDeps) {
+export async function opsRoutes(app: FastifyInstance, { service, readiness, metrics }: HttpDeps) {
   // A browser pointed at the server lands on the interactive docs rather than a 404.
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/docs', 302));
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true, provider: service.providerName }));
@@ -63,20 +63,9 @@ export async function opsRoutes(app: FastifyInstance, { service, readiness }: Ht
     },
   );
 
+  if (!metrics) return;
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
-    const { byStatus } = service.stats();
-    const kept = await service.storageUsage();
-    const lines = [
-      '# HELP video_tasks Tasks by status.',
-      '# TYPE video_tasks gauge',
-      ...Object.entries(byStatus).map(([status, n]) => `video_tasks{status="${status}"} ${n}`),
-      "# HELP video_storage_bytes Bytes kept under DATA_DIR: re-hosted videos, tasks' images, uploads.",
-      '# TYPE video_storage_bytes gauge',
-      ...Object.entries(kept).map(([kind, bytes]) => `video_storage_bytes{kind="${kind}"} ${bytes}`),
-      '# HELP process_resident_memory_bytes Resident memory size in bytes.',
-      '# TYPE process_resident_memory_bytes gauge',
-      `process_resident_memory_bytes ${process.memoryUsage.rss()}`,
-    ];
-    return reply.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
+    const { contentType, text } = await metrics.render();
+    return reply.type(contentType).send(text);
   });
 }

@@ -7,7 +7,7 @@ import { autoRetry } from '@grammyjs/auto-retry';
 import { Bot, GrammyError, HttpError } from 'grammy';
 import { isCoreError } from '../../src/core/index.js';
 import type { Logger } from '../../src/logger.js';
-import { tunnelAgentFor } from '../../src/proxy.js';
+import { proxyAgent, tunnelAgentFor } from '../../src/proxy.js';
 import { adminCommands } from './admin-commands.js';
 import type { BotContext } from './context.js';
 import type { TelegramDeps, TelegramTiming } from './deps.js';
@@ -25,6 +25,7 @@ export function createBot(deps: TelegramDeps, token: string, timing: TelegramTim
   const apiRoot = config.TELEGRAM_API_ROOT?.replace(/\/+$/, '') ?? DEFAULT_API_ROOT;
   // Through the configured proxy when there is one (Telegram is not reachable directly from everywhere).
   const agent = tunnelAgentFor(config, apiRoot);
+  const downloads = proxyAgent(config);
   const bot = new Bot<BotContext>(token, { client: { apiRoot, ...(agent && { baseFetchConfig: { agent } }) } });
   // Flood waits and 5xx are waited out here; network failures surface at once, because the outbox and the runner
   // retry on their own schedules (auto-retry would otherwise retry them forever, holding up stop()).
@@ -46,6 +47,7 @@ export function createBot(deps: TelegramDeps, token: string, timing: TelegramTim
         token,
         maxImageBytes: config.MAX_IMAGE_BYTES,
         timeoutMs: config.DOWNLOAD_TIMEOUT_S * 1000,
+        ...(downloads && { dispatcher: downloads }),
       },
       { albumWaitMs: timing.albumWaitMs, log },
     ),

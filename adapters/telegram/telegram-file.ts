@@ -2,7 +2,9 @@
  * Downloads a file a user sent, only from the Bot API's own file URL (`<apiRoot>/file/bot<token>/<file_path>`),
  * within Telegram's 20 MB `getFile` limit and MAX_IMAGE_BYTES. Errors never carry that URL, which holds the token.
  */
+
 import { type Api, GrammyError } from 'grammy';
+import type { Dispatcher } from 'undici';
 import { downloadLimited, formatBytes, InvalidInput, UpstreamError } from '../../src/core/index.js';
 import { TELEGRAM_LIMITS } from './deps.js';
 
@@ -11,6 +13,8 @@ export interface FileSource {
   token: string;
   maxImageBytes: number;
   timeoutMs: number;
+  /** The configured proxy (src/proxy.ts), which file downloads go through like the bot's other calls. */
+  dispatcher?: Dispatcher;
 }
 
 /** A file reference from an update; `fileSize` is absent when Telegram does not say. */
@@ -44,6 +48,7 @@ export async function downloadTelegramFile(api: Api, source: FileSource, file: F
       allowPrivate: true,
       allowedHosts: new Set([root.hostname.replace(/^\[|\]$/g, '').toLowerCase()]),
       what: 'the image',
+      ...(source.dispatcher && { dispatcher: source.dispatcher }),
     });
   } catch (error) {
     if (error instanceof InvalidInput && error.code === 'TOO_LARGE') throw tooBigImage(source.maxImageBytes);

@@ -40,12 +40,15 @@ export class Conflict extends Error {
 export class UpstreamError extends Error {
   override readonly name = 'UpstreamError';
   readonly code = 'UPSTREAM_FAILED';
+  /** The upstream's own short code when it gave one (Doubao's 710022004, Ark's `QuotaExceeded`, `HTTP 503`), for metrics. */
+  readonly upstreamCode: string | undefined;
   constructor(
     message: string,
     readonly retryable: boolean,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { upstreamCode?: string },
   ) {
     super(message, options);
+    this.upstreamCode = options?.upstreamCode;
   }
 }
 

@@ -3,13 +3,13 @@
  * provider. Adapters and `main.ts` import the core from here only.
  */
 import { join } from 'node:path';
-import ffmpeg from '@ffmpeg-installer/ffmpeg';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { VideoProvider } from '../providers/provider.js';
 import { TaskEventBus } from './events.js';
 import { decodeFirstFrame } from './image-decode.js';
-import { MediaStore } from './media.js';
+import { MediaStore, type MediaUsage } from './media.js';
+import { Metrics } from './metrics.js';
 import { Outbox, type OutboxOptions } from './outbox.js';
 import { Retention } from './retention.js';
 import { Scheduler } from './scheduler.js';
@@ -42,7 +42,7 @@ export type { TaskFilter } from './store.js';
 export { DatabaseUnusable, DataDirInUse } from './store.js';
 export type { FinalStatus, Origin, Platform, Task, TaskKind, TaskRequest, TaskStatus } from './task.js';
 export { isFinal, TASK_STATUSES } from './task.js';
-export type { GenerationService, MediaStore, Outbox, Retention, Scheduler, TaskStore };
+export type { GenerationService, MediaStore, Metrics, Outbox, Retention, Scheduler, TaskStore };
 
 export interface Core {
   config: Config;
@@ -54,6 +54,8 @@ export interface Core {
   service: GenerationService;
   outbox: Outbox;
   retention: Retention;
+  /** This service's Prometheus registry and counters (`GET /metrics`). */
+  metrics: Metrics;
   /**
    * Creates the data folders, fails the unfinished tasks of a provider no longer configured, frees the deliveries
    * the last process was sending, and starts the retry loop: the leases of the previous (dead) process are released
@@ -69,6 +71,11 @@ export interface CoreOptions {
   /** A fake clock for tests. */
   now?: () => number;
   outbox?: OutboxOptions;
+  /**
+   * The ffmpeg chosen at start-up (src/ffmpeg-choice.ts), for image checks and video conversion. Absent → images
+   * are checked by their header only and videos kept as downloaded.
+   */
+  ffmpegPath?: string;
   /** Media writes (tests make them fail as a full disk would). */
   media?: ConstructorParameters<typeof MediaStore>[1];
 }
@@ -76,18 +83,27 @@ export interface CoreOptions {
 export function createCore(config: Config, log: Logger, provider: VideoProvider, options: CoreOptions = {}): Core {
   const now = options.now ?? Date.now;
   const store = new TaskStore(join(config.DATA_DIR, 'tasks.db'), now);
-  const ffmpegPath = config.FFMPEG_PATH ?? ffmpeg.path;
+  const { ffmpegPath } = options;
   const media = new MediaStore(config.DATA_DIR, {
-    ffmpegPath,
     log,
-    // An image is accepted only once one frame of it decodes, within a short budget (see image-decode.ts).
-    verify: (path) => decodeFirstFrame(ffmpegPath, path, { timeoutMs: 15_000, maxSide: 64 }),
+    ...(ffmpegPath && {
+      ffmpegPath,
+      // An image is accepted only once one frame of it decodes, within a short budget (see image-decode.ts).
+      verify: (path: string) => decodeFirstFrame(ffmpegPath, path, { timeoutMs: 15_000, maxSide: 64 }),
+    }),
     ...options.media,
   });
   const events = new TaskEventBus((err) => log.error({ err }, 'a task event listener failed'));
   logTaskStory(events, log, (file) => `${config.PUBLIC_BASE_URL}/videos/${file}`, now);
+  const metrics = new Metrics({
+    tasksByStatus: () => store.countByStatus(),
+    // Read on scrape, when the service below exists.
+    storageUsage: (): Promise<MediaUsage> => service.storageUsage(),
+    provider,
+  });
+  metrics.watch(events, now);
   const scheduler = new Scheduler(
-    { store, provider, media, events, log },
+    { store, provider, media, events, log, metrics },
     {
       policy: {
         firstAttemptDelayMs: config.FIRST_ATTEMPT_DELAY_S * 1000,
@@ -118,7 +134,7 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
     now,
   );
   const outbox = new Outbox(
-    { store, events, log },
+    { store, events, log, metrics },
     {
       retryBaseMs: config.OUTBOX_RETRY_BASE_S * 1000,
       retryMaxMs: config.OUTBOX_RETRY_MAX_S * 1000,
@@ -149,6 +165,7 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
     service,
     outbox,
     retention,
+    metrics,
     async start() {
       await media.init();
       failUnservedTasks(service, log);

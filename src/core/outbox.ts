@@ -20,6 +20,7 @@ import type { ProviderIncident } from '../providers/provider.js';
 import type { Delivery, DeliveryKind, RecordedIncident } from './delivery.js';
 import { DeliveryRefused } from './errors.js';
 import type { TaskEventBus } from './events.js';
+import type { Metrics } from './metrics.js';
 import type { TaskStore } from './store.js';
 import type { Platform, Task } from './task.js';
 
@@ -85,14 +86,19 @@ export class Outbox {
   readonly #store: TaskStore;
   readonly #events: TaskEventBus;
   readonly #log: Logger;
+  readonly #metrics: Metrics | undefined;
   readonly #now: () => number;
   readonly #opts: Required<Omit<OutboxOptions, 'now'>>;
   readonly #lanes = new Map<Platform, Lane>();
 
-  constructor(deps: { store: TaskStore; events: TaskEventBus; log: Logger }, options: OutboxOptions = {}) {
+  constructor(
+    deps: { store: TaskStore; events: TaskEventBus; log: Logger; metrics?: Metrics },
+    options: OutboxOptions = {},
+  ) {
     this.#store = deps.store;
     this.#events = deps.events;
     this.#log = deps.log;
+    this.#metrics = deps.metrics;
     this.#now = options.now ?? Date.now;
     this.#opts = {
       retryBaseMs: options.retryBaseMs ?? 5_000,
@@ -231,6 +237,7 @@ export class Outbox {
   #sent(lane: Lane, row: Delivery): void {
     const outageEnded = lane.failStreak >= OUTAGE_STREAK && !lane.handlers.separateReceivers;
     lane.failStreak = 0;
+    this.#metrics?.delivered(lane.platform, row.kind);
     try {
       if (!this.#store.deliverySent(row.id)) {
         this.#log.info({ deliveryId: row.id, taskId: row.taskId }, 'sent, but the task was retried meanwhile');
@@ -254,11 +261,13 @@ export class Outbox {
     try {
       if (error instanceof DeliveryRefused) {
         lane.failStreak = 0; // the platform answered: it is reachable
+        this.#metrics?.deliveryFailed(lane.platform, row.kind, 'given_up');
         this.#store.deliveryGivenUp(row.id, row.claim, reason);
         this.#log.warn({ ...who, reason }, 'the platform refused the delivery for good; giving up');
         return;
       }
       lane.failStreak++;
+      this.#metrics?.deliveryFailed(lane.platform, row.kind, 'retry');
       const tries = row.tries + 1;
       const retryInMs = this.backoffMs(tries);
       this.#store.deliveryFailed(row.id, row.claim, reason, this.#now() + retryInMs);

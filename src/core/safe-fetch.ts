@@ -7,7 +7,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { lookup as dnsLookupAsync } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
-import { Agent, request } from 'undici';
+import { Agent, type Dispatcher, request } from 'undici';
 import { InvalidInput, UpstreamError } from './errors.js';
 
 const PRIVATE = new BlockList();
@@ -72,6 +72,11 @@ export interface DownloadOptions {
   what?: string;
   /** When set, an answer that declares a content type not matching it is refused (transient: a wrong page). */
   acceptType?: RegExp;
+  /**
+   * Sends the request through this dispatcher (the configured proxy) rather than directly. The proxy then resolves
+   * and connects, so the address check cannot apply: give it only with `allowedHosts` pinning a known host.
+   */
+  dispatcher?: Dispatcher;
 }
 
 /**
@@ -87,7 +92,8 @@ export async function downloadLimited(url: string, options: DownloadOptions): Pr
     const target = checkUrl(current, options, what);
     let res: Awaited<ReturnType<typeof request>>;
     try {
-      res = await request(target, { signal, dispatcher: options.allowPrivate ? anyAgent : publicAgent });
+      const dispatcher = options.dispatcher ?? (options.allowPrivate ? anyAgent : publicAgent);
+      res = await request(target, { signal, dispatcher });
     } catch (error) {
       if (isPrivateRefusal(error)) {
         throw new InvalidInput(`${what} points to a private or local address, which is not allowed`);

@@ -24,6 +24,7 @@ import type { UpstreamRef, VideoProvider } from '../providers/provider.js';
 import { InvalidInput, isDiskFull, UpstreamError } from './errors.js';
 import type { TaskEventBus } from './events.js';
 import type { MediaStore } from './media.js';
+import type { Metrics } from './metrics.js';
 import type { DownloadOptions } from './safe-fetch.js';
 import { recoverInterruptedStarts } from './start-recovery.js';
 import { type Stage, StaleTask, type TaskStore } from './store.js';
@@ -54,6 +55,7 @@ export class Scheduler {
   readonly #media: MediaStore;
   readonly #events: TaskEventBus;
   readonly #log: Logger;
+  readonly #metrics: Metrics | undefined;
   readonly #opts: SchedulerOptions;
   readonly #now: () => number;
   readonly #limiter: Bottleneck;
@@ -70,7 +72,15 @@ export class Scheduler {
   #backoffMs: number | undefined;
 
   constructor(
-    deps: { store: TaskStore; provider: VideoProvider; media: MediaStore; events: TaskEventBus; log: Logger },
+    deps: {
+      store: TaskStore;
+      provider: VideoProvider;
+      media: MediaStore;
+      events: TaskEventBus;
+      log: Logger;
+      /** Counts looks and upstream errors. */
+      metrics?: Metrics;
+    },
     options: SchedulerOptions,
   ) {
     this.#store = deps.store;
@@ -78,6 +88,7 @@ export class Scheduler {
     this.#media = deps.media;
     this.#events = deps.events;
     this.#log = deps.log;
+    this.#metrics = deps.metrics;
     this.#opts = options;
     this.#now = options.now ?? Date.now;
     this.#limiter = new Bottleneck({ maxConcurrent: options.concurrency });
@@ -332,7 +343,9 @@ export class Scheduler {
       { status: 'processing', attempts },
       { status: task.status, token: task.leaseToken },
     );
+    this.#metrics?.look(this.#provider.name);
     const result = await this.#withTimeout(this.#provider.poll(task.upstream!));
+    if (result.state === 'failed') this.#metrics?.jobFailed(this.#provider.name);
     if (result.state === 'succeeded') {
       // The download, then a conversion to H.264 bounded by the same limit (see MediaStore.rehostVideo).
       this.#store.renewLease(task.id, task.leaseToken, 2 * this.#opts.videoDownload.timeoutMs + LEASE_SLACK_MS);
@@ -363,6 +376,7 @@ export class Scheduler {
     try {
       videoFile = await this.#media.rehostVideo(task.id, videoUrls, { ...this.#opts.videoDownload });
     } catch (error) {
+      if (error instanceof UpstreamError) this.#metrics?.upstreamError(this.#provider.name, error);
       const reason = error instanceof Error ? error.message : String(error);
       const mayWorkLater = isDiskFull(error) || (error instanceof UpstreamError && error.retryable);
       if (urls.length === 0 || (mayWorkLater && task.attempts < task.maxAttempts)) {
@@ -431,6 +445,7 @@ export class Scheduler {
       this.#release(task);
       return;
     }
+    if (error instanceof UpstreamError) this.#metrics?.upstreamError(this.#provider.name, error);
     if (!(error instanceof UpstreamError || error instanceof InvalidInput)) {
       this.#log.error({ err: error, taskId: task.id }, 'unexpected error in a scheduler step');
     }
@@ -464,7 +479,10 @@ export class Scheduler {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new UpstreamError(`the upstream did not answer within ${ms / 1000} s`, true)),
+        () =>
+          reject(
+            new UpstreamError(`the upstream did not answer within ${ms / 1000} s`, true, { upstreamCode: 'timeout' }),
+          ),
         ms,
       );
     });

@@ -6,21 +6,23 @@ import { join } from 'node:path';
 import type { Config } from '../config.js';
 import type { VideoCapabilities } from '../core/options.js';
 import type { Logger } from '../logger.js';
+import { browserProxy, proxyAgent } from '../proxy.js';
 import { ARK_CAPABILITIES, arkOptionsFromConfig, createArkProvider } from './ark/index.js';
 import { DOUBAO_CAPABILITIES } from './doubao/completion.js';
 import { createDoubaoProvider, type DoubaoProviderOptions } from './doubao/index.js';
-import { chooseFfmpeg } from './local/ffmpeg-choice.js';
 import { createLocalProvider, LOCAL_CAPABILITIES, localTiming } from './local/index.js';
 import type { VideoProvider } from './provider.js';
 
 export type { VideoProvider } from './provider.js';
 
-export async function createProvider(config: Config, log: Logger): Promise<VideoProvider> {
+/** `ffmpegPath`: the ffmpeg chosen at start-up (src/ffmpeg-choice.ts); the local provider renders with it. */
+export async function createProvider(config: Config, log: Logger, ffmpegPath?: string): Promise<VideoProvider> {
   switch (config.PROVIDER) {
     case 'local':
       return createLocalProvider({
         workDir: join(config.DATA_DIR, 'local'),
-        ffmpegPath: await ffmpegFor(config, log),
+        // Without one, every render fails with ffmpeg's absence as its reason (said at start-up too).
+        ffmpegPath: ffmpegPath ?? 'ffmpeg',
         renderDelayS: config.LOCAL_RENDER_S,
         timing: localTiming({
           firstCheckS: config.LOCAL_FIRST_CHECK_S,
@@ -41,20 +43,6 @@ export async function createProvider(config: Config, log: Logger): Promise<Video
  */
 export function capabilitiesOf(provider: Config['PROVIDER']): VideoCapabilities {
   return { local: LOCAL_CAPABILITIES, doubao: DOUBAO_CAPABILITIES, ark: ARK_CAPABILITIES }[provider];
-}
-
-/** The ffmpeg the local provider runs (see ffmpeg-choice.ts), said in the log. */
-async function ffmpegFor(config: Config, log: Logger): Promise<string> {
-  const choice = await chooseFfmpeg({ override: config.FFMPEG_PATH, searchPath: config.PATH });
-  if (!choice) {
-    log.error('no ffmpeg found: install one (`apt-get install -y ffmpeg`) or set FFMPEG_PATH; local renders will fail');
-    return 'ffmpeg';
-  }
-  log.info(
-    { path: choice.path, version: choice.version ?? 'unknown' },
-    `local renders use the ${choice.source} ffmpeg`,
-  );
-  return choice.path;
 }
 
 /** The Doubao provider's options from the configuration; a retrieval attempt ends well inside a scheduler step. */
@@ -80,5 +68,13 @@ export function doubaoOptions(config: Config, log?: Logger): DoubaoProviderOptio
     retrieveTimeoutMs: Math.min(60_000, config.ATTEMPT_TIMEOUT_S * 750),
     idleTimeoutMs: Math.min(60_000, config.ATTEMPT_TIMEOUT_S * 750),
     ...(log && { log }),
+    ...proxied(config),
   };
+}
+
+/** The Doubao provider's ways through the configured proxy: its undici calls and its Chromium. */
+function proxied(config: Config): Pick<DoubaoProviderOptions, 'dispatcher' | 'browserProxy'> {
+  const dispatcher = proxyAgent(config);
+  const browser = browserProxy(config);
+  return { ...(dispatcher && { dispatcher }), ...(browser && { browserProxy: browser }) };
 }

@@ -129,6 +129,8 @@ export interface VideoProvider {
   abandon?(ref: UpstreamRef): Promise<void>;
   /** Health worth showing operators (e.g. Doubao's session pool); never secrets. */
   status?(): Record<string, unknown>;
+  /** How many upstream sessions (accounts) are in each state, e.g. `{ ok: 2, expired: 1 }`, for `/metrics`. */
+  sessionStates?(): Record<string, number>;
   /** Whether the provider can take work now, for `GET /readyz`, with the reason when not. Absent → ready. */
   ready?(): { ready: boolean; reason?: string };
   /**

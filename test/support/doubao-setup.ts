@@ -53,6 +53,10 @@ export function doubaoFakeEnv(fake: DoubaoFake): Record<string, string> {
 /** The provider of `doubaoOptions(config)`, usable before its asynchronous start has finished. */
 export function doubaoProvider(config: Config): VideoProvider {
   const ready = createDoubaoProvider(doubaoOptions(config));
+  let started: VideoProvider | undefined;
+  void ready.then((p) => {
+    started = p;
+  });
   return {
     name: 'doubao',
     timing: doubaoTiming(config.DOUBAO_FIRST_CHECK_S, config.DOUBAO_POLL_INTERVAL_S, config.DOUBAO_MAX_WAIT_S),
@@ -60,6 +64,7 @@ export function doubaoProvider(config: Config): VideoProvider {
     uploadImage: async (image) => (await ready).uploadImage(image),
     start: async (req) => (await ready).start(req),
     poll: async (ref) => (await ready).poll(ref),
+    sessionStates: () => started?.sessionStates?.() ?? {},
     close: async () => (await ready).close?.(),
   };
 }

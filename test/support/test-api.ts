@@ -31,6 +31,7 @@ export async function startTestApi(
     config: core.config,
     log: core.log,
     videosDir: core.media.videosDir,
+    metrics: core.metrics,
   });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   return {

@@ -89,7 +89,8 @@ export async function startTestCore(
   const config = testConfig(options.env, options.dataDir);
   const { log, text } = memoryLogger();
   const provider = (options.provider ?? testLocalProvider)(config);
-  const core = createCore(config, log, provider, options.core);
+  // The packaged binary, the one ffmpeg every machine running the suite has (main.ts prefers a system one).
+  const core = createCore(config, log, provider, { ffmpegPath: ffmpeg.path, ...options.core });
   await core.start();
   let disposed = false;
   return {

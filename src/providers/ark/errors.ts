@@ -37,21 +37,23 @@ export function describeTaskFailure(error: ArkErrorBody | null | undefined): str
  */
 export function arkHttpError(status: number, error: ArkErrorBody, action: string): UpstreamError {
   const code = error.code ?? '';
+  const tag = { upstreamCode: code || `HTTP ${status}` };
   if (status === 401) {
-    return new UpstreamError(`Ark rejected the API key${detail(error)}; check ARK_API_KEY`, false);
+    return new UpstreamError(`Ark rejected the API key${detail(error)}; check ARK_API_KEY`, false, tag);
   }
-  if (ACCOUNT_LIMIT.test(code)) return new UpstreamError(describeTaskFailure(error), false);
-  if (CONTENT_POLICY.test(code)) return new UpstreamError(describeTaskFailure(error), false);
+  if (ACCOUNT_LIMIT.test(code)) return new UpstreamError(describeTaskFailure(error), false, tag);
+  if (CONTENT_POLICY.test(code)) return new UpstreamError(describeTaskFailure(error), false, tag);
   if (status === 403) {
     return new UpstreamError(
       `Ark refused access${detail(error)}; check that the key may use this model and the account is in good standing`,
       false,
+      tag,
     );
   }
-  if (status === 429) return new UpstreamError(`Ark is rate limiting us${detail(error)}`, true);
-  if (status >= 500) return new UpstreamError(`Ark failed to ${action}: HTTP ${status}${detail(error)}`, true);
-  if (status === 404) return new UpstreamError(`Ark could not ${action}: not found${detail(error)}`, false);
-  return new UpstreamError(`Ark refused to ${action}${detail(error)}`, false);
+  if (status === 429) return new UpstreamError(`Ark is rate limiting us${detail(error)}`, true, tag);
+  if (status >= 500) return new UpstreamError(`Ark failed to ${action}: HTTP ${status}${detail(error)}`, true, tag);
+  if (status === 404) return new UpstreamError(`Ark could not ${action}: not found${detail(error)}`, false, tag);
+  return new UpstreamError(`Ark refused to ${action}${detail(error)}`, false, tag);
 }
 
 /** The error for a request that got no answer at all (refused connection, reset, timeout). */

@@ -3,7 +3,7 @@
  * video finder and the page transport). It is launched on first use, launched again after it died, and every
  * user opens its own context in it so sessions never share cookies. Closing it ends every page at once.
  */
-import { type Browser, type BrowserContext, chromium } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type LaunchOptions } from 'playwright-core';
 import { UpstreamError } from '../../core/errors.js';
 import { USER_AGENT } from './transport.js';
 
@@ -34,14 +34,19 @@ function browserCookies(cookieHeader: string, baseUrl: string) {
     });
 }
 
+/** The proxy Chromium sends its traffic through (Playwright's launch option: `server`, and `bypass` hosts). */
+export type BrowserProxy = NonNullable<LaunchOptions['proxy']>;
+
 export class SharedChromium {
   readonly #path: string;
+  readonly #proxy: BrowserProxy | undefined;
   #browser: Promise<Browser> | undefined;
   #closed = false;
   #launches = 0;
 
-  constructor(executablePath: string) {
+  constructor(executablePath: string, proxy?: BrowserProxy) {
     this.#path = executablePath;
+    this.#proxy = proxy;
   }
 
   /** Browsers launched so far (a relaunch after a crash counts again). */
@@ -72,7 +77,12 @@ export class SharedChromium {
     if (this.#closed) return Promise.reject(new UpstreamError('the Doubao browser is shut down', true));
     if (!this.#browser) this.#launches++;
     this.#browser ??= chromium
-      .launch({ executablePath: this.#path, headless: true, args: CHROMIUM_ARGS })
+      .launch({
+        executablePath: this.#path,
+        headless: true,
+        args: CHROMIUM_ARGS,
+        ...(this.#proxy && { proxy: this.#proxy }),
+      })
       .then((browser) => {
         browser.on('disconnected', () => {
           this.#browser = undefined;

@@ -8,6 +8,7 @@
  * choices live in the provider's durable state.
  */
 import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
 import { UpstreamError } from '../../core/errors.js';
 import type {
   ImageInput,
@@ -19,12 +20,13 @@ import type {
   UpstreamRef,
   VideoProvider,
 } from '../provider.js';
-import { SharedChromium } from './chromium.js';
+import { type BrowserProxy, SharedChromium } from './chromium.js';
 import { DOUBAO_CAPABILITIES, requestVideo } from './completion.js';
 import { lookInConversation } from './conversation-look.js';
 import { DialectMemory } from './dialect.js';
 import { PageTransport } from './page-transport.js';
 import { VideoRetriever } from './retriever.js';
+import type { SessionState } from './session-health.js';
 import { SESSION_EXPIRED, type Session, SessionPool } from './session-pool.js';
 import { HttpTransport, type Transport } from './transport.js';
 import { type TransportMode, TransportSelector } from './transport-selector.js';
@@ -65,6 +67,10 @@ export interface DoubaoProviderOptions {
   transportMode?: TransportMode;
   /** A session's page (page transport) is closed after this long without a call, ms. @defaultValue 300 000 */
   pageIdleMs?: number;
+  /** How plain HTTP calls travel: the configured proxy (src/proxy.ts); absent → direct. */
+  dispatcher?: Dispatcher;
+  /** The proxy the headless Chromium uses (page transport, chat-page looks); absent → direct. */
+  browserProxy?: BrowserProxy;
   /** Replaces the transport `transportMode` would build (tests that script the wire). */
   transport?: Transport;
   log?: Logger;
@@ -114,27 +120,30 @@ export async function createDoubaoProvider(options: DoubaoProviderOptions): Prom
   /** What an answer's Doubao code means for the session, and the error the call ends with. */
   const onVerdict = (session: Session, verdict: SessionVerdict, what: string): UpstreamError => {
     log?.warn({ session: session.id, kind: verdict.kind, code: verdict.code }, `Doubao: ${what} refused`);
+    const tag = { upstreamCode: verdict.code };
     if (verdict.kind === 'login' || (verdict.kind === 'refused' && verdict.code === 'HTTP 403')) {
       pool.book.expired(session, verdict.code, verdict.message);
-      return new SessionTrouble(SESSION_EXPIRED, false);
+      return new SessionTrouble(SESSION_EXPIRED, false, tag);
     }
     if (verdict.kind === 'rate_limited') {
       pool.book.rateLimited(session, verdict.code, verdict.message);
-      return new SessionTrouble(`${what}: Doubao rate-limited this session (code ${verdict.code})`, true);
+      return new SessionTrouble(`${what}: Doubao rate-limited this session (code ${verdict.code})`, true, tag);
     }
     if (verdict.kind === 'risk_control') {
       pool.book.riskControlled(session, verdict.code, verdict.message);
       return new SessionTrouble(
         `${what}: Doubao's risk control paused this session (code ${verdict.code}); an operator has been told`,
         true,
+        tag,
       );
     }
     return new UpstreamError(
       `Doubao refused the request: ${verdict.message || 'no reason given'} (code ${verdict.code})`,
       false,
+      tag,
     );
   };
-  const chromium = new SharedChromium(options.chromiumPath);
+  const chromium = new SharedChromium(options.chromiumPath, options.browserProxy);
   const pages = new PageTransport({
     chromium,
     baseUrl: options.baseUrl,
@@ -143,7 +152,10 @@ export async function createDoubaoProvider(options: DoubaoProviderOptions): Prom
   });
   const selector = new TransportSelector({
     mode: options.transportMode ?? 'auto',
-    http: new HttpTransport({ baseUrl: options.baseUrl }),
+    http: new HttpTransport({
+      baseUrl: options.baseUrl,
+      ...(options.dispatcher && { dispatcher: options.dispatcher }),
+    }),
     page: pages,
     ...(log && { log }),
   });
@@ -154,6 +166,7 @@ export async function createDoubaoProvider(options: DoubaoProviderOptions): Prom
     minSpacingMs: options.minSpacingMs ?? 500,
     perSessionConcurrency: options.perSessionConcurrency ?? 2,
     idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
+    ...(options.dispatcher && { dispatcher: options.dispatcher }),
   });
   const retriever = new VideoRetriever({
     chromium,
@@ -258,6 +271,13 @@ export async function createDoubaoProvider(options: DoubaoProviderOptions): Prom
     },
 
     status: () => ({ sessions: pool.health(), pages: pages.pages, pageRoutes: selector.pageRoutes() }),
+
+    sessionStates(): Record<string, number> {
+      // Every state is reported, 0 included, so a dashboard shows a state's series before the first session has it.
+      const counts: Record<SessionState, number> = { ok: 0, cooling: 0, paused: 0, expired: 0 };
+      for (const s of pool.health()) counts[s.state]++;
+      return counts;
+    },
 
     get browserLaunches(): number {
       return chromium.launches;

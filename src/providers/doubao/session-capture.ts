@@ -5,6 +5,7 @@
  * the address bar once it shows a real `/chat/<id>`), and the cookie header from the browser's cookies.
  */
 import { chromium, type Request } from 'playwright-core';
+import type { BrowserProxy } from './chromium.js';
 import type { SessionFields } from './session-file.js';
 
 export interface CaptureOptions {
@@ -14,6 +15,8 @@ export interface CaptureOptions {
   timeoutMs?: number;
   /** Tests drive a scripted page headless; people need to see the window. @defaultValue false */
   headless?: boolean;
+  /** The configured proxy (src/proxy.ts `browserProxy`); absent → direct. */
+  proxy?: BrowserProxy;
 }
 
 const COMPLETION = /\/samantha\/chat\/completion/;
@@ -31,6 +34,7 @@ export async function captureSession(options: CaptureOptions): Promise<SessionFi
     executablePath: options.chromiumPath,
     headless: options.headless ?? false,
     args: ['--no-first-run', '--disable-sync'],
+    ...(options.proxy && { proxy: options.proxy }),
   });
   try {
     const context = await browser.newContext();

@@ -4,6 +4,7 @@
  * the five ids). Prints the session's safe id, never its cookie.
  */
 import { parseArgs } from 'node:util';
+import type { BrowserProxy } from './chromium.js';
 import { captureSession } from './session-capture.js';
 import { appendSession, isGuestCookie, type SessionFields } from './session-file.js';
 import { sessionIdOf } from './session-pool.js';
@@ -18,6 +19,8 @@ export interface SessionCommandDeps {
   sessionsFile: string;
   chromiumPath: string;
   baseUrl: string;
+  /** The proxy the login browser goes through; absent → direct. */
+  browserProxy?: BrowserProxy;
   print: (line: string) => void;
   /** Whether a window can open here (DISPLAY or WAYLAND_DISPLAY is set). @defaultValue true */
   hasDisplay?: boolean;
@@ -73,7 +76,11 @@ export async function runSessionCommand(argv: string[], deps: SessionCommandDeps
   } else {
     deps.print('A Chromium window opens: log in to Doubao, then send any message in a chat (5 minutes at most).');
     try {
-      session = await captureSession({ chromiumPath: deps.chromiumPath, baseUrl: deps.baseUrl });
+      session = await captureSession({
+        chromiumPath: deps.chromiumPath,
+        baseUrl: deps.baseUrl,
+        ...(deps.browserProxy && { proxy: deps.browserProxy }),
+      });
     } catch (error) {
       deps.print(`No session captured: ${(error as Error).message.split('\n')[0]}`);
       return 1;

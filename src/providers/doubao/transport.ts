@@ -5,7 +5,7 @@
  * `HttpTransport` sends with undici and the session's cookie; a transport that sends from inside a logged-in page
  * implements the same interface, so the provider never knows which one answered.
  */
-import { request } from 'undici';
+import { type Dispatcher, request } from 'undici';
 import { UpstreamError } from '../../core/errors.js';
 import type { Session } from './session-pool.js';
 
@@ -63,9 +63,12 @@ export function sessionHeaders(session: Session, baseUrl: string): Record<string
 /** Plain HTTP with undici, as the seed did: the session's cookie and the web client's headers on every call. */
 export class HttpTransport implements Transport {
   readonly #baseUrl: string;
+  readonly #dispatcher: Dispatcher | undefined;
 
-  constructor(options: { baseUrl: string }) {
+  /** `dispatcher`: how requests travel (the configured proxy); absent → undici's default. */
+  constructor(options: { baseUrl: string; dispatcher?: Dispatcher }) {
     this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.#dispatcher = options.dispatcher;
   }
 
   async send(session: Session, call: DoubaoCall): Promise<DoubaoAnswer> {
@@ -78,6 +81,7 @@ export class HttpTransport implements Transport {
         ...(call.body !== undefined && { body: call.body }),
         headersTimeout: call.timeoutMs,
         bodyTimeout: call.timeoutMs,
+        ...(this.#dispatcher && { dispatcher: this.#dispatcher }),
       });
     } catch (error) {
       throw new UpstreamError(`Doubao could not be reached (${(error as Error).message})`, true, { cause: error });

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import Bottleneck from 'bottleneck';
-import { request } from 'undici';
+import { type Dispatcher, request } from 'undici';
 import { UpstreamError } from '../../core/errors.js';
 import { type Classification, classifyAnswer } from './codes.js';
 import type { Dialect } from './dialect.js';
@@ -33,6 +33,8 @@ export interface WebClientOptions {
   onVerdict(session: Session, verdict: SessionVerdict, what: string): UpstreamError;
   /** Told of every answer that carried no error code: the session works. */
   onSuccess(session: Session): void;
+  /** How plain requests to ImageX and the upload store travel (the configured proxy); absent → undici's default. */
+  dispatcher?: Dispatcher;
 }
 
 export interface CallSpec {
@@ -161,6 +163,7 @@ export class WebClient {
           body: options.body,
           headersTimeout: this.#opts.idleTimeoutMs,
           bodyTimeout: this.#opts.idleTimeoutMs,
+          ...(this.#opts.dispatcher && { dispatcher: this.#opts.dispatcher }),
         });
         status = res.statusCode;
         text = await res.body.text();

@@ -1,12 +1,16 @@
 /**
- * Which ffmpeg the local provider runs: `FFMPEG_PATH` when set; else the system's (the first `ffmpeg` on PATH
- * that answers `-version`; Debian's is maintained, e.g. `/usr/bin/ffmpeg` from `apt-get install ffmpeg`); else the
- * binary packaged by the optional dependency @ffmpeg-installer/ffmpeg (a static build from 2018).
+ * Which ffmpeg the service runs, chosen once at start-up (`main.ts`) and handed to the core (image checks, video
+ * conversion) and to the local provider (renders): `FFMPEG_PATH` when set; else the system's (the first `ffmpeg` on
+ * PATH that answers `-version`; Debian's is maintained, e.g. `/usr/bin/ffmpeg` from `apt-get install ffmpeg`); else
+ * the binary packaged by the optional dependency @ffmpeg-installer/ffmpeg (a static build from 2018), imported only
+ * then, so a machine without it still starts.
  */
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
 
 const run = promisify(execFile);
 
@@ -71,4 +75,21 @@ export async function chooseFfmpeg(options: {
   if (!packaged) return undefined;
   const version = await versionOf(packaged);
   return { path: packaged, source: 'packaged', ...(version && { version }) };
+}
+
+/** The ffmpeg the service will run, said in the log; undefined (and an error logged) when there is none at all. */
+export async function chooseServiceFfmpeg(
+  config: Pick<Config, 'FFMPEG_PATH' | 'PATH'>,
+  log: Logger,
+): Promise<string | undefined> {
+  const choice = await chooseFfmpeg({ override: config.FFMPEG_PATH, searchPath: config.PATH });
+  if (!choice) {
+    log.error(
+      'no ffmpeg found: install one (`apt-get install -y ffmpeg`) or set FFMPEG_PATH; local renders will fail, ' +
+        'images are checked by their header only and videos are kept as downloaded',
+    );
+    return undefined;
+  }
+  log.info({ path: choice.path, version: choice.version ?? 'unknown' }, `using the ${choice.source} ffmpeg`);
+  return choice.path;
 }
