@@ -60,6 +60,7 @@ async function main(): Promise<void> {
     log,
     videosDir: core.media.videosDir,
     ...(provider.status && { providerStatus: () => provider.status!() }),
+    admin: { reads: core.store, provider },
     readiness: createReadiness({
       probeWrite: () => core.store.probeWrite(),
       provider,

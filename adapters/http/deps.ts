@@ -3,6 +3,7 @@ import type { Config } from '../../src/config.js';
 import type { GenerationService } from '../../src/core/index.js';
 import type { Logger } from '../../src/logger.js';
 import type { Readiness } from '../../src/readiness.js';
+import type { AdminSources } from '../web/deps.js';
 
 export interface HttpDeps {
   service: GenerationService;
@@ -14,4 +15,6 @@ export interface HttpDeps {
   providerStatus?: () => Record<string, unknown>;
   /** What `GET /readyz` reports (database, provider, chat adapters); absent → only the HTTP API is checked. */
   readiness?: () => Readiness;
+  /** The admin web page's sources (adapters/web); absent → no page at /admin. */
+  admin?: AdminSources;
 }

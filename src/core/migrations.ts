@@ -134,4 +134,21 @@ export const MIGRATIONS: readonly string[] = [
      SELECT 'result', platform, id, status, 0, 0, updated_at FROM tasks
       WHERE status IN ('completed', 'failed', 'cancelled') AND delivered_at IS NULL
         AND platform IN ('telegram', 'discord');`,
+  // The admin page (issue 17): every task event as a row (the attempts timeline: when, what the upstream said), so a
+  // task's story can be read back and the time from request to video measured per provider. `generation` ties a
+  // `completed` to the `queued` of the same run (a retry starts a new one).
+  `CREATE TABLE task_events (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     task_id TEXT NOT NULL,
+     generation INTEGER NOT NULL,
+     event TEXT NOT NULL,
+     status TEXT NOT NULL,
+     attempts INTEGER NOT NULL,
+     progress REAL,
+     note TEXT,
+     at TEXT NOT NULL
+   );
+   CREATE INDEX task_events_task ON task_events (task_id, generation, event);
+   CREATE INDEX task_events_completed ON task_events (at) WHERE event = 'completed';
+   CREATE INDEX deliveries_failing ON deliveries (state, tries) WHERE state IN ('pending', 'given_up');`,
 ];

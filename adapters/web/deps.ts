@@ -1,0 +1,25 @@
+/**
+ * What the admin web page needs beyond the HTTP adapter's deps: the store's read methods (only those; every write
+ * goes through the service, as for the bots) and the provider's operator-facing parts (health, slots, re-check).
+ */
+import type { TaskStore } from '../../src/core/index.js';
+import type { VideoProvider } from '../../src/providers/provider.js';
+import type { HttpDeps } from '../http/deps.js';
+
+export type AdminReads = Pick<
+  TaskStore,
+  | 'taskEvents'
+  | 'tasksPerDay'
+  | 'timeToVideo'
+  | 'failingDeliveries'
+  | 'liveTasksByUpstreamField'
+  | 'searchTasks'
+  | 'countRunning'
+>;
+
+export interface AdminSources {
+  reads: AdminReads;
+  provider: Pick<VideoProvider, 'name' | 'maxRunning' | 'status' | 'recheck'>;
+}
+
+export type WebDeps = HttpDeps & AdminSources;
