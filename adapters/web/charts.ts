@@ -13,9 +13,9 @@ export interface Stack {
 const W = 320;
 const H = 120;
 
-/** One bar per label, its parts stacked bottom-up; the tallest bar fills the height. */
-export function stackedBars(title: string, stacks: Stack[], max?: number): Html {
-  const top = max ?? Math.max(1, ...stacks.map((s) => s.parts.reduce((n, p) => n + p.value, 0)));
+/** One bar per label, its parts stacked bottom-up; the tallest bar (or `max`) fills the height. */
+export function stackedBars(title: string, stacks: Stack[], scale: { max?: number; unit?: string } = {}): Html {
+  const top = scale.max ?? Math.max(1, ...stacks.map((s) => s.parts.reduce((n, p) => n + p.value, 0)));
   const slot = W / Math.max(1, stacks.length);
   const bar = Math.max(2, slot * 0.7);
   const bars = stacks.map((stack, i) => {
@@ -36,7 +36,7 @@ export function stackedBars(title: string, stacks: Stack[], max?: number): Html 
 <line x1="0" y1="${H}" x2="${W}" y2="${H}" class="axis"/>
 <text x="0" y="${H + 12}" class="tick">${first}</text>
 <text x="${W}" y="${H + 12}" class="tick" text-anchor="end">${last}</text>
-<text x="0" y="10" class="tick">${max === undefined ? top : ''}</text>
+<text x="0" y="10" class="tick">${top}${scale.unit ?? ''}</text>
 ${bars}
 </svg>`;
 }

@@ -20,6 +20,8 @@ export type AdminReads = Pick<
 export interface AdminSources {
   reads: AdminReads;
   provider: Pick<VideoProvider, 'name' | 'maxRunning' | 'status' | 'recheck'>;
+  /** The core's clock (a test's fake one), for "the last 14 days" and cool-downs left. @defaultValue Date.now */
+  now?: () => number;
 }
 
 export type WebDeps = HttpDeps & AdminSources;

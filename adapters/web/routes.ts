@@ -26,7 +26,11 @@ const send = (reply: FastifyReply, frame: PageFrame, body: { text: string }, sta
 export async function pageRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   app.get('/', async (req, reply) => {
     const c = deps.context(req);
-    return send(reply, c.frame(c.t('nav.overview'), 'overview'), await overviewPage(deps, c.t));
+    return send(
+      reply,
+      c.frame(c.t('nav.overview'), 'overview'),
+      await overviewPage(deps, c.t, (deps.now ?? Date.now)()),
+    );
   });
 
   app.get<{ Querystring: TaskListQuery }>('/tasks', async (req, reply) => {
@@ -84,7 +88,11 @@ export async function pageRoutes(app: FastifyInstance, deps: RouteDeps): Promise
     const frame = c.frame(c.t('nav.sessions'), 'sessions');
     const recheck = req.query.done && sessionViews(deps).find((s) => s.id === req.query.done);
     const flash = recheck ? c.t('sessions.done.recheck', { label: recheck.label, state: recheck.state }) : undefined;
-    return send(reply, { ...frame, ...(flash && { flash }) }, sessionsPage(deps, c.t, c.session.csrf));
+    return send(
+      reply,
+      { ...frame, ...(flash && { flash }) },
+      sessionsPage(deps, c.t, c.session.csrf, (deps.now ?? Date.now)()),
+    );
   });
 
   app.post<{ Params: { id: string } }>('/sessions/:id/recheck', async (req, reply) => {

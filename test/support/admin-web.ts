@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Browser, type BrowserContext, chromium } from 'playwright-core';
 import { buildHttpApp } from '../../adapters/http/index.js';
 import type { Config } from '../../src/config.js';
+import type { CoreOptions } from '../../src/core/index.js';
 import { CHROMIUM_ARGS } from '../../src/providers/doubao/chromium.js';
 import type { VideoProvider } from '../../src/providers/provider.js';
 import { CHROMIUM } from './doubao-setup.js';
@@ -22,11 +23,12 @@ export interface AdminHarness {
 }
 
 export async function startAdmin(
-  options: { env?: Record<string, string>; provider?: (config: Config) => VideoProvider } = {},
+  options: { env?: Record<string, string>; provider?: (config: Config) => VideoProvider; core?: CoreOptions } = {},
 ): Promise<AdminHarness> {
   let provider: VideoProvider | undefined;
   const core = await startTestCore({
     env: options.env ?? {},
+    ...(options.core && { core: options.core }),
     ...(options.provider && {
       provider: (config: Config) => {
         provider = options.provider!(config);
@@ -41,7 +43,7 @@ export async function startAdmin(
     log: core.log,
     videosDir: core.media.videosDir,
     ...(used.status && { providerStatus: () => used.status!() }),
-    admin: { reads: core.store, provider: used },
+    admin: { reads: core.store, provider: used, ...(options.core?.now && { now: options.core.now }) },
   });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   return {

@@ -12,7 +12,7 @@ import { duration, when } from '../layout.js';
 const DAYS = 14;
 const DAY_MS = 86_400_000;
 
-export async function overviewPage(deps: WebDeps, t: Translate, now = Date.now()): Promise<Html> {
+export async function overviewPage(deps: WebDeps, t: Translate, now: number): Promise<Html> {
   const since = new Date(now - (DAYS - 1) * DAY_MS).toISOString().slice(0, 10);
   const days = Array.from({ length: DAYS }, (_, i) =>
     new Date(now - (DAYS - 1 - i) * DAY_MS).toISOString().slice(0, 10),
@@ -63,7 +63,7 @@ ${stackedBars(t('overview.perDay', { days: DAYS }), stacks)}
 <p class="legend"><span class="key ok"></span>${word(t, 'status', 'completed')} <span class="key bad"></span>${word(t, 'status', 'failed')} <span class="key muted"></span>${word(t, 'status', 'cancelled')} <span class="key run"></span>${word(t, 'status', 'processing')}</p>
 </section>
 <section class="card" aria-labelledby="success"><h2 id="success">${t('overview.success')}</h2>
-${stackedBars(t('overview.success'), rates, 100)}
+${stackedBars(t('overview.success'), rates, { max: 100, unit: '%' })}
 <p class="figure">${totals.ended ? `${Math.round((100 * totals.ok) / totals.ended)}%` : '—'} <small>(${totals.ok}/${totals.ended})</small></p>
 </section>
 <section class="card" aria-labelledby="timing"><h2 id="timing">${t('overview.timing', { days: DAYS })}</h2>

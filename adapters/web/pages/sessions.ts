@@ -75,7 +75,7 @@ function doubaoTable(deps: WebDeps, t: Translate, csrf: string, now: number): Ht
   )}</tbody></table></div>`;
 }
 
-export function sessionsPage(deps: WebDeps, t: Translate, csrf: string, now = Date.now()): Html {
+export function sessionsPage(deps: WebDeps, t: Translate, csrf: string, now: number): Html {
   const { name, maxRunning } = deps.provider;
   const body =
     name === 'doubao'
