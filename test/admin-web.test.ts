@@ -136,6 +136,33 @@ describe('#17 admin web page (local provider)', () => {
     await context.close();
   });
 
+  it('answers an unknown task or session with a page in the frame, and a retry of a running task with its reason', async () => {
+    const task = await slow.core.service.submit({ prompt: 'a slow cloud', origin });
+    const context = await newContext(browser);
+    const page = await signIn(context, slow.base, TOKEN);
+    const missing = await page.goto(`${slow.base}/admin/tasks/no-such-task`);
+    expect(missing?.status()).toBe(404);
+    expect(await page.locator('.error').textContent()).toBe('Not found.');
+    await page.goto(`${slow.base}/admin/tasks/${task.id}`);
+    const csrf = await page.locator('form[data-action="cancel"] input[name=csrf]').inputValue();
+    const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+    const post = (path: string) =>
+      fetch(`${slow.base}${path}`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, origin: slow.base },
+        body: `csrf=${csrf}`,
+      });
+    const recheck = await post('/admin/sessions/nope/recheck');
+    expect(recheck.status).toBe(404);
+    expect(recheck.headers.get('content-type')).toContain('text/html');
+    const retry = await post(`/admin/tasks/${task.id}/retry`);
+    expect(retry.status).toBe(303);
+    await page.goto(`${slow.base}${retry.headers.get('location')}`);
+    expect(await page.locator('.error').textContent()).toContain('only failed or cancelled tasks can be retried');
+    await context.close();
+  });
+
   it('speaks Chinese to a Chinese browser, fits a phone and is usable with the keyboard', async () => {
     const context = await newContext(browser, { locale: 'zh-CN', width: 390, height: 844 });
     const page = await context.newPage();

@@ -6,6 +6,7 @@
  */
 import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { toHttpReply } from '../http/error-reply.js';
 import {
   type AdminSession,
   AdminSessions,
@@ -162,6 +163,12 @@ export async function adminWeb(app: FastifyInstance, deps: WebDeps): Promise<voi
       frame: (title, section) => ({ t, locale, title, section, csrf: session.csrf, canSignOut: !!token }),
     };
   };
+  // Errors as a page in the same frame (the API's handler would answer JSON), with the API's status mapping.
+  app.setErrorHandler((error, req, reply) => {
+    const { status, detail } = toHttpReply(error, 16 * 1024);
+    if (status >= 500) deps.log.error({ err: error, url: req.url }, 'admin page failed');
+    return page(req, reply, status, { title: detail, section: 'signin', error: detail });
+  });
   // Its own prefix is empty: the options this plugin got carry '/admin', which must not apply twice.
   await app.register(pageRoutes, { ...deps, prefix: '', context });
   app.setNotFoundHandler((req, reply) => refuse(req, reply, 404));
