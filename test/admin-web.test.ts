@@ -58,16 +58,26 @@ describe('#17 admin web page (local provider)', () => {
     const page = await signIn(context, quick.base, TOKEN);
     await page.goto(`${quick.base}/admin/tasks`);
     await page.waitForSelector('.live[data-live="on"]');
-    const task = await quick.core.service.submit({ prompt: 'a paper boat on a river', origin });
+    // Marks the page (a reload would lose the mark) and notes every status its rows show, in order.
+    await page.evaluate(`window.notReloaded = true; window.seen = [];
+      new MutationObserver(() => {
+        for (const el of document.querySelectorAll('tr[data-task-id] [data-field=status]')) {
+          if (window.seen.at(-1) !== el.dataset.status) window.seen.push(el.dataset.status);
+        }
+      }).observe(document.querySelector('tbody'), { subtree: true, childList: true, attributes: true, characterData: true });`);
+    const task = await quick.core.service.submit({ prompt: 'a paper boat <b>on</b> a river', origin });
     expect(task.status).toBe('pending');
-    // A new task is not in the list loaded before it; the page of the list loaded now shows it pending.
-    await page.reload();
-    await page.waitForSelector('.live[data-live="on"]');
+    // The new task's row appears on the open page (its prompt as text, never markup) and follows the task.
     const status = page.locator(`tr[data-task-id="${task.id}"] [data-field="status"]`);
-    expect(await status.getAttribute('data-status')).toBe('pending');
-    await page.evaluate('window.notReloaded = true');
+    await status.waitFor();
+    expect(await page.locator(`tr[data-task-id="${task.id}"] td.prompt`).textContent()).toBe(
+      'a paper boat <b>on</b> a river',
+    );
     await page.waitForSelector(`tr[data-task-id="${task.id}"] [data-status="completed"]`, { timeout: 60_000 });
     expect(await status.textContent()).toBe('completed');
+    const seen = (await page.evaluate('window.seen')) as string[];
+    expect(seen[0]).toBe('pending');
+    expect(seen.at(-1)).toBe('completed');
     expect(await page.evaluate('window.notReloaded')).toBe(true);
 
     await page.click(`a[href="/admin/tasks/${task.id}"]`);

@@ -22,7 +22,39 @@ export const ADMIN_SCRIPT = `'use strict';
     el.textContent = words[status] || status;
   };
 
+  // A new task on the unfiltered first page of the list: a row like the server's, built from text only.
+  const addRow = (task) => {
+    const body = document.querySelector('table[data-live-insert] tbody');
+    if (!body || task.event !== 'queued' || document.querySelector('tr[data-task-id="' + task.id + '"]')) return;
+    const row = document.createElement('tr');
+    row.dataset.taskId = task.id;
+    const cell = (text, field) => {
+      const td = document.createElement('td');
+      if (field) td.dataset.field = field;
+      td.textContent = text;
+      row.append(td);
+      return td;
+    };
+    const link = document.createElement('a');
+    link.href = '/admin/tasks/' + encodeURIComponent(task.id);
+    link.textContent = task.id;
+    cell('').append(link);
+    const status = document.createElement('span');
+    status.className = 'status';
+    status.dataset.field = 'status';
+    setStatus(status, task.status);
+    cell('').append(status);
+    cell(task.prompt).className = 'prompt';
+    cell(task.provider);
+    cell(task.platform);
+    cell(task.userId);
+    cell(task.attempts + '/' + task.maxAttempts, 'attempts');
+    cell(new Date(task.createdAt).toLocaleString());
+    body.prepend(row);
+  };
+
   const onTask = (task) => {
+    addRow(task);
     for (const row of document.querySelectorAll('tr[data-task-id]')) {
       if (row.dataset.taskId !== task.id) continue;
       const status = row.querySelector('[data-field="status"]');

@@ -15,6 +15,11 @@ export function liveTask(task: Task) {
   return {
     id: task.id,
     status: task.status,
+    prompt: [...task.prompt].slice(0, 80).join(''),
+    provider: task.provider,
+    platform: task.origin.platform,
+    userId: task.origin.userId,
+    createdAt: task.createdAt,
     attempts: task.attempts,
     maxAttempts: task.maxAttempts,
     progress: task.progress,

@@ -69,6 +69,8 @@ export function tasksPage(deps: WebDeps, t: Translate, raw: TaskListQuery): Html
     offset: (f.page - 1) * PAGE_SIZE,
   });
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  // New tasks join the first page live only when it is unfiltered (the client cannot judge a filter).
+  const live = f.page === 1 && !f.status && !f.platform && !f.provider && !f.user && !f.q;
   const keep = { status: f.status, platform: f.platform, provider: f.provider, user: f.user, q: f.q };
   const link = (page: number) => `/admin/tasks${query({ ...keep, page: page === 1 ? undefined : page })}`;
   return html`<h1>${t('tasks.title')}</h1>
@@ -82,8 +84,8 @@ ${select('provider', t('field.provider'), PROVIDERS, f.provider, t)}
 </form>
 <p>${t('tasks.count', { n: total })}</p>
 ${
-  tasks.length
-    ? html`<div class="scroll"><table class="tasks">
+  tasks.length || live
+    ? html`<div class="scroll"><table class="tasks"${live ? html` data-live-insert` : ''}>
 <thead><tr><th scope="col">${t('field.id')}</th><th scope="col">${t('field.status')}</th><th scope="col">${t('field.prompt')}</th><th scope="col">${t('field.provider')}</th><th scope="col">${t('field.platform')}</th><th scope="col">${t('field.user')}</th><th scope="col">${t('field.attempts')}</th><th scope="col">${t('field.created')}</th></tr></thead>
 <tbody>${tasks.map((task) => taskRow(task, t))}</tbody></table></div>`
     : html`<p>${t('tasks.none')}</p>`
