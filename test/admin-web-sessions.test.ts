@@ -1,7 +1,8 @@
 /**
  * Issue 17, the admin page's sessions view against the fake Doubao, in a real browser: the pool is listed (state,
  * tasks running, never a cookie), the Re-check button finds a session whose login expired on Doubao, and a session
- * that expires while the page is open turns expired on it live (the incident's server-sent event).
+ * that expires while the page is open turns expired on it live (the incident's server-sent event); and Ark's slots
+ * on the fake Ark.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,9 +14,11 @@ import type { SessionFields } from '../src/providers/doubao/session-file.js';
 import { sessionIdOf } from '../src/providers/doubao/session-pool.js';
 import { doubaoOptions } from '../src/providers/index.js';
 import type { VideoProvider } from '../src/providers/provider.js';
+import { startArkFake } from './fakes/ark/index.js';
 import { type DoubaoFake, startDoubaoFake } from './fakes/doubao/index.js';
 import { sessionIdCookie, writeSessions } from './fakes/doubao/sessions.js';
 import { type AdminHarness, launchBrowser, newContext, signIn, startAdmin } from './support/admin-web.js';
+import { arkEnv, arkProvider } from './support/ark-setup.js';
 import { doubaoFakeEnv } from './support/doubao-setup.js';
 import { testConfig, waitFor } from './support/test-core.js';
 
@@ -108,5 +111,28 @@ describe('#17 admin page: Doubao sessions on the fake Doubao', () => {
       (a) => a.length === 2,
     );
     expect(health.every((a) => a.state === 'expired')).toBe(true);
+  });
+});
+
+describe('#17 admin page: Ark slots on the fake Ark', () => {
+  it('shows how many of the Ark slots the running jobs take', async () => {
+    const fake = await startArkFake({ queuedMs: 600_000 });
+    const admin = await startAdmin({
+      env: arkEnv(fake, { ARK_MAX_CONCURRENT: '2', API_TOKEN: TOKEN }),
+      provider: arkProvider,
+    });
+    const browser = await launchBrowser();
+    try {
+      const origin = { platform: 'http' as const, userId: 'ops' };
+      for (const prompt of ['one', 'two', 'three']) await admin.core.service.submit({ prompt, origin });
+      const page = await signIn(await newContext(browser), admin.base, TOKEN);
+      await page.goto(`${admin.base}/admin/sessions`);
+      expect(await page.locator('#sessions h2').textContent()).toBe('Ark slots');
+      expect(await page.locator('#sessions .figure').textContent()).toBe('2 of 2 slots in use');
+    } finally {
+      await browser.close();
+      await admin.close();
+      await fake.close();
+    }
   });
 });
