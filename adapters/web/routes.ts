@@ -10,7 +10,7 @@ import type { WebDeps } from './deps.js';
 import { trusted } from './html.js';
 import type { PageContext } from './index.js';
 import { layout, type PageFrame } from './layout.js';
-import { overviewPage } from './pages/overview.js';
+import { historyReader, overviewPage } from './pages/overview.js';
 import { sessionsPage, sessionViews } from './pages/sessions.js';
 import { taskPage } from './pages/task.js';
 import { type TaskListQuery, tasksPage } from './pages/tasks.js';
@@ -24,12 +24,13 @@ const send = (reply: FastifyReply, frame: PageFrame, body: { text: string }, sta
     .send(layout(frame, trusted(body.text)));
 
 export async function pageRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
+  const history = historyReader(deps.reads);
   app.get('/', async (req, reply) => {
     const c = deps.context(req);
     return send(
       reply,
       c.frame(c.t('nav.overview'), 'overview'),
-      await overviewPage(deps, c.t, (deps.now ?? Date.now)()),
+      await overviewPage(deps, c.t, (deps.now ?? Date.now)(), history),
     );
   });
 

@@ -1,10 +1,13 @@
 /**
  * The overview: tasks per day and the success rate (last 14 days), time from request to video per provider
- * (median and p95, computed by the store), deliveries failing, tasks by status and the disk kept by videos.
+ * (median and p95, computed by the store), deliveries failing, tasks by status and the disk kept by videos. The
+ * history figures are read at most every 30 s; counts by status and the disk are read on every visit.
  */
+
+import type { DayCount, VideoTiming } from '../../../src/core/index.js';
 import { formatBytes, TASK_STATUSES } from '../../../src/core/index.js';
 import { horizontalBars, type Stack, stackedBars } from '../charts.js';
-import type { WebDeps } from '../deps.js';
+import type { AdminReads, WebDeps } from '../deps.js';
 import { type Html, html } from '../html.js';
 import { type Translate, word } from '../i18n.js';
 import { duration, when } from '../layout.js';
@@ -12,12 +15,43 @@ import { duration, when } from '../layout.js';
 const DAYS = 14;
 const DAY_MS = 86_400_000;
 
-export async function overviewPage(deps: WebDeps, t: Translate, now: number): Promise<Html> {
+/** The history figures: a few hundred ms of SQL on a long history, so one reading serves every page this long. */
+const HISTORY_TTL_MS = 30_000;
+
+export interface History {
+  counts: DayCount[];
+  timing: VideoTiming[];
+  failing: ReturnType<AdminReads['failingDeliveries']>;
+}
+
+/** Reads the figures of the days since `since` (YYYY-MM-DD), again only once the last reading is 30 s old. */
+export function historyReader(reads: AdminReads): (since: string) => History {
+  let cached: { at: number; since: string; value: History } | undefined;
+  return (since) => {
+    const at = Date.now();
+    if (cached && cached.since === since && at - cached.at < HISTORY_TTL_MS) return cached.value;
+    const from = `${since}T00:00:00.000Z`;
+    const value = {
+      counts: reads.tasksPerDay(from),
+      timing: reads.timeToVideo(from),
+      failing: reads.failingDeliveries(from, 5),
+    };
+    cached = { at, since, value };
+    return value;
+  };
+}
+
+export async function overviewPage(
+  deps: WebDeps,
+  t: Translate,
+  now: number,
+  history: (since: string) => History,
+): Promise<Html> {
   const since = new Date(now - (DAYS - 1) * DAY_MS).toISOString().slice(0, 10);
   const days = Array.from({ length: DAYS }, (_, i) =>
     new Date(now - (DAYS - 1 - i) * DAY_MS).toISOString().slice(0, 10),
   );
-  const counts = deps.reads.tasksPerDay(since);
+  const { counts, timing, failing } = history(since);
   const perDay = days.map((day) => {
     const rows = counts.filter((c) => c.day === day);
     const sum = (k: 'total' | 'completed' | 'failed' | 'cancelled') => rows.reduce((n, r) => n + r[k], 0);
@@ -47,8 +81,6 @@ export async function overviewPage(deps: WebDeps, t: Translate, now: number): Pr
     const rate = ended ? Math.round((100 * d.completed) / ended) : 0;
     return { label: d.day, parts: [{ value: rate, className: 'ok', name: `${rate}%` }] };
   });
-  const timing = deps.reads.timeToVideo(`${since}T00:00:00.000Z`);
-  const failing = deps.reads.failingDeliveries(`${since}T00:00:00.000Z`, 5);
   const { byStatus } = deps.service.stats();
   const disk = await deps.service.storageUsage();
   const totals = perDay.reduce((n, d) => ({ ended: n.ended + d.completed + d.failed, ok: n.ok + d.completed }), {
