@@ -70,6 +70,7 @@ async function main(): Promise<void> {
     videosDir: core.media.videosDir,
     metrics: core.metrics,
     ...(provider.status && { providerStatus: () => provider.status!() }),
+    admin: { reads: core.store, provider },
     readiness: createReadiness({
       probeWrite: () => core.store.probeWrite(),
       provider,

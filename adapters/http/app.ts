@@ -7,6 +7,7 @@ import fastifyCors from '@fastify/cors';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
+import { adminWeb } from '../web/index.js';
 import { arkCallbackRoutes } from './ark-callback-routes.js';
 import { requireBearer } from './bearer-auth.js';
 import { callbackSender } from './callbacks.js';
@@ -74,6 +75,9 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(opsRoutes, deps);
   // Ark cannot send our bearer token, so its callback sits outside the API's auth (see ark-callback-routes.ts).
   if (deps.service.providerName === 'ark') await app.register(arkCallbackRoutes, { prefix: '/api/ark', ...deps });
+
+  // The admin page signs in with its own session cookie (adapters/web), so it sits outside the API's bearer auth.
+  if (deps.admin) await app.register(adminWeb, { prefix: '/admin', ...deps, ...deps.admin });
 
   await app.register(async (api) => {
     requireBearer(api, deps.config.API_TOKEN);

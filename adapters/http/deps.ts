@@ -3,6 +3,7 @@ import type { Config } from '../../src/config.js';
 import type { GenerationService, Metrics, Outbox } from '../../src/core/index.js';
 import type { Logger } from '../../src/logger.js';
 import type { Readiness } from '../../src/readiness.js';
+import type { AdminSources } from '../web/deps.js';
 
 export interface HttpDeps {
   service: GenerationService;
@@ -18,4 +19,6 @@ export interface HttpDeps {
   readiness?: () => Readiness;
   /** The core's metrics, served by `GET /metrics`; absent → no `/metrics` route. */
   metrics?: Pick<Metrics, 'render'>;
+  /** The admin web page's sources (adapters/web); absent → no page at /admin. */
+  admin?: AdminSources;
 }

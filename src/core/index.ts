@@ -16,8 +16,10 @@ import { Scheduler } from './scheduler.js';
 import { GenerationService } from './service.js';
 import { TaskStore } from './store.js';
 import type { Platform } from './task.js';
+import { recordTaskHistory } from './task-history.js';
 import { logTaskStory } from './task-log.js';
 
+export type { DayCount, TaskEventRecord, TaskSearch, VideoTiming } from './admin-reads.js';
 export type { Delivery, RecordedIncident } from './delivery.js';
 export type { CoreError } from './errors.js';
 export {
@@ -94,6 +96,7 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
     ...options.media,
   });
   const events = new TaskEventBus((err) => log.error({ err }, 'a task event listener failed'));
+  recordTaskHistory(events, store);
   logTaskStory(events, log, (file) => `${config.PUBLIC_BASE_URL}/videos/${file}`, now);
   const metrics = new Metrics({
     tasksByStatus: () => store.countByStatus(),

@@ -137,4 +137,23 @@ export const MIGRATIONS: readonly string[] = [
   // Generation options (issue 15): the aspect ratio, duration and resolution a task asked for, as JSON
   // (`{"ratio":"9:16","durationS":10}`); NULL for every task made before, and for any that asked for none.
   `ALTER TABLE tasks ADD COLUMN video_options TEXT;`,
+  // The admin page (issue 17): every task event as a row (the attempts timeline: when, what the upstream said), so a
+  // task's story can be read back. A `completed` row also keeps how long its run took from the request (or the
+  // retry) in `run_ms`, so the time to video per provider is read from the completed rows alone (covering index).
+  `CREATE TABLE task_events (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     task_id TEXT NOT NULL,
+     generation INTEGER NOT NULL,
+     provider TEXT NOT NULL,
+     event TEXT NOT NULL,
+     status TEXT NOT NULL,
+     attempts INTEGER NOT NULL,
+     progress REAL,
+     note TEXT,
+     run_ms INTEGER,
+     at TEXT NOT NULL
+   );
+   CREATE INDEX task_events_task ON task_events (task_id, generation, event);
+   CREATE INDEX task_events_completed ON task_events (at, provider, run_ms) WHERE event = 'completed';
+   CREATE INDEX deliveries_failing ON deliveries (state, tries) WHERE state IN ('pending', 'given_up');`,
 ];

@@ -16,6 +16,7 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ProviderIncident } from '../providers/provider.js';
+import type { DayCount, TaskEventRecord, TaskSearch, VideoTiming } from './admin-reads.js';
 import type { Delivery, DeliveryKind, DeliveryState, RecordedIncident } from './delivery.js';
 import { MIGRATIONS } from './migrations.js';
 import {
@@ -766,6 +767,118 @@ export class TaskStore {
       ...(row.action !== null && { action: String(row.action) }),
       at: String(row.created_at),
     };
+  }
+
+  // ── Admin page reads (issue 17) ─────────────────────────────────────────────────────────────────────────────────
+  // What the admin web page shows: each task's event history, tasks per day, time to video per provider (the
+  // percentiles computed here, not by loading tasks), failing deliveries, live tasks per upstream session, and a
+  // task search with the page's filters.
+
+  /**
+   * Appends one row to a task's history (called for every task event). A `completed` row keeps how long the run took
+   * from its `queued` row (a run queued before history was kept: from the task's creation).
+   */
+  recordTaskEvent(event: string, task: Task, note: string | null): void {
+    const at = this.#iso();
+    let runMs: number | null = null;
+    if (event === 'completed') {
+      const queued = this.#sql(
+        `SELECT min(at) AS at FROM task_events WHERE task_id = ? AND generation = ? AND event = 'queued'`,
+      ).get(task.id, task.generation) as { at: string | null };
+      runMs = Math.max(0, Date.parse(at) - Date.parse(queued.at ?? task.createdAt));
+    }
+    this.#sql(
+      `INSERT INTO task_events (task_id, generation, provider, event, status, attempts, progress, note, run_ms, at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(task.id, task.generation, task.provider, event, task.status, task.attempts, task.progress, note, runMs, at);
+  }
+
+  /** A task's history, oldest first (at most the latest `limit` rows: a doubao task may be looked at 80 times). */
+  taskEvents(taskId: string, limit = 200): TaskEventRecord[] {
+    const rows = this.#sql(
+      `SELECT * FROM (SELECT * FROM task_events WHERE task_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id`,
+    ).all(taskId, limit) as Row[];
+    return rows.map((r) => ({
+      event: String(r.event),
+      generation: Number(r.generation),
+      status: r.status as TaskStatus,
+      attempts: Number(r.attempts),
+      progress: r.progress === null ? null : Number(r.progress),
+      note: r.note === null ? null : String(r.note),
+      at: String(r.at),
+    }));
+  }
+
+  /** Tasks created per UTC day and provider since `sinceIso`, by how they stand now. */
+  tasksPerDay(sinceIso: string): DayCount[] {
+    return this.#sql(
+      `SELECT substr(created_at, 1, 10) AS day, provider, count(*) AS total,
+              sum(status = 'completed') AS completed, sum(status = 'failed') AS failed,
+              sum(status = 'cancelled') AS cancelled
+         FROM tasks WHERE created_at >= ? GROUP BY day, provider ORDER BY day, provider`,
+    ).all(sinceIso) as DayCount[];
+  }
+
+  /**
+   * Per provider, videos made since `sinceIso` and the median and 95th percentile (nearest rank) of the time from
+   * the request (or the retry) to the video, ranked by SQLite over the completed rows' index only.
+   */
+  timeToVideo(sinceIso: string): VideoTiming[] {
+    return this.#sql(
+      `WITH ranked AS (
+         SELECT provider, run_ms, row_number() OVER (PARTITION BY provider ORDER BY run_ms) AS rank,
+                count(*) OVER (PARTITION BY provider) AS n
+           FROM task_events INDEXED BY task_events_completed
+          WHERE event = 'completed' AND at >= ? AND run_ms IS NOT NULL)
+       SELECT provider, n AS videos,
+              min(CASE WHEN rank >= 0.5 * n THEN run_ms END) AS medianMs,
+              min(CASE WHEN rank >= 0.95 * n THEN run_ms END) AS p95Ms
+         FROM ranked GROUP BY provider ORDER BY provider`,
+    ).all(sinceIso) as VideoTiming[];
+  }
+
+  /** Deliveries that failed at least once and are still tried, or were given up since `sinceIso`; newest first. */
+  failingDeliveries(sinceIso: string, limit: number): { retrying: number; givenUp: number; recent: Delivery[] } {
+    const where = `(state = 'pending' AND tries > 0) OR (state = 'given_up' AND done_at >= ?)`;
+    const counts = this.#sql(`SELECT state, count(*) AS n FROM deliveries WHERE ${where} GROUP BY state`).all(
+      sinceIso,
+    ) as { state: DeliveryState; n: number }[];
+    const rows = this.#sql(`SELECT * FROM deliveries WHERE ${where} ORDER BY id DESC LIMIT ?`).all(
+      sinceIso,
+      limit,
+    ) as Row[];
+    const count = (state: DeliveryState) => counts.find((c) => c.state === state)?.n ?? 0;
+    return { retrying: count('pending'), givenUp: count('given_up'), recent: rows.map(deliveryFromRow) };
+  }
+
+  /** Unfinished tasks of a provider by one field of their upstream reference (Doubao: the owning session). */
+  liveTasksByUpstreamField(provider: string, field: string): Map<string, number> {
+    const rows = this.#sql(
+      `SELECT json_extract(upstream, ?) AS value, count(*) AS n FROM tasks INDEXED BY tasks_live
+         WHERE ${ACTIVE} AND provider = ? AND upstream_id IS NOT NULL GROUP BY value`,
+    ).all(`$.${field}`, provider) as { value: unknown; n: number }[];
+    return new Map(rows.filter((r) => r.value !== null).map((r) => [String(r.value), r.n]));
+  }
+
+  /** Newest first, with the admin page's filters; `text` finds prompts containing it (any case, literally). */
+  searchTasks(filter: TaskSearch): { total: number; tasks: Task[] } {
+    const conditions: [string, unknown][] = [
+      ['status = ?', filter.status],
+      ['platform = ?', filter.platform],
+      ['provider = ?', filter.provider],
+      ['user_id = ?', filter.userId],
+      ["prompt LIKE ? ESCAPE '\\'", filter.text && `%${filter.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`],
+    ];
+    const used = conditions.filter(([, value]) => value !== undefined && value !== '');
+    const clause = used.length ? `WHERE ${used.map(([sql]) => sql).join(' AND ')}` : '';
+    const params = used.map(([, value]) => value);
+    const { n } = this.#sql(`SELECT count(*) AS n FROM tasks ${clause}`).get(...params) as { n: number };
+    const rows = this.#sql(`SELECT * FROM tasks ${clause} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`).all(
+      ...params,
+      filter.limit,
+      filter.offset,
+    ) as Row[];
+    return { total: n, tasks: rows.map(fromRow) };
   }
 }
 

@@ -131,6 +131,12 @@ export interface VideoProvider {
   status?(): Record<string, unknown>;
   /** How many upstream sessions (accounts) are in each state, e.g. `{ ok: 2, expired: 1 }`, for `/metrics`. */
   sessionStates?(): Record<string, number>;
+  /**
+   * Checks one upstream account now with one cheap call (a Doubao session, by the `id` its `status()` shows), so an
+   * operator need not wait for a task to find out; its health is updated as by any call. Throws UpstreamError when
+   * no such account exists.
+   */
+  recheck?(accountId: string): Promise<void>;
   /** Whether the provider can take work now, for `GET /readyz`, with the reason when not. Absent → ready. */
   ready?(): { ready: boolean; reason?: string };
   /**

@@ -279,6 +279,19 @@ export async function createDoubaoProvider(options: DoubaoProviderOptions): Prom
       return counts;
     },
 
+    // One message-list call, judged like every call: a login refusal marks the session expired, an answer marks a
+    // resting session ok. What the call itself says about the (absent) conversation does not matter.
+    async recheck(accountId: string): Promise<void> {
+      const session = pool.all().find((s) => s.id === accountId);
+      if (!session) throw new UpstreamError(`no Doubao session "${accountId}" in ${options.sessionsFile}`, false);
+      try {
+        await lookInConversation(client, session, '0');
+      } catch (error) {
+        if (!(error instanceof UpstreamError)) throw error;
+        log?.info({ session: session.id, error: error.message }, 'Doubao session re-check refused');
+      }
+    },
+
     get browserLaunches(): number {
       return chromium.launches;
     },
