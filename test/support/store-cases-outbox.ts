@@ -14,7 +14,7 @@ export const OUTBOX_CASES: Case[] = [
       const store = await f.open();
       await store.insert(task('a', { origin: telegram }));
       await store.insert(task('h'));
-      await store.update('h', { status: 'completed' }); // HTTP askers poll: nothing owed
+      await store.update('h', { status: 'completed' }); // HTTP askers without a callback poll: nothing owed
       const done = await store.update('a', { status: 'completed', videoFile: 'a.mp4' });
       expect(await store.deliveries({ taskId: 'h' })).toEqual([]);
       const [owed] = await store.deliveries({ taskId: 'a' });
@@ -35,6 +35,24 @@ export const OUTBOX_CASES: Case[] = [
       expect(await store.deliverySent(999_999)).toBe(false);
       expect(await store.undelivered('telegram')).toEqual([]);
       expect(await store.nextDeliveryAt('telegram', ['result'])).toBeUndefined();
+    },
+  },
+  {
+    name: 'an HTTP task with a callback URL owes its result like a chat task; one without a callback owes nothing',
+    async run(f) {
+      const store = await f.open();
+      const hook = { platform: 'http', userId: 'u', reply: { callbackUrl: 'https://client.example/hook' } } as const;
+      await store.insert(task('cb', { origin: hook }));
+      await store.insert(task('poll', { origin: { platform: 'http', userId: 'u', reply: { messageId: 3 } } }));
+      await store.update('cb', { status: 'failed', error: 'no' });
+      await store.update('poll', { status: 'completed' });
+      expect(await store.deliveries({ taskId: 'poll' })).toEqual([]);
+      expect(await store.deliveries({ taskId: 'cb' })).toMatchObject([
+        { kind: 'result', platform: 'http', outcome: 'failed', generation: 0, state: 'pending' },
+      ]);
+      expect(ids(await store.undelivered('http'))).toEqual(['cb']);
+      const [claimed] = await store.claimDeliveries('http', ['result'], 30_000, 5);
+      expect(claimed).toMatchObject({ taskId: 'cb', claim: 1 });
     },
   },
   {

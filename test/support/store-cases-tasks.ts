@@ -22,6 +22,7 @@ export const TASK_CASES: Case[] = [
         videoUrls: ['https://x/1.mp4', 'https://x/2.mp4'],
         origin: telegram,
         requestKey: 'rk-a',
+        options: { ratio: '9:16', durationS: 10, resolution: '720p' },
       });
       const stored = await store.insert(given);
       const iso = new Date(clock.at).toISOString();
@@ -37,6 +38,8 @@ export const TASK_CASES: Case[] = [
       });
       expect(await store.get('a')).toEqual(stored);
       expect(await store.get('missing')).toBeUndefined();
+      expect((await store.insert(task('no-options'))).options).toBeNull();
+      expect((await store.update('no-options', { options: { durationS: 5 } })).options).toEqual({ durationS: 5 });
     },
   },
   {

@@ -15,6 +15,7 @@
  *   LISTEN/NOTIFY) in any process sharing the database, so a scheduler need not poll for them.
  */
 import type { ProviderIncident } from '../../providers/provider.js';
+import type { DayCount, TaskEventRecord, TaskSearch, VideoTiming } from '../admin-reads.js';
 import type { Delivery, DeliveryKind, RecordedIncident } from '../delivery.js';
 import type { Expect, NewTask, Stage, TaskFilter, TaskPatch } from '../store.js';
 import type { Platform, Task, TaskStatus } from '../task.js';
@@ -112,6 +113,25 @@ export interface TaskStoreAsync {
     recipients: readonly { platform: Platform; recipient: string }[],
   ): Promise<RecordedIncident | undefined>;
   incident(id: number): Promise<RecordedIncident | undefined>;
+
+  // Admin page reads (issue 17)
+  /** Appends a row to a task's history; a `completed` row keeps how long its run took from the run's `queued` row. */
+  recordTaskEvent(event: string, task: Task, note: string | null): Promise<void>;
+  /** A task's history, oldest first: at most its latest `limit` rows (default 200). */
+  taskEvents(taskId: string, limit?: number): Promise<TaskEventRecord[]>;
+  /** Tasks created per UTC day and provider since `sinceIso`, by how they stand now; by day, then provider. */
+  tasksPerDay(sinceIso: string): Promise<DayCount[]>;
+  /** Per provider (in order), videos made since `sinceIso` and the median and p95 run by nearest rank. */
+  timeToVideo(sinceIso: string): Promise<VideoTiming[]>;
+  /** Deliveries failed at least once and still tried, or given up since `sinceIso`; the latest `limit`, newest first. */
+  failingDeliveries(
+    sinceIso: string,
+    limit: number,
+  ): Promise<{ retrying: number; givenUp: number; recent: Delivery[] }>;
+  /** Unfinished started tasks of a provider counted by one field of their upstream reference. */
+  liveTasksByUpstreamField(provider: string, field: string): Promise<Map<string, number>>;
+  /** Newest first, with the admin page's filters; `text` finds prompts containing it literally (ASCII in any case). */
+  searchTasks(filter: TaskSearch): Promise<{ total: number; tasks: Task[] }>;
 
   // Health
   /** 'ok' when the database is sound (SQLite: `PRAGMA integrity_check`; PostgreSQL: schema at the current version). */

@@ -3,7 +3,8 @@
  * SQLite schema of src/core/migrations.ts as it stands after its eight migrations, translated: epoch milliseconds as
  * BIGINT, ISO times as TEXT (compared as strings exactly as in SQLite), JSON as JSONB, flags as BOOLEAN, a `seq`
  * column for insertion order (SQLite's rowid), identity ids, and `lease_owner` on deliveries (several processes
- * claim them here, so a claim names its owner). A later SQLite migration needs its counterpart appended here.
+ * claim them here, so a claim names its owner). A later SQLite migration needs its counterpart appended here (each
+ * later version below names the SQLite migration it follows); version 1 is never edited.
  *
  * `migrate` applies what is missing in one transaction under an advisory lock, so processes starting together
  * migrate once: the others wait for the lock, then find every version recorded.
@@ -119,6 +120,28 @@ export const PG_MIGRATIONS: readonly string[] = [
    CREATE UNIQUE INDEX deliveries_alert ON deliveries (incident_id, platform, recipient) WHERE kind = 'alert';
    CREATE INDEX deliveries_due ON deliveries (platform, kind, next_try_at) WHERE state = 'pending';
    CREATE INDEX deliveries_task ON deliveries (task_id) WHERE task_id IS NOT NULL;`,
+  // Generation options (issue 15; SQLite's `video_options TEXT`): the ratio, duration and resolution a task asked
+  // for, as JSON; NULL for tasks made before and for any that asked for none.
+  'ALTER TABLE tasks ADD COLUMN video_options JSONB;',
+  // The admin page (issue 17; SQLite's `task_events`): every task event as a row, a `completed` one with how long its
+  // run took (`run_ms`), read back by the admin page's history and time-to-video; failing deliveries by state. Times
+  // and providers compare byte-wise ("C"), as SQLite compares text, whatever the database's default collation.
+  `CREATE TABLE task_events (
+     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     task_id TEXT NOT NULL,
+     generation INTEGER NOT NULL,
+     provider TEXT COLLATE "C" NOT NULL,
+     event TEXT NOT NULL,
+     status TEXT NOT NULL,
+     attempts INTEGER NOT NULL,
+     progress DOUBLE PRECISION,
+     note TEXT,
+     run_ms BIGINT,
+     at TEXT COLLATE "C" NOT NULL
+   );
+   CREATE INDEX task_events_task ON task_events (task_id, generation, event);
+   CREATE INDEX task_events_completed ON task_events (at, provider, run_ms) WHERE event = 'completed';
+   CREATE INDEX deliveries_failing ON deliveries (state, tries) WHERE state IN ('pending', 'given_up');`,
 ];
 
 /**

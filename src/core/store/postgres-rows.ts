@@ -26,6 +26,7 @@ const COLUMNS: Record<string, { field: keyof Task; json?: boolean }> = {
   kind: { field: 'kind' },
   prompt: { field: 'prompt' },
   guest: { field: 'guest' },
+  video_options: { field: 'options', json: true },
   image_path: { field: 'imagePath' },
   image_ref: { field: 'imageRef', json: true },
   conversation_id: { field: 'conversationId' },

@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import type { Expect, NewTask, TaskFilter, TaskPatch } from '../store.js';
 import { DuplicateRequest, LeaseLost, StaleTask } from '../store.js';
-import { isFinal, NOTIFIED_PLATFORMS, type Platform, type Task, type TaskStatus, TRANSITIONS } from '../task.js';
+import { isFinal, owesDelivery, type Platform, type Task, type TaskStatus, TRANSITIONS } from '../task.js';
 import type { QuotaReads } from './contract.js';
 import {
   ACTIVE,
@@ -28,7 +28,14 @@ async function oneTask(q: Queryable, sql: string, params: unknown[]): Promise<Ta
 
 export async function insert(db: PgContext, task: NewTask, q: Queryable = db.pool): Promise<Task> {
   const now = iso(db);
-  const row = toRow({ requestKey: null, generation: 0, ...task, createdAt: now, updatedAt: now } as Partial<Task>);
+  const row = toRow({
+    requestKey: null,
+    generation: 0,
+    options: null,
+    ...task,
+    createdAt: now,
+    updatedAt: now,
+  } as Partial<Task>);
   const { columns, placeholders, values } = insertParts(row);
   try {
     // One statement: the task and its announcement commit together (NOTIFY is sent on commit).
@@ -137,7 +144,7 @@ async function updateIn(
 
 /** In `update`'s transaction: a task that ends owes its asker the outcome; a retried one no longer does. */
 async function onStatusChange(db: PgContext, client: pg.PoolClient, before: Task, status: TaskStatus): Promise<void> {
-  if (!isFinal(before.status) && isFinal(status) && NOTIFIED_PLATFORMS.includes(before.origin.platform)) {
+  if (!isFinal(before.status) && isFinal(status) && owesDelivery(before.origin)) {
     await client.query(
       `INSERT INTO deliveries (kind, platform, task_id, outcome, generation, next_try_at, created_at)
          VALUES ('result', $1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,

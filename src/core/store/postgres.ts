@@ -9,10 +9,12 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { ProviderIncident } from '../../providers/provider.js';
+import type { TaskSearch } from '../admin-reads.js';
 import type { DeliveryKind } from '../delivery.js';
 import type { Expect, NewTask, Stage, TaskFilter, TaskPatch } from '../store.js';
 import type { Platform, Task } from '../task.js';
 import type { QuotaReads, TakeOverOptions, TaskStoreAsync, TaskWakeup } from './contract.js';
+import * as adminReads from './postgres-admin-reads.js';
 import { type PgContext, WAKEUP_CHANNEL } from './postgres-db.js';
 import * as deliveries from './postgres-deliveries.js';
 import * as leases from './postgres-leases.js';
@@ -131,6 +133,17 @@ export class PostgresTaskStore implements TaskStoreAsync {
   recordIncident = (incident: ProviderIncident, recipients: readonly { platform: Platform; recipient: string }[]) =>
     deliveries.recordIncident(this.#db, incident, recipients);
   incident = (id: number) => deliveries.incident(this.#db.pool, id);
+
+  // Admin page reads
+  recordTaskEvent = (event: string, task: Task, note: string | null) =>
+    adminReads.recordTaskEvent(this.#db, event, task, note);
+  taskEvents = (taskId: string, limit?: number) => adminReads.taskEvents(this.#db.pool, taskId, limit);
+  tasksPerDay = (sinceIso: string) => adminReads.tasksPerDay(this.#db.pool, sinceIso);
+  timeToVideo = (sinceIso: string) => adminReads.timeToVideo(this.#db.pool, sinceIso);
+  failingDeliveries = (sinceIso: string, limit: number) => adminReads.failingDeliveries(this.#db.pool, sinceIso, limit);
+  liveTasksByUpstreamField = (provider: string, field: string) =>
+    adminReads.liveTasksByUpstreamField(this.#db.pool, provider, field);
+  searchTasks = (filter: TaskSearch) => adminReads.searchTasks(this.#db.pool, filter);
 
   // Health
 

@@ -6,6 +6,7 @@
  * the creations and retries made through this wrapper.
  */
 import type { ProviderIncident } from '../../providers/provider.js';
+import type { TaskSearch } from '../admin-reads.js';
 import type { DeliveryKind } from '../delivery.js';
 import type { Expect, NewTask, Stage, TaskFilter, TaskPatch, TaskStore } from '../store.js';
 import { isFinal, type Platform, type Task } from '../task.js';
@@ -149,6 +150,17 @@ export class SqliteTaskStoreAsync implements TaskStoreAsync {
     recipients: readonly { platform: Platform; recipient: string }[],
   ) => this.#store.recordIncident(incident, recipients);
   incident = async (id: number) => this.#store.incident(id);
+
+  // Admin page reads
+  recordTaskEvent = async (event: string, task: Task, note: string | null) =>
+    this.#store.recordTaskEvent(event, task, note);
+  taskEvents = async (taskId: string, limit?: number) => this.#store.taskEvents(taskId, limit);
+  tasksPerDay = async (sinceIso: string) => this.#store.tasksPerDay(sinceIso);
+  timeToVideo = async (sinceIso: string) => this.#store.timeToVideo(sinceIso);
+  failingDeliveries = async (sinceIso: string, limit: number) => this.#store.failingDeliveries(sinceIso, limit);
+  liveTasksByUpstreamField = async (provider: string, field: string) =>
+    this.#store.liveTasksByUpstreamField(provider, field);
+  searchTasks = async (filter: TaskSearch) => this.#store.searchTasks(filter);
 
   // Health
   integrityCheck = async () => this.#store.integrityCheck();
