@@ -19,8 +19,11 @@ import pg from 'pg';
 export interface PostgresCluster {
   /** `postgres://postgres@127.0.0.1:<port>/postgres`: trust authentication, for tests only. */
   url: string;
-  /** A URL of a fresh, empty database of this cluster (one per test that wants a clean slate). */
-  createDatabase(name?: string): Promise<string>;
+  /**
+   * A URL of a fresh, empty database of this cluster (one per test that wants a clean slate). `icuLocale` gives it
+   * that ICU collation as its default (the cluster's own is C), as an operator's database may have.
+   */
+  createDatabase(name?: string, options?: { icuLocale?: string }): Promise<string>;
   /** Milliseconds `startPostgres` took (initdb + first connection). */
   startMs: number;
   /** The temp dir holding the cluster's data and its unix socket. */
@@ -146,7 +149,7 @@ export async function startPostgres(search: BinarySearch = {}): Promise<Postgres
         startMs: Math.round(performance.now() - started),
         dir,
         pid: Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]),
-        createDatabase: (name) => createDatabase(url, name),
+        createDatabase: (name, options) => createDatabase(url, name, options),
         stop: () => stopServer(child, dir),
       };
     }
@@ -181,11 +184,18 @@ async function ready(url: string, child: ChildProcess): Promise<boolean> {
 
 let databases = 0;
 
-async function createDatabase(url: string, name = `test_${process.pid}_${++databases}`): Promise<string> {
+async function createDatabase(
+  url: string,
+  name = `test_${process.pid}_${++databases}`,
+  options: { icuLocale?: string } = {},
+): Promise<string> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query(`CREATE DATABASE "${name.replace(/"/g, '')}"`);
+    const icu = options.icuLocale
+      ? ` TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '${options.icuLocale.replace(/'/g, '')}'`
+      : '';
+    await client.query(`CREATE DATABASE "${name.replace(/"/g, '')}"${icu}`);
   } finally {
     await client.end();
   }
