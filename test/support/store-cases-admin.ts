@@ -74,6 +74,7 @@ export const ADMIN_CASES: Case[] = [
         },
       ]);
       expect((await store.taskEvents('a', 2)).map((e) => e.event)).toEqual(['failed', 'queued']);
+      expect(await store.taskEvents('a', -1)).toEqual(history); // SQLite's LIMIT -1: no limit
       expect(await store.taskEvents('missing')).toEqual([]);
     },
   },
@@ -164,6 +165,7 @@ export const ADMIN_CASES: Case[] = [
       const limited = await store.failingDeliveries(isoAt(0), 1);
       expect(limited).toMatchObject({ retrying: 2, givenUp: 2 });
       expect(limited.recent.map((d) => d.taskId)).toEqual(['z']);
+      expect((await store.failingDeliveries(isoAt(0), -1)).recent).toHaveLength(4);
     },
   },
   {
@@ -235,6 +237,8 @@ export const ADMIN_CASES: Case[] = [
       });
       expect({ total: failed.total, ids: ids(failed.tasks) }).toEqual({ total: 1, ids: ['c'] });
       expect(await store.searchTasks({ platform: 'discord', limit: 5, offset: 0 })).toEqual({ total: 0, tasks: [] });
+      // SQLite's paging rules: a negative limit is none, a negative offset is 0.
+      expect(ids((await store.searchTasks({ limit: -1, offset: -3 })).tasks)).toEqual(['e', 'd', 'c', 'b', 'a']);
     },
   },
 ];

@@ -76,6 +76,7 @@ export const TASK_CASES: Case[] = [
       expect(ids((await store.list({ userId: 'u', platform: 'http' })).tasks)).toEqual(['e', 'c', 'a']);
       expect(ids((await store.list({ conversationId: 'shared' })).tasks)).toEqual(['b', 'a']);
       expect(await store.list({ status: 'cancelled' })).toEqual({ total: 0, tasks: [] });
+      expect(ids((await store.list({ limit: -1, offset: -2 })).tasks)).toEqual(['e', 'd', 'c', 'b', 'a']);
     },
   },
   {

@@ -8,7 +8,7 @@
 import type { DayCount, TaskEventRecord, TaskSearch, VideoTiming } from '../admin-reads.js';
 import type { Delivery, DeliveryState } from '../delivery.js';
 import type { Task, TaskStatus } from '../task.js';
-import { ACTIVE, iso, type PgContext, type Queryable } from './postgres-db.js';
+import { ACTIVE, iso, type PgContext, type Queryable, sqliteLimit, sqliteOffset } from './postgres-db.js';
 import { deliveryFromRow, fromRow, type Row } from './postgres-rows.js';
 
 /** Appends one row to a task's history; a `completed` row keeps its run's duration from the run's `queued` row. */
@@ -33,7 +33,7 @@ export async function recordTaskEvent(db: PgContext, event: string, task: Task, 
 export async function taskEvents(q: Queryable, taskId: string, limit = 200): Promise<TaskEventRecord[]> {
   const { rows } = await q.query<Row>(
     `SELECT * FROM (SELECT * FROM task_events WHERE task_id = $1 ORDER BY id DESC LIMIT $2) AS latest ORDER BY id`,
-    [taskId, limit],
+    [taskId, sqliteLimit(limit)],
   );
   return rows.map((r) => ({
     event: String(r.event),
@@ -93,7 +93,7 @@ export async function failingDeliveries(
       `SELECT state, count(*) AS n FROM deliveries WHERE ${where} GROUP BY state`,
       [sinceIso],
     ),
-    q.query<Row>(`SELECT * FROM deliveries WHERE ${where} ORDER BY id DESC LIMIT $2`, [sinceIso, limit]),
+    q.query<Row>(`SELECT * FROM deliveries WHERE ${where} ORDER BY id DESC LIMIT $2`, [sinceIso, sqliteLimit(limit)]),
   ]);
   const count = (state: DeliveryState) => counts.rows.find((c) => c.state === state)?.n ?? 0;
   return { retrying: count('pending'), givenUp: count('given_up'), recent: recent.rows.map(deliveryFromRow) };
@@ -146,8 +146,8 @@ export async function searchTasks(q: Queryable, filter: TaskSearch): Promise<{ t
     q.query<{ n: number }>(`SELECT count(*) AS n FROM tasks ${clause}`, params),
     q.query<Row>(`SELECT * FROM tasks ${clause} ORDER BY created_at DESC, seq DESC LIMIT $${n + 1} OFFSET $${n + 2}`, [
       ...params,
-      filter.limit,
-      filter.offset,
+      sqliteLimit(filter.limit),
+      sqliteOffset(filter.offset),
     ]),
   ]);
   return { total: count.rows[0]!.n, tasks: page.rows.map(fromRow) };

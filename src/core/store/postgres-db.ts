@@ -23,6 +23,10 @@ const FINAL_SQL = FINAL_STATUSES.map((s) => `'${s}'`).join(',');
 export const ACTIVE = `status NOT IN (${FINAL_SQL})`;
 export const FINAL = `status IN (${FINAL_SQL})`;
 
+/** SQLite's LIMIT and OFFSET rules, which PostgreSQL refuses: a negative limit is none, a negative offset is 0. */
+export const sqliteLimit = (limit: number | undefined) => (limit === undefined || limit < 0 ? null : limit);
+export const sqliteOffset = (offset: number | undefined) => Math.max(0, offset ?? 0);
+
 /** The channel on which task creations and retries are announced (LISTEN/NOTIFY). */
 export const WAKEUP_CHANNEL = 'dvb_task_wakeup';
 

@@ -16,6 +16,8 @@ import {
   notifyWakeup,
   type PgContext,
   type Queryable,
+  sqliteLimit,
+  sqliteOffset,
   transaction,
   WAKEUP_CHANNEL,
 } from './postgres-db.js';
@@ -102,8 +104,8 @@ export async function list(q: Queryable, filter: TaskFilter = {}): Promise<{ tot
     q.query<{ n: number }>(`SELECT count(*) AS n FROM tasks ${clause}`, params),
     q.query<Row>(`SELECT * FROM tasks ${clause} ORDER BY created_at DESC, seq DESC LIMIT $${n + 1} OFFSET $${n + 2}`, [
       ...params,
-      filter.limit ?? null,
-      filter.offset ?? 0,
+      sqliteLimit(filter.limit),
+      sqliteOffset(filter.offset),
     ]),
   ]);
   return { total: count.rows[0]!.n, tasks: page.rows.map(fromRow) };
