@@ -237,6 +237,11 @@ export const ADMIN_CASES: Case[] = [
       });
       expect({ total: failed.total, ids: ids(failed.tasks) }).toEqual({ total: 1, ids: ['c'] });
       expect(await store.searchTasks({ platform: 'discord', limit: 5, offset: 0 })).toEqual({ total: 0, tasks: [] });
+      // A NUL typed into a filter: SQLite reads a pattern up to it ('%a' ends in "a"); no user id holds one.
+      expect(await search('CAT\0 ignored')).toEqual(['e', 'd', 'a']);
+      expect(await search('real\0')).toEqual([]);
+      expect(await search('\0')).toEqual(['e', 'd', 'c', 'b', 'a']);
+      expect((await store.searchTasks({ userId: 'u\0', limit: 5, offset: 0 })).total).toBe(0);
       // SQLite's paging rules: a negative limit is none, a negative offset is 0.
       expect(ids((await store.searchTasks({ limit: -1, offset: -3 })).tasks)).toEqual(['e', 'd', 'c', 'b', 'a']);
     },

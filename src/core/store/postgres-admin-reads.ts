@@ -127,19 +127,31 @@ export async function liveTasksByUpstreamField(
 /** ASCII upper case to lower case and nothing else: SQLite's LIKE folds these letters only. */
 const ASCII_LOWER = `translate(%s, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')`;
 
-/** Newest first, with the admin page's filters; `text` finds prompts containing it (ASCII in any case, literally). */
+/**
+ * Newest first, with the admin page's filters; `text` finds prompts containing it (ASCII in any case, literally).
+ * PostgreSQL takes no NUL in text, so a filter holding one (a typed `%00`) gets SQLite's answer without it: an
+ * equality matches nothing (no stored value holds a NUL), and a pattern is read up to its first NUL, as SQLite does.
+ */
 export async function searchTasks(q: Queryable, filter: TaskSearch): Promise<{ total: number; tasks: Task[] }> {
-  const pattern = filter.text && `%${filter.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  const conditions: [string, unknown][] = [
+  const pattern = filter.text && `%${filter.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`.split('\0')[0];
+  const conditions: [string, string | undefined][] = [
     ['status = $?', filter.status],
     ['platform = $?', filter.platform],
     ['provider = $?', filter.provider],
     ['user_id = $?', filter.userId],
     [`${ASCII_LOWER.replace('%s', 'prompt')} LIKE ${ASCII_LOWER.replace('%s', '$?')} ESCAPE '\\'`, pattern],
   ];
-  const used = conditions.filter(([, value]) => value !== undefined && value !== '');
-  const params = used.map(([, value]) => value);
-  const where = used.map(([sql], i) => sql.replace('$?', `$${i + 1}`));
+  const params: string[] = [];
+  const where: string[] = [];
+  for (const [sql, value] of conditions) {
+    if (value === undefined || value === '') continue;
+    if (value.includes('\0')) {
+      where.push('false');
+      continue;
+    }
+    params.push(value);
+    where.push(sql.replace('$?', `$${params.length}`));
+  }
   const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
   const n = params.length;
   const [count, page] = await Promise.all([
