@@ -2,8 +2,9 @@
  * Every sentence the Discord bot says, in English and Chinese, chosen by the user's `interaction.locale`
  * (`zh-CN`, `zh-TW` → Chinese; other locales → English; unknown → DEFAULT_LOCALE).
  */
-import type { AccountHealth, RecordedIncident, TaskStatus } from '../../src/core/index.js';
+import type { AccountHealth, Reason, RecordedIncident, TaskStatus } from '../../src/core/index.js';
 import { INCIDENT_EN, INCIDENT_ZH } from '../incident-wording.js';
+import { reasonText } from '../reason-wording.js';
 
 export type Lang = 'en' | 'zh';
 
@@ -52,6 +53,9 @@ const en = {
   conflict: (detail: string) => `Not possible right now: ${detail}.`,
   upstream: 'The video service is not answering right now; please try again in a few minutes.',
   internal: 'Something went wrong on our side; the details are in the service log.',
+  reason: (r: Reason) => reasonText(r, 'en'),
+  notAllowed:
+    'Sorry, this bot is private: it only works in the servers and for the people its owner has allowed. If you know the owner, ask them to add you.',
   myTasksTitle: 'Your recent videos',
   tasksTitle: 'Tasks',
   noTasks: 'No tasks.',
@@ -113,6 +117,8 @@ const zh: Messages = {
   conflict: (detail) => `现在无法这样做：${detail}。`,
   upstream: '视频服务暂时没有响应，请几分钟后再试。',
   internal: '我们这边出了点问题，详情已记录在服务日志中。',
+  reason: (r) => reasonText(r, 'zh'),
+  notAllowed: '抱歉，这是一个私人机器人，只在主人允许的服务器中、为主人允许的人使用。如果你认识主人，请让他添加你。',
   myTasksTitle: '你最近的视频',
   tasksTitle: '任务列表',
   noTasks: '没有任务。',

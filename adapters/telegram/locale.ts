@@ -3,8 +3,9 @@
  * (any `zh…` is Chinese, any `en…` English) and falls back to DEFAULT_LOCALE. Replies are plain text (no parse
  * mode), so prompts and reasons never need escaping.
  */
-import type { AccountHealth, RecordedIncident, Task } from '../../src/core/index.js';
+import type { AccountHealth, Reason, RecordedIncident, Task } from '../../src/core/index.js';
 import { INCIDENT_EN, INCIDENT_ZH } from '../incident-wording.js';
+import { reasonText } from '../reason-wording.js';
 
 export type Lang = 'en' | 'zh';
 
@@ -76,6 +77,9 @@ const en = {
   busy: (reason: string) => `Not possible right now: ${reason}.`,
   upstream: 'The video service is having trouble right now. Please try again in a few minutes.',
   internal: 'Something went wrong on my side. Please try again later.',
+  reason: (r: Reason) => reasonText(r, 'en'),
+  notAllowed: (chatId: number) =>
+    `Sorry, this bot is private: it only works in the chats its owner has allowed. If you know the owner, ask them to add this chat (id ${chatId}).`,
   adminOnly: 'Sorry, that command is for the bot’s administrators.',
   adminUsage: (cmd: string) => `Usage: /${cmd} <task id>`,
   tasksUsage: 'Usage: /tasks [pending|processing|completed|failed|cancelled] [page]',
@@ -143,6 +147,9 @@ const zh: Messages = {
   busy: (reason) => `暂时无法操作：${reason}。`,
   upstream: '视频服务暂时出了问题，请过几分钟再试。',
   internal: '我这边出了点问题，请稍后再试。',
+  reason: (r) => reasonText(r, 'zh'),
+  notAllowed: (chatId) =>
+    `抱歉，这是一个私人机器人，只在主人允许的聊天中使用。如果你认识主人，请让他添加这个聊天（ID ${chatId}）。`,
   adminOnly: '抱歉，该命令仅限机器人管理员使用。',
   adminUsage: (cmd) => `用法：/${cmd} <任务ID>`,
   tasksUsage: '用法：/tasks [pending|processing|completed|failed|cancelled] [页码]',

@@ -11,6 +11,7 @@ import { TaskEventBus } from './events.js';
 import { decodeFirstFrame } from './image-decode.js';
 import { MediaStore } from './media.js';
 import { Outbox, type OutboxOptions } from './outbox.js';
+import { PromptBlocklist } from './prompt-blocklist.js';
 import { Retention } from './retention.js';
 import { Scheduler } from './scheduler.js';
 import { GenerationService } from './service.js';
@@ -34,8 +35,11 @@ export {
 export type { TaskEventName, TaskEvents } from './events.js';
 export { inspectImage } from './media.js';
 export type { AdminAlert, Deliver, DeliverAlert, DeliveryHandlers } from './outbox.js';
+export { BlocklistInvalid, PromptBlocklist } from './prompt-blocklist.js';
+export type { Reason, ReasonCode, ReasonParams } from './reasons.js';
+export { reasonOf, withReason } from './reasons.js';
 export { downloadLimited, formatBytes, isPrivateAddress } from './safe-fetch.js';
-export type { AccountHealth, Actor, SeedImport } from './service.js';
+export type { AccountHealth, Actor, SeedImport, UserQuota } from './service.js';
 export type { TaskFilter } from './store.js';
 export { DatabaseUnusable, DataDirInUse } from './store.js';
 export type { FinalStatus, Origin, Platform, Task, TaskKind, TaskRequest, TaskStatus } from './task.js';
@@ -112,6 +116,7 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
       userMaxActive: config.USER_MAX_ACTIVE,
       userDailyLimit: config.USER_DAILY_LIMIT,
       limitedPlatforms: new Set(['discord', 'telegram']),
+      ...(config.PROMPT_BLOCKLIST_FILE && { blocklist: loadBlocklist(config.PROMPT_BLOCKLIST_FILE, log) }),
     },
     now,
   );
@@ -173,6 +178,13 @@ function failUnservedTasks(service: GenerationService, log: Logger): void {
   } catch (err) {
     log.error({ err }, 'could not fail the tasks of providers no longer configured; the next start tries again');
   }
+}
+
+/** The block-list, read once at start-up. @throws BlocklistInvalid (one line) when it cannot be used. */
+function loadBlocklist(file: string, log: Logger): PromptBlocklist {
+  const blocklist = PromptBlocklist.load(file);
+  log.info({ file, entries: blocklist.size }, 'prompt block-list loaded');
+  return blocklist;
 }
 
 /** The admins told of provider incidents: those of each chat platform the configuration turns on. */

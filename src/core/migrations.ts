@@ -134,4 +134,17 @@ export const MIGRATIONS: readonly string[] = [
      SELECT 'result', platform, id, status, 0, 0, updated_at FROM tasks
       WHERE status IN ('completed', 'failed', 'cancelled') AND delivered_at IS NULL
         AND platform IN ('telegram', 'discord');`,
+  // Who may use it and in their language (issue 15). `user_limits`: an admin's limits for one chat user (null = the
+  // configured default) and when an admin reset the user's daily count (tasks created before it no longer count).
+  // `error_reason`: why a task failed as a code and parameters (JSON), so each bot says it in its user's language.
+  `CREATE TABLE user_limits (
+     platform TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     max_active INTEGER,
+     daily_limit INTEGER,
+     daily_reset_at TEXT,
+     updated_at TEXT NOT NULL,
+     PRIMARY KEY (platform, user_id)
+   );
+   ALTER TABLE tasks ADD COLUMN error_reason TEXT;`,
 ];

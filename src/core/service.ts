@@ -10,6 +10,8 @@ import type { Delivery } from './delivery.js';
 import { Conflict, InvalidInput, isDiskFull, NotFound, QuotaExceeded, StorageFull } from './errors.js';
 import type { TaskEventBus, TaskEventName, TaskEvents } from './events.js';
 import type { ImageLimits, MediaStore, MediaUsage, StoredImage } from './media.js';
+import type { PromptBlocklist } from './prompt-blocklist.js';
+import { withReason } from './reasons.js';
 import type { Scheduler } from './scheduler.js';
 import { DuplicateRequest, type TaskFilter, type TaskStore } from './store.js';
 import { isFinal, lookTimesMs, type Platform, type Task, type TaskRequest, type TaskStatus } from './task.js';
@@ -25,6 +27,20 @@ export interface ServiceLimits {
   userDailyLimit: number;
   /** Platforms whose users the per-user limits apply to (trusted API clients are exempt). */
   limitedPlatforms: ReadonlySet<Platform>;
+  /** Prompts refused on every platform (PROMPT_BLOCKLIST_FILE); none when absent. */
+  blocklist?: PromptBlocklist;
+}
+
+/** One chat user's limits as they apply now, and how much of them is used (an admin's `/quota`). */
+export interface UserQuota {
+  maxActive: number;
+  dailyLimit: number;
+  /** True when an admin set this user's limits (false: the configured defaults). */
+  custom: boolean;
+  active: number;
+  /** Tasks counted against the daily limit now: the last 24 hours, from the last reset when later. */
+  usedToday: number;
+  dailyResetAt: string | null;
 }
 
 /** One task of the seed service's `video_links.json`, in our words. */
@@ -107,6 +123,7 @@ export class GenerationService {
    */
   async submit(request: TaskRequest): Promise<Task> {
     const prompt = this.#checkPrompt(request.prompt);
+    this.#checkBlocklist(prompt, request.origin.platform);
     const known = request.requestKey && this.#store.findByRequestKey(request.requestKey);
     if (known) return sameRequest(known, prompt, request);
     const { platform, userId } = request.origin;
@@ -177,35 +194,53 @@ export class GenerationService {
   #checkPrompt(raw: unknown): string {
     const prompt = typeof raw === 'string' ? raw.replaceAll('\0', '').trim() : '';
     if (!prompt.replace(/[\p{Cc}\p{Cf}\p{Z}\s]/gu, '')) {
-      throw new InvalidInput('the prompt is empty; describe the video you want');
+      throw withReason(new InvalidInput('the prompt is empty; describe the video you want'), 'PROMPT_EMPTY');
     }
     const chars = [...prompt].length;
-    if (chars > this.#limits.maxPromptChars) {
-      throw new InvalidInput(`the prompt is ${chars} characters; the limit is ${this.#limits.maxPromptChars}`);
+    const limit = this.#limits.maxPromptChars;
+    if (chars > limit) {
+      throw withReason(
+        new InvalidInput(`the prompt is ${chars} characters; the limit is ${limit}`),
+        'PROMPT_TOO_LONG',
+        {
+          chars,
+          limit,
+        },
+      );
     }
     return prompt;
   }
 
+  /** Refuses a prompt on the block-list; the refusal never says which entry matched. */
+  #checkBlocklist(prompt: string, platform: Platform): void {
+    if (!this.#limits.blocklist?.check(prompt, platform)) return;
+    throw withReason(
+      new InvalidInput('the prompt contains words this service does not accept; please rephrase it'),
+      'PROMPT_BLOCKED',
+    );
+  }
+
   #checkQuota(platform: Platform, userId: string): void {
     if (!this.#limits.limitedPlatforms.has(platform)) return;
-    const active = this.#store.countActiveByUser(platform, userId);
-    if (active >= this.#limits.userMaxActive) {
-      throw new QuotaExceeded(
-        `you already have ${active} videos in progress (the limit is ${this.#limits.userMaxActive}); wait for one to finish`,
+    const quota = this.userQuota(platform, userId);
+    if (quota.active >= quota.maxActive) {
+      const error = new QuotaExceeded(
+        `you already have ${quota.active} videos in progress (the limit is ${quota.maxActive}); wait for one to finish`,
       );
+      throw withReason(error, 'ACTIVE_LIMIT', { active: quota.active, limit: quota.maxActive });
     }
-    const since = new Date(this.#now() - DAY_MS).toISOString();
-    if (this.#store.countCreatedByUserSince(platform, userId, since) >= this.#limits.userDailyLimit) {
-      throw new QuotaExceeded(
-        `you reached the limit of ${this.#limits.userDailyLimit} videos in 24 hours; try again later`,
+    if (quota.usedToday >= quota.dailyLimit) {
+      const error = new QuotaExceeded(
+        `you reached the limit of ${quota.dailyLimit} videos in 24 hours; try again later`,
       );
+      throw withReason(error, 'DAILY_LIMIT', { limit: quota.dailyLimit });
     }
   }
 
   /** @throws NotFound */
   get(id: string): Task {
     const task = this.#store.get(id);
-    if (!task) throw new NotFound(`no task with id "${id}"`);
+    if (!task) throw withReason(new NotFound(`no task with id "${id}"`), 'TASK_NOT_FOUND', { id });
     return task;
   }
 
@@ -299,7 +334,12 @@ export class GenerationService {
    */
   async cancel(id: string, actor: Actor): Promise<Task> {
     const task = this.#owned(id, actor);
-    if (isFinal(task.status)) throw new Conflict(`task ${id} is already ${task.status}`);
+    if (isFinal(task.status)) {
+      throw withReason(new Conflict(`task ${id} is already ${task.status}`), 'TASK_ALREADY_FINAL', {
+        id,
+        status: task.status,
+      });
+    }
     const endedUpstream = !!(task.upstream && this.#provider.cancel);
     if (task.upstream && this.#provider.cancel) await this.#provider.cancel(task.upstream);
     const cancelled = this.#store.update(id, {
@@ -322,13 +362,18 @@ export class GenerationService {
   async retry(id: string, actor: Actor): Promise<Task> {
     const task = this.#owned(id, actor);
     if (task.status !== 'failed' && task.status !== 'cancelled') {
-      throw new Conflict(`task ${id} is ${task.status}; only failed or cancelled tasks can be retried`);
+      const error = new Conflict(`task ${id} is ${task.status}; only failed or cancelled tasks can be retried`);
+      throw withReason(error, 'TASK_NOT_RETRYABLE', { id, status: task.status });
     }
-    if (task.provider !== this.#provider.name) throw new Conflict(notServed(task.provider, this.#provider.name));
+    if (task.provider !== this.#provider.name) {
+      const error = new Conflict(notServed(task.provider, this.#provider.name));
+      throw withReason(error, 'PROVIDER_NOT_SERVED', { provider: task.provider, running: this.#provider.name });
+    }
     const startAgain = task.upstreamEnded;
     if (task.kind === 'i2v' && (startAgain || !task.imageRef)) {
       await readFile(task.imagePath ?? '').catch(() => {
-        throw new Conflict(`the image of task ${id} is no longer kept; submit it again`);
+        const error = new Conflict(`the image of task ${id} is no longer kept; submit it again`);
+        throw withReason(error, 'IMAGE_NO_LONGER_KEPT', { id });
       });
     }
     const retried = this.#store.update(
@@ -337,6 +382,7 @@ export class GenerationService {
         status: 'pending',
         attempts: 0,
         error: null,
+        errorReason: null,
         nextAttemptAt: this.#now(),
         deliveredAt: null,
         ...(startAgain && { upstream: null, upstreamEnded: false, imageRef: null, progress: null }),
@@ -455,9 +501,51 @@ export class GenerationService {
     const task = this.get(id);
     if (actor.admin) return task;
     if (task.origin.platform !== actor.platform || task.origin.userId !== actor.userId) {
-      throw new NotFound(`no task with id "${id}"`);
+      throw withReason(new NotFound(`no task with id "${id}"`), 'TASK_NOT_FOUND', { id });
     }
     return task;
+  }
+
+  // ── Per-user limits and the block-list (issue 15) ──────────────────────────────────────────────────────────────
+
+  /** A chat user's limits as they apply now (an admin's, else the configured defaults) and how much is used. */
+  userQuota(platform: Platform, userId: string): UserQuota {
+    const own = this.#store.userLimits(platform, userId);
+    const dayAgo = new Date(this.#now() - DAY_MS).toISOString();
+    const since = own?.dailyResetAt && own.dailyResetAt > dayAgo ? own.dailyResetAt : dayAgo;
+    return {
+      maxActive: own?.maxActive ?? this.#limits.userMaxActive,
+      dailyLimit: own?.dailyLimit ?? this.#limits.userDailyLimit,
+      custom: own?.maxActive != null || own?.dailyLimit != null,
+      active: this.#store.countActiveByUser(platform, userId),
+      usedToday: this.#store.countCreatedByUserSince(platform, userId, since),
+      dailyResetAt: own?.dailyResetAt ?? null,
+    };
+  }
+
+  /**
+   * Sets one user's own limits (an admin's `/quota`); nulls go back to the configured defaults.
+   * @throws InvalidInput for a limit that is not a whole number from 0 to 10 000 (0 stops the user).
+   */
+  setUserQuota(platform: Platform, userId: string, limits: { maxActive: number | null; dailyLimit: number | null }) {
+    for (const value of [limits.maxActive, limits.dailyLimit]) {
+      if (value !== null && !(Number.isSafeInteger(value) && value >= 0 && value <= 10_000)) {
+        throw new InvalidInput('a limit must be a whole number from 0 to 10000');
+      }
+    }
+    this.#store.setUserLimits(platform, userId, limits);
+    return this.userQuota(platform, userId);
+  }
+
+  /** Forgets the tasks a user made so far today: they may submit again up to their daily limit. */
+  resetUserDaily(platform: Platform, userId: string): UserQuota {
+    this.#store.resetUserDaily(platform, userId);
+    return this.userQuota(platform, userId);
+  }
+
+  /** Prompts the block-list refused since start-up, per platform (for /metrics). */
+  promptsBlocked(): Partial<Record<Platform, number>> {
+    return Object.fromEntries(this.#limits.blocklist?.blocked ?? []);
   }
 }
 

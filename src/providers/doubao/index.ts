@@ -9,6 +9,7 @@
  */
 import type { Logger } from 'pino';
 import { UpstreamError } from '../../core/errors.js';
+import { withReason } from '../../core/reasons.js';
 import type {
   ImageInput,
   ImageRef,
@@ -116,7 +117,7 @@ export async function createDoubaoProvider(options: DoubaoProviderOptions): Prom
     log?.warn({ session: session.id, kind: verdict.kind, code: verdict.code }, `Doubao: ${what} refused`);
     if (verdict.kind === 'login' || (verdict.kind === 'refused' && verdict.code === 'HTTP 403')) {
       pool.book.expired(session, verdict.code, verdict.message);
-      return new SessionTrouble(SESSION_EXPIRED, false);
+      return withReason(new SessionTrouble(SESSION_EXPIRED, false), 'SESSION_EXPIRED');
     }
     if (verdict.kind === 'rate_limited') {
       pool.book.rateLimited(session, verdict.code, verdict.message);
@@ -197,7 +198,7 @@ export async function createDoubaoProvider(options: DoubaoProviderOptions): Prom
     const found = await client.limited(session, () => retriever.find(session, conversationId));
     if (found.state === 'logged-out') {
       pool.book.expired(session, 'login page', 'the chat page asked to log in');
-      return { state: 'failed', reason: SESSION_EXPIRED, retryable: false };
+      return { state: 'failed', reason: SESSION_EXPIRED, retryable: false, reasonCode: 'SESSION_EXPIRED' };
     }
     return found.state === 'found' ? { state: 'succeeded', videoUrls: found.urls } : { state: 'running' };
   }
