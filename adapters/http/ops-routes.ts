@@ -1,7 +1,8 @@
 /**
  * Routes for operators, outside the bearer auth: `/healthz` (liveness: the process answers, which provider),
  * `/readyz` (readiness: database, provider and each chat adapter, 503 while one is not up) and `/metrics` (task
- * counts by status, bytes kept on disk and process memory, in the Prometheus text format). `/readyz` is in the API
+ * counts by status, bytes kept on disk, prompts the block-list refused and process memory, in the Prometheus text
+ * format). `/readyz` is in the API
  * docs because its answer has a shape worth documenting; the other two are hidden.
  */
 import type { FastifyInstance } from 'fastify';
@@ -73,10 +74,20 @@ export async function opsRoutes(app: FastifyInstance, { service, readiness }: Ht
       "# HELP video_storage_bytes Bytes kept under DATA_DIR: re-hosted videos, tasks' images, uploads.",
       '# TYPE video_storage_bytes gauge',
       ...Object.entries(kept).map(([kind, bytes]) => `video_storage_bytes{kind="${kind}"} ${bytes}`),
+      ...promptsBlockedLines(service.promptsBlocked()),
       '# HELP process_resident_memory_bytes Resident memory size in bytes.',
       '# TYPE process_resident_memory_bytes gauge',
       `process_resident_memory_bytes ${process.memoryUsage.rss()}`,
     ];
     return reply.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
   });
+}
+
+/** The block-list's counter (PROMPT_BLOCKLIST_FILE): prompts refused since start-up, per platform. */
+function promptsBlockedLines(blocked: Partial<Record<string, number>>): string[] {
+  return [
+    '# HELP video_prompts_blocked_total Prompts refused by the block-list since start-up, by platform.',
+    '# TYPE video_prompts_blocked_total counter',
+    ...Object.entries(blocked).map(([platform, n]) => `video_prompts_blocked_total{platform="${platform}"} ${n}`),
+  ];
 }
