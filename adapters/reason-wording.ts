@@ -22,8 +22,13 @@ const EN: Wording = {
   PROMPT_TOO_LONG: (p) => `the prompt is ${p.chars} characters; the limit is ${p.limit}`,
   PROMPT_BLOCKED: () => 'the prompt contains words this service does not accept; please rephrase it',
   ACTIVE_LIMIT: (p) =>
-    `you already have ${p.active} videos in progress (the limit is ${p.limit}); wait for one to finish`,
-  DAILY_LIMIT: (p) => `you reached the limit of ${p.limit} videos in 24 hours; try again later`,
+    p.limit === 0
+      ? 'an admin has paused video making for you'
+      : `you already have ${p.active} videos in progress (the limit is ${p.limit}); wait for one to finish`,
+  DAILY_LIMIT: (p) =>
+    p.limit === 0
+      ? 'an admin has paused video making for you'
+      : `you reached the limit of ${p.limit} videos in 24 hours; try again later`,
   IMAGE_EMPTY: () => 'the image is empty',
   IMAGE_TOO_LARGE: (p) => `the image is larger than the ${p.limit} limit`,
   IMAGE_TOO_MANY_PIXELS: (p) =>
@@ -49,8 +54,12 @@ const ZH: Wording = {
   PROMPT_EMPTY: () => '提示词是空的，请描述你想要的视频',
   PROMPT_TOO_LONG: (p) => `提示词有 ${p.chars} 个字符，上限为 ${p.limit}`,
   PROMPT_BLOCKED: () => '提示词包含本服务不接受的内容，请换个说法',
-  ACTIVE_LIMIT: (p) => `你已有 ${p.active} 个视频正在生成（上限 ${p.limit} 个），请等其中一个完成`,
-  DAILY_LIMIT: (p) => `你已达到 24 小时内 ${p.limit} 个视频的上限，请稍后再试`,
+  ACTIVE_LIMIT: (p) =>
+    p.limit === 0
+      ? '管理员暂时停用了你的视频生成'
+      : `你已有 ${p.active} 个视频正在生成（上限 ${p.limit} 个），请等其中一个完成`,
+  DAILY_LIMIT: (p) =>
+    p.limit === 0 ? '管理员暂时停用了你的视频生成' : `你已达到 24 小时内 ${p.limit} 个视频的上限，请稍后再试`,
   IMAGE_EMPTY: () => '图片是空的',
   IMAGE_TOO_LARGE: (p) => `图片超过 ${p.limit} 的上限`,
   IMAGE_TOO_MANY_PIXELS: (p) => `图片为 ${p.width}×${p.height}，上限为 ${p.limitMegapixels} 百万像素，请换一张小一点的`,

@@ -3,7 +3,7 @@
  * (any `zh…` is Chinese, any `en…` English) and falls back to DEFAULT_LOCALE. Replies are plain text (no parse
  * mode), so prompts and reasons never need escaping.
  */
-import type { AccountHealth, Reason, RecordedIncident, Task } from '../../src/core/index.js';
+import type { AccountHealth, Reason, RecordedIncident, Task, UserQuota } from '../../src/core/index.js';
 import { INCIDENT_EN, INCIDENT_ZH } from '../incident-wording.js';
 import { reasonText } from '../reason-wording.js';
 
@@ -78,6 +78,12 @@ const en = {
   upstream: 'The video service is having trouble right now. Please try again in a few minutes.',
   internal: 'Something went wrong on my side. Please try again later.',
   reason: (r: Reason) => reasonText(r, 'en'),
+  quotaUsage:
+    'Usage: /quota <user id> — show; /quota <user id> <active> <daily> — set (0 stops them); /quota <user id> reset — forget today’s videos; /quota <user id> default — back to the defaults. Or reply to one of their messages with /quota and leave out the id.',
+  quotaShow: (userId: string, q: UserQuota) =>
+    `User ${userId}: at most ${q.maxActive} at once (${q.active} now), ${q.dailyLimit} in 24 hours (${q.usedToday} used)${q.custom ? '' : ' — the defaults'}.`,
+  quotaReset: (userId: string, q: UserQuota) =>
+    `User ${userId}: today’s count is reset; they may make ${q.dailyLimit} more videos in the next 24 hours.`,
   notAllowed: (chatId: number) =>
     `Sorry, this bot is private: it only works in the chats its owner has allowed. If you know the owner, ask them to add this chat (id ${chatId}).`,
   adminOnly: 'Sorry, that command is for the bot’s administrators.',
@@ -148,6 +154,11 @@ const zh: Messages = {
   upstream: '视频服务暂时出了问题，请过几分钟再试。',
   internal: '我这边出了点问题，请稍后再试。',
   reason: (r) => reasonText(r, 'zh'),
+  quotaUsage:
+    '用法：/quota <用户ID> — 查看；/quota <用户ID> <同时> <每日> — 设置（0 表示禁止）；/quota <用户ID> reset — 清零今天的次数；/quota <用户ID> default — 恢复默认。回复该用户的消息时可省略用户ID。',
+  quotaShow: (userId, q) =>
+    `用户 ${userId}：最多同时 ${q.maxActive} 个（当前 ${q.active} 个），24 小时内 ${q.dailyLimit} 个（已用 ${q.usedToday} 个）${q.custom ? '' : '——默认值'}。`,
+  quotaReset: (userId, q) => `用户 ${userId}：今天的次数已清零，接下来 24 小时内还可生成 ${q.dailyLimit} 个视频。`,
   notAllowed: (chatId) =>
     `抱歉，这是一个私人机器人，只在主人允许的聊天中使用。如果你认识主人，请让他添加这个聊天（ID ${chatId}）。`,
   adminOnly: '抱歉，该命令仅限机器人管理员使用。',
