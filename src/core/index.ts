@@ -39,11 +39,12 @@ export { BlocklistInvalid, PromptBlocklist } from './prompt-blocklist.js';
 export type { Reason, ReasonCode, ReasonParams } from './reasons.js';
 export { reasonOf, withReason } from './reasons.js';
 export { downloadLimited, formatBytes, isPrivateAddress } from './safe-fetch.js';
-export type { AccountHealth, Actor, SeedImport, UserQuota } from './service.js';
+export type { AccountHealth, Actor, SeedImport } from './service.js';
 export type { TaskFilter } from './store.js';
 export { DatabaseUnusable, DataDirInUse } from './store.js';
 export type { FinalStatus, Origin, Platform, Task, TaskKind, TaskRequest, TaskStatus } from './task.js';
 export { isFinal, TASK_STATUSES } from './task.js';
+export type { UserQuota } from './user-quotas.js';
 export type { GenerationService, MediaStore, Outbox, Retention, Scheduler, TaskStore };
 
 export interface Core {

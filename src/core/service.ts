@@ -7,7 +7,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { VideoProvider } from '../providers/provider.js';
 import type { Delivery } from './delivery.js';
-import { Conflict, InvalidInput, isDiskFull, NotFound, QuotaExceeded, StorageFull } from './errors.js';
+import { Conflict, InvalidInput, isDiskFull, NotFound, StorageFull } from './errors.js';
 import type { TaskEventBus, TaskEventName, TaskEvents } from './events.js';
 import type { ImageLimits, MediaStore, MediaUsage, StoredImage } from './media.js';
 import type { PromptBlocklist } from './prompt-blocklist.js';
@@ -15,6 +15,7 @@ import { withReason } from './reasons.js';
 import type { Scheduler } from './scheduler.js';
 import { DuplicateRequest, type TaskFilter, type TaskStore } from './store.js';
 import { isFinal, lookTimesMs, type Platform, type Task, type TaskRequest, type TaskStatus } from './task.js';
+import { type UserQuota, UserQuotas } from './user-quotas.js';
 
 export interface ServiceLimits {
   maxImageBytes: number;
@@ -31,18 +32,6 @@ export interface ServiceLimits {
   blocklist?: PromptBlocklist;
 }
 
-/** One chat user's limits as they apply now, and how much of them is used (an admin's `/quota`). */
-export interface UserQuota {
-  maxActive: number;
-  dailyLimit: number;
-  /** True when an admin set this user's limits (false: the configured defaults). */
-  custom: boolean;
-  active: number;
-  /** Tasks counted against the daily limit now: the last 24 hours, from the last reset when later. */
-  usedToday: number;
-  dailyResetAt: string | null;
-}
-
 /** One task of the seed service's `video_links.json`, in our words. */
 export interface SeedImport {
   conversationId: string;
@@ -56,8 +45,6 @@ export interface SeedImport {
 
 /** Who asks for a cancel or retry: the owner (checked against the task's origin) or an admin (any task). */
 export type Actor = { admin: true } | { admin?: false; platform: Platform; userId: string };
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** One upstream account as operators see it in the bots' /stats (state since when, until when, last code). */
 export interface AccountHealth {
@@ -76,6 +63,7 @@ export class GenerationService {
   readonly #events: TaskEventBus;
   readonly #limits: ServiceLimits;
   readonly #now: () => number;
+  readonly #quotas: UserQuotas;
 
   constructor(
     deps: { store: TaskStore; media: MediaStore; provider: VideoProvider; scheduler: Scheduler; events: TaskEventBus },
@@ -89,6 +77,7 @@ export class GenerationService {
     this.#events = deps.events;
     this.#limits = limits;
     this.#now = now;
+    this.#quotas = new UserQuotas(deps.store, limits, now);
   }
 
   get providerName(): string {
@@ -221,20 +210,7 @@ export class GenerationService {
   }
 
   #checkQuota(platform: Platform, userId: string): void {
-    if (!this.#limits.limitedPlatforms.has(platform)) return;
-    const quota = this.userQuota(platform, userId);
-    if (quota.active >= quota.maxActive) {
-      const error = new QuotaExceeded(
-        `you already have ${quota.active} videos in progress (the limit is ${quota.maxActive}); wait for one to finish`,
-      );
-      throw withReason(error, 'ACTIVE_LIMIT', { active: quota.active, limit: quota.maxActive });
-    }
-    if (quota.usedToday >= quota.dailyLimit) {
-      const error = new QuotaExceeded(
-        `you reached the limit of ${quota.dailyLimit} videos in 24 hours; try again later`,
-      );
-      throw withReason(error, 'DAILY_LIMIT', { limit: quota.dailyLimit });
-    }
+    this.#quotas.check(platform, userId);
   }
 
   /** @throws NotFound */
@@ -510,37 +486,17 @@ export class GenerationService {
 
   /** A chat user's limits as they apply now (an admin's, else the configured defaults) and how much is used. */
   userQuota(platform: Platform, userId: string): UserQuota {
-    const own = this.#store.userLimits(platform, userId);
-    const dayAgo = new Date(this.#now() - DAY_MS).toISOString();
-    const since = own?.dailyResetAt && own.dailyResetAt > dayAgo ? own.dailyResetAt : dayAgo;
-    return {
-      maxActive: own?.maxActive ?? this.#limits.userMaxActive,
-      dailyLimit: own?.dailyLimit ?? this.#limits.userDailyLimit,
-      custom: own?.maxActive != null || own?.dailyLimit != null,
-      active: this.#store.countActiveByUser(platform, userId),
-      usedToday: this.#store.countCreatedByUserSince(platform, userId, since),
-      dailyResetAt: own?.dailyResetAt ?? null,
-    };
+    return this.#quotas.of(platform, userId);
   }
 
-  /**
-   * Sets one user's own limits (an admin's `/quota`); nulls go back to the configured defaults.
-   * @throws InvalidInput for a limit that is not a whole number from 0 to 10 000 (0 stops the user).
-   */
+  /** Sets one user's own limits (an admin's `/quota`; 0 pauses them, nulls restore the defaults). @throws InvalidInput */
   setUserQuota(platform: Platform, userId: string, limits: { maxActive: number | null; dailyLimit: number | null }) {
-    for (const value of [limits.maxActive, limits.dailyLimit]) {
-      if (value !== null && !(Number.isSafeInteger(value) && value >= 0 && value <= 10_000)) {
-        throw new InvalidInput('a limit must be a whole number from 0 to 10000');
-      }
-    }
-    this.#store.setUserLimits(platform, userId, limits);
-    return this.userQuota(platform, userId);
+    return this.#quotas.set(platform, userId, limits);
   }
 
   /** Forgets the tasks a user made so far today: they may submit again up to their daily limit. */
   resetUserDaily(platform: Platform, userId: string): UserQuota {
-    this.#store.resetUserDaily(platform, userId);
-    return this.userQuota(platform, userId);
+    return this.#quotas.resetDaily(platform, userId);
   }
 
   /** Prompts the block-list refused since start-up, per platform (for /metrics). */

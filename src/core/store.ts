@@ -8,7 +8,7 @@
  * (`LeaseLost`). One process owns a SQLite `DATA_DIR` (a lock held for the store's lifetime, released by the
  * kernel when the process dies), so at start-up every other owner's lease is a dead process's and is released at
  * once. What the service owes people (results, alerts) is kept in the `deliveries` table: see the "Deliveries"
- * block at the end of the class.
+ * block near the end of the class; admins' per-user limits are the "Per-user limits" block after it.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
