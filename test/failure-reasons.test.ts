@@ -8,7 +8,7 @@ import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { permanent, type ScriptedProvider, scriptedProvider, transient } from './support/scripted-provider.js';
 import { startTestApi, type TestApi } from './support/test-api.js';
-import { finished, waitFor } from './support/test-core.js';
+import { finished, startTestCore, waitFor } from './support/test-core.js';
 
 let api: TestApi | undefined;
 afterEach(async () => {
@@ -57,6 +57,21 @@ describe('failure reasons', () => {
     expect(task.errorReason).toEqual({ code: 'UPSTREAM_UNAVAILABLE', params: {} });
     const retried = await api!.core.service.retry(task.id, { admin: true });
     expect(retried.errorReason).toBeNull();
+  });
+
+  it('a task of a provider no longer configured', async () => {
+    const first = await startTestCore({ keepData: true, provider: () => scriptedProvider({ name: 'gone' }) });
+    const task = await first.service.submit({ prompt: 'a kite', origin: { platform: 'telegram', userId: '9' } });
+    await first.dispose();
+    const second = await startTestCore({ dataDir: first.dataDir, provider: () => scriptedProvider() });
+    try {
+      expect(second.service.get(task.id).errorReason).toEqual({
+        code: 'PROVIDER_NOT_SERVED',
+        params: { provider: 'gone', running: 'scripted' },
+      });
+    } finally {
+      await second.dispose();
+    }
   });
 
   it('HTTP: a start refused for good answers 502 with the English detail and the code', async () => {

@@ -491,7 +491,13 @@ export class TaskStore {
       }[];
       // Through `update`, so each failure owes its asker a delivery like any other.
       return rows.map((row) =>
-        this.update(row.id, { status: 'failed', error: reason(row.provider), nextAttemptAt: null, leaseUntil: null }),
+        this.update(row.id, {
+          status: 'failed',
+          error: reason(row.provider),
+          errorReason: { code: 'PROVIDER_NOT_SERVED', params: { provider: row.provider, running: provider } },
+          nextAttemptAt: null,
+          leaseUntil: null,
+        }),
       );
     })();
   }
