@@ -86,6 +86,8 @@ const schema = z.object({
   USER_MAX_ACTIVE: int(1, 2),
   USER_DAILY_LIMIT: int(1, 20),
   DEFAULT_LOCALE: z.enum(['en', 'zh']).default('en'),
+  // Prompts refused on every platform: one word (case-insensitive substring) or /regex/flags a line.
+  PROMPT_BLOCKLIST_FILE: optionalText,
   // At most a day: longer waits would overflow Node's timers (24.8 days) and help nobody.
   ADAPTER_RETRY_MAX_S: z.coerce.number().positive().max(86_400).default(300),
   OUTBOX_RETRY_BASE_S: z.coerce.number().positive().max(86_400).default(5),
@@ -101,12 +103,17 @@ const schema = z.object({
   TELEGRAM_TOKEN: optionalText,
   TELEGRAM_API_ROOT: url.optional(),
   TELEGRAM_ADMIN_IDS: idList,
+  // Who may use the bots (empty: everyone). Telegram: chat ids (a user's private chat has the user's id).
+  TELEGRAM_ALLOWED_CHATS: idList,
 
   DISCORD_TOKEN: optionalText,
   DISCORD_APP_ID: optionalText,
   DISCORD_GUILD_ID: optionalText,
   DISCORD_API_BASE: url.optional(),
   DISCORD_ADMIN_IDS: idList,
+  // Discord: in a server, allowed when the server or the user is listed; in a DM, when the user is.
+  DISCORD_ALLOWED_GUILDS: idList,
+  DISCORD_ALLOWED_USERS: idList,
 
   DOUBAO_SESSIONS_FILE: z.string().default('session.json'),
   DOUBAO_BASE_URL: url.default('https://www.doubao.com'),

@@ -14,7 +14,7 @@ import { createHttpAdapter } from '../adapters/http/index.js';
 import { createTelegramAdapter } from '../adapters/telegram/index.js';
 import { AdapterSupervisor, type ChatAdapter } from './adapter-supervisor.js';
 import { type Config, loadConfigOrExit } from './config.js';
-import { type Core, createCore, DatabaseUnusable, DataDirInUse } from './core/index.js';
+import { BlocklistInvalid, type Core, createCore, DatabaseUnusable, DataDirInUse } from './core/index.js';
 import { chooseServiceFfmpeg } from './ffmpeg-choice.js';
 import { createLogger, type Logger } from './logger.js';
 import { createProvider } from './providers/index.js';
@@ -127,7 +127,7 @@ async function orExit<T>(config: Config, step: () => Promise<T>): Promise<T> {
     return await step();
   } catch (error) {
     const line =
-      error instanceof DataDirInUse || error instanceof DatabaseUnusable
+      error instanceof DataDirInUse || error instanceof DatabaseUnusable || error instanceof BlocklistInvalid
         ? error.message
         : describeStartupError(error, config);
     if (line === undefined) throw error;

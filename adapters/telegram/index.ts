@@ -35,6 +35,7 @@ const COMMANDS = {
     { command: 'retry', description: 'Run a task again: /retry <id>' },
     { command: 'cancel', description: 'Cancel any task: /cancel <id>' },
     { command: 'stats', description: 'Task counts' },
+    { command: 'quota', description: 'A user’s limits: /quota <user id> [<active> <daily> | reset | default]' },
   ],
 };
 
