@@ -67,6 +67,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(opsRoutes, deps);
   // Ark cannot send our bearer token, so its callback sits outside the API's auth (see ark-callback-routes.ts).
   if (deps.service.providerName === 'ark') await app.register(arkCallbackRoutes, { prefix: '/api/ark', ...deps });
+  for (const routes of deps.extraRoutes ?? []) await app.register(routes);
 
   await app.register(async (api) => {
     requireBearer(api, deps.config.API_TOKEN);

@@ -1,4 +1,5 @@
 /** What the HTTP adapter's plugins receive: the service, the configuration and a logger. */
+import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '../../src/config.js';
 import type { GenerationService } from '../../src/core/index.js';
 import type { Logger } from '../../src/logger.js';
@@ -14,4 +15,9 @@ export interface HttpDeps {
   providerStatus?: () => Record<string, unknown>;
   /** What `GET /readyz` reports (database, provider, chat adapters); absent → only the HTTP API is checked. */
   readiness?: () => Readiness;
+  /**
+   * Routes other adapters serve on this app, outside the API's bearer auth (they authenticate their own callers):
+   * the Telegram webhook. Registered before the app listens.
+   */
+  extraRoutes?: FastifyPluginAsync[];
 }
