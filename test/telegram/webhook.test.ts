@@ -79,6 +79,9 @@ describe('Telegram webhook mode', () => {
     await s.adapter.start();
     expect(s.fake.webhook()).toEqual({ url: s.url, secret: SECRET });
     expect(s.fake.calls('deleteWebhook')).toHaveLength(0);
+    // A second poller (a misconfigured process) is refused as by the real API, not silently served.
+    const poll = await fetch(`${s.fake.apiRoot}/bot${s.fake.token}/getUpdates`, { method: 'POST' });
+    expect(poll.status).toBe(409);
     const command = textMessage(bob, '/video a lighthouse in a storm');
     s.fake.pushUpdate(command);
     await s.fake.waitFor('sendMessage', (c) => text(c).includes('accepted'));
