@@ -193,6 +193,29 @@ describe('PostgreSQL limiter across processes', () => {
     expect(performance.now() - releasedAt).toBeLessThan(2_000);
   });
 
+  it('a limiter whose keeper connection is cut loses its slots to the others and goes on with a new one', async () => {
+    const url = await cluster.createDatabase();
+    const a = await PostgresLimiter.open(url, { recheckMs: 200 });
+    const b = await PostgresLimiter.open(url, { recheckMs: 200 });
+    opened.push(a, b);
+    const rules = { maxConcurrent: 1, minSpacingMs: 0 };
+    await a.acquire('k', rules);
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    // Both keepers hold a class-3 advisory lock; a's is the one its slot names.
+    const { rows } = await admin.query<{ cut: boolean }>(
+      `SELECT pg_terminate_backend(l.pid) AS cut FROM pg_locks l JOIN limiter_slots s ON l.objid = s.keeper::oid
+        WHERE l.locktype = 'advisory' AND l.classid = 3 AND l.objsubid = 2 AND l.granted`,
+    );
+    await admin.end();
+    expect(rows).toEqual([{ cut: true }]);
+    const taken = await b.acquire('k', rules, AbortSignal.timeout(5_000));
+    // a works again, on a new keeper connection: it waits for b's slot like anyone else.
+    const waiting = a.acquire('k', rules, AbortSignal.timeout(10_000));
+    await taken.release();
+    await (await waiting).release();
+  });
+
   it('the slots of an owner whose heartbeat stopped are taken for dead', async () => {
     const url = await cluster.createDatabase();
     const store = await PostgresTaskStore.open(url, { poolSize: 1 });

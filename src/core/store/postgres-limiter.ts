@@ -52,6 +52,8 @@ export class PostgresLimiter implements UpstreamLimiter {
   readonly #waiters = new Map<string, Set<() => void>>();
   readonly #held = new Set<LimiterSlot>();
   #keeper: Promise<{ client: pg.Client; id: number }> | undefined;
+  /** The keeper connection in use; a drop of an older one changes nothing. */
+  #keeperClient: pg.Client | undefined;
   #closed = false;
 
   private constructor(url: string, pool: pg.Pool, options: PostgresLimiterOptions) {
@@ -220,14 +222,16 @@ export class PostgresLimiter implements UpstreamLimiter {
 
   async #connectKeeper(): Promise<{ client: pg.Client; id: number }> {
     const client = new pg.Client({ connectionString: this.#url, keepAlive: true });
-    const keeper = { client, id: 0 };
+    const dropped = () => {
+      if (this.#keeperClient !== client) return;
+      this.#keeperClient = undefined;
+      this.#keeper = undefined;
+    };
     client.on('error', () => {
       void client.end().catch(() => undefined);
-      if (this.#keeper && keeper.id) this.#keeper = undefined;
+      dropped();
     });
-    client.on('end', () => {
-      if (keeper.id) this.#keeper = undefined;
-    });
+    client.on('end', dropped);
     client.on('notification', (message) => {
       if (message.channel !== RELEASE_CHANNEL || !message.payload) return;
       for (const wake of [...(this.#waiters.get(message.payload) ?? [])]) wake();
@@ -241,16 +245,15 @@ export class PostgresLimiter implements UpstreamLimiter {
           id,
         ]);
         if (rows[0]!.ok) {
-          keeper.id = id;
-          break;
+          await client.query(`LISTEN ${RELEASE_CHANNEL}`);
+          this.#keeperClient = client;
+          return { client, id };
         }
       }
-      await client.query(`LISTEN ${RELEASE_CHANNEL}`);
     } catch (error) {
       await client.end().catch(() => undefined);
       throw error;
     }
-    return keeper;
   }
 }
 
