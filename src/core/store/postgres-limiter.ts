@@ -31,6 +31,8 @@ export interface PostgresLimiterOptions {
   recheckMs?: number;
   /** Process clock for the owners' heartbeats. */
   now?: () => number;
+  /** Connections for acquisitions and releases (the keeper has its own). @defaultValue 4 */
+  poolSize?: number;
 }
 
 /** Notifications of released slots; the payload is the key. */
@@ -67,7 +69,7 @@ export class PostgresLimiter implements UpstreamLimiter {
 
   /** Connects, brings the schema up to date and takes this process's keeper lock. */
   static async open(url: string, options: PostgresLimiterOptions = {}): Promise<PostgresLimiter> {
-    const pool = new pg.Pool({ connectionString: url, max: 3, types: PG_TYPES });
+    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 4, types: PG_TYPES });
     pool.on('error', () => undefined); // a broken idle connection is dropped; the next query says what is wrong
     const limiter = new PostgresLimiter(url, pool, options);
     try {
