@@ -2,9 +2,13 @@
  * Telegram webhook mode (issue 16): the bot sets its webhook with the secret at start-up, the fake Bot API POSTs
  * updates to the route on the HTTP app, a /video becomes a task and the user gets the video; a forged update (no
  * secret, a wrong one) is refused with 401 and makes nothing; an update arriving before the bot started is answered
- * 503 and comes again (as Telegram retries); switching back to polling deletes the webhook and polls what is pending.
+ * 503 and comes again (as Telegram retries); switching back to polling deletes the webhook and polls what is pending;
+ * `npm start` (src/main.ts) serves the route on its HTTP port; the secret's rules in the configuration.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildHttpApp } from '../../adapters/http/index.js';
@@ -13,6 +17,7 @@ import { loadConfig } from '../../src/config.js';
 import { startTelegramFake, type TelegramFake } from '../fakes/telegram/index.js';
 import { textMessage } from '../fakes/telegram/updates.js';
 import { isMp4 } from '../support/media-samples.js';
+import { spawnService } from '../support/service-process.js';
 import { startTestCore, type TestCore } from '../support/test-core.js';
 
 const SECRET = 'webhook-secret-0123456789abcdef';
@@ -158,6 +163,33 @@ describe('Telegram webhook mode', () => {
     await s.fake.waitFor('sendMessage', (c) => text(c).includes('accepted'));
     expect(s.core.service.list({}).tasks[0]).toMatchObject({ prompt: 'after the switch' });
   });
+});
+
+describe('npm start in webhook mode', () => {
+  it('serves the webhook route on the service port and answers an update; the secret stays out of the logs', async () => {
+    const fake = await startTelegramFake();
+    cleanup.push(() => fake.close());
+    const dataDir = mkdtempSync(join(tmpdir(), 'dvb-webhook-'));
+    cleanup.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}/telegram/webhook`;
+    const service = spawnService(dataDir, {
+      PORT: String(port),
+      TELEGRAM_TOKEN: fake.token,
+      TELEGRAM_API_ROOT: fake.apiRoot,
+      TELEGRAM_WEBHOOK_URL: url,
+      TELEGRAM_WEBHOOK_SECRET: SECRET,
+    });
+    cleanup.push(async () => {
+      service.child.kill('SIGKILL');
+    });
+    await service.waitForLog(/receiving updates by webhook/, 60_000);
+    expect(fake.webhook()).toEqual({ url, secret: SECRET });
+    fake.pushUpdate(textMessage(bob, '/video a paper boat'));
+    await fake.waitFor('sendMessage', (c) => text(c).includes('accepted'), 30_000);
+    expect((await service.terminate()).code).toBe(0);
+    expect(service.output()).not.toContain(SECRET);
+  }, 90_000);
 });
 
 describe('webhook settings', () => {
