@@ -119,6 +119,21 @@ export const PG_MIGRATIONS: readonly string[] = [
    CREATE UNIQUE INDEX deliveries_alert ON deliveries (incident_id, platform, recipient) WHERE kind = 'alert';
    CREATE INDEX deliveries_due ON deliveries (platform, kind, next_try_at) WHERE state = 'pending';
    CREATE INDEX deliveries_task ON deliveries (task_id) WHERE task_id IS NOT NULL;`,
+  // 2: the cluster-wide upstream limiter (postgres-limiter.ts), PostgreSQL only: one process needs no shared limiter.
+  // A key's row is locked by whoever acquires, and says when its next start may be (database clock, epoch ms); a
+  // slot names the owner (the store's process) and the keeper lock that proves the holding process is alive.
+  `CREATE TABLE limiter_keys (
+     key TEXT PRIMARY KEY,
+     next_start_at BIGINT NOT NULL DEFAULT 0
+   );
+   CREATE TABLE limiter_slots (
+     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     key TEXT NOT NULL,
+     owner TEXT NOT NULL,
+     keeper INTEGER NOT NULL,
+     acquired_at BIGINT NOT NULL
+   );
+   CREATE INDEX limiter_slots_key ON limiter_slots (key);`,
 ];
 
 /**
