@@ -86,6 +86,8 @@ const schema = z.object({
   USER_MAX_ACTIVE: int(1, 2),
   USER_DAILY_LIMIT: int(1, 20),
   DEFAULT_LOCALE: z.enum(['en', 'zh']).default('en'),
+  // Prompts refused on every platform: one word (case-insensitive substring) or /regex/flags a line.
+  PROMPT_BLOCKLIST_FILE: optionalText,
   // At most a day: longer waits would overflow Node's timers (24.8 days) and help nobody.
   ADAPTER_RETRY_MAX_S: z.coerce.number().positive().max(86_400).default(300),
   OUTBOX_RETRY_BASE_S: z.coerce.number().positive().max(86_400).default(5),
@@ -101,12 +103,25 @@ const schema = z.object({
   TELEGRAM_TOKEN: optionalText,
   TELEGRAM_API_ROOT: url.optional(),
   TELEGRAM_ADMIN_IDS: idList,
+  // Who may use the bots (empty: everyone). Telegram: chat ids (a user's private chat has the user's id).
+  TELEGRAM_ALLOWED_CHATS: idList,
+  // Webhook mode (adapters/telegram/webhook.ts): Telegram POSTs updates to this URL; its path is served by the HTTP
+  // adapter. Without it the bot polls.
+  TELEGRAM_WEBHOOK_URL: url.optional(),
+  // Telegram sends it in X-Telegram-Bot-Api-Secret-Token with every update; its own rule: 1–256 of A-Z a-z 0-9 _ -.
+  TELEGRAM_WEBHOOK_SECRET: optionalText.refine((secret) => secret === undefined || /^[\w-]{16,256}$/.test(secret), {
+    message:
+      'must be 16 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram allows only these; a short secret is guessable)',
+  }),
 
   DISCORD_TOKEN: optionalText,
   DISCORD_APP_ID: optionalText,
   DISCORD_GUILD_ID: optionalText,
   DISCORD_API_BASE: url.optional(),
   DISCORD_ADMIN_IDS: idList,
+  // Discord: in a server, allowed when the server or the user is listed; in a DM, when the user is.
+  DISCORD_ALLOWED_GUILDS: idList,
+  DISCORD_ALLOWED_USERS: idList,
 
   DOUBAO_SESSIONS_FILE: z.string().default('session.json'),
   DOUBAO_BASE_URL: url.default('https://www.doubao.com'),
@@ -206,6 +221,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if ((e.DISCORD_TOKEN && !e.DISCORD_APP_ID) || (!e.DISCORD_TOKEN && e.DISCORD_APP_ID)) {
     throw new ConfigError('Invalid DISCORD_APP_ID: DISCORD_TOKEN and DISCORD_APP_ID must be set together');
+  }
+  if (e.TELEGRAM_WEBHOOK_URL && !e.TELEGRAM_WEBHOOK_SECRET) {
+    throw new ConfigError(
+      'Invalid TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_WEBHOOK_URL is set (anyone who finds the URL could ' +
+        'otherwise post forged updates); e.g. `openssl rand -hex 32`',
+    );
   }
   if (e.PROVIDER === 'ark' && !e.ARK_API_KEY) throw new ConfigError('Invalid ARK_API_KEY: required when PROVIDER=ark');
   const provider = e.PROVIDER ?? (existsSync(e.DOUBAO_SESSIONS_FILE) ? 'doubao' : e.ARK_API_KEY ? 'ark' : 'local');

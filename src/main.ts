@@ -9,12 +9,14 @@
  * then the HTTP API, then the core, so no step is cut in half; one part failing to stop does not stop the others
  * (shutdown.ts).
  */
+
+import type { FastifyPluginAsync } from 'fastify';
 import { createDiscordAdapter } from '../adapters/discord/index.js';
 import { createHttpAdapter } from '../adapters/http/index.js';
 import { createTelegramAdapter } from '../adapters/telegram/index.js';
 import { AdapterSupervisor, type ChatAdapter } from './adapter-supervisor.js';
 import { type Config, loadConfigOrExit } from './config.js';
-import { type Core, createCore, DatabaseUnusable, DataDirInUse } from './core/index.js';
+import { BlocklistInvalid, type Core, createCore, DatabaseUnusable, DataDirInUse } from './core/index.js';
 import { chooseServiceFfmpeg } from './ffmpeg-choice.js';
 import { createLogger, type Logger } from './logger.js';
 import { createProvider } from './providers/index.js';
@@ -61,8 +63,10 @@ async function main(): Promise<void> {
     return created;
   });
 
-  running.chats = chatAdapters(config, log, core);
+  const extraRoutes: FastifyPluginAsync[] = [];
+  running.chats = chatAdapters(config, log, core, extraRoutes);
   const http = createHttpAdapter({
+    extraRoutes,
     service: core.service,
     outbox: core.outbox,
     config,
@@ -83,12 +87,19 @@ async function main(): Promise<void> {
   for (const chat of running.chats) chat.start();
 }
 
-/** The configured chat adapters, each under its own supervisor (not started yet). */
-function chatAdapters(config: Config, log: Logger, core: Core): AdapterSupervisor[] {
+/**
+ * The configured chat adapters, each under its own supervisor (not started yet); routes they serve on the HTTP app
+ * (the Telegram webhook) go into `routes`.
+ */
+function chatAdapters(config: Config, log: Logger, core: Core, routes: FastifyPluginAsync[]): AdapterSupervisor[] {
   const deps = { service: core.service, outbox: core.outbox, config, log, videosDir: core.media.videosDir };
   const adapters: [string, ChatAdapter][] = [];
   if (config.DISCORD_TOKEN && config.DISCORD_APP_ID) adapters.push(['discord', createDiscordAdapter(deps)]);
-  if (config.TELEGRAM_TOKEN) adapters.push(['telegram', createTelegramAdapter(deps)]);
+  if (config.TELEGRAM_TOKEN) {
+    const telegram = createTelegramAdapter(deps);
+    if (telegram.webhookRoutes) routes.push(telegram.webhookRoutes);
+    adapters.push(['telegram', telegram]);
+  }
   return adapters.map(
     ([name, adapter]) => new AdapterSupervisor(name, adapter, { log, maxDelayMs: config.ADAPTER_RETRY_MAX_S * 1000 }),
   );
@@ -127,7 +138,7 @@ async function orExit<T>(config: Config, step: () => Promise<T>): Promise<T> {
     return await step();
   } catch (error) {
     const line =
-      error instanceof DataDirInUse || error instanceof DatabaseUnusable
+      error instanceof DataDirInUse || error instanceof DatabaseUnusable || error instanceof BlocklistInvalid
         ? error.message
         : describeStartupError(error, config);
     if (line === undefined) throw error;

@@ -67,5 +67,21 @@ export function startupWarnings(config: Config, provider: VideoProvider): string
       `PROVIDER=doubao has no usable session in ${config.DOUBAO_SESSIONS_FILE}: tasks will wait until one is added (${readiness.reason ?? 'run `npm run session`'})`,
     );
   }
+  return [...warnings, ...openBotWarnings(config)];
+}
+
+/** One line per configured bot that anyone may use (its allow-list is empty): they all spend the owner's account. */
+export function openBotWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  if (config.TELEGRAM_TOKEN && config.TELEGRAM_ALLOWED_CHATS.size === 0) {
+    warnings.push(
+      'The Telegram bot is open to everyone who finds it (TELEGRAM_ALLOWED_CHATS is empty); list the chat ids that may use it',
+    );
+  }
+  if (config.DISCORD_TOKEN && config.DISCORD_ALLOWED_GUILDS.size === 0 && config.DISCORD_ALLOWED_USERS.size === 0) {
+    warnings.push(
+      'The Discord bot is open to everyone who can reach it (DISCORD_ALLOWED_GUILDS and DISCORD_ALLOWED_USERS are empty); list the servers or users that may use it',
+    );
+  }
   return warnings;
 }

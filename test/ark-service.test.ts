@@ -189,7 +189,7 @@ describe('ark callback', () => {
     await setup({}, { ARK_CALLBACK: '1' });
     const res = await app!.inject({ method: 'POST', url: '/api/ark/callback', payload: { id: 'cgt-someone-else' } });
     expect(res.statusCode).toBe(404);
-    expect(res.json()).toEqual({ detail: 'no task with upstream id "cgt-someone-else"' });
+    expect(res.json()).toEqual({ detail: 'no task with upstream id "cgt-someone-else"', code: 'NOT_FOUND' });
   });
 });
 

@@ -90,6 +90,7 @@ describe('#12.13 disk full', () => {
     expect(reply).toEqual({
       status: 507,
       detail: "the server's disk is full, so the task could not be saved; try again later",
+      code: 'STORAGE_FULL',
     });
   });
 });

@@ -6,7 +6,8 @@
  * the PostgreSQL store is held to the same answers. "Two processes" is two pools on PostgreSQL; on SQLite (one
  * process per file) it is two callers racing in one process. The cases only PostgreSQL can have (live owners side
  * by side, migrations raced by several processes, wake-ups across processes) follow in their own block. The shared
- * cases live in test/support/store-cases-tasks.ts, store-cases-outbox.ts and store-cases-admin.ts (the admin page's reads).
+ * cases live in test/support/store-cases-tasks.ts, store-cases-outbox.ts, store-cases-admin.ts (the admin page's reads) and
+ * store-cases-users.ts (per-user limits).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +23,7 @@ import { type PostgresCluster, startPostgres } from './support/postgres.js';
 import { ADMIN_CASES } from './support/store-cases-admin.js';
 import { OUTBOX_CASES } from './support/store-cases-outbox.js';
 import { TASK_CASES } from './support/store-cases-tasks.js';
+import { USER_CASES } from './support/store-cases-users.js';
 import { clock, type Fixture, now, OWNER_TIMEOUT_MS, START, task, until } from './support/store-conformance.js';
 
 const opened: TaskStoreAsync[] = [];
@@ -101,7 +103,7 @@ describe.each([sqliteFixture(), postgresFixture(), postgresFixture('en-US')])(
     afterAll(() => fixture.teardown());
     afterEach(closeAll);
 
-    for (const c of [...TASK_CASES, ...OUTBOX_CASES, ...ADMIN_CASES]) {
+    for (const c of [...TASK_CASES, ...OUTBOX_CASES, ...ADMIN_CASES, ...USER_CASES]) {
       it(c.name, async () => {
         clock.at = START;
         await fixture.fresh();
@@ -129,11 +131,11 @@ describe('PostgreSQL: what only a shared store has', () => {
     const pools = Array.from({ length: 4 }, () => new pg.Pool({ connectionString: url, max: 2 }));
     try {
       const applied = await Promise.all(pools.map((pool) => migrate(pool)));
-      const all = PG_MIGRATIONS.map((_, i) => i + 1);
-      expect(applied.filter((versions) => versions.length > 0)).toEqual([all]);
+      const versions = PG_MIGRATIONS.map((_, index) => index + 1);
+      expect(applied.filter((done) => done.length > 0)).toEqual([versions]);
       const { rows } = await pools[0]!.query('SELECT version FROM schema_migrations ORDER BY version');
-      expect(rows).toEqual(all.map((version) => ({ version })));
-      expect(await migrate(pools[0]!, [...PG_MIGRATIONS, 'SELECT 1'])).toEqual([all.length + 1]);
+      expect(rows).toEqual(versions.map((version) => ({ version })));
+      expect(await migrate(pools[0]!, [...PG_MIGRATIONS, 'SELECT 1'])).toEqual([versions.length + 1]);
       await expect(migrate(pools[1]!)).rejects.toThrow(/newer than this build knows/);
     } finally {
       await Promise.all(pools.map((pool) => pool.end()));

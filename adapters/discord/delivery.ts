@@ -138,7 +138,7 @@ export class DiscordDelivery {
     if (task.status === 'failed') {
       const mention = `<@${task.origin.userId}>`;
       const body = {
-        content: t.failed(mention, task.id, task.error ?? 'unknown'),
+        content: t.failed(mention, task.id, task.errorReason ? t.reason(task.errorReason) : (task.error ?? 'unknown')),
         components: [retryRow(task, t).toJSON()],
       };
       await this.#sendResult(task, ref, body, [], null);

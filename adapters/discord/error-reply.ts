@@ -5,26 +5,31 @@
  * interaction token on webhook routes, so only name, status, code and message are kept.
  */
 import { DiscordAPIError } from 'discord.js';
-import { isCoreError, OptionRefused } from '../../src/core/index.js';
+import { isCoreError, OptionRefused, reasonOf } from '../../src/core/index.js';
 import type { Messages } from './messages.js';
 
 export function toDiscordReply(error: unknown, t: Messages): { content: string; internal: boolean } {
   // Worded here from its fields, in the user's language (the core's sentence is English).
   if (error instanceof OptionRefused) return { content: t.optionRefused(error), internal: false };
   if (isCoreError(error)) {
+    // The reason in the user's language when the core gave its code; its English message otherwise.
+    const why = reasonOf(error);
+    const text = why ? t.reason(why) : error.message;
     switch (error.code) {
       case 'UNSUPPORTED_MEDIA':
-        return { content: t.notImage, internal: false };
+        return { content: why?.code === 'IMAGE_UNREADABLE' ? t.badInput(text) : t.notImage, internal: false };
       case 'INVALID_INPUT':
       case 'TOO_LARGE':
-        return { content: t.badInput(error.message), internal: false };
+      case 'REQUEST_KEY_REUSED':
+        return { content: t.badInput(text), internal: false };
       case 'QUOTA_EXCEEDED':
-        return { content: t.quota(error.message), internal: false };
+        return { content: t.quota(text), internal: false };
       case 'NOT_FOUND':
         return { content: t.notFound, internal: false };
       case 'CONFLICT':
+        return { content: t.conflict(text), internal: false };
       case 'STORAGE_FULL':
-        return { content: t.conflict(error.message), internal: false };
+        return { content: t.conflict(t.reason({ code: 'DISK_FULL', params: {} })), internal: false };
       case 'UPSTREAM_FAILED':
         return { content: t.upstream, internal: false };
     }

@@ -2,8 +2,17 @@
  * Every sentence the Discord bot says, in English and Chinese, chosen by the user's `interaction.locale`
  * (`zh-CN`, `zh-TW` → Chinese; other locales → English; unknown → DEFAULT_LOCALE).
  */
-import type { AccountHealth, OptionName, OptionRefused, RecordedIncident, TaskStatus } from '../../src/core/index.js';
+import type {
+  AccountHealth,
+  OptionName,
+  OptionRefused,
+  Reason,
+  RecordedIncident,
+  TaskStatus,
+  UserQuota,
+} from '../../src/core/index.js';
 import { INCIDENT_EN, INCIDENT_ZH } from '../incident-wording.js';
+import { reasonText } from '../reason-wording.js';
 
 export type Lang = 'en' | 'zh';
 
@@ -55,6 +64,13 @@ const en = {
   conflict: (detail: string) => `Not possible right now: ${detail}.`,
   upstream: 'The video service is not answering right now; please try again in a few minutes.',
   internal: 'Something went wrong on our side; the details are in the service log.',
+  reason: (r: Reason) => reasonText(r, 'en'),
+  quotaShow: (userId: string, q: UserQuota) =>
+    `<@${userId}>: at most ${q.maxActive} at once (${q.active} now), ${q.dailyLimit} in 24 hours (${q.usedToday} used)${q.custom ? '' : ' — the defaults'}.`,
+  quotaReset: (userId: string, q: UserQuota) =>
+    `<@${userId}>: today’s count is reset; they may make ${q.dailyLimit} more videos in the next 24 hours.`,
+  notAllowed:
+    'Sorry, this bot is private: it only works in the servers and for the people its owner has allowed. If you know the owner, ask them to add you.',
   myTasksTitle: 'Your recent videos',
   tasksTitle: 'Tasks',
   noTasks: 'No tasks.',
@@ -120,6 +136,11 @@ const zh: Messages = {
   conflict: (detail) => `现在无法这样做：${detail}。`,
   upstream: '视频服务暂时没有响应，请几分钟后再试。',
   internal: '我们这边出了点问题，详情已记录在服务日志中。',
+  reason: (r) => reasonText(r, 'zh'),
+  quotaShow: (userId, q) =>
+    `<@${userId}>：最多同时 ${q.maxActive} 个（当前 ${q.active} 个），24 小时内 ${q.dailyLimit} 个（已用 ${q.usedToday} 个）${q.custom ? '' : '——默认值'}。`,
+  quotaReset: (userId, q) => `<@${userId}>：今天的次数已清零，接下来 24 小时内还可生成 ${q.dailyLimit} 个视频。`,
+  notAllowed: '抱歉，这是一个私人机器人，只在主人允许的服务器中、为主人允许的人使用。如果你认识主人，请让他添加你。',
   myTasksTitle: '你最近的视频',
   tasksTitle: '任务列表',
   noTasks: '没有任务。',

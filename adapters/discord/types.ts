@@ -4,6 +4,7 @@ import type {
   ChatInputCommandInteraction,
   SlashCommandBuilder,
   SlashCommandOptionsOnlyBuilder,
+  SlashCommandSubcommandsOnlyBuilder,
 } from 'discord.js';
 import type { Config } from '../../src/config.js';
 import type { GenerationService } from '../../src/core/index.js';
@@ -18,7 +19,7 @@ export interface DiscordDeps {
 }
 
 export interface SlashCommand {
-  data: SlashCommandBuilder | SlashCommandOptionsOnlyBuilder;
+  data: SlashCommandBuilder | SlashCommandOptionsOnlyBuilder | SlashCommandSubcommandsOnlyBuilder;
   execute(interaction: ChatInputCommandInteraction): Promise<void>;
 }
 

@@ -75,6 +75,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(opsRoutes, deps);
   // Ark cannot send our bearer token, so its callback sits outside the API's auth (see ark-callback-routes.ts).
   if (deps.service.providerName === 'ark') await app.register(arkCallbackRoutes, { prefix: '/api/ark', ...deps });
+  for (const routes of deps.extraRoutes ?? []) await app.register(routes);
 
   // The admin page signs in with its own session cookie (adapters/web), so it sits outside the API's bearer auth.
   if (deps.admin) await app.register(adminWeb, { prefix: '/admin', ...deps, ...deps.admin });

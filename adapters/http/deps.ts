@@ -1,4 +1,5 @@
 /** What the HTTP adapter's plugins receive: the service, the configuration and a logger. */
+import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '../../src/config.js';
 import type { GenerationService, Metrics, Outbox } from '../../src/core/index.js';
 import type { Logger } from '../../src/logger.js';
@@ -21,4 +22,9 @@ export interface HttpDeps {
   metrics?: Pick<Metrics, 'render'>;
   /** The admin web page's sources (adapters/web); absent → no page at /admin. */
   admin?: AdminSources;
+  /**
+   * Routes other adapters serve on this app, outside the API's bearer auth (they authenticate their own callers):
+   * the Telegram webhook. Registered before the app listens.
+   */
+  extraRoutes?: FastifyPluginAsync[];
 }

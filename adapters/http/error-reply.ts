@@ -5,7 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { formatBytes, isCoreError } from '../../src/core/index.js';
+import { formatBytes, isCoreError, reasonOf } from '../../src/core/index.js';
 
 /** What JSON routes say to a body of another type. */
 export const SEND_JSON =
@@ -22,10 +22,12 @@ const CORE_STATUS: Record<string, number> = {
   STORAGE_FULL: 507,
 };
 
-export function toHttpReply(error: unknown, bodyLimit: number): { status: number; detail: string } {
+export function toHttpReply(error: unknown, bodyLimit: number): { status: number; detail: string; code?: string } {
   if (isCoreError(error)) {
-    if (error.code === 'UPSTREAM_FAILED') return { status: error.retryable ? 503 : 502, detail: error.message };
-    return { status: CORE_STATUS[error.code] ?? 400, detail: error.message };
+    // A machine-readable code beside the English detail: the specific reason when the core gave one.
+    const code = reasonOf(error)?.code ?? error.code;
+    if (error.code === 'UPSTREAM_FAILED') return { status: error.retryable ? 503 : 502, detail: error.message, code };
+    return { status: CORE_STATUS[error.code] ?? 400, detail: error.message, code };
   }
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) return { status: 422, detail: fastifyError.message };
@@ -54,9 +56,9 @@ export function errorHandler() {
     if (validation.validation && validation.validationContext === 'body' && notJson) {
       return reply.status(415).send({ detail: SEND_JSON });
     }
-    const { status, detail } = toHttpReply(error, request.routeOptions.bodyLimit ?? 0);
+    const { status, detail, code } = toHttpReply(error, request.routeOptions.bodyLimit ?? 0);
     if (status >= 500 && ![502, 503, 507].includes(status)) request.log.error({ err: error }, 'request failed');
-    return reply.status(status).send({ detail });
+    return reply.status(status).send({ detail, ...(code && { code }) });
   };
 }
 

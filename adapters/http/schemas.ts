@@ -7,7 +7,14 @@ export const detailSchema = {
   $id: 'Detail',
   type: 'object',
   description: 'An error, as FastAPI reports them.',
-  properties: { detail: { type: 'string' } },
+  properties: {
+    detail: { type: 'string' },
+    code: {
+      type: 'string',
+      description:
+        'Why, for programs: the core error (QUOTA_EXCEEDED…) or, more specific, its reason (DAILY_LIMIT, PROMPT_BLOCKED…)',
+    },
+  },
   required: ['detail'],
 } as const;
 

@@ -66,7 +66,10 @@ export async function videoGenRoutes(app: FastifyInstance, { service, config }: 
         origin: { platform: 'http', userId: 'api', ...(callbackUrl && { reply: { callbackUrl } }) },
         ...(req.headers['idempotency-key'] && { requestKey: `http:${req.headers['idempotency-key']}` }),
       });
-      if (task.status === 'failed') return reply.status(502).send({ detail: task.error ?? 'video generation failed' });
+      if (task.status === 'failed') {
+        const code = task.errorReason?.code;
+        return reply.status(502).send({ detail: task.error ?? 'video generation failed', ...(code && { code }) });
+      }
       return {
         success: true,
         message: '视频生成任务已创建',

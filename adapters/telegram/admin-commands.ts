@@ -1,15 +1,17 @@
 /**
  * Commands for the ids in TELEGRAM_ADMIN_IDS: /tasks [status] [page] (everyone's recent tasks, paged), /task <id>
- * (full detail), /retry <id>, /cancel <id> (any task) and /stats (with the upstream sessions' health). Everyone else gets a polite refusal for the
+ * (full detail), /retry <id>, /cancel <id> (any task), /stats (with the upstream sessions' health) and /quota (a
+ * user's own limits, see quota-command.ts). Everyone else gets a polite refusal for the
  * admin-only commands (and their own /cancel from the user commands); nothing about other users leaks.
  */
 import { Composer } from 'grammy';
 import { type GenerationService, TASK_STATUSES, type TaskStatus } from '../../src/core/index.js';
 import type { BotContext } from './context.js';
+import { quotaCommand } from './quota-command.js';
 import { taskDetail, taskLine } from './task-text.js';
 
 const PAGE_SIZE = 10;
-const ADMIN_ONLY = ['tasks', 'task', 'retry', 'stats'];
+const ADMIN_ONLY = ['tasks', 'task', 'retry', 'stats', 'quota'];
 
 export function adminCommands(
   service: GenerationService,
@@ -68,6 +70,8 @@ export function adminCommands(
     const lines = accounts.length > 0 ? ['', ctx.t.accountsTitle, ...accounts.map(ctx.t.accountLine)] : [];
     await ctx.reply([ctx.t.stats(byStatus, provider), ...lines].join('\n'));
   });
+
+  admin.command('quota', (ctx) => quotaCommand(ctx, service));
 
   composer.command(ADMIN_ONLY, (ctx) => ctx.reply(ctx.t.adminOnly));
   return composer;

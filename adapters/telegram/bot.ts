@@ -8,6 +8,7 @@ import { Bot, GrammyError, HttpError } from 'grammy';
 import { isCoreError } from '../../src/core/index.js';
 import type { Logger } from '../../src/logger.js';
 import { proxyAgent, tunnelAgentFor } from '../../src/proxy.js';
+import { accessGate } from './access.js';
 import { adminCommands } from './admin-commands.js';
 import type { BotContext } from './context.js';
 import type { TelegramDeps, TelegramTiming } from './deps.js';
@@ -39,6 +40,8 @@ export function createBot(deps: TelegramDeps, token: string, timing: TelegramTim
   });
 
   const onError = answerError(log);
+  // Before anything else that acts on a message: nothing from a chat that may not use the bot goes further.
+  bot.use(accessGate({ allowedChats: config.TELEGRAM_ALLOWED_CHATS, adminIds: config.TELEGRAM_ADMIN_IDS, log }));
   bot.use(
     photoToVideo(
       service,

@@ -52,11 +52,8 @@ async function sendResult(deps: DeliveryDeps, task: Task, ref: TelegramReplyRef,
     ? { reply_parameters: { message_id: ref.replyToMessageId, allow_sending_without_reply: true } }
     : {};
   if (task.status === 'failed') {
-    await deps.api.sendMessage(
-      ref.chatId,
-      t.failed(task.id, (task.error ?? 'unknown error').replace(/[.。]\s*$/, '')),
-      replyTo,
-    );
+    const why = task.errorReason ? t.reason(task.errorReason) : (task.error ?? 'unknown error');
+    await deps.api.sendMessage(ref.chatId, t.failed(task.id, why.replace(/[.。]\s*$/, '')), replyTo);
     return;
   }
   if (task.status === 'cancelled') {

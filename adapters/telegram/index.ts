@@ -1,5 +1,6 @@
 /**
- * The Telegram adapter: a grammY bot on long polling (@grammyjs/runner) that turns photos and prompts into tasks,
+ * The Telegram adapter: a grammY bot on long polling (@grammyjs/runner), or in webhook mode (webhook.ts, when
+ * TELEGRAM_WEBHOOK_URL is set; main.ts serves its `webhookRoutes` on the HTTP app), that turns photos and prompts into tasks,
  * keeps a status message current, and delivers the result through the core's outbox (so also after a restart),
  * as well as the alerts of provider incidents to every TELEGRAM_ADMIN_IDS chat.
  * `createTelegramAdapter` returns `{ start(signal), stop(), describeFailure() }` for main.ts's supervisor, which
@@ -12,6 +13,7 @@ import { createBot, DEFAULT_API_ROOT } from './bot.js';
 import { createAlertDelivery, createDelivery } from './delivery.js';
 import { DEFAULT_TIMING, type TelegramDeps } from './deps.js';
 import { StatusUpdates } from './status-updates.js';
+import { WebhookReceiver, webhookSettings } from './webhook.js';
 
 export type { TelegramDeps, TelegramTiming } from './deps.js';
 
@@ -35,6 +37,7 @@ const COMMANDS = {
     { command: 'retry', description: 'Run a task again: /retry <id>' },
     { command: 'cancel', description: 'Cancel any task: /cancel <id>' },
     { command: 'stats', description: 'Task counts' },
+    { command: 'quota', description: 'A user’s limits: /quota <user id> [<active> <daily> | reset | default]' },
   ],
 };
 
@@ -49,6 +52,8 @@ export function createTelegramAdapter(deps: TelegramDeps) {
     deps.config.DEFAULT_LOCALE,
   );
   const failureContext = { host: apiHost(deps.config.TELEGRAM_API_ROOT), tokenVariable: 'TELEGRAM_TOKEN', token };
+  const webhookMode = webhookSettings(deps.config);
+  const webhook = webhookMode && new WebhookReceiver(bot, webhookMode, deps.log);
   let runner: RunnerHandle | undefined;
   let stopDelivery: (() => Promise<void>) | undefined;
 
@@ -74,7 +79,7 @@ export function createTelegramAdapter(deps: TelegramDeps) {
 
   return {
     /**
-     * Connects and starts polling. The bot's identity is fetched with one `getMe` (not `bot.init()`, which retries
+     * Connects and starts polling (in webhook mode: sets the webhook and starts taking updates). The bot's identity is fetched with one `getMe` (not `bot.init()`, which retries
      * a network failure forever in silence): main.ts's supervisor owns the retries and says why each one failed.
      * `onDown` hears of polling that ends on its own later.
      */
@@ -83,7 +88,9 @@ export function createTelegramAdapter(deps: TelegramDeps) {
       onDown: (error: unknown) => void = (err) => deps.log.error({ err }, 'Telegram polling stopped'),
     ): Promise<void> {
       bot.botInfo = await bot.api.getMe(forGrammy(signal));
-      await bot.api.deleteWebhook(undefined, forGrammy(signal));
+      // When polling, a webhook left set from webhook mode is removed: it would make every getUpdates fail with 409.
+      if (webhook) await webhook.register(forGrammy(signal));
+      else await bot.api.deleteWebhook(undefined, forGrammy(signal));
       await setCommandMenus(signal);
       signal.throwIfAborted();
       statusUpdates.start();
@@ -99,12 +106,14 @@ export function createTelegramAdapter(deps: TelegramDeps) {
         }),
         alert: createAlertDelivery({ api: bot.api, fallbackLang: deps.config.DEFAULT_LOCALE }),
       });
+      if (webhook) return webhook.open();
       runner = run(bot, { runner: { fetch: { timeout: timing.pollTimeoutS }, silent: true } });
       // The runner retries network failures itself but ends on 401 (token revoked) and 409 (another poller).
       runner.task()?.catch(onDown);
       deps.log.info({ bot: bot.botInfo.username }, 'Telegram bot polling');
     },
     async stop(): Promise<void> {
+      await webhook?.stop();
       if (runner?.isRunning()) await runner.stop();
       runner = undefined;
       statusUpdates.stop();
@@ -112,6 +121,8 @@ export function createTelegramAdapter(deps: TelegramDeps) {
       stopDelivery = undefined;
     },
     describeFailure: (error: unknown) => describeStartFailure(error, failureContext),
+    /** The webhook route for the HTTP app, in webhook mode. */
+    webhookRoutes: webhook?.routes,
   };
 }
 

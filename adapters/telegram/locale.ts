@@ -7,11 +7,14 @@ import type {
   AccountHealth,
   OptionName,
   OptionRefused,
+  Reason,
   RecordedIncident,
   Task,
+  UserQuota,
   VideoCapabilities,
 } from '../../src/core/index.js';
 import { INCIDENT_EN, INCIDENT_ZH } from '../incident-wording.js';
+import { reasonText } from '../reason-wording.js';
 
 export type Lang = 'en' | 'zh';
 
@@ -100,6 +103,15 @@ const en = {
   busy: (reason: string) => `Not possible right now: ${reason}.`,
   upstream: 'The video service is having trouble right now. Please try again in a few minutes.',
   internal: 'Something went wrong on my side. Please try again later.',
+  reason: (r: Reason) => reasonText(r, 'en'),
+  quotaUsage:
+    'Usage: /quota <user id> — show; /quota <user id> <active> <daily> — set (0 stops them); /quota <user id> reset — forget today’s videos; /quota <user id> default — back to the defaults. Or reply to one of their messages with /quota and leave out the id.',
+  quotaShow: (userId: string, q: UserQuota) =>
+    `User ${userId}: at most ${q.maxActive} at once (${q.active} now), ${q.dailyLimit} in 24 hours (${q.usedToday} used)${q.custom ? '' : ' — the defaults'}.`,
+  quotaReset: (userId: string, q: UserQuota) =>
+    `User ${userId}: today’s count is reset; they may make ${q.dailyLimit} more videos in the next 24 hours.`,
+  notAllowed: (chatId: number) =>
+    `Sorry, this bot is private: it only works in the chats its owner has allowed. If you know the owner, ask them to add this chat (id ${chatId}).`,
   adminOnly: 'Sorry, that command is for the bot’s administrators.',
   adminUsage: (cmd: string) => `Usage: /${cmd} <task id>`,
   tasksUsage: 'Usage: /tasks [pending|processing|completed|failed|cancelled] [page]',
@@ -182,6 +194,14 @@ const zh: Messages = {
   busy: (reason) => `暂时无法操作：${reason}。`,
   upstream: '视频服务暂时出了问题，请过几分钟再试。',
   internal: '我这边出了点问题，请稍后再试。',
+  reason: (r) => reasonText(r, 'zh'),
+  quotaUsage:
+    '用法：/quota <用户ID> — 查看；/quota <用户ID> <同时> <每日> — 设置（0 表示禁止）；/quota <用户ID> reset — 清零今天的次数；/quota <用户ID> default — 恢复默认。回复该用户的消息时可省略用户ID。',
+  quotaShow: (userId, q) =>
+    `用户 ${userId}：最多同时 ${q.maxActive} 个（当前 ${q.active} 个），24 小时内 ${q.dailyLimit} 个（已用 ${q.usedToday} 个）${q.custom ? '' : '——默认值'}。`,
+  quotaReset: (userId, q) => `用户 ${userId}：今天的次数已清零，接下来 24 小时内还可生成 ${q.dailyLimit} 个视频。`,
+  notAllowed: (chatId) =>
+    `抱歉，这是一个私人机器人，只在主人允许的聊天中使用。如果你认识主人，请让他添加这个聊天（ID ${chatId}）。`,
   adminOnly: '抱歉，该命令仅限机器人管理员使用。',
   adminUsage: (cmd) => `用法：/${cmd} <任务ID>`,
   tasksUsage: '用法：/tasks [pending|processing|completed|failed|cancelled] [页码]',

@@ -1,7 +1,8 @@
 /**
  * The small set of errors the core raises. Adapters branch on `code` (never on message text) and map each to
  * their own surface: an HTTP status with `{detail}`, an ephemeral Discord reply, a Telegram reply.
- * Messages are sentences a user can act on.
+ * Messages are sentences a user can act on, in English; an error may also carry a `reason` (a code and
+ * parameters, see reasons.ts) that the bots word in their user's language.
  */
 
 /** The request itself is wrong (empty prompt, not an image, file too big…); retrying it unchanged will not help. */

@@ -7,6 +7,7 @@
 
 import { RunFailed, runKillable } from './child-process.js';
 import { InvalidInput } from './errors.js';
+import { withReason } from './reasons.js';
 
 export interface DecodeOptions {
   /** @defaultValue 15 000 */
@@ -36,8 +37,9 @@ export async function decodeFirstFrame(ffmpegPath: string, path: string, options
     if (!(error instanceof RunFailed)) throw error;
     if (options.signal?.aborted) throw error;
   }
-  throw new InvalidInput(
+  const error = new InvalidInput(
     'the image could not be decoded (it is damaged or truncated); send a complete JPEG, PNG, WebP, GIF or BMP',
     'UNSUPPORTED_MEDIA',
   );
+  throw withReason(error, 'IMAGE_UNREADABLE');
 }

@@ -11,6 +11,7 @@ import { decodeFirstFrame } from './image-decode.js';
 import { MediaStore, type MediaUsage } from './media.js';
 import { Metrics } from './metrics.js';
 import { Outbox, type OutboxOptions } from './outbox.js';
+import { PromptBlocklist } from './prompt-blocklist.js';
 import { Retention } from './retention.js';
 import { Scheduler } from './scheduler.js';
 import { GenerationService } from './service.js';
@@ -38,12 +39,16 @@ export { inspectImage } from './media.js';
 export type { OptionName, Ratio, Resolution, VideoCapabilities, VideoOptions, VideoOptionsInput } from './options.js';
 export { DURATIONS_S, describeOptions, NO_CAPABILITIES, OptionRefused, RATIOS, RESOLUTIONS } from './options.js';
 export type { AdminAlert, Deliver, DeliverAlert, DeliveryHandlers } from './outbox.js';
+export { BlocklistInvalid, PromptBlocklist } from './prompt-blocklist.js';
+export type { Reason, ReasonCode, ReasonParams } from './reasons.js';
+export { reasonOf, withReason } from './reasons.js';
 export { downloadLimited, formatBytes, isPrivateAddress } from './safe-fetch.js';
 export type { AccountHealth, Actor, SeedImport } from './service.js';
 export type { TaskFilter } from './store.js';
 export { DatabaseUnusable, DataDirInUse } from './store.js';
 export type { FinalStatus, Origin, Platform, Task, TaskKind, TaskRequest, TaskStatus } from './task.js';
 export { isFinal, TASK_STATUSES } from './task.js';
+export type { UserQuota } from './user-quotas.js';
 export type { GenerationService, MediaStore, Metrics, Outbox, Retention, Scheduler, TaskStore };
 
 export interface Core {
@@ -102,6 +107,7 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
     tasksByStatus: () => store.countByStatus(),
     // Read on scrape, when the service below exists.
     storageUsage: (): Promise<MediaUsage> => service.storageUsage(),
+    promptsBlocked: (): Partial<Record<string, number>> => service.promptsBlocked(),
     provider,
   });
   metrics.watch(events, now);
@@ -133,6 +139,7 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
       userMaxActive: config.USER_MAX_ACTIVE,
       userDailyLimit: config.USER_DAILY_LIMIT,
       limitedPlatforms: new Set(['discord', 'telegram']),
+      ...(config.PROMPT_BLOCKLIST_FILE && { blocklist: loadBlocklist(config.PROMPT_BLOCKLIST_FILE, log) }),
     },
     now,
   );
@@ -195,6 +202,13 @@ function failUnservedTasks(service: GenerationService, log: Logger): void {
   } catch (err) {
     log.error({ err }, 'could not fail the tasks of providers no longer configured; the next start tries again');
   }
+}
+
+/** The block-list, read once at start-up. @throws BlocklistInvalid (one line) when it cannot be used. */
+function loadBlocklist(file: string, log: Logger): PromptBlocklist {
+  const blocklist = PromptBlocklist.load(file);
+  log.info({ file, entries: blocklist.size }, 'prompt block-list loaded');
+  return blocklist;
 }
 
 /** The admins told of provider incidents: those of each chat platform the configuration turns on. */

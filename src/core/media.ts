@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { imageSize } from 'image-size';
 import type { Logger } from 'pino';
 import { InvalidInput, isDiskFull, StorageFull, UpstreamError } from './errors.js';
+import { withReason } from './reasons.js';
 import { type DownloadOptions, downloadLimited, formatBytes } from './safe-fetch.js';
 import { ensurePlayable } from './transcode.js';
 
@@ -46,9 +47,12 @@ export interface ImageLimits {
  */
 export function inspectImage(bytes: Uint8Array, limits: ImageLimits | number): ImageInfo {
   const { maxBytes, maxPixels } = typeof limits === 'number' ? { maxBytes: limits, maxPixels: Infinity } : limits;
-  if (bytes.length === 0) throw new InvalidInput('the image is empty');
+  if (bytes.length === 0) throw withReason(new InvalidInput('the image is empty'), 'IMAGE_EMPTY');
   if (bytes.length > maxBytes) {
-    throw new InvalidInput(`the image is larger than the ${formatBytes(maxBytes)} limit`, 'TOO_LARGE');
+    const limit = formatBytes(maxBytes);
+    throw withReason(new InvalidInput(`the image is larger than the ${limit} limit`, 'TOO_LARGE'), 'IMAGE_TOO_LARGE', {
+      limit,
+    });
   }
   let size: ReturnType<typeof imageSize> | undefined;
   try {
@@ -58,14 +62,20 @@ export function inspectImage(bytes: Uint8Array, limits: ImageLimits | number): I
   }
   const type = size?.type && IMAGE_TYPES[size.type];
   if (!size || !type || !size.width || !size.height) {
-    throw new InvalidInput('the file is not a JPEG, PNG, WebP, GIF or BMP image', 'UNSUPPORTED_MEDIA');
+    const error = new InvalidInput('the file is not a JPEG, PNG, WebP, GIF or BMP image', 'UNSUPPORTED_MEDIA');
+    throw withReason(error, 'IMAGE_NOT_IMAGE');
   }
   if (size.width * size.height > maxPixels) {
     const mp = (n: number) => `${Math.round(n / 100_000) / 10} megapixels`;
-    throw new InvalidInput(
+    const error = new InvalidInput(
       `the image is ${size.width}×${size.height} (${mp(size.width * size.height)}); the limit is ${mp(maxPixels)}`,
       'TOO_LARGE',
     );
+    throw withReason(error, 'IMAGE_TOO_MANY_PIXELS', {
+      width: size.width,
+      height: size.height,
+      limitMegapixels: Math.round(maxPixels / 100_000) / 10,
+    });
   }
   return { ...type, width: size.width, height: size.height };
 }

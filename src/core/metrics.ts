@@ -6,7 +6,8 @@
  * - `video_time_to_video_seconds{provider}`: observed from the core's `completed` event (creation → video ready);
  * - `video_looks_total{provider}` and `video_upstream_errors_total{provider,code}`: counted by the scheduler;
  * - `video_deliveries_total` / `video_delivery_failures_total{platform,kind}`: counted by the outbox;
- * - `video_provider_sessions{provider,state}`: the provider's own account health (`VideoProvider.sessionStates`).
+ * - `video_provider_sessions{provider,state}`: the provider's own account health (`VideoProvider.sessionStates`);
+ * - `video_prompts_blocked_total{platform}`: prompts the block-list refused, kept by the service.
  * `docs/grafana-dashboard.json` charts them.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
@@ -24,6 +25,8 @@ export interface MetricsSources {
   tasksByStatus: () => Partial<Record<TaskStatus, number>>;
   storageUsage: () => Promise<MediaUsage>;
   provider: VideoProvider;
+  /** Prompts the block-list (PROMPT_BLOCKLIST_FILE) refused since start-up, by platform. */
+  promptsBlocked?: () => Partial<Record<string, number>>;
 }
 
 export class Metrics {
@@ -66,6 +69,16 @@ export class Metrics {
         for (const [state, n] of Object.entries(provider.sessionStates?.() ?? {})) {
           this.set({ provider: provider.name, state }, n);
         }
+      },
+    });
+    new Counter({
+      name: 'video_prompts_blocked_total',
+      help: 'Prompts refused by the block-list since start-up, by platform.',
+      labelNames: ['platform'],
+      registers,
+      collect() {
+        this.reset(); // the block-list keeps the running count; the counter mirrors it
+        for (const [platform, n] of Object.entries(sources.promptsBlocked?.() ?? {})) this.inc({ platform }, n ?? 0);
       },
     });
     this.#timeToVideo = new Histogram({

@@ -156,4 +156,17 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX task_events_task ON task_events (task_id, generation, event);
    CREATE INDEX task_events_completed ON task_events (at, provider, run_ms) WHERE event = 'completed';
    CREATE INDEX deliveries_failing ON deliveries (state, tries) WHERE state IN ('pending', 'given_up');`,
+  // Who may use it and in their language (issue 15). `user_limits`: an admin's limits for one chat user (null = the
+  // configured default) and when an admin reset the user's daily count (tasks created before it no longer count).
+  // `error_reason`: why a task failed as a code and parameters (JSON), so each bot says it in its user's language.
+  `CREATE TABLE user_limits (
+     platform TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     max_active INTEGER,
+     daily_limit INTEGER,
+     daily_reset_at TEXT,
+     updated_at TEXT NOT NULL,
+     PRIMARY KEY (platform, user_id)
+   );
+   ALTER TABLE tasks ADD COLUMN error_reason TEXT;`,
 ];

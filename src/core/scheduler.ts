@@ -25,6 +25,7 @@ import { InvalidInput, isDiskFull, UpstreamError } from './errors.js';
 import type { TaskEventBus } from './events.js';
 import type { MediaStore } from './media.js';
 import type { Metrics } from './metrics.js';
+import { type Reason, reasonOf, withReason } from './reasons.js';
 import type { DownloadOptions } from './safe-fetch.js';
 import { recoverInterruptedStarts } from './start-recovery.js';
 import { type Stage, StaleTask, type TaskStore } from './store.js';
@@ -280,9 +281,10 @@ export class Scheduler {
     const token = task.leaseToken;
     let imageRef = task.imageRef;
     if (task.kind === 'i2v' && !imageRef) {
-      if (!task.imagePath) throw new InvalidInput('the image of this task is missing');
+      const missing = () => withReason(new InvalidInput('the image of this task is missing'), 'IMAGE_MISSING');
+      if (!task.imagePath) throw missing();
       const bytes = await readFile(task.imagePath).catch(() => {
-        throw new InvalidInput('the image of this task is missing');
+        throw missing();
       });
       imageRef = await this.#withTimeout(
         this.#provider.uploadImage({ bytes, fileName: basename(task.imagePath), mime: mimeOf(task.imagePath) }),
@@ -351,13 +353,20 @@ export class Scheduler {
       this.#store.renewLease(task.id, task.leaseToken, 2 * this.#opts.videoDownload.timeoutMs + LEASE_SLACK_MS);
       await this.#complete(looking, result.videoUrls);
     } else if (result.state === 'failed' && result.ended) {
-      this.#finish(looking, 'failed', { error: result.reason, upstreamEnded: true });
+      this.#finish(looking, 'failed', {
+        error: result.reason,
+        errorReason: upstreamReason(result, false),
+        upstreamEnded: true,
+      });
     } else if (result.state === 'failed') {
-      this.#failedAttempt(looking, result.reason, result.retryable);
+      this.#failedAttempt(looking, result.reason, result.retryable, upstreamReason(result, result.retryable));
     } else if (attempts >= task.maxAttempts) {
       // A transient error of an earlier look (a full disk, say) is the likelier reason: say it.
       const last = task.error ? `; the last error was: ${task.error}` : '';
-      this.#finish(looking, 'failed', { error: `video not ready after ${attempts} attempts${last}` });
+      this.#finish(looking, 'failed', {
+        error: `video not ready after ${attempts} attempts${last}`,
+        errorReason: { code: 'NOT_READY', params: { attempts } },
+      });
     } else {
       this.#nextLook(looking, null, result.progress);
     }
@@ -380,7 +389,7 @@ export class Scheduler {
       const reason = error instanceof Error ? error.message : String(error);
       const mayWorkLater = isDiskFull(error) || (error instanceof UpstreamError && error.retryable);
       if (urls.length === 0 || (mayWorkLater && task.attempts < task.maxAttempts)) {
-        this.#failedAttempt(task, reason, mayWorkLater);
+        this.#failedAttempt(task, reason, mayWorkLater, reasonOf(error));
         return;
       }
       this.#log.warn({ taskId: task.id, reason }, 'could not re-host a finished video; handing out its upstream link');
@@ -393,11 +402,12 @@ export class Scheduler {
    * An attempt (`task.attempts` counts it) ended in an error: a permanent one fails the task now; a transient one
    * costs the attempt, and the task fails with that reason once no attempt is left.
    */
-  #failedAttempt(task: Task, reason: string, retryable: boolean): void {
+  #failedAttempt(task: Task, reason: string, retryable: boolean, why?: Reason): void {
     const { attempts } = task;
-    if (!retryable) this.#finish(task, 'failed', { attempts, error: reason });
+    const errorReason = why ?? { code: retryable ? 'UPSTREAM_UNAVAILABLE' : 'UPSTREAM_REFUSED', params: {} };
+    if (!retryable) this.#finish(task, 'failed', { attempts, error: reason, errorReason });
     else if (attempts >= task.maxAttempts) {
-      this.#finish(task, 'failed', { attempts, error: `${reason} (gave up after ${attempts} attempts)` });
+      this.#finish(task, 'failed', { attempts, error: `${reason} (gave up after ${attempts} attempts)`, errorReason });
     } else this.#nextLook(task, reason);
   }
 
@@ -460,7 +470,7 @@ export class Scheduler {
       }
       // A failed start costs an attempt too; a failed look has already counted its own.
       const attempts = current.attempts > task.attempts ? current.attempts : current.attempts + 1;
-      this.#failedAttempt({ ...current, attempts }, reason, !permanent);
+      this.#failedAttempt({ ...current, attempts }, reason, !permanent, reasonOf(error));
     } catch (inner) {
       if (!(inner instanceof StaleTask)) this.#log.error({ err: inner, taskId: task.id }, 'could not record a failure');
     }
@@ -481,13 +491,28 @@ export class Scheduler {
       timer = setTimeout(
         () =>
           reject(
-            new UpstreamError(`the upstream did not answer within ${ms / 1000} s`, true, { upstreamCode: 'timeout' }),
+            withReason(
+              new UpstreamError(`the upstream did not answer within ${ms / 1000} s`, true, { upstreamCode: 'timeout' }),
+              'UPSTREAM_TIMEOUT',
+              { seconds: ms / 1000 },
+            ),
           ),
         ms,
       );
     });
     return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
   }
+}
+
+/**
+ * A provider's failed look as a reason users are shown: its own code when it gave one (an expired session), else
+ * refused (for good) or unavailable (after the last try); a refusal keeps the provider's words as `detail`.
+ */
+function upstreamReason(result: { reason: string; reasonCode?: Reason['code'] }, retryable: boolean): Reason {
+  if (result.reasonCode) return { code: result.reasonCode, params: {} };
+  return retryable
+    ? { code: 'UPSTREAM_UNAVAILABLE', params: {} }
+    : { code: 'UPSTREAM_REFUSED', params: { detail: result.reason } };
 }
 
 function mimeOf(path: string): string {

@@ -7,13 +7,16 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { VideoProvider } from '../providers/provider.js';
 import type { Delivery } from './delivery.js';
-import { Conflict, InvalidInput, isDiskFull, NotFound, QuotaExceeded, StorageFull } from './errors.js';
+import { Conflict, InvalidInput, isDiskFull, NotFound, StorageFull } from './errors.js';
 import type { TaskEventBus, TaskEventName, TaskEvents } from './events.js';
 import type { ImageLimits, MediaStore, MediaUsage, StoredImage } from './media.js';
 import { checkOptions, NO_CAPABILITIES, sameOptions, type VideoCapabilities, type VideoOptions } from './options.js';
+import type { PromptBlocklist } from './prompt-blocklist.js';
+import { withReason } from './reasons.js';
 import type { Scheduler } from './scheduler.js';
 import { DuplicateRequest, type TaskFilter, type TaskStore } from './store.js';
 import { isFinal, lookTimesMs, type Platform, type Task, type TaskRequest, type TaskStatus } from './task.js';
+import { type UserQuota, UserQuotas } from './user-quotas.js';
 
 export interface ServiceLimits {
   maxImageBytes: number;
@@ -26,6 +29,8 @@ export interface ServiceLimits {
   userDailyLimit: number;
   /** Platforms whose users the per-user limits apply to (trusted API clients are exempt). */
   limitedPlatforms: ReadonlySet<Platform>;
+  /** Prompts refused on every platform (PROMPT_BLOCKLIST_FILE); none when absent. */
+  blocklist?: PromptBlocklist;
 }
 
 /** One task of the seed service's `video_links.json`, in our words. */
@@ -41,8 +46,6 @@ export interface SeedImport {
 
 /** Who asks for a cancel or retry: the owner (checked against the task's origin) or an admin (any task). */
 export type Actor = { admin: true } | { admin?: false; platform: Platform; userId: string };
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** One upstream account as operators see it in the bots' /stats (state since when, until when, last code). */
 export interface AccountHealth {
@@ -61,6 +64,7 @@ export class GenerationService {
   readonly #events: TaskEventBus;
   readonly #limits: ServiceLimits;
   readonly #now: () => number;
+  readonly #quotas: UserQuotas;
 
   constructor(
     deps: { store: TaskStore; media: MediaStore; provider: VideoProvider; scheduler: Scheduler; events: TaskEventBus },
@@ -74,6 +78,7 @@ export class GenerationService {
     this.#events = deps.events;
     this.#limits = limits;
     this.#now = now;
+    this.#quotas = new UserQuotas(deps.store, limits, now);
   }
 
   get providerName(): string {
@@ -113,6 +118,7 @@ export class GenerationService {
    */
   async submit(request: TaskRequest): Promise<Task> {
     const prompt = this.#checkPrompt(request.prompt);
+    this.#checkBlocklist(prompt, request.origin.platform);
     const options = checkOptions(request.options, this.capabilities, this.#provider.name);
     const known = request.requestKey && this.#store.findByRequestKey(request.requestKey);
     if (known) return sameRequest(known, prompt, options, request);
@@ -185,35 +191,40 @@ export class GenerationService {
   #checkPrompt(raw: unknown): string {
     const prompt = typeof raw === 'string' ? raw.replaceAll('\0', '').trim() : '';
     if (!prompt.replace(/[\p{Cc}\p{Cf}\p{Z}\s]/gu, '')) {
-      throw new InvalidInput('the prompt is empty; describe the video you want');
+      throw withReason(new InvalidInput('the prompt is empty; describe the video you want'), 'PROMPT_EMPTY');
     }
     const chars = [...prompt].length;
-    if (chars > this.#limits.maxPromptChars) {
-      throw new InvalidInput(`the prompt is ${chars} characters; the limit is ${this.#limits.maxPromptChars}`);
+    const limit = this.#limits.maxPromptChars;
+    if (chars > limit) {
+      throw withReason(
+        new InvalidInput(`the prompt is ${chars} characters; the limit is ${limit}`),
+        'PROMPT_TOO_LONG',
+        {
+          chars,
+          limit,
+        },
+      );
     }
     return prompt;
   }
 
+  /** Refuses a prompt on the block-list; the refusal never says which entry matched. */
+  #checkBlocklist(prompt: string, platform: Platform): void {
+    if (!this.#limits.blocklist?.check(prompt, platform)) return;
+    throw withReason(
+      new InvalidInput('the prompt contains words this service does not accept; please rephrase it'),
+      'PROMPT_BLOCKED',
+    );
+  }
+
   #checkQuota(platform: Platform, userId: string): void {
-    if (!this.#limits.limitedPlatforms.has(platform)) return;
-    const active = this.#store.countActiveByUser(platform, userId);
-    if (active >= this.#limits.userMaxActive) {
-      throw new QuotaExceeded(
-        `you already have ${active} videos in progress (the limit is ${this.#limits.userMaxActive}); wait for one to finish`,
-      );
-    }
-    const since = new Date(this.#now() - DAY_MS).toISOString();
-    if (this.#store.countCreatedByUserSince(platform, userId, since) >= this.#limits.userDailyLimit) {
-      throw new QuotaExceeded(
-        `you reached the limit of ${this.#limits.userDailyLimit} videos in 24 hours; try again later`,
-      );
-    }
+    this.#quotas.check(platform, userId);
   }
 
   /** @throws NotFound */
   get(id: string): Task {
     const task = this.#store.get(id);
-    if (!task) throw new NotFound(`no task with id "${id}"`);
+    if (!task) throw withReason(new NotFound(`no task with id "${id}"`), 'TASK_NOT_FOUND', { id });
     return task;
   }
 
@@ -307,7 +318,12 @@ export class GenerationService {
    */
   async cancel(id: string, actor: Actor): Promise<Task> {
     const task = this.#owned(id, actor);
-    if (isFinal(task.status)) throw new Conflict(`task ${id} is already ${task.status}`);
+    if (isFinal(task.status)) {
+      throw withReason(new Conflict(`task ${id} is already ${task.status}`), 'TASK_ALREADY_FINAL', {
+        id,
+        status: task.status,
+      });
+    }
     const endedUpstream = !!(task.upstream && this.#provider.cancel);
     if (task.upstream && this.#provider.cancel) await this.#provider.cancel(task.upstream);
     const cancelled = this.#store.update(id, {
@@ -330,13 +346,18 @@ export class GenerationService {
   async retry(id: string, actor: Actor): Promise<Task> {
     const task = this.#owned(id, actor);
     if (task.status !== 'failed' && task.status !== 'cancelled') {
-      throw new Conflict(`task ${id} is ${task.status}; only failed or cancelled tasks can be retried`);
+      const error = new Conflict(`task ${id} is ${task.status}; only failed or cancelled tasks can be retried`);
+      throw withReason(error, 'TASK_NOT_RETRYABLE', { id, status: task.status });
     }
-    if (task.provider !== this.#provider.name) throw new Conflict(notServed(task.provider, this.#provider.name));
+    if (task.provider !== this.#provider.name) {
+      const error = new Conflict(notServed(task.provider, this.#provider.name));
+      throw withReason(error, 'PROVIDER_NOT_SERVED', { provider: task.provider, running: this.#provider.name });
+    }
     const startAgain = task.upstreamEnded;
     if (task.kind === 'i2v' && (startAgain || !task.imageRef)) {
       await readFile(task.imagePath ?? '').catch(() => {
-        throw new Conflict(`the image of task ${id} is no longer kept; submit it again`);
+        const error = new Conflict(`the image of task ${id} is no longer kept; submit it again`);
+        throw withReason(error, 'IMAGE_NO_LONGER_KEPT', { id });
       });
     }
     const retried = this.#store.update(
@@ -345,6 +366,7 @@ export class GenerationService {
         status: 'pending',
         attempts: 0,
         error: null,
+        errorReason: null,
         nextAttemptAt: this.#now(),
         deliveredAt: null,
         ...(startAgain && { upstream: null, upstreamEnded: false, imageRef: null, progress: null }),
@@ -463,9 +485,31 @@ export class GenerationService {
     const task = this.get(id);
     if (actor.admin) return task;
     if (task.origin.platform !== actor.platform || task.origin.userId !== actor.userId) {
-      throw new NotFound(`no task with id "${id}"`);
+      throw withReason(new NotFound(`no task with id "${id}"`), 'TASK_NOT_FOUND', { id });
     }
     return task;
+  }
+
+  // ── Per-user limits and the block-list (issue 15) ──────────────────────────────────────────────────────────────
+
+  /** A chat user's limits as they apply now (an admin's, else the configured defaults) and how much is used. */
+  userQuota(platform: Platform, userId: string): UserQuota {
+    return this.#quotas.of(platform, userId);
+  }
+
+  /** Sets one user's own limits (an admin's `/quota`; 0 pauses them, nulls restore the defaults). @throws InvalidInput */
+  setUserQuota(platform: Platform, userId: string, limits: { maxActive: number | null; dailyLimit: number | null }) {
+    return this.#quotas.set(platform, userId, limits);
+  }
+
+  /** Forgets the tasks a user made so far today: they may submit again up to their daily limit. */
+  resetUserDaily(platform: Platform, userId: string): UserQuota {
+    return this.#quotas.resetDaily(platform, userId);
+  }
+
+  /** Prompts the block-list refused since start-up, per platform (for /metrics). */
+  promptsBlocked(): Partial<Record<Platform, number>> {
+    return Object.fromEntries(this.#limits.blocklist?.blocked ?? []);
   }
 }
 

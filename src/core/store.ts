@@ -8,7 +8,7 @@
  * (`LeaseLost`). One process owns a SQLite `DATA_DIR` (a lock held for the store's lifetime, released by the
  * kernel when the process dies), so at start-up every other owner's lease is a dead process's and is released at
  * once. What the service owes people (results, alerts) is kept in the `deliveries` table: see the "Deliveries"
- * block at the end of the class.
+ * block near the end of the class; admins' per-user limits are the "Per-user limits" block after it.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -100,6 +100,7 @@ const COLUMNS: Record<string, { field: keyof Task; json?: boolean; bool?: boolea
   video_urls: { field: 'videoUrls', json: true },
   video_file: { field: 'videoFile' },
   error: { field: 'error' },
+  error_reason: { field: 'errorReason', json: true },
   origin: { field: 'origin', json: true },
   request_key: { field: 'requestKey' },
   delivered_at: { field: 'deliveredAt' },
@@ -492,7 +493,13 @@ export class TaskStore {
       }[];
       // Through `update`, so each failure owes its asker a delivery like any other.
       return rows.map((row) =>
-        this.update(row.id, { status: 'failed', error: reason(row.provider), nextAttemptAt: null, leaseUntil: null }),
+        this.update(row.id, {
+          status: 'failed',
+          error: reason(row.provider),
+          errorReason: { code: 'PROVIDER_NOT_SERVED', params: { provider: row.provider, running: provider } },
+          nextAttemptAt: null,
+          leaseUntil: null,
+        }),
       );
     })();
   }
@@ -880,6 +887,50 @@ export class TaskStore {
     ) as Row[];
     return { total: n, tasks: rows.map(fromRow) };
   }
+
+  // ── Per-user limits (issue 15) ─────────────────────────────────────────────────────────────────────────────────
+  // An admin's limits for one chat user, and when an admin last reset that user's daily count. A missing row (or a
+  // null limit) means the configured default.
+
+  userLimits(platform: Platform, userId: string): UserLimits | undefined {
+    const row = this.#sql('SELECT * FROM user_limits WHERE platform = ? AND user_id = ?').get(platform, userId) as
+      | Row
+      | undefined;
+    if (!row) return undefined;
+    const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+    return {
+      maxActive: num(row.max_active),
+      dailyLimit: num(row.daily_limit),
+      dailyResetAt: row.daily_reset_at === null ? null : String(row.daily_reset_at),
+    };
+  }
+
+  /** Sets (or with nulls, goes back to the defaults for) one user's limits; a daily reset already made stays. */
+  setUserLimits(platform: Platform, userId: string, limits: { maxActive: number | null; dailyLimit: number | null }) {
+    this.#sql(
+      `INSERT INTO user_limits (platform, user_id, max_active, daily_limit, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (platform, user_id) DO UPDATE
+           SET max_active = excluded.max_active, daily_limit = excluded.daily_limit, updated_at = excluded.updated_at`,
+    ).run(platform, userId, limits.maxActive, limits.dailyLimit, this.#iso());
+  }
+
+  /** From now on, only tasks created after this moment count against the user's daily limit. */
+  resetUserDaily(platform: Platform, userId: string): void {
+    const now = this.#iso();
+    // One millisecond on: a task created in the same millisecond, just before the reset, must not count either.
+    const from = new Date(this.#now() + 1).toISOString();
+    this.#sql(
+      `INSERT INTO user_limits (platform, user_id, daily_reset_at, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (platform, user_id) DO UPDATE SET daily_reset_at = excluded.daily_reset_at, updated_at = excluded.updated_at`,
+    ).run(platform, userId, from, now);
+  }
+}
+
+/** One user's own limits (null: the configured default) and their last daily reset (ISO 8601), from `user_limits`. */
+export interface UserLimits {
+  maxActive: number | null;
+  dailyLimit: number | null;
+  dailyResetAt: string | null;
 }
 
 const DELIVERY_KINDS: readonly DeliveryKind[] = ['result', 'alert'];

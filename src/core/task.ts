@@ -7,6 +7,7 @@
  */
 import type { ImageRef, UpstreamRef } from '../providers/provider.js';
 import type { VideoOptions, VideoOptionsInput } from './options.js';
+import type { Reason } from './reasons.js';
 
 export type TaskStatus = 'pending' | 'processing' | 'completed' | 'failed' | 'cancelled';
 export type FinalStatus = Extract<TaskStatus, 'completed' | 'failed' | 'cancelled'>;
@@ -94,6 +95,8 @@ export interface Task {
   videoFile: string | null;
   /** Why the task failed, as a sentence; on a completed task, a note (its video could not be copied here). */
   error: string | null;
+  /** Why the task failed as a code and parameters, where the core knows it (see reasons.ts); `error` says it in English. */
+  errorReason?: Reason | null;
   origin: Origin;
   /** The client's key for the request (see TaskRequest.requestKey), if it gave one. */
   requestKey: string | null;

@@ -43,6 +43,8 @@ export type PollResult =
       retryable: boolean;
       /** The upstream job itself ended for good (failed or cancelled there): a retry must start a new one. */
       ended?: boolean;
+      /** Why, as a code users are shown in their language (core/reasons.ts), when the provider knows more than "refused". */
+      reasonCode?: 'SESSION_EXPIRED';
     };
 
 /** When the scheduler looks at a provider's jobs; a provider may override the configured seed timing. */

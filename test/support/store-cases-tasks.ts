@@ -33,6 +33,7 @@ export const TASK_CASES: Case[] = [
         claimedAt: null,
         upstreamEnded: false,
         generation: 0,
+        errorReason: null,
         createdAt: iso,
         updatedAt: iso,
       });
@@ -40,6 +41,8 @@ export const TASK_CASES: Case[] = [
       expect(await store.get('missing')).toBeUndefined();
       expect((await store.insert(task('no-options'))).options).toBeNull();
       expect((await store.update('no-options', { options: { durationS: 5 } })).options).toEqual({ durationS: 5 });
+      const reason = { code: 'UPSTREAM_REFUSED', params: { status: 451, detail: '内容' } } as const;
+      expect((await store.update('no-options', { errorReason: reason })).errorReason).toEqual(reason);
     },
   },
   {
@@ -301,6 +304,11 @@ export const TASK_CASES: Case[] = [
       await store.update('old-done', { status: 'completed' });
       const failed = await store.failOtherProviders('p', (other) => `${other} is no longer run here`);
       expect(failed.map((t) => [t.id, t.status, t.error])).toEqual([['old', 'failed', 'doubao is no longer run here']]);
+      expect((await store.get('old'))!.errorReason).toEqual({
+        code: 'PROVIDER_NOT_SERVED',
+        params: { provider: 'doubao', running: 'p' },
+      });
+      expect((await store.get('mine'))!.errorReason).toBeNull();
       expect((await store.get('mine'))!.status).toBe('pending');
       expect(ids(await store.undelivered('telegram'))).toEqual(['old']);
     },

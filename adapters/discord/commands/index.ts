@@ -6,13 +6,14 @@
 import { taskButtons } from '../buttons.js';
 import type { ButtonHandler, DiscordDeps, SlashCommand } from '../types.js';
 import * as mytasks from './mytasks.js';
+import * as quota from './quota.js';
 import * as stats from './stats.js';
 import * as task from './task.js';
 import * as tasks from './tasks.js';
 import * as video from './video.js';
 
 /** What `npm run discord:register` sends, in this order. */
-export const commandData = [video.data, mytasks.data, tasks.data, task.data, stats.data];
+export const commandData = [video.data, mytasks.data, tasks.data, task.data, stats.data, quota.data];
 
 export function buildCommands(deps: DiscordDeps): Map<string, SlashCommand> {
   const list = [
@@ -21,6 +22,7 @@ export function buildCommands(deps: DiscordDeps): Map<string, SlashCommand> {
     tasks.tasksCommand(deps),
     task.taskCommand(deps),
     stats.statsCommand(deps),
+    quota.quotaCommand(deps),
   ];
   return new Map(list.map((c) => [c.data.name, c]));
 }

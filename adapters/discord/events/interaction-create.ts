@@ -4,6 +4,7 @@
  * (editing an ephemeral deferral, else replacing a public one by an ephemeral follow-up).
  */
 import { type Interaction, MessageFlags, type RepliableInteraction } from 'discord.js';
+import { mayUse, refusalLog } from '../access.js';
 import { apiCode, safeError, toDiscordReply } from '../error-reply.js';
 import { langOf, say } from '../messages.js';
 import type { ButtonHandler, DiscordDeps, SlashCommand } from '../types.js';
@@ -13,8 +14,17 @@ export function interactionCreate(
   commands: ReadonlyMap<string, SlashCommand>,
   buttons: ReadonlyMap<string, ButtonHandler>,
 ) {
+  const logRefusal = refusalLog(deps.log);
   return async (interaction: Interaction): Promise<void> => {
     try {
+      if (!mayUse(interaction, deps.config)) {
+        logRefusal(interaction);
+        if (interaction.isRepliable()) {
+          const t = say(langOf(interaction.locale, deps.config.DEFAULT_LOCALE));
+          await interaction.reply({ content: t.notAllowed, flags: MessageFlags.Ephemeral });
+        }
+        return;
+      }
       if (interaction.isChatInputCommand()) {
         const command = commands.get(interaction.commandName);
         if (!command) throw new Error(`unknown command /${interaction.commandName}`);

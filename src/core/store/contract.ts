@@ -17,14 +17,15 @@
 import type { ProviderIncident } from '../../providers/provider.js';
 import type { DayCount, TaskEventRecord, TaskSearch, VideoTiming } from '../admin-reads.js';
 import type { Delivery, DeliveryKind, RecordedIncident } from '../delivery.js';
-import type { Expect, NewTask, Stage, TaskFilter, TaskPatch } from '../store.js';
+import type { Expect, NewTask, Stage, TaskFilter, TaskPatch, UserLimits } from '../store.js';
 import type { Platform, Task, TaskStatus } from '../task.js';
 
-export type { Expect, NewTask, Stage, TaskFilter, TaskPatch } from '../store.js';
+export type { Expect, NewTask, Stage, TaskFilter, TaskPatch, UserLimits } from '../store.js';
 export { DuplicateRequest, LeaseLost, StaleTask } from '../store.js';
 
-/** The per-user counts a submit's limits are checked against, read inside `insertChecked`'s lock. */
+/** The per-user limits and counts a submit is checked against, read inside `insertChecked`'s lock. */
 export interface QuotaReads {
+  userLimits(platform: Platform, userId: string): Promise<UserLimits | undefined>;
   countActiveByUser(platform: Platform, userId: string): Promise<number>;
   countCreatedByUserSince(platform: Platform, userId: string, sinceIso: string): Promise<number>;
 }
@@ -132,6 +133,18 @@ export interface TaskStoreAsync {
   liveTasksByUpstreamField(provider: string, field: string): Promise<Map<string, number>>;
   /** Newest first, with the admin page's filters; `text` finds prompts containing it literally (ASCII in any case). */
   searchTasks(filter: TaskSearch): Promise<{ total: number; tasks: Task[] }>;
+
+  // Per-user limits (issue 15)
+  /** One user's own limits (null: the configured default) and last daily reset; undefined when none was ever set. */
+  userLimits(platform: Platform, userId: string): Promise<UserLimits | undefined>;
+  /** Sets (or with nulls, goes back to the defaults for) one user's limits; a daily reset already made stays. */
+  setUserLimits(
+    platform: Platform,
+    userId: string,
+    limits: { maxActive: number | null; dailyLimit: number | null },
+  ): Promise<void>;
+  /** From now on (1 ms on), only tasks created after this moment count against the user's daily limit. */
+  resetUserDaily(platform: Platform, userId: string): Promise<void>;
 
   // Health
   /** 'ok' when the database is sound (SQLite: `PRAGMA integrity_check`; PostgreSQL: schema at the current version). */

@@ -33,6 +33,10 @@ export const WAKEUP_CHANNEL = 'dvb_task_wakeup';
 /** Advisory lock classes (the two-int form), so the per-user and per-subject locks never meet. */
 export const LOCK_QUOTA = 1;
 export const LOCK_INCIDENT = 2;
+/** Held by a limiter's keeper connection while its process lives (postgres-limiter.ts). */
+export const LOCK_LIMITER_KEEPER = 3;
+/** Held by the leader of a role on its own connection (postgres-leader.ts). */
+export const LOCK_LEADER = 4;
 
 /** Runs `work` in one transaction on one connection: committed when it resolves, rolled back when it throws. */
 export async function transaction<T>(db: PgContext, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {

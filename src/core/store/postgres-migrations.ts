@@ -120,10 +120,25 @@ export const PG_MIGRATIONS: readonly string[] = [
    CREATE UNIQUE INDEX deliveries_alert ON deliveries (incident_id, platform, recipient) WHERE kind = 'alert';
    CREATE INDEX deliveries_due ON deliveries (platform, kind, next_try_at) WHERE state = 'pending';
    CREATE INDEX deliveries_task ON deliveries (task_id) WHERE task_id IS NOT NULL;`,
-  // Generation options (issue 15; SQLite's `video_options TEXT`): the ratio, duration and resolution a task asked
+  // 2: the cluster-wide upstream limiter (postgres-limiter.ts), PostgreSQL only: one process needs no shared limiter.
+  // A key's row is locked by whoever acquires, and says when its next start may be (database clock, epoch ms); a
+  // slot names the owner (the store's process) and the keeper lock that proves the holding process is alive.
+  `CREATE TABLE limiter_keys (
+     key TEXT PRIMARY KEY,
+     next_start_at BIGINT NOT NULL DEFAULT 0
+   );
+   CREATE TABLE limiter_slots (
+     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     key TEXT NOT NULL,
+     owner TEXT NOT NULL,
+     keeper INTEGER NOT NULL,
+     acquired_at BIGINT NOT NULL
+   );
+   CREATE INDEX limiter_slots_key ON limiter_slots (key);`,
+  // 3: generation options (issue 15; SQLite's `video_options TEXT`): the ratio, duration and resolution a task asked
   // for, as JSON; NULL for tasks made before and for any that asked for none.
   'ALTER TABLE tasks ADD COLUMN video_options JSONB;',
-  // The admin page (issue 17; SQLite's `task_events`): every task event as a row, a `completed` one with how long its
+  // 4: the admin page (issue 17; SQLite's `task_events`): every task event as a row, a `completed` one with how long its
   // run took (`run_ms`), read back by the admin page's history and time-to-video; failing deliveries by state. Times
   // and providers compare byte-wise ("C"), as SQLite compares text, whatever the database's default collation.
   `CREATE TABLE task_events (
@@ -142,6 +157,19 @@ export const PG_MIGRATIONS: readonly string[] = [
    CREATE INDEX task_events_task ON task_events (task_id, generation, event);
    CREATE INDEX task_events_completed ON task_events (at, provider, run_ms) WHERE event = 'completed';
    CREATE INDEX deliveries_failing ON deliveries (state, tries) WHERE state IN ('pending', 'given_up');`,
+  // 5: who may use it and in their language (issue 15; SQLite's `user_limits` and `tasks.error_reason`): an admin's
+  // limits for one chat user (null = the configured default) and their last daily reset; why a task failed as a code
+  // and parameters (JSON), so each bot says it in its user's language.
+  `CREATE TABLE user_limits (
+     platform TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     max_active INTEGER,
+     daily_limit INTEGER,
+     daily_reset_at TEXT,
+     updated_at TEXT NOT NULL,
+     PRIMARY KEY (platform, user_id)
+   );
+   ALTER TABLE tasks ADD COLUMN error_reason JSONB;`,
 ];
 
 /**

@@ -46,6 +46,7 @@ const COLUMNS: Record<string, { field: keyof Task; json?: boolean }> = {
   video_urls: { field: 'videoUrls', json: true },
   video_file: { field: 'videoFile' },
   error: { field: 'error' },
+  error_reason: { field: 'errorReason', json: true },
   origin: { field: 'origin', json: true },
   request_key: { field: 'requestKey' },
   delivered_at: { field: 'deliveredAt' },

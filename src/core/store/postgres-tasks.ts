@@ -22,6 +22,7 @@ import {
   WAKEUP_CHANNEL,
 } from './postgres-db.js';
 import { fromRow, insertParts, type Row, toRow } from './postgres-rows.js';
+import { userLimits } from './postgres-user-limits.js';
 
 async function oneTask(q: Queryable, sql: string, params: unknown[]): Promise<Task | undefined> {
   const { rows } = await q.query<Row>(sql, params);
@@ -66,6 +67,7 @@ export async function insertChecked(
       JSON.stringify([task.origin.platform, task.origin.userId]),
     ]);
     await check({
+      userLimits: (platform, userId) => userLimits(client, platform, userId),
       countActiveByUser: (platform, userId) => countActiveByUser(client, platform, userId),
       countCreatedByUserSince: (platform, userId, since) => countCreatedByUserSince(client, platform, userId, since),
     });
@@ -176,7 +178,13 @@ export async function failOtherProviders(
     );
     const failed: Task[] = [];
     for (const row of rows) {
-      const patch = { status: 'failed', error: reason(row.provider), nextAttemptAt: null, leaseUntil: null } as const;
+      const patch: TaskPatch = {
+        status: 'failed',
+        error: reason(row.provider),
+        errorReason: { code: 'PROVIDER_NOT_SERVED', params: { provider: row.provider, running: provider } },
+        nextAttemptAt: null,
+        leaseUntil: null,
+      };
       failed.push(await updateIn(db, client, row.id, patch));
     }
     return failed;

@@ -21,6 +21,7 @@ import * as leases from './postgres-leases.js';
 import { migrate, PG_MIGRATIONS, schemaVersion } from './postgres-migrations.js';
 import { PG_TYPES } from './postgres-rows.js';
 import * as tasks from './postgres-tasks.js';
+import * as userLimits from './postgres-user-limits.js';
 
 export interface PostgresStoreOptions {
   /** The clock (epoch ms); tests pass a fake one. */
@@ -144,6 +145,15 @@ export class PostgresTaskStore implements TaskStoreAsync {
   liveTasksByUpstreamField = (provider: string, field: string) =>
     adminReads.liveTasksByUpstreamField(this.#db.pool, provider, field);
   searchTasks = (filter: TaskSearch) => adminReads.searchTasks(this.#db.pool, filter);
+
+  // Per-user limits
+  userLimits = (platform: Platform, userId: string) => userLimits.userLimits(this.#db.pool, platform, userId);
+  setUserLimits = (
+    platform: Platform,
+    userId: string,
+    limits: { maxActive: number | null; dailyLimit: number | null },
+  ) => userLimits.setUserLimits(this.#db, platform, userId, limits);
+  resetUserDaily = (platform: Platform, userId: string) => userLimits.resetUserDaily(this.#db, platform, userId);
 
   // Health
 

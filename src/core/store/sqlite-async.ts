@@ -47,6 +47,7 @@ export class SqliteTaskStoreAsync implements TaskStoreAsync {
   insertChecked(task: NewTask, check: (reads: QuotaReads) => void | Promise<void>): Promise<Task> {
     const key = `${task.origin.platform}\u0000${task.origin.userId}`;
     const reads: QuotaReads = {
+      userLimits: async (platform, userId) => this.#store.userLimits(platform, userId),
       countActiveByUser: async (platform, userId) => this.#store.countActiveByUser(platform, userId),
       countCreatedByUserSince: async (platform, userId, since) =>
         this.#store.countCreatedByUserSince(platform, userId, since),
@@ -161,6 +162,15 @@ export class SqliteTaskStoreAsync implements TaskStoreAsync {
   liveTasksByUpstreamField = async (provider: string, field: string) =>
     this.#store.liveTasksByUpstreamField(provider, field);
   searchTasks = async (filter: TaskSearch) => this.#store.searchTasks(filter);
+
+  // Per-user limits
+  userLimits = async (platform: Platform, userId: string) => this.#store.userLimits(platform, userId);
+  setUserLimits = async (
+    platform: Platform,
+    userId: string,
+    limits: { maxActive: number | null; dailyLimit: number | null },
+  ) => this.#store.setUserLimits(platform, userId, limits);
+  resetUserDaily = async (platform: Platform, userId: string) => this.#store.resetUserDaily(platform, userId);
 
   // Health
   integrityCheck = async () => this.#store.integrityCheck();

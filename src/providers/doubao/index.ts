@@ -10,6 +10,7 @@
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { UpstreamError } from '../../core/errors.js';
+import { withReason } from '../../core/reasons.js';
 import type {
   ImageInput,
   ImageRef,
@@ -123,7 +124,7 @@ export async function createDoubaoProvider(options: DoubaoProviderOptions): Prom
     const tag = { upstreamCode: verdict.code };
     if (verdict.kind === 'login' || (verdict.kind === 'refused' && verdict.code === 'HTTP 403')) {
       pool.book.expired(session, verdict.code, verdict.message);
-      return new SessionTrouble(SESSION_EXPIRED, false, tag);
+      return withReason(new SessionTrouble(SESSION_EXPIRED, false, tag), 'SESSION_EXPIRED');
     }
     if (verdict.kind === 'rate_limited') {
       pool.book.rateLimited(session, verdict.code, verdict.message);
@@ -218,7 +219,7 @@ export async function createDoubaoProvider(options: DoubaoProviderOptions): Prom
     const found = await client.limited(session, () => retriever.find(session, conversationId));
     if (found.state === 'logged-out') {
       pool.book.expired(session, 'login page', 'the chat page asked to log in');
-      return { state: 'failed', reason: SESSION_EXPIRED, retryable: false };
+      return { state: 'failed', reason: SESSION_EXPIRED, retryable: false, reasonCode: 'SESSION_EXPIRED' };
     }
     return found.state === 'found' ? { state: 'succeeded', videoUrls: found.urls } : { state: 'running' };
   }

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { UpstreamError } from '../../core/errors.js';
+import { withReason } from '../../core/reasons.js';
 import type { ProviderIncident, ProviderStateStore } from '../provider.js';
 import { isGuestCookie, readSessionsFile, removeSessions, type SessionFields } from './session-file.js';
 import { type HealthTimes, SessionHealthBook, type SessionState } from './session-health.js';
@@ -82,15 +83,17 @@ export class SessionPool {
   pick(guest: boolean, except: ReadonlySet<string> = new Set()): Session {
     const kind = [...this.#sessions.values()].filter((s) => s.guest === guest);
     if (kind.length === 0) {
-      throw new UpstreamError(
+      const error = new UpstreamError(
         guest
           ? 'no Doubao guest session is available'
           : `no logged-in Doubao session in ${this.#file} — run \`npm run session\``,
         false,
       );
+      // Users are told the service needs its operator, not the command the operator must run.
+      throw withReason(error, 'SESSION_EXPIRED');
     }
     const alive = kind.filter((s) => this.book.record(s).state !== 'expired');
-    if (alive.length === 0) throw new UpstreamError(SESSION_EXPIRED, false);
+    if (alive.length === 0) throw withReason(new UpstreamError(SESSION_EXPIRED, false), 'SESSION_EXPIRED');
     const ready = alive.filter((s) => this.book.usable(s) && !except.has(s.id));
     if (ready.length === 0) {
       const paused = alive.every((s) => this.book.record(s).state === 'paused');
@@ -108,13 +111,14 @@ export class SessionPool {
   owner(id: unknown): Session {
     const session = typeof id === 'string' ? this.#sessions.get(id) : undefined;
     if (!session) {
-      throw new UpstreamError(
+      const error = new UpstreamError(
         `the Doubao session that started this task is no longer in ${this.#file} — run \`npm run session\``,
         false,
       );
+      throw withReason(error, 'SESSION_EXPIRED');
     }
     const { state } = this.book.record(session);
-    if (state === 'expired') throw new UpstreamError(SESSION_EXPIRED, false);
+    if (state === 'expired') throw withReason(new UpstreamError(SESSION_EXPIRED, false), 'SESSION_EXPIRED');
     if (!this.book.usable(session)) {
       throw new UpstreamError(
         state === 'paused' ? SESSION_PAUSED : 'the Doubao session of this task is rate-limited; looking again later',

@@ -26,6 +26,12 @@ export interface SlashInput {
   options?: Record<string, string | number>;
   /** An attachment added with `addAttachment`, passed as option `image`. */
   image?: FakeAttachment;
+  /** Where it is used: the fake guild (default), another guild by id, or `null` for a DM with the bot. */
+  guildId?: string | null;
+  /** Options given as Discord sends them (subcommands, typed values), instead of `options`' strings. */
+  rawOptions?: unknown[];
+  /** `data.resolved` for `rawOptions` (users, members). */
+  resolved?: Record<string, unknown>;
 }
 
 export type DiscordFake = Awaited<ReturnType<typeof startDiscordFake>>;
@@ -125,11 +131,17 @@ export async function startDiscordFake(
     });
   }
 
-  function dispatchInteraction(input: Omit<InteractionInput, 'guildId' | 'channelId'> & { channelId?: string }) {
+  function dispatchInteraction(
+    input: Omit<InteractionInput, 'guildId' | 'channelId'> & { channelId?: string; guildId?: string | null },
+  ) {
     const token = `itok.${randomBytes(16).toString('base64url')}`;
     const chan = input.channelId ?? channelId;
     state.tokenChannels.set(token, chan);
-    const payload = interaction({ ...input, guildId, channelId: chan }, state.appId, token);
+    const payload = interaction(
+      { ...input, guildId: input.guildId === undefined ? guildId : input.guildId, channelId: chan },
+      state.appId,
+      token,
+    );
     const sentAt = performance.now();
     gateway.dispatch('INTERACTION_CREATE', payload);
     return { id: payload.id, token, sentAt };
@@ -160,14 +172,18 @@ export async function startDiscordFake(
 
     /** A slash command from a member of the fake guild, through the gateway. */
     slash(input: SlashInput) {
-      const options: unknown[] = Object.entries(input.options ?? {}).map(([name, value]) => ({
-        name,
-        type: typeof value === 'number' ? 4 : 3,
-        value,
-      }));
+      const options: unknown[] =
+        input.rawOptions ??
+        Object.entries(input.options ?? {}).map(([name, value]) => ({
+          name,
+          type: typeof value === 'number' ? 4 : 3,
+          value,
+        }));
       if (input.image) options.push({ name: 'image', type: 11, value: input.image.id });
+      const resolved = input.image ? { attachments: { [input.image.id]: input.image } } : input.resolved;
       return dispatchInteraction({
         type: 2,
+        ...(input.guildId !== undefined && { guildId: input.guildId }),
         userId: input.userId ?? '100000000000000001',
         locale: input.locale,
         permissions: input.permissions,
@@ -175,7 +191,7 @@ export async function startDiscordFake(
         command: {
           name: input.name,
           options,
-          resolved: input.image ? { attachments: { [input.image.id]: input.image } } : undefined,
+          resolved,
         },
       });
     },

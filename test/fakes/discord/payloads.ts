@@ -73,7 +73,8 @@ export interface InteractionInput {
   /** 2 = application command, 3 = message component. */
   type: 2 | 3;
   userId: string;
-  guildId: string;
+  /** null: the interaction comes from a DM with the bot (no guild, no member, `user` instead). */
+  guildId: string | null;
   channelId: string;
   locale?: string;
   permissions?: string;
@@ -86,30 +87,19 @@ export interface InteractionInput {
 
 export function interaction(input: InteractionInput, appId: string, token: string) {
   const u = user(input.userId);
+  const where = input.guildId === null ? dmPart(input, u) : guildPart(input, u);
   const base = {
+    ...where,
     id: snowflake(),
     application_id: appId,
     type: input.type,
-    guild_id: input.guildId,
     channel_id: input.channelId,
-    channel: { id: input.channelId, type: 0, guild_id: input.guildId, name: 'general' },
-    member: {
-      user: u,
-      roles: [],
-      permissions: input.permissions ?? MEMBER_PERMISSIONS,
-      joined_at: new Date(0).toISOString(),
-      deaf: false,
-      mute: false,
-      flags: 0,
-    },
     token,
     version: 1,
     locale: input.locale ?? 'en-US',
     guild_locale: 'en-US',
     app_permissions: String((1n << 11n) | (1n << 15n)),
     entitlements: [],
-    authorizing_integration_owners: { '0': input.guildId },
-    context: 0,
     attachment_size_limit: input.attachmentSizeLimit ?? 10 * 1024 * 1024,
   };
   if (input.type === 2) {
@@ -127,4 +117,33 @@ export function interaction(input: InteractionInput, appId: string, token: strin
   }
   const c = input.component!;
   return { ...base, data: { custom_id: c.customId, component_type: 2 }, message: c.message };
+}
+
+/** The fields of an interaction in a guild channel, from a member. */
+function guildPart(input: InteractionInput, u: FakeUser) {
+  return {
+    guild_id: input.guildId,
+    channel: { id: input.channelId, type: 0, guild_id: input.guildId, name: 'general' },
+    member: {
+      user: u,
+      roles: [],
+      permissions: input.permissions ?? MEMBER_PERMISSIONS,
+      joined_at: new Date(0).toISOString(),
+      deaf: false,
+      mute: false,
+      flags: 0,
+    },
+    authorizing_integration_owners: { '0': input.guildId },
+    context: 0,
+  };
+}
+
+/** The fields of an interaction in the bot's DM with a user (context 1): no guild, no member. */
+function dmPart(input: InteractionInput, u: FakeUser) {
+  return {
+    channel: { id: input.channelId, type: 1, recipients: [u] },
+    user: u,
+    authorizing_integration_owners: { '1': u.id },
+    context: 1,
+  };
 }

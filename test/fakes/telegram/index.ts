@@ -6,6 +6,12 @@
  * answers errors with the Bot API envelope `{ok:false, error_code, description, parameters}` (or never answers a
  * `stalled` method, like a hung server). Every call is logged in `sent` with its payload and uploaded files, so
  * tests can count deliveries exactly.
+ *
+ * Webhooks as the real API has them: `setWebhook` (with `secret_token`), `deleteWebhook` (`drop_pending_updates`)
+ * and `getWebhookInfo`. While a webhook is set, pushed updates are POSTed to it one at a time, in order, with the
+ * secret in `X-Telegram-Bot-Api-Secret-Token`; an update answered with another status than 2xx (or not at all) is
+ * sent again a moment later, and `getUpdates` is refused with 409 Conflict. Updates not yet delivered stay pending
+ * and are what `getUpdates` returns after `deleteWebhook`.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -85,6 +91,11 @@ export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}, { po
   let nextMessageId = 1000;
   /** getUpdates calls refused by an outage (they are not logged in `sent`). */
   let outageGetUpdates = 0;
+  let webhook: { url: string; secret?: string } | undefined;
+  let webhookError: { at: number; message: string } | undefined;
+  /** Every POST of an update to the webhook, with the status it was answered with (0: no answer). */
+  const webhookPosts: { updateId: number; status: number }[] = [];
+  let pumping = false;
 
   const notifyCalls = () => {
     for (const wake of [...callWaiters]) wake();
@@ -92,11 +103,51 @@ export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}, { po
 
   const methods: Record<string, (body: ParsedBody) => unknown | Promise<unknown>> = {
     getMe: () => ({ ...state.bot, is_bot: true, can_join_groups: true, can_read_all_group_messages: false }),
-    deleteWebhook: () => true,
+    deleteWebhook: ({ payload }) => {
+      webhook = undefined;
+      if (payload.drop_pending_updates === true || payload.drop_pending_updates === 'true') updates.length = 0;
+      return true;
+    },
+    setWebhook: ({ payload }) => {
+      const url = String(payload.url ?? '');
+      if (!url) {
+        webhook = undefined; // an empty URL removes the webhook, as in the real API
+        return true;
+      }
+      if (!/^https?:\/\//.test(url))
+        throw fault(400, 'Bad Request: bad webhook: An HTTPS URL must be provided for webhook');
+      const secret = payload.secret_token === undefined ? undefined : String(payload.secret_token);
+      if (secret !== undefined && !/^[\w-]{1,256}$/.test(secret)) {
+        throw fault(400, 'Bad Request: secret token contains unallowed characters');
+      }
+      webhook = { url, ...(secret !== undefined && { secret }) };
+      for (const wake of [...waiters]) wake(); // a long poll held now ends in 409, as on the real API
+      void pumpWebhook();
+      return true;
+    },
+    getWebhookInfo: () => ({
+      url: webhook?.url ?? '',
+      has_custom_certificate: false,
+      pending_update_count: updates.length,
+      ...(webhookError && { last_error_date: webhookError.at, last_error_message: webhookError.message }),
+    }),
     setMyCommands: () => true,
     sendChatAction: () => true,
-    getUpdates: ({ payload }) =>
-      longPoll(Number(payload.offset ?? 0), Number(payload.timeout ?? 0), Number(payload.limit ?? 100)),
+    getUpdates: async ({ payload }) => {
+      const conflict = () =>
+        fault(
+          409,
+          "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+        );
+      if (webhook) throw conflict();
+      const answer = await longPoll(
+        Number(payload.offset ?? 0),
+        Number(payload.timeout ?? 0),
+        Number(payload.limit ?? 100),
+      );
+      if (webhook) throw conflict();
+      return answer;
+    },
     sendMessage: ({ payload }) => message(payload, { text: payload.text }),
     editMessageText: ({ payload }) => ({
       message_id: payload.message_id,
@@ -161,6 +212,43 @@ export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}, { po
       if (ready().length > 0 || closed) return finish();
       waiters.add(finish);
     });
+  }
+
+  /** POSTs pending updates to the webhook, oldest first, until none is left or the webhook goes. */
+  async function pumpWebhook(): Promise<void> {
+    if (pumping) return;
+    pumping = true;
+    try {
+      while (webhook && updates.length > 0 && !closed) {
+        const { url, secret } = webhook;
+        const update = updates[0]!;
+        let status = 0;
+        try {
+          const answer = await fetch(url, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              ...(secret !== undefined && { 'x-telegram-bot-api-secret-token': secret }),
+            },
+            body: JSON.stringify(update),
+            signal: AbortSignal.timeout(60_000),
+          });
+          status = answer.status;
+          await answer.arrayBuffer();
+        } catch (error) {
+          webhookError = { at: now(), message: `Connection failed: ${(error as Error).message}` };
+        }
+        webhookPosts.push({ updateId: Number(update.update_id), status });
+        if (status >= 200 && status < 300) {
+          if (updates[0] === update) updates.shift();
+          continue;
+        }
+        if (status) webhookError = { at: now(), message: `Wrong response from the webhook: ${status}` };
+        await new Promise((resolve) => setTimeout(resolve, 200)); // Telegram tries again later
+      }
+    } finally {
+      pumping = false;
+    }
   }
 
   function fault(code: number, description: string, retryAfter?: number) {
@@ -263,6 +351,10 @@ export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}, { po
       state.outage = outage;
       for (const wake of [...waiters]) wake();
     },
+    /** Every POST of an update to the webhook and the status it got (0: no answer), oldest first. */
+    webhookPosts,
+    /** The webhook set now, with its secret (what Telegram knows), or undefined. */
+    webhook: () => webhook,
     /** How many `getUpdates` calls an outage refused. */
     refusedPolls: () => outageGetUpdates,
     /** Queues an update (its `update_id` is assigned) and wakes a held `getUpdates`. */
@@ -270,6 +362,7 @@ export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}, { po
       const update_id = nextUpdateId++;
       updates.push({ update_id, ...update });
       for (const wake of [...waiters]) wake();
+      if (webhook) void pumpWebhook();
       return update_id;
     },
     /** Makes a file downloadable through getFile; `size` alone simulates a big file without its bytes. */
