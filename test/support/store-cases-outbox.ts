@@ -198,6 +198,13 @@ export const OUTBOX_CASES: Case[] = [
         ['session:b', { cookie: 'secret', n: 2, list: [1, 2] }],
       ]);
       expect(await store.providerStateEntries('doubao', '%')).toEqual([]);
+      await store.setProviderState('doubao', 'session:B', 2);
+      // Keys in byte order, as SQLite compares text ('B' before 'a'), whatever the database's collation.
+      expect((await store.providerStateEntries('doubao', 'session:')).map(([key]) => key)).toEqual([
+        'session:B',
+        'session:a',
+        'session:b',
+      ]);
     },
   },
   {

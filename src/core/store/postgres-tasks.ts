@@ -237,7 +237,7 @@ export async function setProviderState(db: PgContext, provider: string, key: str
 
 export async function providerStateEntries<T>(q: Queryable, provider: string, prefix: string): Promise<[string, T][]> {
   const { rows } = await q.query<{ key: string; value: T }>(
-    'SELECT key, value FROM provider_state WHERE provider = $1 AND left(key, length($2)) = $2 ORDER BY key',
+    'SELECT key, value FROM provider_state WHERE provider = $1 AND left(key, length($2)) = $2 ORDER BY key COLLATE "C"',
     [provider, prefix],
   );
   return rows.map(({ key, value }) => [key, value]);
