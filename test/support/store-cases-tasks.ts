@@ -60,6 +60,15 @@ export const TASK_CASES: Case[] = [
       await store.update('c', { upstream: { id: 'job-9' } });
       expect((await store.findByUpstreamId('p', 'job-9'))?.id).toBe('c');
       expect(await store.findByUpstreamId('other', 'job-9')).toBeUndefined();
+      // A NUL in a looked-up value (a typed %00) finds nothing, as no stored value holds one.
+      expect(await store.get('a\0')).toBeUndefined();
+      expect(await store.findByRequestKey('k\0')).toBeUndefined();
+      expect(await store.findBySeedIds('conv\0', 'msg')).toBeUndefined();
+      expect(await store.findByUpstreamId('p', '\0')).toBeUndefined();
+      expect(await store.list({ conversationId: 'conv\0' })).toEqual({ total: 0, tasks: [] });
+      await expect(store.update('a\0', { error: 'x' })).rejects.toThrow(/does not exist/);
+      expect(await store.taskEvents('a\0')).toEqual([]);
+      expect(await store.userLimits('http', 'u\0')).toBeUndefined();
     },
   },
   {

@@ -8,7 +8,7 @@
 import type { DayCount, TaskEventRecord, TaskSearch, VideoTiming } from '../admin-reads.js';
 import type { Delivery, DeliveryState } from '../delivery.js';
 import type { Task, TaskStatus } from '../task.js';
-import { ACTIVE, iso, type PgContext, type Queryable, sqliteLimit, sqliteOffset } from './postgres-db.js';
+import { ACTIVE, holdsNul, iso, type PgContext, type Queryable, sqliteLimit, sqliteOffset } from './postgres-db.js';
 import { deliveryFromRow, fromRow, type Row } from './postgres-rows.js';
 
 /** Appends one row to a task's history; a `completed` row keeps its run's duration from the run's `queued` row. */
@@ -31,6 +31,7 @@ export async function recordTaskEvent(db: PgContext, event: string, task: Task, 
 
 /** A task's history, oldest first: at most the latest `limit` rows. */
 export async function taskEvents(q: Queryable, taskId: string, limit = 200): Promise<TaskEventRecord[]> {
+  if (holdsNul([taskId])) return [];
   const { rows } = await q.query<Row>(
     `SELECT * FROM (SELECT * FROM task_events WHERE task_id = $1 ORDER BY id DESC LIMIT $2) AS latest ORDER BY id`,
     [taskId, sqliteLimit(limit)],
@@ -145,7 +146,7 @@ export async function searchTasks(q: Queryable, filter: TaskSearch): Promise<{ t
   const where: string[] = [];
   for (const [sql, value] of conditions) {
     if (value === undefined || value === '') continue;
-    if (value.includes('\0')) {
+    if (holdsNul([value])) {
       where.push('false');
       continue;
     }

@@ -27,6 +27,12 @@ export const FINAL = `status IN (${FINAL_SQL})`;
 export const sqliteLimit = (limit: number | undefined) => (limit === undefined || limit < 0 ? null : limit);
 export const sqliteOffset = (offset: number | undefined) => Math.max(0, offset ?? 0);
 
+/**
+ * Whether a lookup value holds a NUL, which PostgreSQL text cannot (the query would fail with an encoding error): no
+ * stored value holds one either, so such a lookup finds nothing, as it does in SQLite.
+ */
+export const holdsNul = (values: readonly unknown[]) => values.some((v) => typeof v === 'string' && v.includes('\0'));
+
 /** The channel on which task creations and retries are announced (LISTEN/NOTIFY). */
 export const WAKEUP_CHANNEL = 'dvb_task_wakeup';
 

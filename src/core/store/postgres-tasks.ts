@@ -11,6 +11,7 @@ import type { QuotaReads } from './contract.js';
 import {
   ACTIVE,
   FINAL,
+  holdsNul,
   iso,
   LOCK_QUOTA,
   notifyWakeup,
@@ -25,6 +26,7 @@ import { fromRow, insertParts, type Row, toRow } from './postgres-rows.js';
 import { userLimits } from './postgres-user-limits.js';
 
 async function oneTask(q: Queryable, sql: string, params: unknown[]): Promise<Task | undefined> {
+  if (holdsNul(params)) return undefined;
   const { rows } = await q.query<Row>(sql, params);
   return rows[0] && fromRow(rows[0]);
 }
@@ -100,6 +102,7 @@ export async function list(q: Queryable, filter: TaskFilter = {}): Promise<{ tot
   ];
   const used = conditions.filter(([, value]) => value !== undefined);
   const params = used.map(([, value]) => value);
+  if (holdsNul(params)) return { total: 0, tasks: [] };
   const clause = used.length ? `WHERE ${used.map(([col], i) => `${col} = $${i + 1}`).join(' AND ')}` : '';
   const n = params.length;
   const [count, page] = await Promise.all([

@@ -5,9 +5,10 @@
  */
 import type { UserLimits } from '../store.js';
 import type { Platform } from '../task.js';
-import { iso, type PgContext, type Queryable } from './postgres-db.js';
+import { holdsNul, iso, type PgContext, type Queryable } from './postgres-db.js';
 
 export async function userLimits(q: Queryable, platform: Platform, userId: string): Promise<UserLimits | undefined> {
+  if (holdsNul([userId])) return undefined;
   const { rows } = await q.query<{
     max_active: number | null;
     daily_limit: number | null;
