@@ -17,6 +17,7 @@ import { GenerationService } from './service.js';
 import { TaskStore } from './store.js';
 import type { Platform } from './task.js';
 import { logTaskStory } from './task-log.js';
+import { recordVideoTimes } from './wait-estimate.js';
 
 export type { Delivery, RecordedIncident } from './delivery.js';
 export type { CoreError } from './errors.js';
@@ -36,10 +37,12 @@ export { inspectImage } from './media.js';
 export type { AdminAlert, Deliver, DeliverAlert, DeliveryHandlers } from './outbox.js';
 export { downloadLimited, formatBytes, isPrivateAddress } from './safe-fetch.js';
 export type { AccountHealth, Actor, SeedImport } from './service.js';
+export { mayControl } from './service.js';
 export type { TaskFilter } from './store.js';
 export { DatabaseUnusable, DataDirInUse } from './store.js';
 export type { FinalStatus, Origin, Platform, Task, TaskKind, TaskRequest, TaskStatus } from './task.js';
 export { isFinal, TASK_STATUSES } from './task.js';
+export type { WaitInfo } from './wait-estimate.js';
 export type { GenerationService, MediaStore, Outbox, Retention, Scheduler, TaskStore };
 
 export interface Core {
@@ -84,6 +87,7 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
   });
   const events = new TaskEventBus((err) => log.error({ err }, 'a task event listener failed'));
   logTaskStory(events, log, (file) => `${config.PUBLIC_BASE_URL}/videos/${file}`, now);
+  recordVideoTimes(events, store, now);
   const scheduler = new Scheduler(
     { store, provider, media, events, log },
     {

@@ -13,6 +13,7 @@ import type { ImageLimits, MediaStore, MediaUsage, StoredImage } from './media.j
 import type { Scheduler } from './scheduler.js';
 import { DuplicateRequest, type TaskFilter, type TaskStore } from './store.js';
 import { isFinal, lookTimesMs, type Platform, type Task, type TaskRequest, type TaskStatus } from './task.js';
+import { estimateWaitMs, RECENT_COMPLETIONS, type WaitInfo } from './wait-estimate.js';
 
 export interface ServiceLimits {
   maxImageBytes: number;
@@ -40,6 +41,11 @@ export interface SeedImport {
 
 /** Who asks for a cancel or retry: the owner (checked against the task's origin) or an admin (any task). */
 export type Actor = { admin: true } | { admin?: false; platform: Platform; userId: string };
+
+/** Owners control their own tasks (cancel, retry, again); admins control every task. */
+export function mayControl(task: Task, actor: Actor): boolean {
+  return actor.admin === true || (task.origin.platform === actor.platform && task.origin.userId === actor.userId);
+}
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -453,11 +459,82 @@ export class GenerationService {
 
   #owned(id: string, actor: Actor): Task {
     const task = this.get(id);
-    if (actor.admin) return task;
-    if (task.origin.platform !== actor.platform || task.origin.userId !== actor.userId) {
-      throw new NotFound(`no task with id "${id}"`);
-    }
+    if (!mayControl(task, actor)) throw new NotFound(`no task with id "${id}"`);
     return task;
+  }
+
+  // ── Control and live queue (issue 15) ──────────────────────────────────────────────────────────────────────────
+
+  /**
+   * A new task with the same prompt (and the same image: the task's own stored copy) as task `id`, for its owner
+   * or an admin, under the per-user limits like any submit.
+   * @throws NotFound (also for another user's task), Conflict when the image is no longer kept, and what `submit`
+   *   throws.
+   */
+  async again(id: string, actor: Actor, request: Pick<TaskRequest, 'origin' | 'requestKey'>): Promise<Task> {
+    const task = this.#owned(id, actor);
+    const bytes =
+      task.kind === 'i2v'
+        ? await readFile(task.imagePath ?? '').catch(() => {
+            throw new Conflict(`the image of task ${id} is no longer kept; send it again`);
+          })
+        : undefined;
+    return this.submit({ prompt: task.prompt, guest: task.guest, ...(bytes && { image: { bytes } }), ...request });
+  }
+
+  /** Where the task stands in line and when its video may be ready (see wait-estimate.ts). */
+  waitInfo(task: Task): WaitInfo {
+    if (isFinal(task.status)) return { ahead: 0, etaMs: null };
+    return this.#waitInfo(task, this.#store.countAhead(task), this.#recentTimes(task.provider));
+  }
+
+  /**
+   * The first `limit` unfinished tasks of one platform in line order, each with its wait: what the bots need to
+   * keep the status messages' positions current. One query for the line, one per task returned.
+   */
+  waitingLine(platform: Platform, limit: number): { task: Task; wait: WaitInfo }[] {
+    const line = this.#store.activeLine(this.#provider.name);
+    const recent = this.#recentTimes(this.#provider.name);
+    const result: { task: Task; wait: WaitInfo }[] = [];
+    let ahead = 0;
+    for (const [index, entry] of line.entries()) {
+      // Tasks created in the same millisecond are not ahead of each other (as `countAhead` counts).
+      if (index > 0 && entry.createdAt !== line[index - 1]!.createdAt) ahead = index;
+      if (entry.platform !== platform) continue;
+      const task = this.#store.get(entry.id);
+      if (task) result.push({ task, wait: this.#waitInfo(task, ahead, recent) });
+      if (result.length >= limit) break;
+    }
+    return result;
+  }
+
+  #recentTimes(provider: string): number[] {
+    return this.#store.recentVideoTimesMs(provider, RECENT_COMPLETIONS);
+  }
+
+  #waitInfo(task: Task, ahead: number, recentMs: number[]): WaitInfo {
+    const startedAt = task.upstream ? this.#store.videoStartedAt(task.id) : undefined;
+    const slots = this.#provider.maxRunning ?? Number.POSITIVE_INFINITY;
+    return {
+      ahead,
+      etaMs: estimateWaitMs({
+        recentMs,
+        ahead,
+        slots,
+        now: this.#now(),
+        ...(startedAt !== undefined && { startedAt }),
+      }),
+    };
+  }
+
+  /** Keeps what an adapter needs to continue a request later (a photo waiting for its prompt) for `ttlMs`. */
+  keepPendingPhoto(key: string, userId: string, photo: unknown, ttlMs: number): void {
+    this.#store.keepPendingPhoto(key, userId, photo, this.#now() + ttlMs);
+  }
+
+  /** Takes back what `keepPendingPhoto` kept under `key` for this user; undefined when unknown or expired. */
+  takePendingPhoto(key: string, userId: string): unknown {
+    return this.#store.takePendingPhoto(key, userId);
   }
 }
 

@@ -766,6 +766,81 @@ export class TaskStore {
       at: String(row.created_at),
     };
   }
+
+  // ── Control and live queue (issue 15) ──────────────────────────────────────────────────────────────────────────
+  // `video_times`: when each task's upstream job started and when its video was ready, the history the wait
+  // estimate reads. `pending_photos`: a Telegram photo waiting for its prompt, under the question's chat:message key.
+
+  /** The task's upstream job started now (again, after a retry: the newer start counts). */
+  videoStarted(taskId: string, provider: string, at: number): void {
+    this.#sql(
+      `INSERT INTO video_times (task_id, provider, started_at, done_at) VALUES (?, ?, ?, NULL)
+         ON CONFLICT (task_id) DO UPDATE SET provider = excluded.provider, started_at = excluded.started_at, done_at = NULL`,
+    ).run(taskId, provider, at);
+  }
+
+  /** The task's video is ready; `startedAt` stands in when no start was seen (a job adopted after a restart). */
+  videoDone(taskId: string, provider: string, at: number, startedAt: number): void {
+    this.#sql(
+      `INSERT INTO video_times (task_id, provider, started_at, done_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (task_id) DO UPDATE SET done_at = excluded.done_at WHERE video_times.done_at IS NULL`,
+    ).run(taskId, provider, Math.min(startedAt, at), at);
+  }
+
+  /** When the task's current upstream job started (epoch ms), while its video is not ready. */
+  videoStartedAt(taskId: string): number | undefined {
+    const row = this.#sql('SELECT started_at FROM video_times WHERE task_id = ? AND done_at IS NULL').get(taskId) as
+      | { started_at: number }
+      | undefined;
+    return row?.started_at;
+  }
+
+  /** A task that ended without a video leaves no time behind. */
+  forgetVideoTime(taskId: string): void {
+    this.#sql('DELETE FROM video_times WHERE task_id = ? AND done_at IS NULL').run(taskId);
+  }
+
+  /** Start-to-video times (ms) of the provider's last `limit` completed tasks, newest first. */
+  recentVideoTimesMs(provider: string, limit: number): number[] {
+    const rows = this.#sql(
+      `SELECT done_at - started_at AS ms FROM video_times INDEXED BY video_times_recent
+         WHERE provider = ? AND done_at IS NOT NULL ORDER BY done_at DESC LIMIT ?`,
+    ).all(provider, limit) as { ms: number }[];
+    return rows.map((r) => r.ms);
+  }
+
+  /** The provider's unfinished tasks in line order (oldest first): what decides each one's position. */
+  activeLine(provider: string): { id: string; platform: Platform; createdAt: string; started: boolean }[] {
+    const rows = this.#sql(
+      `SELECT id, platform, created_at, upstream_id IS NOT NULL AS started FROM tasks
+         WHERE ${ACTIVE} AND provider = ? ORDER BY created_at, id`,
+    ).all(provider) as { id: string; platform: Platform; created_at: string; started: number }[];
+    return rows.map((r) => ({ id: r.id, platform: r.platform, createdAt: r.created_at, started: r.started === 1 }));
+  }
+
+  /** Keeps a photo waiting for its prompt until `expiresAt`, and removes the ones whose time is over. */
+  keepPendingPhoto(key: string, userId: string, photo: unknown, expiresAt: number): void {
+    this.#db.transaction(() => {
+      this.#sql('DELETE FROM pending_photos WHERE expires_at <= ?').run(this.#now());
+      this.#sql(
+        `INSERT INTO pending_photos (key, user_id, photo, expires_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (key) DO UPDATE SET user_id = excluded.user_id, photo = excluded.photo, expires_at = excluded.expires_at`,
+      ).run(key, userId, JSON.stringify(photo), expiresAt);
+    })();
+  }
+
+  /** Removes and returns the photo kept under `key` for this user, unless it expired; undefined otherwise. */
+  takePendingPhoto(key: string, userId: string): unknown {
+    const row = this.#sql(
+      'DELETE FROM pending_photos WHERE key = ? AND user_id = ? AND expires_at > ? RETURNING photo',
+    ).get(key, userId, this.#now()) as { photo: string } | undefined;
+    return row ? JSON.parse(row.photo) : undefined;
+  }
+
+  /** How many photos wait for a prompt (expired ones not yet removed included). */
+  countPendingPhotos(): number {
+    return (this.#sql('SELECT count(*) AS n FROM pending_photos').get() as { n: number }).n;
+  }
 }
 
 const DELIVERY_KINDS: readonly DeliveryKind[] = ['result', 'alert'];
