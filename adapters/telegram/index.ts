@@ -7,11 +7,13 @@
  */
 import { type RunnerHandle, run } from '@grammyjs/runner';
 import type { Api } from 'grammy';
+import { QueueWatch } from '../../src/core/index.js';
 import { describeStartFailure } from '../../src/start-failure.js';
 import { createBot, DEFAULT_API_ROOT } from './bot.js';
 import { createAlertDelivery, createDelivery } from './delivery.js';
 import { DEFAULT_TIMING, type TelegramDeps } from './deps.js';
 import { StatusUpdates } from './status-updates.js';
+import { replyRefOf } from './task-submission.js';
 
 export type { TelegramDeps, TelegramTiming } from './deps.js';
 
@@ -48,6 +50,12 @@ export function createTelegramAdapter(deps: TelegramDeps) {
     timing.editIntervalMs,
     deps.config.DEFAULT_LOCALE,
   );
+  // Live queue: a waiting task's status message is edited when its place in line changes (coalesced, per chat
+  // throttled by statusUpdates), never just because time passed.
+  const queueWatch = new QueueWatch(deps.service, 'telegram', (task, wait) => statusUpdates.showWaiting(task, wait), {
+    intervalMs: timing.queueRefreshMs,
+    shownOf: (task) => replyRefOf(task)?.shownAhead,
+  });
   const failureContext = { host: apiHost(deps.config.TELEGRAM_API_ROOT), tokenVariable: 'TELEGRAM_TOKEN', token };
   let runner: RunnerHandle | undefined;
   let stopDelivery: (() => Promise<void>) | undefined;
@@ -87,6 +95,7 @@ export function createTelegramAdapter(deps: TelegramDeps) {
       await setCommandMenus(signal);
       signal.throwIfAborted();
       statusUpdates.start();
+      queueWatch.start();
       // Registered only now that Telegram answers: the outbox then sends what was queued while the bot was down.
       stopDelivery = deps.outbox.register('telegram', {
         result: createDelivery({
@@ -107,6 +116,7 @@ export function createTelegramAdapter(deps: TelegramDeps) {
     async stop(): Promise<void> {
       if (runner?.isRunning()) await runner.stop();
       runner = undefined;
+      queueWatch.stop();
       statusUpdates.stop();
       await stopDelivery?.();
       stopDelivery = undefined;

@@ -35,6 +35,7 @@ export {
 export type { TaskEventName, TaskEvents } from './events.js';
 export { inspectImage } from './media.js';
 export type { AdminAlert, Deliver, DeliverAlert, DeliveryHandlers } from './outbox.js';
+export { QueueWatch } from './queue-watch.js';
 export { downloadLimited, formatBytes, isPrivateAddress } from './safe-fetch.js';
 export type { AccountHealth, Actor, SeedImport } from './service.js';
 export { mayControl } from './service.js';

@@ -516,13 +516,13 @@ export class TaskStore {
   }
 
   /**
-   * Final tasks holding an image no longer needed: completed ones, and failed or cancelled ones that finished
-   * before `retryBeforeIso` (until then a retry may start them again).
+   * Final tasks holding an image no longer needed: those that finished before `retryBeforeIso` (until then a retry
+   * may start a failed or cancelled one again, and "again" may reuse any one's image).
    */
   releasableImages(retryBeforeIso: string, limit: number): { id: string; imagePath: string }[] {
     return this.#sql(
       `SELECT id, image_path AS imagePath FROM tasks
-         WHERE image_path IS NOT NULL AND (status = 'completed' OR (status IN (${FINAL_SQL}) AND updated_at < ?))
+         WHERE image_path IS NOT NULL AND status IN (${FINAL_SQL}) AND updated_at < ?
          LIMIT ?`,
     ).all(retryBeforeIso, limit) as { id: string; imagePath: string }[];
   }
