@@ -31,7 +31,10 @@ export class QueueWatch {
     options: {
       intervalMs: number;
       limit?: number;
-      /** What the task's message showed before this process (stored with the task), for the first look at it. */
+      /**
+       * The place the task's status message showed when it was posted (stored with the task, so it holds across
+       * restarts); undefined while no message was posted, and such a task is not reported.
+       */
       shownOf?: (task: Task) => number | undefined;
     },
   ) {
@@ -75,7 +78,9 @@ export class QueueWatch {
     for (const { task, wait } of line) {
       if (task.upstream) continue;
       waiting.add(task.id);
-      if ((this.#shown.get(task.id) ?? this.#shownOf(task)) === wait.ahead) continue;
+      const shown = this.#shown.get(task.id) ?? this.#shownOf(task);
+      // Nothing shown yet: the adapter is still posting the status message, which will show the place itself.
+      if (shown === undefined || shown === wait.ahead) continue;
       this.#shown.set(task.id, wait.ahead);
       this.#onMove(task, wait);
     }

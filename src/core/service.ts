@@ -508,6 +508,24 @@ export class GenerationService {
     return result;
   }
 
+  /**
+   * One user's view of the line (the bots' `/queue`): how many unfinished tasks there are, and each of the user's
+   * own unfinished tasks (oldest first) with its wait; `ahead` of the first is what stands before their oldest.
+   */
+  queueOf(platform: Platform, userId: string): { total: number; mine: { task: Task; wait: WaitInfo }[] } {
+    const line = this.#store.activeLine(this.#provider.name);
+    const recent = this.#recentTimes(this.#provider.name);
+    const mine: { task: Task; wait: WaitInfo }[] = [];
+    let ahead = 0;
+    for (const [index, entry] of line.entries()) {
+      if (index > 0 && entry.createdAt !== line[index - 1]!.createdAt) ahead = index;
+      if (entry.platform !== platform || entry.userId !== userId) continue;
+      const task = this.#store.get(entry.id);
+      if (task) mine.push({ task, wait: this.#waitInfo(task, ahead, recent) });
+    }
+    return { total: line.length, mine };
+  }
+
   #recentTimes(provider: string): number[] {
     return this.#store.recentVideoTimesMs(provider, RECENT_COMPLETIONS);
   }

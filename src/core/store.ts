@@ -810,12 +810,11 @@ export class TaskStore {
   }
 
   /** The provider's unfinished tasks in line order (oldest first): what decides each one's position. */
-  activeLine(provider: string): { id: string; platform: Platform; createdAt: string; started: boolean }[] {
+  activeLine(provider: string): { id: string; platform: Platform; userId: string; createdAt: string }[] {
     const rows = this.#sql(
-      `SELECT id, platform, created_at, upstream_id IS NOT NULL AS started FROM tasks
-         WHERE ${ACTIVE} AND provider = ? ORDER BY created_at, id`,
-    ).all(provider) as { id: string; platform: Platform; created_at: string; started: number }[];
-    return rows.map((r) => ({ id: r.id, platform: r.platform, createdAt: r.created_at, started: r.started === 1 }));
+      `SELECT id, platform, user_id, created_at FROM tasks WHERE ${ACTIVE} AND provider = ? ORDER BY created_at, id`,
+    ).all(provider) as { id: string; platform: Platform; user_id: string; created_at: string }[];
+    return rows.map((r) => ({ id: r.id, platform: r.platform, userId: r.user_id, createdAt: r.created_at }));
   }
 
   /** Keeps a photo waiting for its prompt until `expiresAt`, and removes the ones whose time is over. */

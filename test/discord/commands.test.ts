@@ -29,7 +29,7 @@ describe('command registration', () => {
   it('PUTs every command in the guild, with options and Manage Server on the admin commands', async () => {
     fake = await startDiscordFake();
     const rest = new REST({ api: fake.apiBase }).setToken(fake.token);
-    expect(await registerCommands(rest, fake.appId, fake.guildId)).toBe(5);
+    expect(await registerCommands(rest, fake.appId, fake.guildId)).toBe(6);
     const put = fake.requests.find((r) => r.method === 'PUT')!;
     expect(put.path).toBe(`/applications/${fake.appId}/guilds/${fake.guildId}/commands`);
     const body = put.body as unknown as {
@@ -37,13 +37,13 @@ describe('command registration', () => {
       options?: { name: string; type: number; required?: boolean }[];
       default_member_permissions?: string | null;
     }[];
-    expect(body.map((c) => c.name)).toEqual(['video', 'mytasks', 'tasks', 'task', 'stats']);
+    expect(body.map((c) => c.name)).toEqual(['video', 'mytasks', 'queue', 'tasks', 'task', 'stats']);
     expect(body[0]?.options).toMatchObject([
       { name: 'prompt', type: 3, required: true },
       { name: 'image', type: 11 },
     ]);
-    for (const admin of body.slice(2)) expect(admin.default_member_permissions).toBe('32');
-    expect(body[0]?.default_member_permissions ?? null).toBeNull();
+    for (const admin of body.slice(3)) expect(admin.default_member_permissions).toBe('32');
+    for (const open of body.slice(0, 3)) expect(open.default_member_permissions ?? null).toBeNull();
   });
 
   it('npm run discord:register registers globally without DISCORD_GUILD_ID', async () => {
@@ -59,7 +59,7 @@ describe('command registration', () => {
         DISCORD_API_BASE: fake.apiBase,
       },
     });
-    expect(stdout).toContain('registered 5 commands globally');
+    expect(stdout).toContain('registered 6 commands globally');
     expect(fake.requests.find((r) => r.method === 'PUT')?.path).toBe(`/applications/${fake.appId}/commands`);
   });
 });
