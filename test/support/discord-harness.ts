@@ -23,6 +23,8 @@ export async function startDiscordRig(
     dataDir?: string;
     keepData?: boolean;
     provider?: (config: Config) => VideoProvider;
+    /** The live queue's refresh interval (short for tests; benches pass the production default). */
+    queueRefreshMs?: number;
   } = {},
 ): Promise<DiscordRig> {
   const fake = options.fake ?? (await startDiscordFake());
@@ -45,7 +47,7 @@ export async function startDiscordRig(
     config: core.config,
     log: core.log,
     videosDir: core.media.videosDir,
-    queueRefreshMs: 200,
+    queueRefreshMs: options.queueRefreshMs ?? 200,
   });
   await bot.start();
   return {
@@ -72,11 +74,11 @@ export function firstButtonId(components: unknown): string | undefined {
  */
 export async function taskAnswer(fake: DiscordFake, token: string, pattern = /accepted/, timeoutMs?: number) {
   const payload = (r: LoggedRequest) =>
-    (r.method === 'POST' && r.path.includes(`/${token}/callback`)
+    r.method === 'POST' && r.path.includes(`/${token}/callback`)
       ? (r.body?.data as Record<string, unknown> | undefined)
       : r.method === 'PATCH' && r.path.includes(token)
         ? r.body
-        : undefined) ?? undefined;
+        : undefined;
   const found = await fake.waitFor((r) => pattern.test(String(payload(r)?.content ?? '')), timeoutMs);
-  return { ...found, body: payload(found) };
+  return { ...found, body: payload(found) ?? null };
 }

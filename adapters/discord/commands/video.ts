@@ -87,9 +87,12 @@ export function videoCommand(deps: DiscordDeps): SlashCommand {
       }
       // Text to video: answer with the task itself, so the task id shows with the acknowledgement (a follow-up edit
       // queues behind discord.js's global REST limit under a burst; the interaction callback does not). A submit
-      // slower than QUICK_SUBMIT_MS (a slow upstream start) is deferred first and answered by an edit.
+      // not done QUICK_SUBMIT_MS after the interaction was created (a slow upstream start, a backlog) is deferred
+      // first and answered by an edit, so Discord's 3-second limit holds.
+      // The budget counts from the interaction's creation: a handler that starts late (a burst backlog) defers at once.
+      const budgetMs = Math.min(QUICK_SUBMIT_MS, interaction.createdTimestamp + QUICK_SUBMIT_MS - Date.now());
       const submitting = submit();
-      const quick = await Promise.race([submitting, delay(QUICK_SUBMIT_MS).then(() => undefined)]);
+      const quick = await Promise.race([submitting, delay(Math.max(0, budgetMs)).then(() => undefined)]);
       if (!quick) {
         await interaction.deferReply();
         const task = await submitting;
