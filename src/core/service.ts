@@ -107,7 +107,8 @@ export class GenerationService {
 
   /**
    * Accepts a request: checks it, stores a `pending` task, and tries to start its upstream job right away.
-   * Resolves with the task as it stands after that first step (started, waiting, or failed for good).
+   * Resolves with the task as it stands after that first step (started, waiting, or failed for good), or once stored
+   * when `request.startInBackground` asks so.
    * @throws InvalidInput for a bad prompt or image; QuotaExceeded when a per-user limit refuses it; StorageFull
    *   when the disk is full (nothing is kept then).
    */
@@ -151,6 +152,10 @@ export class GenerationService {
     });
     if (!created) return task;
     this.#events.emit('queued', task);
+    if (request.startInBackground) {
+      this.#scheduler.kick();
+      return task;
+    }
     try {
       await this.#scheduler.runNow(task.id);
     } catch (error) {

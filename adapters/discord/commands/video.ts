@@ -1,11 +1,10 @@
 /**
  * `/video prompt:<text> [image:<attachment>]`: answers publicly (so the channel sees the progress) with the task
- * id, its place in line, the estimated wait and a Cancel button. Text to video is submitted first and answered
- * directly (no defer: the task id shows with the acknowledgement, issue 15); with an image, which must be
- * downloaded first, the interaction is deferred and the answer edited in. Everything needed to answer later (and
+ * id, its place in line, the estimated wait and a Cancel button. Text to video is stored first (its upstream start
+ * left to the retry loop) and answered directly (no defer: the task id shows with the acknowledgement, issue 15);
+ * with an image, which must be downloaded first, the interaction is deferred and the answer edited in. Everything needed to answer later (and
  * the reply message's id) is stored in the task's origin.
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import { type ChatInputCommandInteraction, MessageFlags, SlashCommandBuilder } from 'discord.js';
 import { isFinal, type Task } from '../../../src/core/index.js';
 import { downloadAttachment, refuseAttachment } from '../attachment.js';
@@ -36,12 +35,6 @@ export const data = new SlashCommandBuilder()
       .setDescription('A picture to animate (JPEG, PNG, WebP, GIF or BMP)')
       .setDescriptionLocalizations({ 'zh-CN': '作为首帧的图片', 'zh-TW': '作為首幀的圖片' }),
   );
-
-/**
- * How long a submit may take before the interaction is deferred instead of answered with the task: Discord wants
- * an answer within 3 s, and the answer itself needs a moment under load.
- */
-export const QUICK_SUBMIT_MS = 1_500;
 
 export function videoCommand(deps: DiscordDeps): SlashCommand {
   return {
@@ -76,6 +69,8 @@ export function videoCommand(deps: DiscordDeps): SlashCommand {
             reply: { ...reply, messageId },
           },
           requestKey: `discord:${interaction.id}`,
+          // Without an image the answer waits only for the task to be stored, not for its upstream start.
+          startInBackground: !bytes,
         });
       if (attachment) {
         // The image must be downloaded first, which may take longer than Discord waits: acknowledge at once.
@@ -86,25 +81,13 @@ export function videoCommand(deps: DiscordDeps): SlashCommand {
         return;
       }
       // Text to video: answer with the task itself, so the task id shows with the acknowledgement (a follow-up edit
-      // queues behind discord.js's global REST limit under a burst; the interaction callback does not). A submit
-      // not done QUICK_SUBMIT_MS after the interaction was created (a slow upstream start, a backlog) is deferred
-      // first and answered by an edit, so Discord's 3-second limit holds.
-      // The budget counts from the interaction's creation: a handler that starts late (a burst backlog) defers at once.
-      const budgetMs = Math.min(QUICK_SUBMIT_MS, interaction.createdTimestamp + QUICK_SUBMIT_MS - Date.now());
-      const submitting = submit();
-      const quick = await Promise.race([submitting, delay(Math.max(0, budgetMs)).then(() => undefined)]);
-      if (!quick) {
-        await interaction.deferReply();
-        const task = await submitting;
-        const replyMessage = await interaction.fetchReply();
-        deps.service.updateOrigin(task.id, { messageId: replyMessage.id });
-        await answerDeferred(deps, interaction, task, lang);
-        return;
-      }
-      const { content, components, shownAhead } = statusOf(deps, quick, lang);
+      // queues behind discord.js's global REST limit under a burst; the interaction callback does not). The submit
+      // only stores the task (the retry loop starts it at once), so the answer never waits for the upstream.
+      const task = await submit();
+      const { content, components, shownAhead } = statusOf(deps, task, lang);
       const response = await interaction.reply({ content, components, withResponse: true });
       const messageId = response.interaction.responseMessageId ?? response.resource?.message?.id ?? null;
-      deps.service.updateOrigin(quick.id, { messageId, ...(shownAhead !== undefined && { shownAhead }) });
+      deps.service.updateOrigin(task.id, { messageId, ...(shownAhead !== undefined && { shownAhead }) });
     },
   };
 }
