@@ -1,7 +1,7 @@
 /**
  * Commands for the ids in TELEGRAM_ADMIN_IDS: /tasks [status] [page] (everyone's recent tasks, paged), /task <id>
  * (full detail), /retry <id>, /cancel <id> (any task) and /stats (with the upstream sessions' health). Everyone else gets a polite refusal for the
- * admin-only commands (and their own /cancel from the user commands); nothing about other users leaks.
+ * admin-only commands (and their own /cancel and /retry from the user commands); nothing about other users leaks.
  */
 import { Composer } from 'grammy';
 import { type GenerationService, TASK_STATUSES, type TaskStatus } from '../../src/core/index.js';
@@ -9,7 +9,7 @@ import type { BotContext } from './context.js';
 import { taskDetail, taskLine } from './task-text.js';
 
 const PAGE_SIZE = 10;
-const ADMIN_ONLY = ['tasks', 'task', 'retry', 'stats'];
+const ADMIN_ONLY = ['tasks', 'task', 'stats'];
 
 export function adminCommands(
   service: GenerationService,

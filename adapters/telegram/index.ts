@@ -23,22 +23,30 @@ const COMMANDS = {
     { command: 'video', description: 'Make a video from a prompt' },
     { command: 'mytasks', description: 'Your recent videos' },
     { command: 'cancel', description: 'Cancel one of your videos' },
+    { command: 'retry', description: 'Run one of your failed videos again' },
     { command: 'help', description: 'How to use the bot' },
   ],
   zh: [
     { command: 'video', description: '用提示词生成视频' },
     { command: 'mytasks', description: '你最近的视频' },
     { command: 'cancel', description: '取消你的视频' },
+    { command: 'retry', description: '重新生成你失败的视频' },
     { command: 'help', description: '使用说明' },
   ],
   admin: [
     { command: 'tasks', description: 'All tasks: /tasks [status] [page]' },
     { command: 'task', description: 'One task in detail: /task <id>' },
-    { command: 'retry', description: 'Run a task again: /retry <id>' },
+    { command: 'retry', description: 'Run any task again: /retry <id>' },
     { command: 'cancel', description: 'Cancel any task: /cancel <id>' },
     { command: 'stats', description: 'Task counts' },
   ],
 };
+
+/** The admins' menu: the user commands, with the admin wording for those both have (/cancel, /retry). */
+const ADMIN_MENU = [
+  ...COMMANDS.en.filter((c) => !COMMANDS.admin.some((a) => a.command === c.command)),
+  ...COMMANDS.admin,
+];
 
 export function createTelegramAdapter(deps: TelegramDeps) {
   const token = deps.config.TELEGRAM_TOKEN;
@@ -75,7 +83,7 @@ export function createTelegramAdapter(deps: TelegramDeps) {
     for (const adminId of deps.config.TELEGRAM_ADMIN_IDS) {
       // Only works once the admin has opened a chat with the bot; the commands work without the menu anyway.
       await bot.api
-        .setMyCommands([...COMMANDS.en, ...COMMANDS.admin], { scope: { type: 'chat', chat_id: adminId } }, signal)
+        .setMyCommands(ADMIN_MENU, { scope: { type: 'chat', chat_id: adminId } }, signal)
         .catch((err: unknown) => deps.log.debug({ err, adminId }, 'could not set the admin command menu'));
     }
   }

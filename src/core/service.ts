@@ -238,11 +238,6 @@ export class GenerationService {
     return this.#store.list(filter);
   }
 
-  /** Unfinished tasks of the same provider created before this one: 0 means next in line. */
-  queuePosition(task: Task): number {
-    return isFinal(task.status) ? 0 : this.#store.countAhead(task);
-  }
-
   /** When the first and the last look are due, for "usually ready in 3–15 minutes". */
   estimateWindowS(): { firstS: number; lastS: number } {
     const looks = lookTimesMs(this.#scheduler.policy);
