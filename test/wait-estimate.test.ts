@@ -1,6 +1,7 @@
 // Honest waits: the queue position and the ETA come from the provider's recent start-to-video times (median of
 // the last completions, kept in the store), never a constant; with no history there is no number.
 import { afterEach, describe, expect, it } from 'vitest';
+import { TaskStore } from '../src/core/store.js';
 import type { Task } from '../src/core/task.js';
 import { estimateWaitMs, median } from '../src/core/wait-estimate.js';
 import { advanceSeconds, disposeUnderFakeClock, settle, until, useFakeClock } from './support/fake-clock.js';
@@ -49,6 +50,22 @@ describe('estimateWaitMs', () => {
     const recentMs = [100_000];
     expect(estimateWaitMs({ recentMs, ahead: 4, slots: 1, startedAt: 1_000, now: 31_000 })).toBe(70_000);
     expect(estimateWaitMs({ recentMs, ahead: 0, slots: 1, startedAt: 0, now: 500_000 })).toBe(0);
+  });
+});
+
+describe('the history of video times', () => {
+  it('keeps the latest completions of each provider only, newest first', () => {
+    const store = new TaskStore(':memory:');
+    try {
+      for (let i = 0; i < 130; i++) store.videoDone(`t${i}`, 'p', 10_000 + i, 10_000 - i * 10, 100);
+      store.videoDone('other', 'q', 5_000, 1_000, 100);
+      const times = store.recentVideoTimesMs('p', 1000);
+      expect(times).toHaveLength(100);
+      expect(times[0]).toBe(129 + 1290); // the newest: done 10 129, started 8 710
+      expect(store.recentVideoTimesMs('q', 10)).toEqual([4_000]);
+    } finally {
+      store.close();
+    }
   });
 });
 
