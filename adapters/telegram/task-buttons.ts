@@ -49,9 +49,7 @@ export function taskButtons(service: GenerationService, adminIds: ReadonlySet<st
     try {
       task = service.get(id);
     } catch {
-      await answer(t.gone);
-      await ctx.editMessageReplyMarkup({ reply_markup: { inline_keyboard: [] } }).catch(() => undefined);
-      return;
+      return void (await answer(t.gone));
     }
     const owner: Actor = { platform: 'telegram', userId };
     const actor: Actor = action !== 'again' && adminIds.has(userId) ? { admin: true } : owner;
