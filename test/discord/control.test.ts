@@ -1,6 +1,7 @@
 /**
  * Issue 15 on Discord: Again beside Retry (owner only), `/queue` with the asker's place and wait, live queue
- * positions in the `/video` reply, and the direct answer that does not wait for the upstream.
+ * positions in the `/video` reply, the direct answer that does not wait for the upstream, and the acknowledgement
+ * first when the bot is behind.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DiscordFake, LoggedRequest } from '../fakes/discord/index.js';
@@ -99,6 +100,18 @@ describe('Discord control and live queue', () => {
     await new Promise((r) => setTimeout(r, 2_000));
     const edits = rig.fake.requests.filter((r) => r.method === 'PATCH' && r.path.includes(third.token));
     expect(edits).toHaveLength(1);
+  });
+
+  it('an interaction reaching the bot late (a backlog) is acknowledged first, then answered by an edit', async () => {
+    rig = await startDiscordRig({ provider: idleProvider });
+    // Created 1.5 s ago: the bot is behind, so it does not spend the rest of Discord's 3 s before acknowledging.
+    const sent = rig.fake.slash({ name: 'video', options: { prompt: 'late' }, userId: OWNER, createdAgoMs: 1_500 });
+    const ack = await callbackOf(rig.fake, sent.token);
+    expect(ack.body?.type).toBe(5);
+    const answer = await taskAnswer(rig.fake, sent.token);
+    expect(answer.method).toBe('PATCH');
+    const id = /`([^`]+)`/.exec(contentOf(answer))![1]!;
+    expect(rig.core.service.get(id).origin.reply?.messageId).toBe(rig.fake.original(sent.token)!.id);
   });
 
   it('a text-only /video answers without waiting for a slow upstream start', async () => {

@@ -2,7 +2,8 @@
  * `/video prompt:<text> [image:<attachment>]`: answers publicly (so the channel sees the progress) with the task
  * id, its place in line, the estimated wait and a Cancel button. Text to video is stored first (its upstream start
  * left to the retry loop) and answered directly (no defer: the task id shows with the acknowledgement, issue 15);
- * with an image, which must be downloaded first, the interaction is deferred and the answer edited in. Everything needed to answer later (and
+ * with an image, which must be downloaded first, or when the bot is behind (a burst backlog), the interaction is
+ * deferred and the answer edited in. Everything needed to answer later (and
  * the reply message's id) is stored in the task's origin.
  */
 import { type ChatInputCommandInteraction, MessageFlags, SlashCommandBuilder } from 'discord.js';
@@ -35,6 +36,9 @@ export const data = new SlashCommandBuilder()
       .setDescription('A picture to animate (JPEG, PNG, WebP, GIF or BMP)')
       .setDescriptionLocalizations({ 'zh-CN': '作为首帧的图片', 'zh-TW': '作為首幀的圖片' }),
   );
+
+/** An interaction older than this when its handler starts is acknowledged before anything else. */
+export const BEHIND_MS = 1_000;
 
 export function videoCommand(deps: DiscordDeps): SlashCommand {
   return {
@@ -72,11 +76,13 @@ export function videoCommand(deps: DiscordDeps): SlashCommand {
           // Without an image the answer waits only for the task to be stored, not for its upstream start.
           startInBackground: !bytes,
         });
-      if (attachment) {
-        // The image must be downloaded first, which may take longer than Discord waits: acknowledge at once.
+      // Acknowledge at once when the image must be downloaded first (that may take longer than Discord waits), or
+      // when this interaction reached us late (a burst backlog): storing the task first would eat into the 3 s.
+      if (attachment || Date.now() - interaction.createdTimestamp > BEHIND_MS) {
         await interaction.deferReply();
         const replyMessage = await interaction.fetchReply();
-        const task = await submit(await downloadAttachment(attachment, deps.config), replyMessage.id);
+        const bytes = attachment ? await downloadAttachment(attachment, deps.config) : undefined;
+        const task = await submit(bytes, replyMessage.id);
         await answerDeferred(deps, interaction, task, lang);
         return;
       }

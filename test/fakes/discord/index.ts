@@ -25,6 +25,8 @@ export interface SlashInput {
   options?: Record<string, string>;
   /** An attachment added with `addAttachment`, passed as option `image`. */
   image?: FakeAttachment;
+  /** How long ago Discord created the interaction (a bot that is behind, as under a burst). */
+  createdAgoMs?: number;
 }
 
 export type DiscordFake = Awaited<ReturnType<typeof startDiscordFake>>;
@@ -167,6 +169,7 @@ export async function startDiscordFake(
         locale: input.locale,
         permissions: input.permissions,
         attachmentSizeLimit: input.attachmentSizeLimit,
+        createdAgoMs: input.createdAgoMs,
         command: {
           name: input.name,
           options,

@@ -82,12 +82,14 @@ export interface InteractionInput {
   command?: { name: string; options?: unknown[]; resolved?: unknown };
   /** For buttons: the clicked id and the message it sits on. */
   component?: { customId: string; message: FakeMessage };
+  /** How long ago Discord created the interaction (its id's timestamp): a bot that is behind. */
+  createdAgoMs?: number;
 }
 
 export function interaction(input: InteractionInput, appId: string, token: string) {
   const u = user(input.userId);
   const base = {
-    id: snowflake(),
+    id: snowflake(Date.now() - (input.createdAgoMs ?? 0)),
     application_id: appId,
     type: input.type,
     guild_id: input.guildId,
