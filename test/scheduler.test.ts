@@ -174,7 +174,7 @@ describe('scheduler', () => {
     const second = await submit(core, 'second');
     expect(first.upstream).not.toBeNull();
     expect(second.upstream).toBeNull();
-    expect(core.service.queuePosition(second)).toBe(1);
+    expect(core.service.waitInfo(second).ahead).toBe(1);
     await advanceSeconds(181);
     await until(() => core.service.get(first.id).status === 'completed');
     await until(() => core.service.get(second.id).upstream !== null);

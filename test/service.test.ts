@@ -77,11 +77,11 @@ describe('GenerationService', () => {
     }
     const a = await core.service.submit({ prompt: 'a', origin: alice });
     const b = await core.service.submit({ prompt: 'b', origin: bob });
-    expect(core.service.queuePosition(a)).toBe(0);
-    expect(core.service.queuePosition(b)).toBe(1);
+    expect(core.service.waitInfo(a).ahead).toBe(0);
+    expect(core.service.waitInfo(b).ahead).toBe(1);
     await core.service.cancel(a.id, { admin: true });
     expect(seen).toEqual(['queued:a', 'started:a', 'queued:b', 'started:b', 'cancelled:a']);
-    expect(core.service.queuePosition(core.service.get(b.id))).toBe(0);
+    expect(core.service.waitInfo(core.service.get(b.id)).ahead).toBe(0);
   });
 });
 

@@ -1,6 +1,7 @@
 /**
- * Tells Discord users about their tasks after the `/video` reply: progress edits of that reply, and the final
- * result (the outbox's delivery function, so it also runs at start-up for tasks that finished while down).
+ * Tells Discord users about their tasks after the `/video` reply: progress edits of that reply (with the time
+ * left), new places in line while waiting, and the final result (the outbox's delivery function, so it also runs
+ * at start-up for tasks that finished while down); the status message then keeps Retry and Again, or Again.
  *
  * Where it writes: while the interaction token lives, through the interaction webhook; after that (or once
  * Discord answers 401/50027) through the channel with the bot token. A refused token is recorded on the task
@@ -14,12 +15,13 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type RawFile, type REST, RESTJSONErrorCodes, Routes } from 'discord.js';
-import { type AdminAlert, DeliveryRefused, type Task } from '../../src/core/index.js';
+import { type AdminAlert, DeliveryRefused, isFinal, type Task, type WaitInfo } from '../../src/core/index.js';
+import { control } from './control-messages.js';
 import { apiCode, apiStatus, safeError } from './error-reply.js';
 import { type Messages, say } from './messages.js';
 import { type ReplyRef, readReplyRef, tokenAlive } from './reply-ref.js';
 import type { DiscordDeps } from './types.js';
-import { cancelRow, retryRow } from './views.js';
+import { cancelRow, finalRow, retryRow } from './views.js';
 
 interface Body {
   content: string;
@@ -91,13 +93,29 @@ export class DiscordDelivery {
       const ref = readReplyRef(task);
       if (!ref) return;
       const t = say(ref.lang);
+      const timeLeft = control(ref.lang).timeLeft(this.#deps.service.waitInfo(task).etaMs);
       const body = {
-        content: t.progress(task.id, task.attempts, task.maxAttempts),
+        content: `${t.progress(task.id, task.attempts, task.maxAttempts)} ${timeLeft}`,
         components: [cancelRow(task, t).toJSON()],
       };
       await this.#editStatus(task, ref, body);
     }).catch((error: unknown) =>
       this.#deps.log.debug({ taskId: event.id, err: safeError(error) }, 'could not edit the Discord progress message'),
+    );
+  };
+
+  /** Edits a waiting task's `/video` reply with its new place in line (the live queue, see QueueWatch). */
+  readonly onQueueMove = (event: Task, wait: WaitInfo): void => {
+    this.#inLane(event.id, async (task) => {
+      const ref = readReplyRef(task);
+      if (!ref || task.upstream || isFinal(task.status)) return;
+      const body = {
+        content: control(ref.lang).waiting(task.id, wait),
+        components: [cancelRow(task, say(ref.lang)).toJSON()],
+      };
+      await this.#editStatus(task, ref, body);
+    }).catch((error: unknown) =>
+      this.#deps.log.debug({ taskId: event.id, err: safeError(error) }, 'could not edit the Discord queue position'),
     );
   };
 
@@ -131,7 +149,8 @@ export class DiscordDelivery {
         : task.status === 'failed'
           ? t.statusFailed(task.id)
           : t.cancelled(task.id);
-    await this.#editStatus(task, ref, { content: status, components: [] }).catch((error: unknown) =>
+    const buttons = [finalRow(task, t, ref.lang).toJSON()];
+    await this.#editStatus(task, ref, { content: status, components: buttons }).catch((error: unknown) =>
       this.#deps.log.debug({ taskId: task.id, err: safeError(error) }, 'could not edit the Discord status message'),
     );
     if (task.status === 'cancelled') return;
@@ -139,7 +158,7 @@ export class DiscordDelivery {
       const mention = `<@${task.origin.userId}>`;
       const body = {
         content: t.failed(mention, task.id, task.errorReason ? t.reason(task.errorReason) : (task.error ?? 'unknown')),
-        components: [retryRow(task, t).toJSON()],
+        components: [retryRow(task, t, ref.lang).toJSON()],
       };
       await this.#sendResult(task, ref, body, [], null);
       return;

@@ -1,12 +1,12 @@
 /**
- * The Discord adapter: a discord.js client (Guilds intent only) answering `/video`, `/mytasks` and the admin
- * commands, editing progress into the `/video` reply and delivering results (and admin alerts by DM) through the
+ * The Discord adapter: a discord.js client (Guilds intent only) answering `/video`, `/mytasks`, `/queue` and the
+ * admin commands, editing progress and the place in line into the `/video` reply and delivering results (and admin alerts by DM) through the
  * outbox. `createDiscordAdapter` returns `{ start(signal), stop(), describeFailure() }` for main.ts's supervisor,
  * which retries a failed start; commands are registered separately (`npm run discord:register`, see register.ts).
  */
 import { once } from 'node:events';
 import { Client, Events, GatewayIntentBits } from 'discord.js';
-import type { Outbox, Task } from '../../src/core/index.js';
+import { type Outbox, QueueWatch, type Task } from '../../src/core/index.js';
 import { discordRestAgent } from '../../src/proxy.js';
 import { describeStartFailure } from '../../src/start-failure.js';
 import { buildButtons, buildCommands } from './commands/index.js';
@@ -23,7 +23,12 @@ const DISCORD_API = 'https://discord.com/api';
 
 export interface DiscordAdapterDeps extends DiscordDeps {
   outbox: Outbox;
+  /** Least time between two looks at the line for the live queue positions. @defaultValue QUEUE_REFRESH_MS */
+  queueRefreshMs?: number;
 }
+
+/** Five seconds: positions stay current while edits stay far below Discord's rate limits. */
+export const QUEUE_REFRESH_MS = 5_000;
 
 export function createDiscordAdapter(deps: DiscordAdapterDeps) {
   const { config, log, service, outbox } = deps;
@@ -41,6 +46,11 @@ export function createDiscordAdapter(deps: DiscordAdapterDeps) {
   client.on(Events.Error, (error) => log.error({ err: safeError(error) }, 'Discord client error'));
   client.on(Events.ShardDisconnect, (event) => log.warn({ code: event.code }, 'Discord gateway disconnected'));
   const onProgress = (task: Task) => delivery.onProgress(task);
+  // Live queue: a waiting task's reply is edited when its place in line changes (coalesced), not as time passes.
+  const queueWatch = new QueueWatch(service, 'discord', delivery.onQueueMove, {
+    intervalMs: deps.queueRefreshMs ?? QUEUE_REFRESH_MS,
+    shownOf: (task) => (typeof task.origin.reply?.shownAhead === 'number' ? task.origin.reply.shownAhead : undefined),
+  });
   const failureContext = {
     host: new URL(config.DISCORD_API_BASE ?? DISCORD_API).host,
     tokenVariable: 'DISCORD_TOKEN',
@@ -66,12 +76,14 @@ export function createDiscordAdapter(deps: DiscordAdapterDeps) {
       }
       signal.throwIfAborted();
       service.on('progress', onProgress);
+      queueWatch.start();
       // Registered only now that Discord answers: the outbox then sends what was queued while the bot was down.
       stopOutbox = outbox.register('discord', { result: delivery.deliver, alert: delivery.deliverAlert });
       log.info({ user: client.user?.tag }, 'Discord bot connected');
     },
     async stop(): Promise<void> {
       service.off('progress', onProgress);
+      queueWatch.stop();
       await stopOutbox?.();
       stopOutbox = undefined;
       await client.destroy();

@@ -21,11 +21,6 @@ export function langOf(locale: string | null | undefined, fallback: Lang): Lang 
   return locale.toLowerCase().startsWith('zh') ? 'zh' : 'en';
 }
 
-const window = (firstS: number, lastS: number) =>
-  lastS < 120
-    ? `${Math.round(firstS)}–${Math.round(lastS)} s`
-    : `${Math.round(firstS / 60)}–${Math.round(lastS / 60)} min`;
-
 const OPTION_EN: Record<OptionName, string> = { ratio: 'aspect ratio', duration: 'duration', resolution: 'resolution' };
 const OPTION_ZH: Record<OptionName, string> = { ratio: '画面比例', duration: '时长', resolution: '分辨率' };
 
@@ -36,8 +31,6 @@ const en = {
       `What happened: ${i.message}`,
       ...(i.action ? [`What to do: ${i.action}`] : []),
     ].join('\n'),
-  queued: (id: string, position: number, firstS: number, lastS: number) =>
-    `🎬 Task \`${id}\` accepted. ${position === 0 ? 'You are next in line' : `${position} ahead of you in the queue`}; usually ready in ${window(firstS, lastS)}.`,
   progress: (id: string, attempts: number, max: number) =>
     `⏳ Task \`${id}\` is being generated (check ${attempts} of ${max}).`,
   statusDone: (id: string) => `✅ Task \`${id}\` is finished.`,
@@ -111,8 +104,6 @@ const zh: Messages = {
       `发生了什么：${i.message}`,
       ...(i.action ? [`怎么办：${i.action}`] : []),
     ].join('\n'),
-  queued: (id, position, firstS, lastS) =>
-    `🎬 任务 \`${id}\` 已接受。${position === 0 ? '下一个就轮到你' : `前面还有 ${position} 个任务`}，通常 ${window(firstS, lastS)} 内完成。`,
   progress: (id, attempts, max) => `⏳ 任务 \`${id}\` 正在生成（第 ${attempts}/${max} 次检查）。`,
   statusDone: (id) => `✅ 任务 \`${id}\` 已完成。`,
   statusFailed: (id) => `❌ 任务 \`${id}\` 失败。`,

@@ -1,11 +1,12 @@
 /**
- * How tasks look on Discord: the status line of a `/video` reply with its Cancel button, the Retry button of a
- * failed task, the task detail embed of `/task` with admin buttons, and one line per task in lists.
+ * How tasks look on Discord: the status line of a `/video` reply with its Cancel button, the Retry and Again
+ * buttons of a failed or cancelled task (Again alone once it is done), the task detail embed of `/task` with admin buttons, and one line per task in lists.
  * Button custom ids are `<action>:<task id>`; the dispatcher routes them by the action.
  */
 import { ActionRowBuilder, ButtonBuilder, ButtonStyle, EmbedBuilder } from 'discord.js';
 import { describeOptions, type Task } from '../../src/core/index.js';
-import type { Messages } from './messages.js';
+import { control } from './control-messages.js';
+import type { Lang, Messages } from './messages.js';
 
 export type Row = ActionRowBuilder<ButtonBuilder>;
 
@@ -19,8 +20,24 @@ export function cancelRow(task: Task, t: Messages): Row {
   );
 }
 
-export function retryRow(task: Task, t: Messages): Row {
-  return row(new ButtonBuilder().setCustomId(`retry:${task.id}`).setLabel(t.retryButton).setStyle(ButtonStyle.Primary));
+export function retryRow(task: Task, t: Messages, lang: Lang): Row {
+  return row(
+    new ButtonBuilder().setCustomId(`retry:${task.id}`).setLabel(t.retryButton).setStyle(ButtonStyle.Primary),
+    againButton(task, lang),
+  );
+}
+
+/** Again: the same prompt (and image) as a new task, for the owner (issue 15). */
+function againButton(task: Task, lang: Lang): ButtonBuilder {
+  return new ButtonBuilder()
+    .setCustomId(`again:${task.id}`)
+    .setLabel(control(lang).againButton)
+    .setStyle(ButtonStyle.Secondary);
+}
+
+/** The buttons a finished task's status message keeps: Again after a video; Retry and Again otherwise. */
+export function finalRow(task: Task, t: Messages, lang: Lang): Row {
+  return task.status === 'completed' ? row(againButton(task, lang)) : retryRow(task, t, lang);
 }
 
 export function adminRow(task: Task, t: Messages): Row {

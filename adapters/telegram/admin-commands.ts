@@ -1,8 +1,8 @@
 /**
  * Commands for the ids in TELEGRAM_ADMIN_IDS: /tasks [status] [page] (everyone's recent tasks, paged), /task <id>
  * (full detail), /retry <id>, /cancel <id> (any task), /stats (with the upstream sessions' health) and /quota (a
- * user's own limits, see quota-command.ts). Everyone else gets a polite refusal for the
- * admin-only commands (and their own /cancel from the user commands); nothing about other users leaks.
+ * user's own limits, see quota-command.ts). Everyone else gets a polite refusal for the admin-only commands (and
+ * their own /cancel and /retry from the user commands); nothing about other users leaks.
  */
 import { Composer } from 'grammy';
 import { type GenerationService, TASK_STATUSES, type TaskStatus } from '../../src/core/index.js';
@@ -11,7 +11,7 @@ import { quotaCommand } from './quota-command.js';
 import { taskDetail, taskLine } from './task-text.js';
 
 const PAGE_SIZE = 10;
-const ADMIN_ONLY = ['tasks', 'task', 'retry', 'stats', 'quota'];
+const ADMIN_ONLY = ['tasks', 'task', 'stats', 'quota'];
 
 export function adminCommands(
   service: GenerationService,

@@ -1,6 +1,6 @@
 /**
  * Builds the grammY bot: auto-retry for flood waits on every API call, the locale flavor, then the feature
- * composers in order (photos, admin commands, user commands), and the one `bot.catch` that answers the user and
+ * composers in order (photos, admin commands, task buttons, user commands), and the one `bot.catch` that answers the user and
  * logs, branching on grammY's errors (GrammyError: Telegram said no; HttpError: Telegram unreachable) and ours.
  */
 import { autoRetry } from '@grammyjs/auto-retry';
@@ -16,6 +16,7 @@ import { toTelegramReply } from './error-reply.js';
 import { MESSAGES, pickLang } from './locale.js';
 import { photoToVideo } from './photo-to-video.js';
 import { redactToken } from './redact-token.js';
+import { taskButtons } from './task-buttons.js';
 import { FileTooBig } from './telegram-file.js';
 import { userCommands } from './user-commands.js';
 
@@ -58,6 +59,7 @@ export function createBot(deps: TelegramDeps, token: string, timing: TelegramTim
   bot.use(
     adminCommands(service, { adminIds: config.TELEGRAM_ADMIN_IDS, publicBaseUrl: config.PUBLIC_BASE_URL, onError }),
   );
+  bot.use(taskButtons(service, config.TELEGRAM_ADMIN_IDS));
   bot.use(userCommands(service));
 
   bot.catch((err) => onError(err.error, err.ctx));

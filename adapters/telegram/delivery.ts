@@ -3,6 +3,7 @@
  * multipart `sendVideo` replying to the user's message, with the prompt and the link as caption; the link alone
  * when the file is over Telegram's 50 MB upload limit, or the provider's link (saying it may expire) when the
  * video could not be copied here; the reason in plain words when the task failed.
+ * The status message then says how it ended, with the buttons that fit (Retry and Again, or Again).
  * A chat that blocked the bot or no longer exists (403, 400 "chat not found") is given up, not retried.
  */
 import { stat } from 'node:fs/promises';
@@ -14,6 +15,7 @@ import type { Logger } from '../../src/logger.js';
 import { TELEGRAM_LIMITS } from './deps.js';
 import { type Lang, MESSAGES, type Messages } from './locale.js';
 import type { StatusUpdates } from './status-updates.js';
+import { taskKeyboard } from './task-buttons.js';
 import { replyRefOf, type TelegramReplyRef } from './task-submission.js';
 
 export interface DeliveryDeps {
@@ -30,8 +32,8 @@ export function createDelivery(deps: DeliveryDeps): Deliver {
     const ref = replyRefOf(task);
     if (!ref) throw new DeliveryRefused('the task has no Telegram chat to answer');
     deps.statusUpdates.forget(task);
-    const t =
-      MESSAGES[task.origin.locale === 'zh' || task.origin.locale === 'en' ? task.origin.locale : deps.fallbackLang];
+    const lang = task.origin.locale === 'zh' || task.origin.locale === 'en' ? task.origin.locale : deps.fallbackLang;
+    const t = MESSAGES[lang];
     await sendResult(deps, task, ref, t).catch(refusalAsDeliveryRefused);
     if (ref.statusMessageId) {
       const done =
@@ -40,7 +42,8 @@ export function createDelivery(deps: DeliveryDeps): Deliver {
           : task.status === 'failed'
             ? t.failedStatus(task.id)
             : t.cancelledStatus(task.id);
-      await deps.api.editMessageText(ref.chatId, ref.statusMessageId, done).catch((err) => {
+      const keyboard = { reply_markup: taskKeyboard(task, lang) };
+      await deps.api.editMessageText(ref.chatId, ref.statusMessageId, done, keyboard).catch((err) => {
         deps.log.debug({ err, taskId: task.id }, 'could not edit the final status message');
       });
     }

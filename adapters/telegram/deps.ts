@@ -10,6 +10,8 @@ export interface TelegramTiming {
   albumWaitMs: number;
   /** Long-polling timeout of `getUpdates`, in seconds. @defaultValue 30 */
   pollTimeoutS: number;
+  /** Least time between two looks at the line for the live queue positions. @defaultValue 5000 */
+  queueRefreshMs: number;
 }
 
 export interface TelegramDeps {
@@ -22,7 +24,12 @@ export interface TelegramDeps {
   timing?: Partial<TelegramTiming>;
 }
 
-export const DEFAULT_TIMING: TelegramTiming = { editIntervalMs: 3000, albumWaitMs: 1500, pollTimeoutS: 30 };
+export const DEFAULT_TIMING: TelegramTiming = {
+  editIntervalMs: 3000,
+  albumWaitMs: 1500,
+  pollTimeoutS: 30,
+  queueRefreshMs: 5000,
+};
 
 /** Telegram's own limits for bots using the public Bot API. */
 export const TELEGRAM_LIMITS = {

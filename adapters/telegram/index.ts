@@ -8,11 +8,13 @@
  */
 import { type RunnerHandle, run } from '@grammyjs/runner';
 import type { Api } from 'grammy';
+import { QueueWatch } from '../../src/core/index.js';
 import { describeStartFailure } from '../../src/start-failure.js';
 import { createBot, DEFAULT_API_ROOT } from './bot.js';
 import { createAlertDelivery, createDelivery } from './delivery.js';
 import { DEFAULT_TIMING, type TelegramDeps } from './deps.js';
 import { StatusUpdates } from './status-updates.js';
+import { replyRefOf } from './task-submission.js';
 import { WebhookReceiver, webhookSettings } from './webhook.js';
 
 export type { TelegramDeps, TelegramTiming } from './deps.js';
@@ -23,23 +25,31 @@ const COMMANDS = {
     { command: 'video', description: 'Make a video from a prompt' },
     { command: 'mytasks', description: 'Your recent videos' },
     { command: 'cancel', description: 'Cancel one of your videos' },
+    { command: 'retry', description: 'Run one of your failed videos again' },
     { command: 'help', description: 'How to use the bot' },
   ],
   zh: [
     { command: 'video', description: '用提示词生成视频' },
     { command: 'mytasks', description: '你最近的视频' },
     { command: 'cancel', description: '取消你的视频' },
+    { command: 'retry', description: '重新生成你失败的视频' },
     { command: 'help', description: '使用说明' },
   ],
   admin: [
     { command: 'tasks', description: 'All tasks: /tasks [status] [page]' },
     { command: 'task', description: 'One task in detail: /task <id>' },
-    { command: 'retry', description: 'Run a task again: /retry <id>' },
+    { command: 'retry', description: 'Run any task again: /retry <id>' },
     { command: 'cancel', description: 'Cancel any task: /cancel <id>' },
     { command: 'stats', description: 'Task counts' },
     { command: 'quota', description: 'A user’s limits: /quota <user id> [<active> <daily> | reset | default]' },
   ],
 };
+
+/** The admins' menu: the user commands, with the admin wording for those both have (/cancel, /retry). */
+const ADMIN_MENU = [
+  ...COMMANDS.en.filter((c) => !COMMANDS.admin.some((a) => a.command === c.command)),
+  ...COMMANDS.admin,
+];
 
 export function createTelegramAdapter(deps: TelegramDeps) {
   const token = deps.config.TELEGRAM_TOKEN;
@@ -51,6 +61,12 @@ export function createTelegramAdapter(deps: TelegramDeps) {
     timing.editIntervalMs,
     deps.config.DEFAULT_LOCALE,
   );
+  // Live queue: a waiting task's status message is edited when its place in line changes (coalesced, per chat
+  // throttled by statusUpdates), never just because time passed.
+  const queueWatch = new QueueWatch(deps.service, 'telegram', (task, wait) => statusUpdates.showWaiting(task, wait), {
+    intervalMs: timing.queueRefreshMs,
+    shownOf: (task) => replyRefOf(task)?.shownAhead,
+  });
   const failureContext = { host: apiHost(deps.config.TELEGRAM_API_ROOT), tokenVariable: 'TELEGRAM_TOKEN', token };
   const webhookMode = webhookSettings(deps.config);
   const webhook = webhookMode && new WebhookReceiver(bot, webhookMode, deps.log);
@@ -72,7 +88,7 @@ export function createTelegramAdapter(deps: TelegramDeps) {
     for (const adminId of deps.config.TELEGRAM_ADMIN_IDS) {
       // Only works once the admin has opened a chat with the bot; the commands work without the menu anyway.
       await bot.api
-        .setMyCommands([...COMMANDS.en, ...COMMANDS.admin], { scope: { type: 'chat', chat_id: adminId } }, signal)
+        .setMyCommands(ADMIN_MENU, { scope: { type: 'chat', chat_id: adminId } }, signal)
         .catch((err: unknown) => deps.log.debug({ err, adminId }, 'could not set the admin command menu'));
     }
   }
@@ -94,6 +110,7 @@ export function createTelegramAdapter(deps: TelegramDeps) {
       await setCommandMenus(signal);
       signal.throwIfAborted();
       statusUpdates.start();
+      queueWatch.start();
       // Registered only now that Telegram answers: the outbox then sends what was queued while the bot was down.
       stopDelivery = deps.outbox.register('telegram', {
         result: createDelivery({
@@ -116,6 +133,7 @@ export function createTelegramAdapter(deps: TelegramDeps) {
       await webhook?.stop();
       if (runner?.isRunning()) await runner.stop();
       runner = undefined;
+      queueWatch.stop();
       statusUpdates.stop();
       await stopDelivery?.();
       stopDelivery = undefined;

@@ -25,14 +25,6 @@ export function pickLang(languageCode: string | undefined, fallback: Lang): Lang
   return fallback;
 }
 
-/** "3–15 minutes" (or seconds, for the short timings of tests and demos). */
-function window(w: { firstS: number; lastS: number }, lang: Lang): string {
-  const minutes = w.lastS >= 120;
-  const [a, b] = minutes ? [Math.max(1, Math.round(w.firstS / 60)), Math.round(w.lastS / 60)] : [w.firstS, w.lastS];
-  if (lang === 'zh') return `${a}–${b} ${minutes ? '分钟' : '秒'}`;
-  return `${a}–${b} ${minutes ? 'minutes' : 'seconds'}`;
-}
-
 /** The flag that sets each option, for messages that tell how to fix one. */
 const FLAG_OF: Record<OptionName, string> = { ratio: '--ratio', duration: '--duration', resolution: '--resolution' };
 const listed = (e: OptionRefused) =>
@@ -67,11 +59,9 @@ const en = {
     '• Photo + caption → image-to-video (a photo without caption: I ask for the prompt, reply to my question).\n' +
     '• /video <prompt> → text-to-video. In private chats plain text works too; in groups use /video or mention me.\n' +
     '• /mytasks — your recent videos\n' +
-    '• /cancel <id> — cancel one of your videos\n' +
+    '• /cancel <id> — cancel one of your videos; /retry <id> — run a failed one again\n' +
+    '• Buttons under my reply: Cancel, Retry, and Again (same prompt and picture, a new video)\n' +
     'Videos usually take a few minutes; I edit my reply as they progress and send the video when it is ready.',
-  queued: (id: string, position: number, w: { firstS: number; lastS: number }) =>
-    `🎬 Task ${id} accepted. ${position === 0 ? 'You are next in line.' : `${position} task(s) ahead of you.`} ` +
-    `Usually ready in ${window(w, 'en')}.`,
   progress: (t: Task) =>
     t.status === 'pending' && t.attempts === 0
       ? `🎬 Task ${t.id}: started, first check soon.`
@@ -160,10 +150,9 @@ const zh: Messages = {
     '• 图片 + 说明文字 → 图生视频（没有说明文字时我会询问提示词，回复我的问题即可）。\n' +
     '• /video <提示词> → 文生视频。私聊中直接发文字也可以；群组中请用 /video 或 @我。\n' +
     '• /mytasks — 你最近的视频\n' +
-    '• /cancel <任务ID> — 取消你的视频\n' +
+    '• /cancel <任务ID> — 取消你的视频；/retry <任务ID> — 重新生成失败的视频\n' +
+    '• 回复下方的按钮：取消、重试、再来一个（同样的提示词和图片，生成新视频）\n' +
     '视频通常需要几分钟；我会随进度更新回复，完成后发送视频。',
-  queued: (id, position, w) =>
-    `🎬 任务 ${id} 已接受。${position === 0 ? '下一个就轮到你。' : `前面还有 ${position} 个任务。`}通常 ${window(w, 'zh')}内完成。`,
   progress: (t) =>
     t.status === 'pending' && t.attempts === 0
       ? `🎬 任务 ${t.id}：已开始，稍后第一次检查。`

@@ -1,6 +1,8 @@
 /**
  * Image-to-video from photos: a photo (largest size) or an image sent as a document, with its caption as the
- * prompt. Without a caption the bot asks for a prompt, and a reply to that question continues the request.
+ * prompt. Without a caption the bot asks for a prompt, and a reply to that question continues the request: the
+ * photo waiting for its prompt is kept by the core in the database for PENDING_PHOTO_TTL_MS, so a restart in
+ * between loses nothing (Telegram's file ids stay valid; the photo is downloaded only once the prompt arrives).
  * In an album only the first item carries the caption: that one becomes the task and a note says the rest are
  * not used; an album without any caption gets the question once.
  */
@@ -12,11 +14,14 @@ import type { BotContext } from './context.js';
 import { submitVideoRequest } from './task-submission.js';
 import { downloadTelegramFile, type FileRef, type FileSource } from './telegram-file.js';
 
+/** What is kept while a photo waits for its prompt (under the question's `chat:message` key, for its user). */
 interface PendingPhoto {
   file: FileRef;
-  userId: number;
   photoMessageId: number;
 }
+
+/** How long a photo waits for its prompt. */
+export const PENDING_PHOTO_TTL_MS = 30 * 60 * 1000;
 
 interface AlbumState {
   captioned: boolean;
@@ -24,7 +29,7 @@ interface AlbumState {
   timer?: NodeJS.Timeout;
 }
 
-/** Questions and albums are remembered in memory only, and only this many of each (oldest dropped first). */
+/** Albums (a second's business) are remembered in memory only, and only this many (oldest dropped first). */
 const MAX_REMEMBERED = 500;
 
 export function photoToVideo(
@@ -33,7 +38,6 @@ export function photoToVideo(
   options: { albumWaitMs: number; log: Logger },
 ): Composer<BotContext> {
   const composer = new Composer<BotContext>();
-  const questions = new Map<string, PendingPhoto>();
   const albums = new Map<string, AlbumState>();
 
   const remember = <V>(map: Map<string, V>, key: string, value: V) => {
@@ -51,11 +55,13 @@ export function photoToVideo(
       reply_parameters: { message_id: photoMessageId, allow_sending_without_reply: true },
       reply_markup: { force_reply: true, selective: true },
     });
-    remember(questions, `${question.chat.id}:${question.message_id}`, {
-      file,
-      userId: ctx.from?.id ?? 0,
-      photoMessageId,
-    });
+    const pending: PendingPhoto = { file, photoMessageId };
+    service.keepPendingPhoto(
+      `${question.chat.id}:${question.message_id}`,
+      String(ctx.from?.id ?? 0),
+      pending,
+      PENDING_PHOTO_TTL_MS,
+    );
   };
 
   const onImage = async (ctx: BotContext, msg: Message, file: FileRef) => {
@@ -103,10 +109,11 @@ export function photoToVideo(
 
   composer.on('message:text', async (ctx, next) => {
     const repliedTo = ctx.msg.reply_to_message?.message_id;
-    const key = `${ctx.chat.id}:${repliedTo}`;
-    const pending = repliedTo === undefined ? undefined : questions.get(key);
-    if (!pending || pending.userId !== ctx.from.id || ctx.msg.text.startsWith('/')) return next();
-    questions.delete(key);
+    if (repliedTo === undefined || ctx.msg.text.startsWith('/')) return next();
+    const pending = service.takePendingPhoto(`${ctx.chat.id}:${repliedTo}`, String(ctx.from.id)) as
+      | PendingPhoto
+      | undefined;
+    if (!pending) return next();
     await start(ctx, pending.file, ctx.msg.text.trim(), pending.photoMessageId);
   });
 

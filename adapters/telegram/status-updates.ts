@@ -1,20 +1,23 @@
 /**
  * Keeps each task's status message current: on the service's `started` and `progress` events it edits the message
- * posted when the task was accepted. Edits are throttled per chat (at most one per `intervalMs`, the latest text
+ * posted when the task was accepted (progress, time left, Cancel button), and `showWaiting` puts a new place in
+ * line there (the live queue, see QueueWatch). Edits are throttled per chat (at most one per `intervalMs`, the latest text
  * wins), because Telegram rate-limits edits per chat; delivery calls `forget` so no stale edit lands after the end.
  * A chat is tracked only while it has an edit waiting or its last edit is younger than the interval, so memory
  * follows the chats in progress, not every chat the bot ever served.
  */
-import type { Api } from 'grammy';
-import type { GenerationService, Task } from '../../src/core/index.js';
+import type { Api, InlineKeyboard } from 'grammy';
+import type { GenerationService, Task, WaitInfo } from '../../src/core/index.js';
 import type { Logger } from '../../src/logger.js';
+import { CONTROL_MESSAGES } from './control-text.js';
 import { type Lang, MESSAGES } from './locale.js';
+import { taskKeyboard } from './task-buttons.js';
 import { replyRefOf } from './task-submission.js';
 
 interface ChatQueue {
   lastEditAt: number;
   /** Latest pending edit per task. */
-  pending: Map<string, { messageId: number; text: string }>;
+  pending: Map<string, { messageId: number; text: string; keyboard: InlineKeyboard }>;
   timer?: NodeJS.Timeout;
 }
 
@@ -58,14 +61,25 @@ export class StatusUpdates {
     if (ref) this.#chats.get(ref.chatId)?.pending.delete(task.id);
   }
 
+  /** Shows a waiting task's new place in line (and the wait that goes with it). */
+  showWaiting(task: Task, wait: WaitInfo): void {
+    this.#edit(task, (lang) => CONTROL_MESSAGES[lang].waiting(task.id, wait));
+  }
+
   #schedule(task: Task): void {
+    this.#edit(task, (lang) => {
+      const timeLeft = CONTROL_MESSAGES[lang].timeLeft(this.#service.waitInfo(task).etaMs);
+      return `${MESSAGES[lang].progress(task)}\n${timeLeft}`;
+    });
+  }
+
+  #edit(task: Task, text: (lang: Lang) => string): void {
     const ref = replyRefOf(task);
     if (!ref?.statusMessageId) return;
-    const t =
-      MESSAGES[task.origin.locale === 'zh' || task.origin.locale === 'en' ? task.origin.locale : this.#fallback];
+    const lang = task.origin.locale === 'zh' || task.origin.locale === 'en' ? task.origin.locale : this.#fallback;
     const chat: ChatQueue = this.#chats.get(ref.chatId) ?? { lastEditAt: 0, pending: new Map() };
     this.#chats.set(ref.chatId, chat);
-    chat.pending.set(task.id, { messageId: ref.statusMessageId, text: t.progress(task) });
+    chat.pending.set(task.id, { messageId: ref.statusMessageId, text: text(lang), keyboard: taskKeyboard(task, lang) });
     if (chat.timer) return;
     const wait = Math.max(0, chat.lastEditAt + this.#intervalMs - Date.now());
     chat.timer = setTimeout(() => void this.#flush(ref.chatId, chat), wait);
@@ -83,7 +97,7 @@ export class StatusUpdates {
     chat.pending.delete(taskId);
     chat.lastEditAt = Date.now();
     try {
-      await this.#api.editMessageText(chatId, edit.messageId, edit.text);
+      await this.#api.editMessageText(chatId, edit.messageId, edit.text, { reply_markup: edit.keyboard });
     } catch (err) {
       this.#log.debug({ err, taskId }, 'could not edit a Telegram status message');
     }

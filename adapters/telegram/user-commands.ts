@@ -1,6 +1,6 @@
 /**
  * What every user can do: /start, /help, /video <prompt>, plain text in private chats (or a mention in groups) as a
- * text-to-video prompt, /mytasks and /cancel <id> for their own tasks. Errors go to `bot.catch`.
+ * text-to-video prompt, /mytasks, /cancel <id> and /retry <id> for their own tasks. Errors go to `bot.catch`.
  */
 import { Composer } from 'grammy';
 import type { GenerationService } from '../../src/core/index.js';
@@ -35,6 +35,15 @@ export function userCommands(service: GenerationService): Composer<BotContext> {
     if (!id) return void (await ctx.reply(ctx.t.cancelUsage));
     const task = await service.cancel(id, { platform: 'telegram', userId: String(ctx.from?.id) });
     await ctx.reply(ctx.t.cancelDone(task.id));
+  });
+
+  // Owners retry their own failed or cancelled tasks (the core's owner-or-admin rule); admins are answered by the
+  // admin commands first, for any task.
+  composer.command('retry', async (ctx) => {
+    const id = ctx.match.trim();
+    if (!id) return void (await ctx.reply(ctx.t.adminUsage('retry')));
+    const task = await service.retry(id, { platform: 'telegram', userId: String(ctx.from?.id) });
+    await ctx.reply(ctx.t.retryDone(task.id));
   });
 
   composer.on('message:text', async (ctx, next) => {

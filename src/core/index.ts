@@ -19,6 +19,7 @@ import { TaskStore } from './store.js';
 import type { Platform } from './task.js';
 import { recordTaskHistory } from './task-history.js';
 import { logTaskStory } from './task-log.js';
+import { recordVideoTimes } from './wait-estimate.js';
 
 export type { DayCount, TaskEventRecord, TaskSearch, VideoTiming } from './admin-reads.js';
 export type { Delivery, RecordedIncident } from './delivery.js';
@@ -40,15 +41,18 @@ export type { OptionName, Ratio, Resolution, VideoCapabilities, VideoOptions, Vi
 export { DURATIONS_S, describeOptions, NO_CAPABILITIES, OptionRefused, RATIOS, RESOLUTIONS } from './options.js';
 export type { AdminAlert, Deliver, DeliverAlert, DeliveryHandlers } from './outbox.js';
 export { BlocklistInvalid, PromptBlocklist } from './prompt-blocklist.js';
+export { QueueWatch } from './queue-watch.js';
 export type { Reason, ReasonCode, ReasonParams } from './reasons.js';
 export { reasonOf, withReason } from './reasons.js';
 export { downloadLimited, formatBytes, isPrivateAddress } from './safe-fetch.js';
 export type { AccountHealth, Actor, SeedImport } from './service.js';
+export { mayControl } from './service.js';
 export type { TaskFilter } from './store.js';
 export { DatabaseUnusable, DataDirInUse } from './store.js';
 export type { FinalStatus, Origin, Platform, Task, TaskKind, TaskRequest, TaskStatus } from './task.js';
 export { isFinal, TASK_STATUSES } from './task.js';
 export type { UserQuota } from './user-quotas.js';
+export type { WaitInfo } from './wait-estimate.js';
 export type { GenerationService, MediaStore, Metrics, Outbox, Retention, Scheduler, TaskStore };
 
 export interface Core {
@@ -111,6 +115,7 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
     provider,
   });
   metrics.watch(events, now);
+  recordVideoTimes(events, store, now);
   const scheduler = new Scheduler(
     { store, provider, media, events, log, metrics },
     {

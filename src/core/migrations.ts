@@ -169,4 +169,21 @@ export const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (platform, user_id)
    );
    ALTER TABLE tasks ADD COLUMN error_reason TEXT;`,
+  // Issue 15, control and live queue: `video_times` keeps when each task's upstream job started and when its video
+  // was ready (the wait estimate's history); `pending_photos` keeps a Telegram photo waiting for its prompt, so a
+  // restart does not lose it (expired rows are removed when the next one is kept).
+  `CREATE TABLE video_times (
+     task_id TEXT PRIMARY KEY,
+     provider TEXT NOT NULL,
+     started_at INTEGER NOT NULL,
+     done_at INTEGER
+   );
+   CREATE INDEX video_times_recent ON video_times (provider, done_at) WHERE done_at IS NOT NULL;
+   CREATE TABLE pending_photos (
+     key TEXT PRIMARY KEY,
+     user_id TEXT NOT NULL,
+     photo TEXT NOT NULL,
+     expires_at INTEGER NOT NULL
+   );
+   CREATE INDEX pending_photos_expiry ON pending_photos (expires_at);`,
 ];

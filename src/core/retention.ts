@@ -2,8 +2,8 @@
  * Retention keeps DATA_DIR from growing forever. A sweep — at start-up and then every hour — removes:
  * - re-hosted videos of tasks that finished more than `videoRetentionDays` ago (0 keeps them); the task remembers
  *   the removal, so its link answers 410 Gone instead of 404;
- * - images of final tasks: a completed task's at once (the scheduler does it when the task completes), a failed
- *   or cancelled task's after `retryWindowMs`, the time `retry` may start it again with its image;
+ * - images of final tasks after `retryWindowMs`: the time `retry` may start a failed or cancelled one again with
+ *   its image, and "again" may make a new task from any finished one's image (issue 15);
  * - uploads older than `uploadTtlMs` (a task takes its own copy of an upload when it is made);
  * - files no task refers to (crashes between a write and its record, partial downloads), once older than
  *   `uploadTtlMs`, so a request writing its file just now is never disturbed.

@@ -427,14 +427,13 @@ export class Scheduler {
   }
 
   #finish(task: Task, status: 'completed' | 'failed', patch: Partial<Task>): void {
-    // A failed task keeps its image for a while (see Retention) so that `retry` can start it again.
-    const release = status === 'completed' ? task.imagePath : null;
+    // A final task keeps its image for a while (see Retention): `retry` may start a failed one again, and "again"
+    // (issue 15) makes a new task from a finished one's image.
     const done = this.#store.update(
       task.id,
-      { ...patch, status, nextAttemptAt: null, leaseUntil: null, ...(release && { imagePath: null }) },
+      { ...patch, status, nextAttemptAt: null, leaseUntil: null },
       { status: task.status, token: task.leaseToken },
     );
-    if (release) void this.#media.removeImage(release);
     if (status === 'failed' && task.upstream) this.#abandon(task.upstream);
     this.#events.emit(status, done);
   }

@@ -17,6 +17,7 @@ import type { Scheduler } from './scheduler.js';
 import { DuplicateRequest, type TaskFilter, type TaskStore } from './store.js';
 import { isFinal, lookTimesMs, type Platform, type Task, type TaskRequest, type TaskStatus } from './task.js';
 import { type UserQuota, UserQuotas } from './user-quotas.js';
+import { estimateWaitMs, RECENT_COMPLETIONS, type WaitInfo } from './wait-estimate.js';
 
 export interface ServiceLimits {
   maxImageBytes: number;
@@ -46,6 +47,11 @@ export interface SeedImport {
 
 /** Who asks for a cancel or retry: the owner (checked against the task's origin) or an admin (any task). */
 export type Actor = { admin: true } | { admin?: false; platform: Platform; userId: string };
+
+/** Owners control their own tasks (cancel, retry, again); admins control every task. */
+export function mayControl(task: Task, actor: Actor): boolean {
+  return actor.admin === true || (task.origin.platform === actor.platform && task.origin.userId === actor.userId);
+}
 
 /** One upstream account as operators see it in the bots' /stats (state since when, until when, last code). */
 export interface AccountHealth {
@@ -112,7 +118,8 @@ export class GenerationService {
 
   /**
    * Accepts a request: checks it, stores a `pending` task, and tries to start its upstream job right away.
-   * Resolves with the task as it stands after that first step (started, waiting, or failed for good).
+   * Resolves with the task as it stands after that first step (started, waiting, or failed for good), or once stored
+   * when `request.startInBackground` asks so.
    * @throws InvalidInput for a bad prompt or image; QuotaExceeded when a per-user limit refuses it; StorageFull
    *   when the disk is full (nothing is kept then).
    */
@@ -159,6 +166,10 @@ export class GenerationService {
     });
     if (!created) return task;
     this.#events.emit('queued', task);
+    if (request.startInBackground) {
+      this.#scheduler.kick();
+      return task;
+    }
     try {
       await this.#scheduler.runNow(task.id);
     } catch (error) {
@@ -244,11 +255,6 @@ export class GenerationService {
       }
     }
     return this.#store.list(filter);
-  }
-
-  /** Unfinished tasks of the same provider created before this one: 0 means next in line. */
-  queuePosition(task: Task): number {
-    return isFinal(task.status) ? 0 : this.#store.countAhead(task);
   }
 
   /** When the first and the last look are due, for "usually ready in 3–15 minutes". */
@@ -483,10 +489,7 @@ export class GenerationService {
 
   #owned(id: string, actor: Actor): Task {
     const task = this.get(id);
-    if (actor.admin) return task;
-    if (task.origin.platform !== actor.platform || task.origin.userId !== actor.userId) {
-      throw withReason(new NotFound(`no task with id "${id}"`), 'TASK_NOT_FOUND', { id });
-    }
+    if (!mayControl(task, actor)) throw withReason(new NotFound(`no task with id "${id}"`), 'TASK_NOT_FOUND', { id });
     return task;
   }
 
@@ -510,6 +513,110 @@ export class GenerationService {
   /** Prompts the block-list refused since start-up, per platform (for /metrics). */
   promptsBlocked(): Partial<Record<Platform, number>> {
     return Object.fromEntries(this.#limits.blocklist?.blocked ?? []);
+  }
+
+  // ── Control and live queue (issue 15) ──────────────────────────────────────────────────────────────────────────
+
+  /**
+   * A new task with the same prompt (and the same image: the task's own stored copy) as task `id`, for its owner
+   * or an admin, under the per-user limits like any submit.
+   * @throws NotFound (also for another user's task), Conflict when the image is no longer kept, and what `submit`
+   *   throws.
+   */
+  async again(id: string, actor: Actor, request: Pick<TaskRequest, 'origin' | 'requestKey'>): Promise<Task> {
+    const task = this.#owned(id, actor);
+    const bytes =
+      task.kind === 'i2v'
+        ? await readFile(task.imagePath ?? '').catch(() => {
+            throw withReason(
+              new Conflict(`the image of task ${id} is no longer kept; send it again`),
+              'IMAGE_NO_LONGER_KEPT',
+              {
+                id,
+              },
+            );
+          })
+        : undefined;
+    return this.submit({
+      prompt: task.prompt,
+      guest: task.guest,
+      ...(task.options && { options: task.options }),
+      ...(bytes && { image: { bytes } }),
+      ...request,
+    });
+  }
+
+  /** Where the task stands in line and when its video may be ready (see wait-estimate.ts). */
+  waitInfo(task: Task): WaitInfo {
+    if (isFinal(task.status)) return { ahead: 0, etaMs: null };
+    return this.#waitInfo(task, this.#store.countAhead(task), this.#recentTimes(task.provider));
+  }
+
+  /**
+   * The first `limit` unfinished tasks of one platform in line order, each with its wait: what the bots need to
+   * keep the status messages' positions current. One query for the line, one per task returned.
+   */
+  waitingLine(platform: Platform, limit: number): { task: Task; wait: WaitInfo }[] {
+    const line = this.#store.activeLine(this.#provider.name);
+    const recent = this.#recentTimes(this.#provider.name);
+    const result: { task: Task; wait: WaitInfo }[] = [];
+    let ahead = 0;
+    for (const [index, entry] of line.entries()) {
+      // Tasks created in the same millisecond are not ahead of each other (as `countAhead` counts).
+      if (index > 0 && entry.createdAt !== line[index - 1]!.createdAt) ahead = index;
+      if (entry.platform !== platform) continue;
+      const task = this.#store.get(entry.id);
+      if (task) result.push({ task, wait: this.#waitInfo(task, ahead, recent) });
+      if (result.length >= limit) break;
+    }
+    return result;
+  }
+
+  /**
+   * One user's view of the line (the bots' `/queue`): how many unfinished tasks there are, and each of the user's
+   * own unfinished tasks (oldest first) with its wait; `ahead` of the first is what stands before their oldest.
+   */
+  queueOf(platform: Platform, userId: string): { total: number; mine: { task: Task; wait: WaitInfo }[] } {
+    const line = this.#store.activeLine(this.#provider.name);
+    const recent = this.#recentTimes(this.#provider.name);
+    const mine: { task: Task; wait: WaitInfo }[] = [];
+    let ahead = 0;
+    for (const [index, entry] of line.entries()) {
+      if (index > 0 && entry.createdAt !== line[index - 1]!.createdAt) ahead = index;
+      if (entry.platform !== platform || entry.userId !== userId) continue;
+      const task = this.#store.get(entry.id);
+      if (task) mine.push({ task, wait: this.#waitInfo(task, ahead, recent) });
+    }
+    return { total: line.length, mine };
+  }
+
+  #recentTimes(provider: string): number[] {
+    return this.#store.recentVideoTimesMs(provider, RECENT_COMPLETIONS);
+  }
+
+  #waitInfo(task: Task, ahead: number, recentMs: number[]): WaitInfo {
+    const startedAt = task.upstream ? this.#store.videoStartedAt(task.id) : undefined;
+    const slots = this.#provider.maxRunning ?? Number.POSITIVE_INFINITY;
+    return {
+      ahead,
+      etaMs: estimateWaitMs({
+        recentMs,
+        ahead,
+        slots,
+        now: this.#now(),
+        ...(startedAt !== undefined && { startedAt }),
+      }),
+    };
+  }
+
+  /** Keeps what an adapter needs to continue a request later (a photo waiting for its prompt) for `ttlMs`. */
+  keepPendingPhoto(key: string, userId: string, photo: unknown, ttlMs: number): void {
+    this.#store.keepPendingPhoto(key, userId, photo, this.#now() + ttlMs);
+  }
+
+  /** Takes back what `keepPendingPhoto` kept under `key` for this user; undefined when unknown or expired. */
+  takePendingPhoto(key: string, userId: string): unknown {
+    return this.#store.takePendingPhoto(key, userId);
   }
 }
 

@@ -525,13 +525,13 @@ export class TaskStore {
   }
 
   /**
-   * Final tasks holding an image no longer needed: completed ones, and failed or cancelled ones that finished
-   * before `retryBeforeIso` (until then a retry may start them again).
+   * Final tasks holding an image no longer needed: those that finished before `retryBeforeIso` (until then a retry
+   * may start a failed or cancelled one again, and "again" may reuse any one's image).
    */
   releasableImages(retryBeforeIso: string, limit: number): { id: string; imagePath: string }[] {
     return this.#sql(
       `SELECT id, image_path AS imagePath FROM tasks
-         WHERE image_path IS NOT NULL AND (status = 'completed' OR (status IN (${FINAL_SQL}) AND updated_at < ?))
+         WHERE image_path IS NOT NULL AND status IN (${FINAL_SQL}) AND updated_at < ?
          LIMIT ?`,
     ).all(retryBeforeIso, limit) as { id: string; imagePath: string }[];
   }
@@ -923,6 +923,90 @@ export class TaskStore {
       `INSERT INTO user_limits (platform, user_id, daily_reset_at, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (platform, user_id) DO UPDATE SET daily_reset_at = excluded.daily_reset_at, updated_at = excluded.updated_at`,
     ).run(platform, userId, from, now);
+  }
+
+  // ── Control and live queue (issue 15) ──────────────────────────────────────────────────────────────────────────
+  // `video_times`: when each task's upstream job started and when its video was ready, the history the wait
+  // estimate reads. `pending_photos`: a Telegram photo waiting for its prompt, under the question's chat:message key.
+
+  /** The task's upstream job started now (again, after a retry: the newer start counts). */
+  videoStarted(taskId: string, provider: string, at: number): void {
+    this.#sql(
+      `INSERT INTO video_times (task_id, provider, started_at, done_at) VALUES (?, ?, ?, NULL)
+         ON CONFLICT (task_id) DO UPDATE SET provider = excluded.provider, started_at = excluded.started_at, done_at = NULL`,
+    ).run(taskId, provider, at);
+  }
+
+  /**
+   * The task's video is ready; `startedAt` stands in when no start was seen (a job adopted after a restart). Only
+   * the provider's latest `keep` completions are kept: the estimate reads far fewer.
+   */
+  videoDone(taskId: string, provider: string, at: number, startedAt: number, keep = 100): void {
+    this.#db.transaction(() => {
+      this.#sql(
+        `INSERT INTO video_times (task_id, provider, started_at, done_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (task_id) DO UPDATE SET done_at = excluded.done_at WHERE video_times.done_at IS NULL`,
+      ).run(taskId, provider, Math.min(startedAt, at), at);
+      this.#sql(
+        `DELETE FROM video_times WHERE provider = ? AND done_at < (
+           SELECT done_at FROM video_times INDEXED BY video_times_recent
+            WHERE provider = ? AND done_at IS NOT NULL ORDER BY done_at DESC LIMIT 1 OFFSET ?)`,
+      ).run(provider, provider, keep - 1);
+    })();
+  }
+
+  /** When the task's current upstream job started (epoch ms), while its video is not ready. */
+  videoStartedAt(taskId: string): number | undefined {
+    const row = this.#sql('SELECT started_at FROM video_times WHERE task_id = ? AND done_at IS NULL').get(taskId) as
+      | { started_at: number }
+      | undefined;
+    return row?.started_at;
+  }
+
+  /** A task that ended without a video leaves no time behind. */
+  forgetVideoTime(taskId: string): void {
+    this.#sql('DELETE FROM video_times WHERE task_id = ? AND done_at IS NULL').run(taskId);
+  }
+
+  /** Start-to-video times (ms) of the provider's last `limit` completed tasks, newest first. */
+  recentVideoTimesMs(provider: string, limit: number): number[] {
+    const rows = this.#sql(
+      `SELECT done_at - started_at AS ms FROM video_times INDEXED BY video_times_recent
+         WHERE provider = ? AND done_at IS NOT NULL ORDER BY done_at DESC LIMIT ?`,
+    ).all(provider, limit) as { ms: number }[];
+    return rows.map((r) => r.ms);
+  }
+
+  /** The provider's unfinished tasks in line order (oldest first): what decides each one's position. */
+  activeLine(provider: string): { id: string; platform: Platform; userId: string; createdAt: string }[] {
+    const rows = this.#sql(
+      `SELECT id, platform, user_id, created_at FROM tasks WHERE ${ACTIVE} AND provider = ? ORDER BY created_at, id`,
+    ).all(provider) as { id: string; platform: Platform; user_id: string; created_at: string }[];
+    return rows.map((r) => ({ id: r.id, platform: r.platform, userId: r.user_id, createdAt: r.created_at }));
+  }
+
+  /** Keeps a photo waiting for its prompt until `expiresAt`, and removes the ones whose time is over. */
+  keepPendingPhoto(key: string, userId: string, photo: unknown, expiresAt: number): void {
+    this.#db.transaction(() => {
+      this.#sql('DELETE FROM pending_photos WHERE expires_at <= ?').run(this.#now());
+      this.#sql(
+        `INSERT INTO pending_photos (key, user_id, photo, expires_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (key) DO UPDATE SET user_id = excluded.user_id, photo = excluded.photo, expires_at = excluded.expires_at`,
+      ).run(key, userId, JSON.stringify(photo), expiresAt);
+    })();
+  }
+
+  /** Removes and returns the photo kept under `key` for this user, unless it expired; undefined otherwise. */
+  takePendingPhoto(key: string, userId: string): unknown {
+    const row = this.#sql(
+      'DELETE FROM pending_photos WHERE key = ? AND user_id = ? AND expires_at > ? RETURNING photo',
+    ).get(key, userId, this.#now()) as { photo: string } | undefined;
+    return row ? JSON.parse(row.photo) : undefined;
+  }
+
+  /** How many photos wait for a prompt (expired ones not yet removed included). */
+  countPendingPhotos(): number {
+    return (this.#sql('SELECT count(*) AS n FROM pending_photos').get() as { n: number }).n;
   }
 }
 

@@ -123,6 +123,11 @@ export interface TaskRequest {
    * known returns the task made the first time instead of making another.
    */
   requestKey?: string;
+  /**
+   * Resolve as soon as the task is stored (`pending`), leaving its first step to the retry loop, which takes it up
+   * at once: for a caller that must answer within a deadline (a Discord interaction), not wait for the upstream.
+   */
+  startInBackground?: boolean;
 }
 
 /**

@@ -1,7 +1,7 @@
 // The owner's buttons: Cancel on the progress message, Retry on a failure; anyone else is refused.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DiscordFake } from '../fakes/discord/index.js';
-import { type DiscordRig, firstButtonId, startDiscordRig } from '../support/discord-harness.js';
+import { type DiscordRig, firstButtonId, startDiscordRig, taskAnswer } from '../support/discord-harness.js';
 import { idleProvider } from '../support/idle-provider.js';
 
 let rig: DiscordRig | undefined;
@@ -18,9 +18,7 @@ const callbackOf = (f: DiscordFake, token: string) =>
 
 async function askForVideo(r: DiscordRig) {
   const sent = r.fake.slash({ name: 'video', options: { prompt: 'a lighthouse at night' }, userId: OWNER });
-  const queued = await r.fake.waitFor(
-    (q) => q.method === 'PATCH' && q.path.includes(sent.token) && /accepted/.test(String(q.body?.content)),
-  );
+  const queued = await taskAnswer(r.fake, sent.token);
   return { ...sent, queued, messageId: r.fake.original(sent.token)!.id };
 }
 

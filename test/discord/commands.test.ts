@@ -37,13 +37,13 @@ describe('command registration', () => {
       options?: { name: string; type: number; required?: boolean }[];
       default_member_permissions?: string | null;
     }[];
-    expect(body.map((c) => c.name)).toEqual(['video', 'mytasks', 'tasks', 'task', 'stats', 'quota']);
+    expect(body.map((c) => c.name)).toEqual(['video', 'mytasks', 'queue', 'tasks', 'task', 'stats', 'quota']);
     expect(body[0]?.options).toMatchObject([
       { name: 'prompt', type: 3, required: true },
       { name: 'image', type: 11 },
     ]);
-    for (const admin of body.slice(2)) expect(admin.default_member_permissions).toBe('32');
-    expect(body[0]?.default_member_permissions ?? null).toBeNull();
+    for (const admin of body.slice(3)) expect(admin.default_member_permissions).toBe('32');
+    for (const open of body.slice(0, 3)) expect(open.default_member_permissions ?? null).toBeNull();
   });
 
   it('npm run discord:register registers globally without DISCORD_GUILD_ID', async () => {

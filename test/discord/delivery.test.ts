@@ -2,7 +2,7 @@
 // files over the upload limit, and 429s from Discord's REST API.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LoggedRequest } from '../fakes/discord/index.js';
-import { type DiscordRig, startDiscordRig } from '../support/discord-harness.js';
+import { type DiscordRig, startDiscordRig, taskAnswer } from '../support/discord-harness.js';
 import { isMp4 } from '../support/media-samples.js';
 import { startRefusingServer } from '../support/refusing-server.js';
 import { scriptedProvider } from '../support/scripted-provider.js';
@@ -18,9 +18,7 @@ const USER = '300000000000000001';
 /** Sends /video and resolves once the bot has answered with the task id. */
 async function askForVideo(r: DiscordRig, extra: { attachmentSizeLimit?: number } = {}) {
   const sent = r.fake.slash({ name: 'video', options: { prompt: 'waves on a beach' }, userId: USER, ...extra });
-  const queued = await r.fake.waitFor(
-    (q) => q.method === 'PATCH' && q.path.includes(sent.token) && /accepted/.test(String(q.body?.content)),
-  );
+  const queued = await taskAnswer(r.fake, sent.token);
   const id = /`([^`]+)`/.exec(String(queued.body?.content))![1]!;
   return { ...sent, id };
 }

@@ -1,6 +1,6 @@
 // Replies follow interaction.locale: Chinese for zh-CN / zh-TW, English otherwise.
 import { afterEach, describe, expect, it } from 'vitest';
-import { type DiscordRig, startDiscordRig } from '../support/discord-harness.js';
+import { type DiscordRig, startDiscordRig, taskAnswer } from '../support/discord-harness.js';
 
 let rig: DiscordRig | undefined;
 afterEach(async () => {
@@ -10,9 +10,7 @@ afterEach(async () => {
 
 async function queuedReply(r: DiscordRig, locale: string, userId: string) {
   const sent = r.fake.slash({ name: 'video', options: { prompt: 'a kite' }, locale, userId });
-  const queued = await r.fake.waitFor(
-    (q) => q.method === 'PATCH' && q.path.includes(sent.token) && /`/.test(String(q.body?.content)),
-  );
+  const queued = await taskAnswer(r.fake, sent.token, /`/);
   return { ...sent, content: String(queued.body?.content), components: JSON.stringify(queued.body?.components) };
 }
 

@@ -2,7 +2,7 @@
 // comes back (by webhook while the stored interaction token lives, by channel message after).
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DiscordFake, startDiscordFake } from '../fakes/discord/index.js';
-import { type DiscordRig, startDiscordRig } from '../support/discord-harness.js';
+import { type DiscordRig, startDiscordRig, taskAnswer } from '../support/discord-harness.js';
 import { isMp4 } from '../support/media-samples.js';
 
 let fake: DiscordFake | undefined;
@@ -16,9 +16,7 @@ afterEach(async () => {
 async function completeWhileDown(f: DiscordFake) {
   const first = await startDiscordRig({ fake: f, keepData: true });
   const sent = f.slash({ name: 'video', options: { prompt: 'rain on a window' }, userId: '500000000000000001' });
-  await f.waitFor(
-    (r) => r.method === 'PATCH' && r.path.includes(sent.token) && /accepted/.test(String(r.body?.content)),
-  );
+  await taskAnswer(f, sent.token);
   const [task] = first.core.service.list({ platform: 'discord' }).tasks;
   await first.bot.stop(); // the bot goes down; the core keeps working
   await expect.poll(() => first.core.service.get(task!.id).status, { timeout: 20_000 }).toBe('completed');

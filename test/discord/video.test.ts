@@ -1,6 +1,6 @@
 // /video end to end: a real discord.js client against the fake Discord, a real core rendering real MP4s.
 import { afterEach, describe, expect, it } from 'vitest';
-import { type DiscordRig, startDiscordRig } from '../support/discord-harness.js';
+import { type DiscordRig, startDiscordRig, taskAnswer } from '../support/discord-harness.js';
 import { isMp4, sampleImage } from '../support/media-samples.js';
 
 let rig: DiscordRig | undefined;
@@ -21,7 +21,7 @@ describe('/video', () => {
     expect(rig.bot.client.isReady()).toBe(true);
   });
 
-  it('text only: deferred within 3 s, answered with id, position and estimate, then the MP4 is uploaded', async () => {
+  it('text only: answered within 3 s with id, position and estimate (no defer), then the MP4 is uploaded', async () => {
     rig = await startDiscordRig();
     const { fake, core } = rig;
     const sent = fake.slash({
@@ -29,15 +29,18 @@ describe('/video', () => {
       options: { prompt: 'a red fox in the snow' },
       userId: '200000000000000001',
     });
-    const defer = await fake.waitFor(isCallback(sent.token));
-    expect(defer.body?.type).toBe(5);
-    expect(defer.at - sent.sentAt).toBeLessThan(3000);
+    const answer = await fake.waitFor(isCallback(sent.token));
+    // Issue 15: the acknowledgement itself carries the task (type 4), so the id shows without a follow-up edit.
+    expect(answer.body?.type).toBe(4);
+    expect(answer.at - sent.sentAt).toBeLessThan(3000);
 
-    const queued = await fake.waitFor(
-      (r) => r.method === 'PATCH' && r.path.includes(sent.token) && /accepted/.test(String(r.body?.content)),
-    );
+    const queued = await taskAnswer(fake, sent.token);
+    expect(queued.at).toBe(answer.at);
     const id = /`([^`]+)`/.exec(String(queued.body?.content))![1]!;
     expect(String(queued.body?.content)).toMatch(/next in line|ahead of you/);
+    expect(String(queued.body?.content)).toMatch(/estimating the wait/);
+    // The reply's message id is kept for edits once the interaction token has expired.
+    await expect.poll(() => core.service.get(id).origin.reply?.messageId).toBe(fake.original(sent.token)!.id);
     expect(JSON.stringify(queued.body?.components)).toContain(`cancel:${id}`);
 
     const result = await fake.waitFor((r) => r.method === 'POST' && r.files.length > 0, 25_000);

@@ -5,7 +5,7 @@
 import { createDiscordAdapter } from '../../adapters/discord/index.js';
 import type { Config } from '../../src/config.js';
 import type { VideoProvider } from '../../src/providers/provider.js';
-import { type DiscordFake, startDiscordFake } from '../fakes/discord/index.js';
+import { type DiscordFake, type LoggedRequest, startDiscordFake } from '../fakes/discord/index.js';
 import { startTestCore, type TestCore } from './test-core.js';
 
 export interface DiscordRig {
@@ -23,6 +23,8 @@ export async function startDiscordRig(
     dataDir?: string;
     keepData?: boolean;
     provider?: (config: Config) => VideoProvider;
+    /** The live queue's refresh interval (short for tests; benches pass the production default). */
+    queueRefreshMs?: number;
   } = {},
 ): Promise<DiscordRig> {
   const fake = options.fake ?? (await startDiscordFake());
@@ -45,6 +47,7 @@ export async function startDiscordRig(
     config: core.config,
     log: core.log,
     videosDir: core.media.videosDir,
+    queueRefreshMs: options.queueRefreshMs ?? 200,
   });
   await bot.start();
   return {
@@ -63,4 +66,19 @@ export async function startDiscordRig(
 export function firstButtonId(components: unknown): string | undefined {
   const rows = (components ?? []) as { components?: { custom_id?: string }[] }[];
   return rows[0]?.components?.[0]?.custom_id;
+}
+
+/**
+ * The `/video` answer carrying the task (the interaction callback of a direct answer, or the edit of a deferred
+ * one) whose content matches `pattern`, with `body` as the message payload (content, components) either way.
+ */
+export async function taskAnswer(fake: DiscordFake, token: string, pattern = /accepted/, timeoutMs?: number) {
+  const payload = (r: LoggedRequest) =>
+    r.method === 'POST' && r.path.includes(`/${token}/callback`)
+      ? (r.body?.data as Record<string, unknown> | undefined)
+      : r.method === 'PATCH' && r.path.includes(token)
+        ? r.body
+        : undefined;
+  const found = await fake.waitFor((r) => pattern.test(String(payload(r)?.content ?? '')), timeoutMs);
+  return { ...found, body: payload(found) ?? null };
 }

@@ -24,17 +24,25 @@ async function userTask(harness: BotHarness, prompt: string) {
 }
 
 describe('admin commands', () => {
-  it('refuses /tasks, /task, /retry and /stats to non-admins without leaking anything', async () => {
+  it('refuses /tasks, /task and /stats to non-admins without leaking anything; /retry reaches only their own', async () => {
     h = await startBotHarness(ENV);
     const task = await userTask(h, 'secret prompt');
-    for (const command of ['/tasks', `/task ${task.id}`, `/retry ${task.id}`, '/stats']) {
+    for (const command of ['/tasks', `/task ${task.id}`, '/stats']) {
       h.fake.pushUpdate(textMessage({ ...user, chatId: 902 }, command));
     }
-    await h.fake.waitFor('sendMessage', () => h.fake.calls('sendMessage', 902).length === 4);
+    await h.fake.waitFor('sendMessage', () => h.fake.calls('sendMessage', 902).length === 3);
     for (const reply of h.fake.calls('sendMessage', 902)) {
       expect(text(reply)).toBe('Sorry, that command is for the bot’s administrators.');
     }
-    expect(h.core.service.get(task.id).attempts).toBeLessThan(3);
+    // Issue 15: owners retry their own tasks; someone else's is "not found", as for /cancel.
+    h.fake.pushUpdate(textMessage({ chatId: 903, userId: 903, languageCode: 'en' }, `/retry ${task.id}`));
+    const stranger = await h.fake.waitFor('sendMessage', (c) => Number(c.payload.chat_id) === 903);
+    expect(text(stranger)).toMatch(/^Not found: no task with id/);
+    await h.core.service.cancel(task.id, { admin: true });
+    h.fake.pushUpdate(textMessage({ ...user, chatId: 904 }, `/retry ${task.id}`));
+    const owner = await h.fake.waitFor('sendMessage', (c) => Number(c.payload.chat_id) === 904);
+    expect(text(owner)).toBe(`🔁 Task ${task.id} queued again.`);
+    expect(['pending', 'processing']).toContain(h.core.service.get(task.id).status);
   });
 
   it('admins get their own command menu', async () => {

@@ -34,7 +34,7 @@ export async function startBotHarness(
       config: core.config,
       log: core.log,
       videosDir: core.media.videosDir,
-      timing: { editIntervalMs: 200, albumWaitMs: 300, pollTimeoutS: 5 },
+      timing: { editIntervalMs: 200, albumWaitMs: 300, pollTimeoutS: 5, queueRefreshMs: 200 },
     });
   let core = await startTestCore({ env: fullEnv, keepData: true, ...startOptions });
   let adapter = build(core);

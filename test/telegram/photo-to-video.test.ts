@@ -1,6 +1,6 @@
 /** Photos become image-to-video tasks; the finished MP4 comes back to the same chat as a reply. */
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { documentMessage, photoMessage, textMessage } from '../fakes/telegram/updates.js';
 import { isMp4, sampleImage } from '../support/media-samples.js';
 import { type BotHarness, startBotHarness } from './harness.js';
@@ -62,6 +62,30 @@ describe('photo to video', () => {
     const video = await h.fake.waitFor('sendVideo');
     expect((video.payload.reply_parameters as { message_id: number }).message_id).toBe(photo.message.message_id);
     expect(h.core.service.list({}).tasks[0]).toMatchObject({ kind: 'i2v', prompt: 'a slow zoom in' });
+  });
+
+  it('a photo waiting for its prompt survives a restart (kept in the database), and only its sender continues it', async () => {
+    h = await startBotHarness();
+    const image = sampleImage('jpg');
+    const photo = photoMessage(alice, h.fake.addFile(image));
+    h.fake.pushUpdate(photo);
+    const question = await h.fake.waitFor('sendMessage', (c) => String(c.payload.text).includes('Reply to this'));
+    const questionId = (question.result as { message_id: number }).message_id;
+    // Kept once Telegram answered the question (a moment after the fake logged it).
+    await vi.waitFor(() => expect(h.core.store.countPendingPhotos()).toBe(1));
+
+    await h.restart();
+    // Someone else answering the question does not take the photo (in a private chat, it is a text prompt).
+    const bob = { chatId: alice.chatId, userId: 502, languageCode: 'en' };
+    h.fake.pushUpdate(textMessage(bob, 'not my photo', questionId));
+    h.fake.pushUpdate(textMessage(alice, 'the clouds drift by', questionId));
+    const video = await h.fake.waitFor('sendVideo', (c) => String(c.payload.caption).startsWith('the clouds'));
+    expect((video.payload.reply_parameters as { message_id: number }).message_id).toBe(photo.message.message_id);
+    const i2v = h.core.service.list({}).tasks.filter((t) => t.kind === 'i2v');
+    expect(i2v).toHaveLength(1);
+    expect(i2v[0]).toMatchObject({ prompt: 'the clouds drift by', origin: { userId: String(alice.userId) } });
+    expect(readFileSync(i2v[0]!.imagePath!).equals(image)).toBe(true);
+    expect(h.core.store.countPendingPhotos()).toBe(0);
   });
 
   it('an image sent as a document is accepted too', async () => {

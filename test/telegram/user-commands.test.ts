@@ -24,7 +24,8 @@ describe('user commands', () => {
     expect(task).toMatchObject({ kind: 't2v', prompt: 'a cat surfing at sunset' });
     expect(text(status)).toContain(task.id);
     expect(text(status)).toMatch(/next in line|ahead of you/);
-    expect(text(status)).toMatch(/Usually ready in \d+–\d+ seconds/);
+    // No video was made yet: no invented number (issue 15, honest waits).
+    expect(text(status)).toMatch(/estimating the wait/);
     const video = await h.fake.waitFor('sendVideo');
     expect(isMp4(video.files.video!.bytes)).toBe(true);
     expect((video.payload.reply_parameters as { message_id: number }).message_id).toBe(command.message.message_id);

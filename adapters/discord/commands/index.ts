@@ -6,6 +6,7 @@
 import { taskButtons } from '../buttons.js';
 import type { ButtonHandler, DiscordDeps, SlashCommand } from '../types.js';
 import * as mytasks from './mytasks.js';
+import * as queue from './queue.js';
 import * as quota from './quota.js';
 import * as stats from './stats.js';
 import * as task from './task.js';
@@ -13,12 +14,13 @@ import * as tasks from './tasks.js';
 import * as video from './video.js';
 
 /** What `npm run discord:register` sends, in this order. */
-export const commandData = [video.data, mytasks.data, tasks.data, task.data, stats.data, quota.data];
+export const commandData = [video.data, mytasks.data, queue.data, tasks.data, task.data, stats.data, quota.data];
 
 export function buildCommands(deps: DiscordDeps): Map<string, SlashCommand> {
   const list = [
     video.videoCommand(deps),
     mytasks.myTasksCommand(deps),
+    queue.queueCommand(deps),
     tasks.tasksCommand(deps),
     task.taskCommand(deps),
     stats.statsCommand(deps),

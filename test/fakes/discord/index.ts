@@ -32,6 +32,8 @@ export interface SlashInput {
   rawOptions?: unknown[];
   /** `data.resolved` for `rawOptions` (users, members). */
   resolved?: Record<string, unknown>;
+  /** How long ago Discord created the interaction (a bot that is behind, as under a burst). */
+  createdAgoMs?: number;
 }
 
 export type DiscordFake = Awaited<ReturnType<typeof startDiscordFake>>;
@@ -188,6 +190,7 @@ export async function startDiscordFake(
         locale: input.locale,
         permissions: input.permissions,
         attachmentSizeLimit: input.attachmentSizeLimit,
+        createdAgoMs: input.createdAgoMs,
         command: {
           name: input.name,
           options,

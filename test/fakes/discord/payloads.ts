@@ -83,6 +83,8 @@ export interface InteractionInput {
   command?: { name: string; options?: unknown[]; resolved?: unknown };
   /** For buttons: the clicked id and the message it sits on. */
   component?: { customId: string; message: FakeMessage };
+  /** How long ago Discord created the interaction (its id's timestamp): a bot that is behind. */
+  createdAgoMs?: number;
 }
 
 export function interaction(input: InteractionInput, appId: string, token: string) {
@@ -90,7 +92,7 @@ export function interaction(input: InteractionInput, appId: string, token: strin
   const where = input.guildId === null ? dmPart(input, u) : guildPart(input, u);
   const base = {
     ...where,
-    id: snowflake(),
+    id: snowflake(Date.now() - (input.createdAgoMs ?? 0)),
     application_id: appId,
     type: input.type,
     channel_id: input.channelId,

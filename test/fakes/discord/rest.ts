@@ -94,7 +94,10 @@ export function route(state: RestState, req: IncomingMessage, path: string, body
       body: list.map((c) => ({ ...c, id: snowflake(), application_id: state.appId, version: '1' })),
     };
   }
-  if (p[0] === 'interactions' && p[3] === 'callback' && method === 'POST') return callback(state, p[2]!, body);
+  if (p[0] === 'interactions' && p[3] === 'callback' && method === 'POST') {
+    const withResponse = new URL(req.url ?? '/', 'http://fake').searchParams.get('with_response') === 'true';
+    return callback(state, p[2]!, body, withResponse);
+  }
   if (p[0] === 'webhooks') return webhook(state, method, p, body);
   if (p[0] === 'channels') return channel(state, method, p, body);
   if (method === 'POST' && path === '/users/@me/channels') {
@@ -106,11 +109,13 @@ export function route(state: RestState, req: IncomingMessage, path: string, body
   return error(404, 0, `404: Not Found (${method} ${path})`);
 }
 
-function callback(state: RestState, token: string, body: ParsedBody): Reply {
+/** An interaction's answer; `with_response=true` gets Discord's InteractionCallbackResponse (with the message). */
+function callback(state: RestState, token: string, body: ParsedBody, withResponse: boolean): Reply {
   const type = Number(body.json?.type);
   const data = (body.json?.data ?? {}) as Record<string, unknown>;
   const channelId = state.tokenChannels.get(token);
   if (!channelId) return error(404, 10062, 'Unknown interaction');
+  let created: Record<string, unknown> | undefined;
   if (type === 4 || type === 5) {
     const m = message({
       channel_id: channelId,
@@ -125,8 +130,16 @@ function callback(state: RestState, token: string, body: ParsedBody): Reply {
     });
     state.messages.set(m.id, m);
     state.originals.set(token, m.id);
+    created = m as unknown as Record<string, unknown>;
   }
-  return { status: 204 };
+  if (!withResponse) return { status: 204 };
+  return {
+    status: 200,
+    body: {
+      interaction: { id: snowflake(), type: 2, response_message_id: created?.id, response_message_loading: type === 5 },
+      ...(created && { resource: { type, message: created } }),
+    },
+  };
 }
 
 function webhook(state: RestState, method: string, p: string[], body: ParsedBody): Reply {

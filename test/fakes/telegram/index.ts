@@ -155,6 +155,13 @@ export async function startTelegramFake(knobs: Partial<TelegramKnobs> = {}, { po
       chat: chatOf(payload),
       text: payload.text,
     }),
+    editMessageReplyMarkup: ({ payload }) => ({
+      message_id: payload.message_id,
+      date: now(),
+      chat: chatOf(payload),
+      reply_markup: payload.reply_markup,
+    }),
+    answerCallbackQuery: () => true,
     sendVideo: ({ payload, files: uploads }) => {
       const upload = uploads.video;
       const video = upload

@@ -1,5 +1,6 @@
 /**
- * Builders for the updates a Telegram user produces (text, commands, photos, image documents, albums), shaped as
+ * Builders for the updates a Telegram user produces (text, commands, photos, image documents, albums, presses
+ * of inline buttons), shaped as
  * the Bot API sends them: commands carry a `bot_command` entity, photos list their sizes smallest first.
  */
 
@@ -72,4 +73,30 @@ export function documentMessage(
     },
     ...(options.caption && { caption: options.caption }),
   });
+}
+
+let nextCallbackId = 1;
+
+/** A press of an inline button with `data` on the bot's message `messageId` (in the presser's chat). */
+export function callbackQuery(from: FromUser, messageId: number, data: string) {
+  return {
+    callback_query: {
+      id: `cb-${nextCallbackId++}`,
+      from: {
+        id: from.userId,
+        is_bot: false,
+        first_name: `user${from.userId}`,
+        ...(from.languageCode && { language_code: from.languageCode }),
+      },
+      chat_instance: `ci-${from.chatId}`,
+      data,
+      message: {
+        message_id: messageId,
+        date: Math.floor(Date.now() / 1000),
+        chat: { id: from.chatId, type: from.chatType ?? (from.chatId < 0 ? 'group' : 'private') },
+        from: { id: 12345, is_bot: true, first_name: 'Doubao' },
+        text: 'status',
+      },
+    },
+  };
 }
