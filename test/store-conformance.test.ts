@@ -7,7 +7,7 @@
  * process per file) it is two callers racing in one process. The cases only PostgreSQL can have (live owners side
  * by side, migrations raced by several processes, wake-ups across processes) follow in their own block. The shared
  * cases live in test/support/store-cases-tasks.ts, store-cases-outbox.ts, store-cases-admin.ts (the admin page's reads) and
- * store-cases-users.ts (per-user limits).
+ * store-cases-users.ts (per-user limits) and store-cases-queue.ts (live queue, waiting photos).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +22,7 @@ import { LeaseLost, TaskStore } from '../src/core/store.js';
 import { type PostgresCluster, startPostgres } from './support/postgres.js';
 import { ADMIN_CASES } from './support/store-cases-admin.js';
 import { OUTBOX_CASES } from './support/store-cases-outbox.js';
+import { QUEUE_CASES } from './support/store-cases-queue.js';
 import { TASK_CASES } from './support/store-cases-tasks.js';
 import { USER_CASES } from './support/store-cases-users.js';
 import { clock, type Fixture, now, OWNER_TIMEOUT_MS, START, task, until } from './support/store-conformance.js';
@@ -103,7 +104,7 @@ describe.each([sqliteFixture(), postgresFixture(), postgresFixture('en-US')])(
     afterAll(() => fixture.teardown());
     afterEach(closeAll);
 
-    for (const c of [...TASK_CASES, ...OUTBOX_CASES, ...ADMIN_CASES, ...USER_CASES]) {
+    for (const c of [...TASK_CASES, ...OUTBOX_CASES, ...ADMIN_CASES, ...USER_CASES, ...QUEUE_CASES]) {
       it(c.name, async () => {
         clock.at = START;
         await fixture.fresh();

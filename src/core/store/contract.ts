@@ -146,6 +146,26 @@ export interface TaskStoreAsync {
   /** From now on (1 ms on), only tasks created after this moment count against the user's daily limit. */
   resetUserDaily(platform: Platform, userId: string): Promise<void>;
 
+  // Control and live queue (issue 15)
+  /** The task's upstream job started at `at` (epoch ms; after a retry the newer start counts). */
+  videoStarted(taskId: string, provider: string, at: number): Promise<void>;
+  /** The task's video is ready (`startedAt` when no start was seen); keeps the provider's latest `keep` (100). */
+  videoDone(taskId: string, provider: string, at: number, startedAt: number, keep?: number): Promise<void>;
+  /** When the task's current upstream job started, while its video is not ready. */
+  videoStartedAt(taskId: string): Promise<number | undefined>;
+  /** A task that ended without a video leaves no time behind. */
+  forgetVideoTime(taskId: string): Promise<void>;
+  /** Start-to-video times (ms) of the provider's last `limit` completed tasks, newest first (ties: latest kept first). */
+  recentVideoTimesMs(provider: string, limit: number): Promise<number[]>;
+  /** The provider's unfinished tasks in line order: oldest first, then by id. */
+  activeLine(provider: string): Promise<{ id: string; platform: Platform; userId: string; createdAt: string }[]>;
+  /** Keeps a photo waiting for its prompt until `expiresAt` (epoch ms), removing the ones whose time is over. */
+  keepPendingPhoto(key: string, userId: string, photo: unknown, expiresAt: number): Promise<void>;
+  /** Removes and returns the photo kept under `key` for this user, unless it expired. */
+  takePendingPhoto(key: string, userId: string): Promise<unknown>;
+  /** How many photos wait for a prompt (expired ones not yet removed included). */
+  countPendingPhotos(): Promise<number>;
+
   // Health
   /** 'ok' when the database is sound (SQLite: `PRAGMA integrity_check`; PostgreSQL: schema at the current version). */
   integrityCheck(): Promise<string>;

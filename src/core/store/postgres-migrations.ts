@@ -170,6 +170,24 @@ export const PG_MIGRATIONS: readonly string[] = [
      PRIMARY KEY (platform, user_id)
    );
    ALTER TABLE tasks ADD COLUMN error_reason JSONB;`,
+  // 6: control and live queue (issue 15; SQLite's `video_times` and `pending_photos`): when each task's upstream job
+  // started and its video was ready (the wait estimate's history; `seq` orders ties as SQLite's rowid does), and a
+  // Telegram photo waiting for its prompt, kept as JSON text as SQLite keeps it.
+  `CREATE TABLE video_times (
+     seq BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+     task_id TEXT PRIMARY KEY,
+     provider TEXT NOT NULL,
+     started_at BIGINT NOT NULL,
+     done_at BIGINT
+   );
+   CREATE INDEX video_times_recent ON video_times (provider, done_at) WHERE done_at IS NOT NULL;
+   CREATE TABLE pending_photos (
+     key TEXT PRIMARY KEY,
+     user_id TEXT NOT NULL,
+     photo TEXT NOT NULL,
+     expires_at BIGINT NOT NULL
+   );
+   CREATE INDEX pending_photos_expiry ON pending_photos (expires_at);`,
 ];
 
 /**

@@ -269,7 +269,7 @@ export async function videoRemovedAt(q: Queryable, id: string): Promise<string |
 export async function releasableImages(q: Queryable, retryBeforeIso: string, limit: number) {
   const { rows } = await q.query<{ id: string; imagePath: string }>(
     `SELECT id, image_path AS "imagePath" FROM tasks
-       WHERE image_path IS NOT NULL AND (status = 'completed' OR (${FINAL} AND updated_at < $1)) LIMIT $2`,
+       WHERE image_path IS NOT NULL AND ${FINAL} AND updated_at < $1 LIMIT $2`,
     [retryBeforeIso, limit],
   );
   return rows;

@@ -19,6 +19,7 @@ import { type PgContext, WAKEUP_CHANNEL } from './postgres-db.js';
 import * as deliveries from './postgres-deliveries.js';
 import * as leases from './postgres-leases.js';
 import { migrate, PG_MIGRATIONS, schemaVersion } from './postgres-migrations.js';
+import * as queue from './postgres-queue.js';
 import { PG_TYPES } from './postgres-rows.js';
 import * as tasks from './postgres-tasks.js';
 import * as userLimits from './postgres-user-limits.js';
@@ -154,6 +155,19 @@ export class PostgresTaskStore implements TaskStoreAsync {
     limits: { maxActive: number | null; dailyLimit: number | null },
   ) => userLimits.setUserLimits(this.#db, platform, userId, limits);
   resetUserDaily = (platform: Platform, userId: string) => userLimits.resetUserDaily(this.#db, platform, userId);
+
+  // Control and live queue
+  videoStarted = (taskId: string, provider: string, at: number) => queue.videoStarted(this.#db, taskId, provider, at);
+  videoDone = (taskId: string, provider: string, at: number, startedAt: number, keep?: number) =>
+    queue.videoDone(this.#db, taskId, provider, at, startedAt, keep);
+  videoStartedAt = (taskId: string) => queue.videoStartedAt(this.#db.pool, taskId);
+  forgetVideoTime = (taskId: string) => queue.forgetVideoTime(this.#db.pool, taskId);
+  recentVideoTimesMs = (provider: string, limit: number) => queue.recentVideoTimesMs(this.#db.pool, provider, limit);
+  activeLine = (provider: string) => queue.activeLine(this.#db.pool, provider);
+  keepPendingPhoto = (key: string, userId: string, photo: unknown, expiresAt: number) =>
+    queue.keepPendingPhoto(this.#db, key, userId, photo, expiresAt);
+  takePendingPhoto = (key: string, userId: string) => queue.takePendingPhoto(this.#db, key, userId);
+  countPendingPhotos = () => queue.countPendingPhotos(this.#db.pool);
 
   // Health
 

@@ -172,6 +172,19 @@ export class SqliteTaskStoreAsync implements TaskStoreAsync {
   ) => this.#store.setUserLimits(platform, userId, limits);
   resetUserDaily = async (platform: Platform, userId: string) => this.#store.resetUserDaily(platform, userId);
 
+  // Control and live queue
+  videoStarted = async (taskId: string, provider: string, at: number) => this.#store.videoStarted(taskId, provider, at);
+  videoDone = async (taskId: string, provider: string, at: number, startedAt: number, keep?: number) =>
+    this.#store.videoDone(taskId, provider, at, startedAt, keep);
+  videoStartedAt = async (taskId: string) => this.#store.videoStartedAt(taskId);
+  forgetVideoTime = async (taskId: string) => this.#store.forgetVideoTime(taskId);
+  recentVideoTimesMs = async (provider: string, limit: number) => this.#store.recentVideoTimesMs(provider, limit);
+  activeLine = async (provider: string) => this.#store.activeLine(provider);
+  keepPendingPhoto = async (key: string, userId: string, photo: unknown, expiresAt: number) =>
+    this.#store.keepPendingPhoto(key, userId, photo, expiresAt);
+  takePendingPhoto = async (key: string, userId: string) => this.#store.takePendingPhoto(key, userId);
+  countPendingPhotos = async () => this.#store.countPendingPhotos();
+
   // Health
   integrityCheck = async () => this.#store.integrityCheck();
   probeWrite = async () => this.#store.probeWrite();
