@@ -143,6 +143,28 @@ describe('PostgreSQL: what only a shared store has', () => {
     }
   });
 
+  it('a database an older build migrated (versions 1–2) is brought up to date with its tasks kept', async () => {
+    const url = await cluster.createDatabase();
+    const pool = new pg.Pool({ connectionString: url, max: 1 });
+    try {
+      expect(await migrate(pool, PG_MIGRATIONS.slice(0, 2))).toEqual([1, 2]);
+      await pool.query(
+        `INSERT INTO tasks (id, provider, kind, prompt, conversation_id, message_id, status, max_attempts, platform,
+           user_id, origin, created_at, updated_at)
+         VALUES ('old', 'p', 't2v', 'made before', 'c', 'm', 'failed', 5, 'http', 'u', '{"platform":"http","userId":"u"}',
+           '1970-01-01T00:00:00.000Z', '1970-01-01T00:00:00.000Z')`,
+      );
+    } finally {
+      await pool.end();
+    }
+    const store = await openAt(url);
+    expect(await store.integrityCheck()).toBe('ok');
+    expect(await store.get('old')).toMatchObject({ prompt: 'made before', options: null, errorReason: null });
+    expect(await store.taskEvents('old')).toEqual([]);
+    expect(await store.userLimits('http', 'u')).toBeUndefined();
+    expect(await store.countPendingPhotos()).toBe(0);
+  });
+
   it('a failing migration leaves the schema as it was', async () => {
     const url = await cluster.createDatabase();
     const pool = new pg.Pool({ connectionString: url, max: 1 });
