@@ -114,15 +114,14 @@ export async function liveTasksByUpstreamField(
        WHERE ${ACTIVE} AND provider = $2 AND upstream_id IS NOT NULL GROUP BY 1`,
     [field, provider],
   );
-  const key = (value: unknown) =>
-    typeof value === 'boolean'
-      ? value
-        ? '1'
-        : '0'
-      : typeof value === 'object'
-        ? JSON.stringify(value)
-        : String(value);
-  return new Map(rows.filter((r) => r.value !== null).map((r) => [key(r.value), r.n]));
+  return new Map(rows.filter((r) => r.value !== null).map((r) => [sqliteJsonText(r.value), r.n]));
+}
+
+/** A JSON value as text the way SQLite's `json_extract` hands it over: booleans are 1 and 0, objects JSON text. */
+function sqliteJsonText(value: unknown): string {
+  if (typeof value === 'boolean') return value ? '1' : '0';
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
 }
 
 /** ASCII upper case to lower case and nothing else: SQLite's LIKE folds these letters only. */
