@@ -81,12 +81,15 @@ describe('#15 generation options over HTTP (local preview)', () => {
     const ratio = await call('POST', '/api/video-gen/generate', { prompt: 'x', ratio: '7:5' });
     expect(ratio).toEqual({
       status: 400,
-      json: { detail: 'ratio "7:5" is not valid; the local provider supports ratio 16:9, 9:16, 1:1, 4:3, 3:4, 21:9' },
+      json: {
+        detail: 'ratio "7:5" is not valid; the local provider supports ratio 16:9, 9:16, 1:1, 4:3, 3:4, 21:9',
+        code: 'INVALID_INPUT',
+      },
     });
     const resolution = await call('POST', '/api/video-gen/generate', { prompt: 'x', resolution: '1080p' });
     expect(resolution).toEqual({
       status: 400,
-      json: { detail: 'the local provider cannot set the resolution; leave it out' },
+      json: { detail: 'the local provider cannot set the resolution; leave it out', code: 'INVALID_INPUT' },
     });
     const duration = await call('POST', '/api/video-gen/generate', { prompt: 'x', duration: 7 });
     expect(duration.status).toBe(400);
