@@ -21,11 +21,6 @@ const EN: Wording = {
   PROMPT_EMPTY: () => 'the prompt is empty; describe the video you want',
   PROMPT_TOO_LONG: (p) => `the prompt is ${p.chars} characters; the limit is ${p.limit}`,
   PROMPT_BLOCKED: () => 'the prompt contains words this service does not accept; please rephrase it',
-  OPTION_INVALID: (p) => `"${p.value}" is not a valid ${p.option}; use one of: ${p.supported}`,
-  OPTION_UNSUPPORTED: (p) =>
-    p.supported
-      ? `the ${p.option} cannot be ${p.value} here; use one of: ${p.supported}`
-      : `the ${p.option} cannot be set here`,
   ACTIVE_LIMIT: (p) =>
     p.limit === 0
       ? 'an admin has paused video making for you'
@@ -59,9 +54,6 @@ const ZH: Wording = {
   PROMPT_EMPTY: () => '提示词是空的，请描述你想要的视频',
   PROMPT_TOO_LONG: (p) => `提示词有 ${p.chars} 个字符，上限为 ${p.limit}`,
   PROMPT_BLOCKED: () => '提示词包含本服务不接受的内容，请换个说法',
-  OPTION_INVALID: (p) => `“${p.value}”不是有效的 ${p.option}，可用：${p.supported}`,
-  OPTION_UNSUPPORTED: (p) =>
-    p.supported ? `这里的 ${p.option} 不能是 ${p.value}，可用：${p.supported}` : `这里不能设置 ${p.option}`,
   ACTIVE_LIMIT: (p) =>
     p.limit === 0
       ? '管理员暂时停用了你的视频生成'

@@ -83,13 +83,13 @@ describe('#15 generation options over HTTP (local preview)', () => {
       status: 400,
       json: {
         detail: 'ratio "7:5" is not valid; the local provider supports ratio 16:9, 9:16, 1:1, 4:3, 3:4, 21:9',
-        code: 'OPTION_INVALID',
+        code: 'INVALID_INPUT',
       },
     });
     const resolution = await call('POST', '/api/video-gen/generate', { prompt: 'x', resolution: '1080p' });
     expect(resolution).toEqual({
       status: 400,
-      json: { detail: 'the local provider cannot set the resolution; leave it out', code: 'OPTION_UNSUPPORTED' },
+      json: { detail: 'the local provider cannot set the resolution; leave it out', code: 'INVALID_INPUT' },
     });
     const duration = await call('POST', '/api/video-gen/generate', { prompt: 'x', duration: 7 });
     expect(duration.status).toBe(400);

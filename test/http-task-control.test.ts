@@ -40,7 +40,7 @@ describe('cancel and retry by seed ids', () => {
 
     const again = await post('/api/video-gen/cancel', ids);
     expect(again.status).toBe(409);
-    expect(again.json).toEqual({ detail: `task ${task.id} is already cancelled` });
+    expect(again.json).toEqual({ detail: `task ${task.id} is already cancelled`, code: 'TASK_ALREADY_FINAL' });
 
     const retried = await post('/api/video-gen/retry', ids);
     expect(retried.status).toBe(200);
@@ -58,7 +58,7 @@ describe('cancel and retry by seed ids', () => {
     for (const route of ['cancel', 'retry']) {
       expect(await post(`/api/video-gen/${route}`, unknown)).toEqual({
         status: 404,
-        json: { detail: '未找到该视频任务' },
+        json: { detail: '未找到该视频任务', code: 'NOT_FOUND' },
       });
       const bad = await post(`/api/video-gen/${route}`, { conversation_id: '../x', message_id: '1' });
       expect(bad.status).toBe(422);
@@ -79,7 +79,10 @@ describe('cancel and retry by seed ids', () => {
     );
     expect(done.status).toBe('completed');
     const res = await post('/api/video-gen/cancel', ids);
-    expect(res).toEqual({ status: 409, json: { detail: `task ${done.id} is already completed` } });
+    expect(res).toEqual({
+      status: 409,
+      json: { detail: `task ${done.id} is already completed`, code: 'TASK_ALREADY_FINAL' },
+    });
     const retry = await post('/api/video-gen/retry', ids);
     expect(retry.status).toBe(409);
     expect(api.core.store.get(done.id)!.status).toBe('completed');

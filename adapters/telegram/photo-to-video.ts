@@ -6,11 +6,13 @@
  * In an album only the first item carries the caption: that one becomes the task and a note says the rest are
  * not used; an album without any caption gets the question once.
  */
+
 import { Composer } from 'grammy';
 import type { Message } from 'grammy/types';
 import type { GenerationService } from '../../src/core/index.js';
 import type { Logger } from '../../src/logger.js';
 import type { BotContext } from './context.js';
+import { withoutMention } from './mention.js';
 import { submitVideoRequest } from './task-submission.js';
 import { downloadTelegramFile, type FileRef, type FileSource } from './telegram-file.js';
 
@@ -65,7 +67,8 @@ export function photoToVideo(
   };
 
   const onImage = async (ctx: BotContext, msg: Message, file: FileRef) => {
-    const caption = msg.caption?.trim();
+    // A group caption addressed to the bot (`@bot a kite`) is a prompt without the mention; only a mention: no prompt.
+    const caption = withoutMention(msg.caption ?? '', ctx.me.username) ?? msg.caption?.trim();
     const group = msg.media_group_id;
     if (group) {
       const album = albums.get(group) ?? { captioned: false, asked: false };

@@ -2,9 +2,11 @@
  * What every user can do: /start, /help, /video <prompt>, plain text in private chats (or a mention in groups) as a
  * text-to-video prompt, /mytasks, /cancel <id> and /retry <id> for their own tasks. Errors go to `bot.catch`.
  */
+
 import { Composer } from 'grammy';
 import type { GenerationService } from '../../src/core/index.js';
 import type { BotContext } from './context.js';
+import { withoutMention } from './mention.js';
 import { submitVideoRequest } from './task-submission.js';
 import { taskLine } from './task-text.js';
 
@@ -59,10 +61,4 @@ export function userCommands(service: GenerationService): Composer<BotContext> {
   });
 
   return composer;
-}
-
-/** The text without `@botname` when it mentions the bot; undefined when it does not. */
-function withoutMention(text: string, username: string): string | undefined {
-  const mention = new RegExp(`@${username}\\b`, 'i');
-  return mention.test(text) ? text.replace(mention, '').trim() : undefined;
 }

@@ -4,10 +4,8 @@
  * `capabilities`). A request the provider cannot honour is refused with a sentence saying what it supports, never
  * silently ignored. A request without options gets none: the provider's own defaults, as before options existed.
  */
-
 import { z } from 'zod';
 import { InvalidInput } from './errors.js';
-import { withReason } from './reasons.js';
 
 /** Every aspect ratio any provider takes (the Seedance set), widest-used first. */
 export const RATIOS = ['16:9', '9:16', '1:1', '4:3', '3:4', '21:9'] as const;
@@ -59,12 +57,6 @@ export class OptionRefused extends InvalidInput {
     message: string,
   ) {
     super(message);
-    // The machine code beside the English message (HTTP `code`); the bots word it from the fields above.
-    withReason(this, reason === 'invalid' ? 'OPTION_INVALID' : 'OPTION_UNSUPPORTED', {
-      option,
-      value,
-      supported: supported.join(', '),
-    });
   }
 }
 

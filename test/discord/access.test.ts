@@ -21,6 +21,8 @@ const LISTED_GUILD = snowflake();
 /** Sends `/video` and resolves with what the user was answered first: the accepted task, or a refusal. */
 async function video(r: DiscordRig, userId: string, guildId: string | null | undefined, locale = 'en-US') {
   const sent = r.fake.slash({ name: 'video', options: { prompt: `a kite for ${userId}` }, userId, guildId, locale });
+  // The first answer: the interaction's callback (the accepted task, answered directly, or a refusal) or, when the
+  // bot deferred, the edit that brings the accepted task.
   const answer = await r.fake.waitFor(
     (q) =>
       q.path.includes(sent.token) &&
@@ -29,8 +31,13 @@ async function video(r: DiscordRig, userId: string, guildId: string | null | und
         (q.body?.data as { content?: string })?.content !== undefined) ||
         (q.method === 'PATCH' && /accepted|已接受/.test(String(q.body?.content)))),
   );
-  const data = (answer.body?.data ?? {}) as { content?: string; flags?: number };
-  return answer.method === 'PATCH' ? { accepted: true } : { accepted: false, content: data.content, flags: data.flags };
+  const data = (answer.method === 'PATCH' ? answer.body : (answer.body?.data ?? {})) as {
+    content?: string;
+    flags?: number;
+  };
+  return /accepted|已接受/.test(String(data.content))
+    ? { accepted: true }
+    : { accepted: false, content: data.content, flags: data.flags };
 }
 
 describe('Discord allow-lists', () => {

@@ -29,7 +29,7 @@ describe('command registration', () => {
   it('PUTs every command in the guild, with options and Manage Server on the admin commands', async () => {
     fake = await startDiscordFake();
     const rest = new REST({ api: fake.apiBase }).setToken(fake.token);
-    expect(await registerCommands(rest, fake.appId, fake.guildId)).toBe(6);
+    expect(await registerCommands(rest, fake.appId, fake.guildId)).toBe(7);
     const put = fake.requests.find((r) => r.method === 'PUT')!;
     expect(put.path).toBe(`/applications/${fake.appId}/guilds/${fake.guildId}/commands`);
     const body = put.body as unknown as {
@@ -59,7 +59,7 @@ describe('command registration', () => {
         DISCORD_API_BASE: fake.apiBase,
       },
     });
-    expect(stdout).toContain('registered 6 commands globally');
+    expect(stdout).toContain('registered 7 commands globally');
     expect(fake.requests.find((r) => r.method === 'PUT')?.path).toBe(`/applications/${fake.appId}/commands`);
   });
 });

@@ -16,7 +16,8 @@ import { LOCAL_CAPABILITIES } from '../../src/providers/local/index.js';
 import { type ArkFake, startArkFake } from '../fakes/ark/index.js';
 import { type DiscordFake, startDiscordFake } from '../fakes/discord/index.js';
 import { arkEnv, arkProvider } from '../support/ark-setup.js';
-import { type DiscordRig, startDiscordRig } from '../support/discord-harness.js';
+import { type DiscordRig, startDiscordRig, taskAnswer } from '../support/discord-harness.js';
+import { waitFor } from '../support/test-core.js';
 import { probeVideo } from '../support/video-probe.js';
 
 let rig: DiscordRig | undefined;
@@ -111,8 +112,12 @@ describe('#15 /video with options', () => {
       name: 'video',
       options: { prompt: 'a harbour', ratio: '21:9', duration: 10, resolution: '480p' },
     });
-    await rig.fake.waitFor(
-      (r) => r.method === 'PATCH' && r.path.includes(sent.token) && /accepted/.test(String(r.body?.content)),
+    await taskAnswer(rig.fake, sent.token);
+    // The answer comes as soon as the task is stored; the upstream start follows from the retry loop.
+    await waitFor(
+      () => ark!.tasks.length,
+      (n) => n > 0,
+      15_000,
     );
     expect(ark.tasks[0]?.body).toMatchObject({ ratio: '21:9', duration: 10, resolution: '480p' });
   });

@@ -20,14 +20,19 @@ const ADMIN = '310000000000000002';
 /** Sends `/video` and resolves with the text the user was shown first (accepted, or the ephemeral refusal). */
 async function video(r: DiscordRig, locale = 'en-US'): Promise<string> {
   const sent = r.fake.slash({ name: 'video', options: { prompt: 'a kite' }, userId: USER, locale });
+  // The accepted task comes as the interaction's direct answer (or an edit, when the bot deferred); a refusal as the
+  // ephemeral callback or follow-up.
   const answer = await r.fake.waitFor(
     (q) =>
       q.path.includes(sent.token) &&
       ((q.method === 'PATCH' && /`/.test(String(q.body?.content))) ||
+        (q.method === 'POST' && q.path.endsWith('/callback') && typeof contentOf(q.body?.data) === 'string') ||
         (q.method === 'POST' && !q.path.endsWith('/callback') && q.body?.content !== undefined)),
   );
-  return String(answer.body?.content);
+  return String(answer.path.endsWith('/callback') ? contentOf(answer.body?.data) : answer.body?.content);
 }
+
+const contentOf = (data: unknown) => (data as { content?: unknown } | undefined)?.content;
 
 /** Runs `/quota <sub> user:<USER> …` as `by` and resolves with the (ephemeral) answer's text. */
 async function quota(

@@ -37,7 +37,7 @@ describe('admin commands', () => {
     // Issue 15: owners retry their own tasks; someone else's is "not found", as for /cancel.
     h.fake.pushUpdate(textMessage({ chatId: 903, userId: 903, languageCode: 'en' }, `/retry ${task.id}`));
     const stranger = await h.fake.waitFor('sendMessage', (c) => Number(c.payload.chat_id) === 903);
-    expect(text(stranger)).toMatch(/^Not found: no task with id/);
+    expect(text(stranger)).toMatch(/^Not found: there is no task /);
     await h.core.service.cancel(task.id, { admin: true });
     h.fake.pushUpdate(textMessage({ ...user, chatId: 904 }, `/retry ${task.id}`));
     const owner = await h.fake.waitFor('sendMessage', (c) => Number(c.payload.chat_id) === 904);

@@ -88,6 +88,18 @@ describe('photo to video', () => {
     expect(h.core.store.countPendingPhotos()).toBe(0);
   });
 
+  it('in a group, a caption that mentions the bot is the prompt without the mention', async () => {
+    h = await startBotHarness();
+    const group = { chatId: -100_501, userId: 502, languageCode: 'en' };
+    const prompts: string[] = [];
+    h.core.service.on('queued', (task) => prompts.push(task.prompt));
+    h.fake.pushUpdate(
+      photoMessage(group, h.fake.addFile(sampleImage('jpg')), { caption: '@doubao_test_bot a red kite' }),
+    );
+    await h.fake.waitFor('sendMessage', (c) => String(c.payload.text).includes('accepted'));
+    expect(prompts).toEqual(['a red kite']);
+  });
+
   it('an image sent as a document is accepted too', async () => {
     h = await startBotHarness();
     const file = h.fake.addFile(sampleImage('png'), 'png');
