@@ -16,27 +16,29 @@ export interface DiscordRig {
   close(): Promise<void>;
 }
 
-export async function startDiscordRig(
-  options: {
-    env?: Record<string, string>;
-    fake?: DiscordFake;
-    dataDir?: string;
-    keepData?: boolean;
-    provider?: (config: Config) => VideoProvider;
-    /** The live queue's refresh interval (short for tests; benches pass the production default). */
-    queueRefreshMs?: number;
-  } = {},
-): Promise<DiscordRig> {
-  const fake = options.fake ?? (await startDiscordFake());
+/** Where the bot finds Discord: the fake's credentials and REST base (the gateway URL comes from the REST API). */
+export type DiscordEndpoint = Pick<DiscordFake, 'token' | 'appId' | 'apiBase'>;
+
+export interface DiscordBotOptions {
+  env?: Record<string, string>;
+  dataDir?: string;
+  keepData?: boolean;
+  provider?: (config: Config) => VideoProvider;
+  /** The live queue's refresh interval (short for tests; benches pass the production default). */
+  queueRefreshMs?: number;
+}
+
+/** A real core and the real Discord adapter, started against a Discord fake that may live elsewhere (a worker). */
+export async function startDiscordBot(endpoint: DiscordEndpoint, options: DiscordBotOptions = {}) {
   const core = await startTestCore({
     dataDir: options.dataDir,
     keepData: options.keepData,
     provider: options.provider,
     core: { outbox: { retryBaseMs: 200, retryMaxMs: 400 } },
     env: {
-      DISCORD_TOKEN: fake.token,
-      DISCORD_APP_ID: fake.appId,
-      DISCORD_API_BASE: fake.apiBase,
+      DISCORD_TOKEN: endpoint.token,
+      DISCORD_APP_ID: endpoint.appId,
+      DISCORD_API_BASE: endpoint.apiBase,
       PUBLIC_BASE_URL: 'https://videos.example.test',
       ...options.env,
     },
@@ -51,12 +53,24 @@ export async function startDiscordRig(
   });
   await bot.start();
   return {
-    fake,
     core,
     bot,
     async close() {
       await bot.stop();
       await core.dispose();
+    },
+  };
+}
+
+export async function startDiscordRig(options: DiscordBotOptions & { fake?: DiscordFake } = {}): Promise<DiscordRig> {
+  const fake = options.fake ?? (await startDiscordFake());
+  const { core, bot, close } = await startDiscordBot(fake, options);
+  return {
+    fake,
+    core,
+    bot,
+    async close() {
+      await close();
       if (!options.fake) await fake.close();
     },
   };
