@@ -2,6 +2,10 @@
  * A Discord test rig: the fake Discord, a real core (local ffmpeg provider, 1-second timings) and the real
  * Discord adapter connected to it. Pass `fake` and `dataDir` to restart the bot against the same world.
  */
+import { execFile } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { createDiscordAdapter } from '../../adapters/discord/index.js';
 import type { Config } from '../../src/config.js';
 import type { VideoProvider } from '../../src/providers/provider.js';
@@ -95,4 +99,21 @@ export async function taskAnswer(fake: DiscordFake, token: string, pattern = /ac
         : undefined;
   const found = await fake.waitFor((r) => pattern.test(String(payload(r)?.content ?? '')), timeoutMs);
   return { ...found, body: payload(found) ?? null };
+}
+
+/** Runs `npm run discord:register`'s script against the fake (no guild: global commands) and resolves with its output. */
+export async function runRegisterScript(fake: DiscordEndpoint, env: Record<string, string> = {}): Promise<string> {
+  const script = join(import.meta.dirname, '../../adapters/discord/deploy-commands.ts');
+  const tsx = join(import.meta.dirname, '../../node_modules/.bin/tsx');
+  const { stdout } = await promisify(execFile)(tsx, [script], {
+    cwd: tmpdir(),
+    env: {
+      PATH: process.env.PATH,
+      DISCORD_TOKEN: fake.token,
+      DISCORD_APP_ID: fake.appId,
+      DISCORD_API_BASE: fake.apiBase,
+      ...env,
+    },
+  });
+  return stdout;
 }
