@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type NewTask, TaskStore } from '../src/core/store.js';
+import { newTask } from './support/new-task.js';
 
 const DAY = '2026-03-10';
 let clock = Date.parse(`${DAY}T08:00:00Z`);
@@ -27,31 +28,12 @@ function open(): TaskStore {
 }
 
 function task(id: string, over: Partial<NewTask> = {}): NewTask {
-  return {
-    id,
+  return newTask(id, {
     provider: 'local',
-    kind: 't2v',
-    prompt: `prompt ${id}`,
-    guest: false,
-    imagePath: null,
-    imageRef: null,
-    conversationId: id,
-    messageId: id,
-    sectionId: null,
-    upstream: null,
-    status: 'pending',
-    attempts: 0,
-    maxAttempts: 5,
     nextAttemptAt: clock,
-    leaseUntil: null,
-    progress: null,
-    videoUrls: [],
-    videoFile: null,
-    error: null,
     origin: { platform: 'telegram', userId: 'u1', chatId: 'c1' },
-    deliveredAt: null,
     ...over,
-  };
+  });
 }
 
 /** A task queued now that completes `minutes` later (the clock is moved back afterwards). */

@@ -55,6 +55,22 @@ describe('scheduler', () => {
     });
   });
 
+  it('a burst of background submits wakes the scheduler once, after the burst, and every task starts', async () => {
+    useFakeClock();
+    const provider = scriptedProvider();
+    const core = await seedCore(provider);
+    const claims = vi.spyOn(core.store, 'claimOldestDue');
+    const burst = Array.from({ length: 30 }, (_, i) =>
+      core.service.submit({ prompt: `burst ${i}`, origin: http, startInBackground: true }),
+    );
+    const tasks = await Promise.all(burst);
+    // Stored and answered, and no claim yet: one claim per submit would sit between the answers (issue 15's burst).
+    expect(tasks.every((t) => t.status === 'pending')).toBe(true);
+    expect(claims).not.toHaveBeenCalled();
+    await until(() => provider.calls.filter((c) => c.method === 'start').length === 30);
+    expect(claims).toHaveBeenCalled();
+  });
+
   it('completes at the look that finds the video and re-hosts it', async () => {
     useFakeClock();
     const provider = scriptedProvider();

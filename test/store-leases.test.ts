@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LeaseLost, type NewTask, TaskStore } from '../src/core/store.js';
+import { newTask } from './support/new-task.js';
 
 let dir: string | undefined;
 let clock = 1_000_000;
@@ -28,30 +29,7 @@ function open(): TaskStore {
 }
 
 function task(id: string, upstream: NewTask['upstream'] = null): NewTask {
-  return {
-    id,
-    provider: 'p',
-    kind: 't2v',
-    prompt: id,
-    guest: false,
-    imagePath: null,
-    imageRef: null,
-    conversationId: id,
-    messageId: id,
-    sectionId: null,
-    upstream,
-    status: 'pending',
-    attempts: 0,
-    maxAttempts: 5,
-    nextAttemptAt: clock,
-    leaseUntil: null,
-    progress: null,
-    videoUrls: [],
-    videoFile: null,
-    error: null,
-    origin: { platform: 'http', userId: 'u' },
-    deliveredAt: null,
-  };
+  return newTask(id, { prompt: id, upstream, nextAttemptAt: clock });
 }
 
 describe('leases in the store', () => {

@@ -64,6 +64,7 @@ export class Scheduler {
   /** Starts claimed and under way: not yet counted by `countRunning` (no upstream id yet), but holding a slot. */
   #starting = 0;
   #timer: NodeJS.Timeout | undefined;
+  #kickPending: NodeJS.Immediate | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #stopped = true;
   /** False until the dead processes' leases were taken over (retried by the loop if the database refused). */
@@ -138,8 +139,21 @@ export class Scheduler {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    clearImmediate(this.#kickPending);
     clearInterval(this.#heartbeat);
     await Promise.allSettled([...this.#running, this.#recovering]);
+  }
+
+  /**
+   * Kicks once the current burst of events is handled: a burst of submits (500 Discord commands at once) then costs
+   * one claim instead of one each, and their answers do not wait behind the claims.
+   */
+  kickSoon(): void {
+    if (this.#kickPending || this.#stopped) return;
+    this.#kickPending = setImmediate(() => {
+      this.#kickPending = undefined;
+      this.kick();
+    });
   }
 
   /**

@@ -167,7 +167,7 @@ export class GenerationService {
     if (!created) return task;
     this.#events.emit('queued', task);
     if (request.startInBackground) {
-      this.#scheduler.kick();
+      this.#scheduler.kickSoon();
       return task;
     }
     try {

@@ -1,14 +1,10 @@
 // Command registration and the admin commands: payload shape, guild vs global scope, and permission checks in
 // the handlers (a non-admin is refused even when a server admin made the command visible to everyone).
-import { execFile } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { REST } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { registerCommands } from '../../adapters/discord/index.js';
 import { ADMIN_PERMISSIONS, type DiscordFake, startDiscordFake } from '../fakes/discord/index.js';
-import { type DiscordRig, startDiscordRig } from '../support/discord-harness.js';
+import { type DiscordRig, runRegisterScript, startDiscordRig } from '../support/discord-harness.js';
 import { idleProvider } from '../support/idle-provider.js';
 
 let rig: DiscordRig | undefined;
@@ -48,17 +44,7 @@ describe('command registration', () => {
 
   it('npm run discord:register registers globally without DISCORD_GUILD_ID', async () => {
     fake = await startDiscordFake();
-    const script = join(import.meta.dirname, '../../adapters/discord/deploy-commands.ts');
-    const tsx = join(import.meta.dirname, '../../node_modules/.bin/tsx');
-    const { stdout } = await promisify(execFile)(tsx, [script], {
-      cwd: tmpdir(),
-      env: {
-        PATH: process.env.PATH,
-        DISCORD_TOKEN: fake.token,
-        DISCORD_APP_ID: fake.appId,
-        DISCORD_API_BASE: fake.apiBase,
-      },
-    });
+    const stdout = await runRegisterScript(fake);
     expect(stdout).toContain('registered 7 commands globally');
     expect(fake.requests.find((r) => r.method === 'PUT')?.path).toBe(`/applications/${fake.appId}/commands`);
   });

@@ -3,11 +3,9 @@
  * the configured provider honours — and the picked options reaching the task and the provider; through
  * discord.js against the fake Discord with a real core.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { REST } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { registerCommands } from '../../adapters/discord/index.js';
@@ -16,7 +14,7 @@ import { LOCAL_CAPABILITIES } from '../../src/providers/local/index.js';
 import { type ArkFake, startArkFake } from '../fakes/ark/index.js';
 import { type DiscordFake, startDiscordFake } from '../fakes/discord/index.js';
 import { arkEnv, arkProvider } from '../support/ark-setup.js';
-import { type DiscordRig, startDiscordRig, taskAnswer } from '../support/discord-harness.js';
+import { type DiscordRig, runRegisterScript, startDiscordRig, taskAnswer } from '../support/discord-harness.js';
 import { waitFor } from '../support/test-core.js';
 import { probeVideo } from '../support/video-probe.js';
 
@@ -69,19 +67,7 @@ describe('#15 /video registration', () => {
 
   it('npm run discord:register offers what PROVIDER honours (ark: resolution too)', async () => {
     fake = await startDiscordFake();
-    const script = join(import.meta.dirname, '../../adapters/discord/deploy-commands.ts');
-    const tsx = join(import.meta.dirname, '../../node_modules/.bin/tsx');
-    await promisify(execFile)(tsx, [script], {
-      cwd: tmpdir(),
-      env: {
-        PATH: process.env.PATH,
-        DISCORD_TOKEN: fake.token,
-        DISCORD_APP_ID: fake.appId,
-        DISCORD_API_BASE: fake.apiBase,
-        PROVIDER: 'ark',
-        ARK_API_KEY: 'not-used-for-registration',
-      },
-    });
+    await runRegisterScript(fake, { PROVIDER: 'ark', ARK_API_KEY: 'not-used-for-registration' });
     expect(videoOf(fake).options?.map((o) => o.name)).toEqual(['prompt', 'image', 'ratio', 'duration', 'resolution']);
   });
 });

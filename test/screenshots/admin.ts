@@ -15,6 +15,7 @@ import { startDoubaoFake } from '../fakes/doubao/index.js';
 import { sessionIdCookie, writeSessions } from '../fakes/doubao/sessions.js';
 import { launchBrowser, signIn, startAdmin } from '../support/admin-web.js';
 import { doubaoFakeEnv } from '../support/doubao-setup.js';
+import { newTask } from '../support/new-task.js';
 import { finished, testConfig, waitFor } from '../support/test-core.js';
 
 const OUT = join(import.meta.dirname, '../../docs/admin');
@@ -158,30 +159,12 @@ async function sessionsPage(): Promise<void> {
 }
 
 function seedTask(id: string, provider: string, platform: 'telegram' | 'discord' | 'http', prompt: string) {
-  return {
-    id,
+  return newTask(id, {
     provider,
-    kind: 't2v' as const,
     prompt,
-    guest: false,
-    imagePath: null,
-    imageRef: null,
-    conversationId: id,
-    messageId: id,
-    sectionId: null,
     upstream: { id: `job-${id}` },
-    status: 'pending' as const,
-    attempts: 0,
-    maxAttempts: 5,
-    nextAttemptAt: null,
-    leaseUntil: null,
-    progress: null,
-    videoUrls: [],
-    videoFile: null,
-    error: null,
     origin: { platform, userId: String(10_000 + (id.charCodeAt(6) % 7) * 1111) },
-    deliveredAt: null,
-  };
+  });
 }
 
 mkdirSync(OUT, { recursive: true });

@@ -2,6 +2,10 @@
  * A Discord test rig: the fake Discord, a real core (local ffmpeg provider, 1-second timings) and the real
  * Discord adapter connected to it. Pass `fake` and `dataDir` to restart the bot against the same world.
  */
+import { execFile } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { createDiscordAdapter } from '../../adapters/discord/index.js';
 import type { Config } from '../../src/config.js';
 import type { VideoProvider } from '../../src/providers/provider.js';
@@ -16,27 +20,29 @@ export interface DiscordRig {
   close(): Promise<void>;
 }
 
-export async function startDiscordRig(
-  options: {
-    env?: Record<string, string>;
-    fake?: DiscordFake;
-    dataDir?: string;
-    keepData?: boolean;
-    provider?: (config: Config) => VideoProvider;
-    /** The live queue's refresh interval (short for tests; benches pass the production default). */
-    queueRefreshMs?: number;
-  } = {},
-): Promise<DiscordRig> {
-  const fake = options.fake ?? (await startDiscordFake());
+/** Where the bot finds Discord: the fake's credentials and REST base (the gateway URL comes from the REST API). */
+export type DiscordEndpoint = Pick<DiscordFake, 'token' | 'appId' | 'apiBase'>;
+
+export interface DiscordBotOptions {
+  env?: Record<string, string>;
+  dataDir?: string;
+  keepData?: boolean;
+  provider?: (config: Config) => VideoProvider;
+  /** The live queue's refresh interval (short for tests; benches pass the production default). */
+  queueRefreshMs?: number;
+}
+
+/** A real core and the real Discord adapter, started against a Discord fake that may live elsewhere (a worker). */
+export async function startDiscordBot(endpoint: DiscordEndpoint, options: DiscordBotOptions = {}) {
   const core = await startTestCore({
     dataDir: options.dataDir,
     keepData: options.keepData,
     provider: options.provider,
     core: { outbox: { retryBaseMs: 200, retryMaxMs: 400 } },
     env: {
-      DISCORD_TOKEN: fake.token,
-      DISCORD_APP_ID: fake.appId,
-      DISCORD_API_BASE: fake.apiBase,
+      DISCORD_TOKEN: endpoint.token,
+      DISCORD_APP_ID: endpoint.appId,
+      DISCORD_API_BASE: endpoint.apiBase,
       PUBLIC_BASE_URL: 'https://videos.example.test',
       ...options.env,
     },
@@ -51,12 +57,24 @@ export async function startDiscordRig(
   });
   await bot.start();
   return {
-    fake,
     core,
     bot,
     async close() {
       await bot.stop();
       await core.dispose();
+    },
+  };
+}
+
+export async function startDiscordRig(options: DiscordBotOptions & { fake?: DiscordFake } = {}): Promise<DiscordRig> {
+  const fake = options.fake ?? (await startDiscordFake());
+  const { core, bot, close } = await startDiscordBot(fake, options);
+  return {
+    fake,
+    core,
+    bot,
+    async close() {
+      await close();
       if (!options.fake) await fake.close();
     },
   };
@@ -81,4 +99,21 @@ export async function taskAnswer(fake: DiscordFake, token: string, pattern = /ac
         : undefined;
   const found = await fake.waitFor((r) => pattern.test(String(payload(r)?.content ?? '')), timeoutMs);
   return { ...found, body: payload(found) ?? null };
+}
+
+/** Runs `npm run discord:register`'s script against the fake (no guild: global commands) and resolves with its output. */
+export async function runRegisterScript(fake: DiscordEndpoint, env: Record<string, string> = {}): Promise<string> {
+  const script = join(import.meta.dirname, '../../adapters/discord/deploy-commands.ts');
+  const tsx = join(import.meta.dirname, '../../node_modules/.bin/tsx');
+  const { stdout } = await promisify(execFile)(tsx, [script], {
+    cwd: tmpdir(),
+    env: {
+      PATH: process.env.PATH,
+      DISCORD_TOKEN: fake.token,
+      DISCORD_APP_ID: fake.appId,
+      DISCORD_API_BASE: fake.apiBase,
+      ...env,
+    },
+  });
+  return stdout;
 }

@@ -7,12 +7,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDoubaoProvider, doubaoTiming } from '../../src/providers/doubao/index.js';
-import { doubaoOptions } from '../../src/providers/index.js';
-import type { VideoProvider } from '../../src/providers/provider.js';
 import { type DoubaoFake, startDoubaoFake } from '../fakes/doubao/index.js';
 import { sessionIdCookie, writeSessions } from '../fakes/doubao/sessions.js';
 import { textMessage } from '../fakes/telegram/updates.js';
+import { doubaoProvider } from '../support/doubao-setup.js';
 import { type BotHarness, startBotHarness } from './harness.js';
 
 let h: BotHarness | undefined;
@@ -76,7 +74,7 @@ describe('in the user’s language', () => {
       DOUBAO_MAX_WAIT_S: '60',
     };
     h = await startBotHarness(env, {
-      provider: (config) => lazyDoubao(config, doubaoOptions(config)),
+      provider: doubaoProvider,
     });
     h.fake.pushUpdate(textMessage(mei, '/video 一只猫在冲浪'));
     await h.fake.waitFor('sendMessage', (c) => text(c).includes('已接受'));
@@ -88,20 +86,3 @@ describe('in the user’s language', () => {
     expect(task?.errorReason).toEqual({ code: 'SESSION_EXPIRED', params: {} });
   });
 });
-
-/** The doubao provider, built lazily (its creation is async) behind a synchronous factory, as the harness wants. */
-function lazyDoubao(
-  config: Parameters<typeof doubaoOptions>[0],
-  options: ReturnType<typeof doubaoOptions>,
-): VideoProvider {
-  const ready = createDoubaoProvider(options);
-  return {
-    name: 'doubao',
-    timing: doubaoTiming(config.DOUBAO_FIRST_CHECK_S, config.DOUBAO_POLL_INTERVAL_S, config.DOUBAO_MAX_WAIT_S),
-    attach: (host) => void ready.then((p) => p.attach?.(host)),
-    uploadImage: async (image) => (await ready).uploadImage(image),
-    start: async (req) => (await ready).start(req),
-    poll: async (ref) => (await ready).poll(ref),
-    close: async () => (await ready).close?.(),
-  };
-}

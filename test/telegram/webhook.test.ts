@@ -6,7 +6,6 @@
  * `npm start` (src/main.ts) serves the route on its HTTP port; the secret's rules in the configuration.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -16,6 +15,7 @@ import { createTelegramAdapter } from '../../adapters/telegram/index.js';
 import { loadConfig } from '../../src/config.js';
 import { startTelegramFake, type TelegramFake } from '../fakes/telegram/index.js';
 import { textMessage } from '../fakes/telegram/updates.js';
+import { freePort } from '../support/free-port.js';
 import { isMp4 } from '../support/media-samples.js';
 import { spawnService } from '../support/service-process.js';
 import { startTestCore, type TestCore } from '../support/test-core.js';
@@ -29,17 +29,6 @@ afterEach(async () => {
   for (const step of cleanup.reverse()) await step();
   cleanup = [];
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface WebhookSetup {
   fake: TelegramFake;
