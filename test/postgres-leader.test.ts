@@ -8,17 +8,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { LeaderElection } from '../src/core/store/postgres-leader.js';
-import { type PostgresCluster, startPostgres } from './support/postgres.js';
+import { clusterForFile } from './support/postgres.js';
 
-let cluster: PostgresCluster;
-beforeAll(async () => {
-  cluster = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await cluster?.stop();
-});
+const cluster = clusterForFile();
 
 const children: ChildProcess[] = [];
 const elections: LeaderElection[] = [];
@@ -39,7 +33,7 @@ async function waitFor(done: () => boolean, timeoutMs: number, what: string): Pr
 
 describe('leader election across processes', () => {
   it('a SIGKILLed leader is replaced within seconds, twice, and two never lead at once', async () => {
-    const url = await cluster.createDatabase();
+    const url = await cluster().createDatabase();
     const db = new pg.Client({ connectionString: url });
     await db.connect();
     await db.query('CREATE TABLE leader_ticks (child text NOT NULL, at timestamptz NOT NULL)');
@@ -108,7 +102,7 @@ describe('leader election in one process', () => {
   }
 
   it('one leader per role; stop() hands the role over; roles are independent', async () => {
-    const url = await cluster.createDatabase();
+    const url = await cluster().createDatabase();
     const log: string[] = [];
     const a = stand(url, 'telegram-poller', log, 'a');
     await waitFor(() => a.isLeader, 10_000, 'a to lead');
@@ -123,7 +117,7 @@ describe('leader election in one process', () => {
   });
 
   it('a leader whose connection the server cuts stops leading, and the role is led again', async () => {
-    const url = await cluster.createDatabase();
+    const url = await cluster().createDatabase();
     const log: string[] = [];
     const problems: unknown[] = [];
     const a = new LeaderElection(url, {

@@ -8,19 +8,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { PostgresTaskStore } from '../src/core/store/postgres.js';
 import { PostgresLimiter } from '../src/core/store/postgres-limiter.js';
 import { InProcessLimiter, limited, type UpstreamLimiter } from '../src/core/upstream-limiter.js';
-import { type PostgresCluster, startPostgres } from './support/postgres.js';
+import { clusterForFile } from './support/postgres.js';
 
-let cluster: PostgresCluster;
-beforeAll(async () => {
-  cluster = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await cluster?.stop();
-});
+const cluster = clusterForFile();
 
 const opened: { close(): Promise<void> }[] = [];
 const children: ChildProcess[] = [];
@@ -52,7 +46,7 @@ const implementations: [string, () => Promise<UpstreamLimiter>][] = [
   [
     'PostgreSQL',
     async () => {
-      const limiter = await PostgresLimiter.open(await cluster.createDatabase(), { recheckMs: 200 });
+      const limiter = await PostgresLimiter.open(await cluster().createDatabase(), { recheckMs: 200 });
       opened.push(limiter);
       return limiter;
     },
@@ -128,7 +122,7 @@ describe('PostgreSQL limiter across processes', () => {
   }
 
   it('three processes hammering one key keep its spacing and its concurrency between them', async () => {
-    const url = await cluster.createDatabase();
+    const url = await cluster().createDatabase();
     const setup = new pg.Client({ connectionString: url });
     await setup.connect();
     await setup.query(
@@ -176,7 +170,7 @@ describe('PostgreSQL limiter across processes', () => {
   }, 120_000);
 
   it('a slot held by a process killed with SIGKILL is free again within seconds', async () => {
-    const url = await cluster.createDatabase();
+    const url = await cluster().createDatabase();
     const rules = { maxConcurrent: 1, minSpacingMs: 0 };
     const holder = startChild({ mode: 'hold', url, key: 'ark:running', name: 'h', count: 1, workMs: 0, ...rules });
     await waitFor(() => holder.output().includes('held'), 60_000, 'the child to hold the slot');
@@ -193,7 +187,7 @@ describe('PostgreSQL limiter across processes', () => {
   }, 90_000);
 
   it('a release wakes a waiter of another process at once, not at its next look', async () => {
-    const url = await cluster.createDatabase();
+    const url = await cluster().createDatabase();
     const [a, b] = await Promise.all([
       PostgresLimiter.open(url, { recheckMs: 30_000 }),
       PostgresLimiter.open(url, { recheckMs: 30_000 }),
@@ -210,7 +204,7 @@ describe('PostgreSQL limiter across processes', () => {
   });
 
   it('a limiter whose keeper connection is cut loses its slots to the others and goes on with a new one', async () => {
-    const url = await cluster.createDatabase();
+    const url = await cluster().createDatabase();
     const a = await PostgresLimiter.open(url, { recheckMs: 200 });
     const b = await PostgresLimiter.open(url, { recheckMs: 200 });
     opened.push(a, b);
@@ -233,7 +227,7 @@ describe('PostgreSQL limiter across processes', () => {
   });
 
   it('the slots of an owner whose heartbeat stopped are taken for dead', async () => {
-    const url = await cluster.createDatabase();
+    const url = await cluster().createDatabase();
     const store = await PostgresTaskStore.open(url, { poolSize: 1 });
     opened.push(store);
     const a = await PostgresLimiter.open(url, { owner: store.owner, ownerTimeoutMs: 45_000 });

@@ -11,10 +11,11 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
+import { freePort } from './free-port.js';
 
 export interface PostgresCluster {
   /** `postgres://postgres@127.0.0.1:<port>/postgres`: trust authentication, for tests only. */
@@ -86,17 +87,6 @@ function asUser(user: { uid: number; gid: number } | undefined, argv: string[], 
   }
   const ids = user ? [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups'] : [];
   return [setpriv, ...ids, ...(pdeath ? ['--pdeathsig=SIGQUIT'] : []), '--', ...argv];
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Creates and starts a cluster; throws INSTALL_HINT when the binaries are missing. */
@@ -239,4 +229,19 @@ function alive(pid: number): boolean {
   } catch (error) {
     return (error as { code?: string }).code === 'EPERM';
   }
+}
+
+/**
+ * One throw-away cluster for the whole test file: started before its tests, stopped after them. Read `cluster()`
+ * inside the tests (it is there once `beforeAll` has run).
+ */
+export function clusterForFile(): () => PostgresCluster {
+  let cluster: PostgresCluster | undefined;
+  beforeAll(async () => {
+    cluster = await startPostgres();
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+  return () => cluster!;
 }

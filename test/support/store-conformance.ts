@@ -5,6 +5,7 @@
 import type { TaskStoreAsync } from '../../src/core/store/contract.js';
 import type { NewTask } from '../../src/core/store.js';
 import type { Origin } from '../../src/core/task.js';
+import { newTask } from './new-task.js';
 
 export const START = 1_000_000;
 /** The epoch-ms clock of every store a case opens; cases move it forward. */
@@ -17,31 +18,13 @@ export const http: Origin = { platform: 'http', userId: 'u' };
 export const telegram: Origin = { platform: 'telegram', userId: 't1', chatId: '42', reply: { messageId: 7 } };
 
 export function task(id: string, fields: Partial<NewTask> = {}): NewTask {
-  return {
-    id,
-    provider: 'p',
-    kind: 't2v',
-    prompt: `prompt ${id}`,
-    guest: false,
-    imagePath: null,
-    imageRef: null,
+  return newTask(id, {
     conversationId: `c-${id}`,
     messageId: `m-${id}`,
-    sectionId: null,
-    upstream: null,
-    status: 'pending',
-    attempts: 0,
-    maxAttempts: 5,
     nextAttemptAt: clock.at,
-    leaseUntil: null,
-    progress: null,
-    videoUrls: [],
-    videoFile: null,
-    error: null,
     origin: http,
-    deliveredAt: null,
     ...fields,
-  };
+  });
 }
 
 /** How a test reaches a store kind: stores of one database, a second process, and a process's death. */
