@@ -1,6 +1,6 @@
 /**
  * The shapes of what the store answers the admin web page (issue 17): a task's history, tasks per day, time to
- * video per provider, and the page's task filters. The queries are in the "Admin page reads" block of store.ts.
+ * video per provider, and the page's task filters. The queries are in the "Admin page reads" block of store.ts (and store/postgres-admin-reads.ts).
  */
 import type { Platform, TaskStatus } from './task.js';
 
@@ -14,6 +14,19 @@ export interface TaskEventRecord {
   /** What the upstream said at that step: the error or note the task carried. */
   note: string | null;
   at: string;
+}
+
+/** A `task_events` row as either store reads it (same columns in SQLite and PostgreSQL). */
+export function taskEventFromRow(r: Record<string, unknown>): TaskEventRecord {
+  return {
+    event: String(r.event),
+    generation: Number(r.generation),
+    status: r.status as TaskStatus,
+    attempts: Number(r.attempts),
+    progress: r.progress === null ? null : Number(r.progress),
+    note: r.note === null ? null : String(r.note),
+    at: String(r.at),
+  };
 }
 
 /** Tasks created on one UTC day (`YYYY-MM-DD`) for one provider, by how they stand now. */

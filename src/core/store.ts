@@ -16,7 +16,13 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ProviderIncident } from '../providers/provider.js';
-import type { DayCount, TaskEventRecord, TaskSearch, VideoTiming } from './admin-reads.js';
+import {
+  type DayCount,
+  type TaskEventRecord,
+  type TaskSearch,
+  taskEventFromRow,
+  type VideoTiming,
+} from './admin-reads.js';
 import type { Delivery, DeliveryKind, DeliveryState, RecordedIncident } from './delivery.js';
 import { MIGRATIONS } from './migrations.js';
 import {
@@ -805,15 +811,7 @@ export class TaskStore {
     const rows = this.#sql(
       `SELECT * FROM (SELECT * FROM task_events WHERE task_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id`,
     ).all(taskId, limit) as Row[];
-    return rows.map((r) => ({
-      event: String(r.event),
-      generation: Number(r.generation),
-      status: r.status as TaskStatus,
-      attempts: Number(r.attempts),
-      progress: r.progress === null ? null : Number(r.progress),
-      note: r.note === null ? null : String(r.note),
-      at: String(r.at),
-    }));
+    return rows.map(taskEventFromRow);
   }
 
   /** Tasks created per UTC day and provider since `sinceIso`, by how they stand now. */

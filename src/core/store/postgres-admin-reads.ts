@@ -5,11 +5,18 @@
  * ordered byte-wise (`COLLATE "C"`, SQLite's BINARY) and prompts matched with SQLite's LIKE rule (ASCII letters in
  * any case, every other character as written).
  */
-import type { DayCount, TaskEventRecord, TaskSearch, VideoTiming } from '../admin-reads.js';
+import {
+  type DayCount,
+  type TaskEventRecord,
+  type TaskSearch,
+  taskEventFromRow,
+  type VideoTiming,
+} from '../admin-reads.js';
 import type { Delivery, DeliveryState } from '../delivery.js';
-import type { Task, TaskStatus } from '../task.js';
-import { ACTIVE, holdsNul, iso, type PgContext, type Queryable, sqliteLimit, sqliteOffset } from './postgres-db.js';
-import { deliveryFromRow, fromRow, type Row } from './postgres-rows.js';
+import type { Task } from '../task.js';
+import { ACTIVE, holdsNul, iso, type PgContext, type Queryable, sqliteLimit } from './postgres-db.js';
+import { deliveryFromRow, type Row } from './postgres-rows.js';
+import { pageOfTasks } from './postgres-tasks.js';
 
 /** Appends one row to a task's history; a `completed` row keeps its run's duration from the run's `queued` row. */
 export async function recordTaskEvent(db: PgContext, event: string, task: Task, note: string | null): Promise<void> {
@@ -36,15 +43,7 @@ export async function taskEvents(q: Queryable, taskId: string, limit = 200): Pro
     `SELECT * FROM (SELECT * FROM task_events WHERE task_id = $1 ORDER BY id DESC LIMIT $2) AS latest ORDER BY id`,
     [taskId, sqliteLimit(limit)],
   );
-  return rows.map((r) => ({
-    event: String(r.event),
-    generation: Number(r.generation),
-    status: r.status as TaskStatus,
-    attempts: Number(r.attempts),
-    progress: r.progress === null ? null : Number(r.progress),
-    note: r.note === null ? null : String(r.note),
-    at: String(r.at),
-  }));
+  return rows.map(taskEventFromRow);
 }
 
 /** Tasks created per UTC day and provider since `sinceIso`, by how they stand now. */
@@ -152,15 +151,5 @@ export async function searchTasks(q: Queryable, filter: TaskSearch): Promise<{ t
     params.push(value);
     where.push(sql.replace('$?', `$${params.length}`));
   }
-  const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  const n = params.length;
-  const [count, page] = await Promise.all([
-    q.query<{ n: number }>(`SELECT count(*) AS n FROM tasks ${clause}`, params),
-    q.query<Row>(`SELECT * FROM tasks ${clause} ORDER BY created_at DESC, seq DESC LIMIT $${n + 1} OFFSET $${n + 2}`, [
-      ...params,
-      sqliteLimit(filter.limit),
-      sqliteOffset(filter.offset),
-    ]),
-  ]);
-  return { total: count.rows[0]!.n, tasks: page.rows.map(fromRow) };
+  return pageOfTasks(q, where, params, filter);
 }

@@ -103,17 +103,35 @@ export async function list(q: Queryable, filter: TaskFilter = {}): Promise<{ tot
   const used = conditions.filter(([, value]) => value !== undefined);
   const params = used.map(([, value]) => value);
   if (holdsNul(params)) return { total: 0, tasks: [] };
-  const clause = used.length ? `WHERE ${used.map(([col], i) => `${col} = $${i + 1}`).join(' AND ')}` : '';
+  return pageOfTasks(
+    q,
+    used.map(([col], i) => `${col} = $${i + 1}`),
+    params,
+    filter,
+  );
+}
+
+/**
+ * The tasks matching `where` (conditions numbered $1… over `params`), newest first, one page of them, and how many
+ * match in all; a negative limit or offset reads as SQLite reads it.
+ */
+export async function pageOfTasks(
+  q: Queryable,
+  where: string[],
+  params: unknown[],
+  page: { limit?: number; offset?: number },
+): Promise<{ total: number; tasks: Task[] }> {
+  const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
   const n = params.length;
-  const [count, page] = await Promise.all([
+  const [count, rows] = await Promise.all([
     q.query<{ n: number }>(`SELECT count(*) AS n FROM tasks ${clause}`, params),
     q.query<Row>(`SELECT * FROM tasks ${clause} ORDER BY created_at DESC, seq DESC LIMIT $${n + 1} OFFSET $${n + 2}`, [
       ...params,
-      sqliteLimit(filter.limit),
-      sqliteOffset(filter.offset),
+      sqliteLimit(page.limit),
+      sqliteOffset(page.offset),
     ]),
   ]);
-  return { total: count.rows[0]!.n, tasks: page.rows.map(fromRow) };
+  return { total: count.rows[0]!.n, tasks: rows.rows.map(fromRow) };
 }
 
 /** A state change in one transaction, the row locked while its expectations are checked (see TaskStore.update). */
