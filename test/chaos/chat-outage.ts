@@ -55,6 +55,7 @@ export async function chatOutage(
 
 interface DueResult {
   taskId: string;
+  state: string;
   tries: number;
   dueAt: number;
   sentAt: number | undefined;
@@ -69,18 +70,20 @@ function phaseResults(dbPath: string, prefix: string): DueResult[] {
   try {
     const rows = db
       .prepare(
-        `SELECT d.task_id, d.tries, d.created_at, d.sent_at FROM deliveries d JOIN tasks t ON t.id = d.task_id
+        `SELECT d.task_id, d.state, d.tries, d.created_at, d.sent_at FROM deliveries d JOIN tasks t ON t.id = d.task_id
           WHERE d.kind = 'result' AND d.platform = 'telegram' AND d.state <> 'superseded'
             AND substr(t.prompt, 1, length(?)) = ?`,
       )
       .all(`${prefix} `, `${prefix} `) as {
       task_id: string;
+      state: string;
       tries: number;
       created_at: string;
       sent_at: string | null;
     }[];
     return rows.map((r) => ({
       taskId: r.task_id,
+      state: r.state,
       tries: r.tries,
       dueAt: Date.parse(r.created_at),
       sentAt: r.sent_at === null ? undefined : Date.parse(r.sent_at),
@@ -96,6 +99,23 @@ export function resultDueSince(dbPath: string, prefix: string, since: number): b
     return phaseResults(dbPath, prefix).some((r) => r.dueAt >= since);
   } catch {
     return false; // busy for a moment
+  }
+}
+
+/**
+ * Waits (up to `timeoutMs`) until no result of the phase is still owed. The phase ends when every task is final and
+ * every user has had an answer, but a retried task's newer outcome may still be on its way: a send begun during the
+ * outage waits in the Bot API client's own retries, and lands seconds after Telegram is back.
+ */
+export async function resultsDrained(dbPath: string, prefix: string, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    try {
+      if (!phaseResults(dbPath, prefix).some((r) => r.state === 'pending')) return;
+    } catch {
+      // busy for a moment
+    }
+    await sleep(250);
   }
 }
 

@@ -21,6 +21,7 @@ import {
   type OutageRecord,
   outageFigures,
   resultDueSince,
+  resultsDrained,
   type StormRecord,
 } from './chat-outage.js';
 import { type ChaosReport, type KillRecord, type PhaseReport, RECOVERY_GOAL_S } from './report.js';
@@ -233,6 +234,7 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}): Promise<Cha
           stormRecord = storm.figures();
         }),
       );
+      await resultsDrained(dbPath, 'chaos-outage', 60_000);
       outage = outageFigures(telegram, dbPath, 'chaos-outage', window, started);
     }
     const code = await proc.stop();
