@@ -25,6 +25,7 @@ import {
 } from './admin-reads.js';
 import type { Delivery, DeliveryKind, DeliveryState, RecordedIncident } from './delivery.js';
 import { MIGRATIONS } from './migrations.js';
+import { FIELD_TO_COLUMN, TASK_COLUMNS } from './store/task-columns.js';
 import {
   FINAL_STATUSES,
   type FinalStatus,
@@ -79,49 +80,12 @@ const ACTIVE = `status NOT IN (${FINAL_SQL})`;
 /** Written as the `tasks_wake`/`tasks_leases` index expressions so SQLite answers from those indexes. */
 const STAGE_SQL: Record<Stage, string> = { unstarted: '(upstream IS NULL) = 1', started: '(upstream IS NULL) = 0' };
 
-/** Column ↔ field; JSON columns are (de)serialised, booleans stored as 0/1. */
-const COLUMNS: Record<string, { field: keyof Task; json?: boolean; bool?: boolean }> = {
-  id: { field: 'id' },
-  provider: { field: 'provider' },
-  kind: { field: 'kind' },
-  prompt: { field: 'prompt' },
-  guest: { field: 'guest', bool: true },
-  video_options: { field: 'options', json: true },
-  image_path: { field: 'imagePath' },
-  image_ref: { field: 'imageRef', json: true },
-  conversation_id: { field: 'conversationId' },
-  message_id: { field: 'messageId' },
-  section_id: { field: 'sectionId' },
-  upstream: { field: 'upstream', json: true },
-  status: { field: 'status' },
-  attempts: { field: 'attempts' },
-  max_attempts: { field: 'maxAttempts' },
-  next_attempt_at: { field: 'nextAttemptAt' },
-  lease_until: { field: 'leaseUntil' },
-  lease_owner: { field: 'leaseOwner' },
-  lease_token: { field: 'leaseToken' },
-  claimed_at: { field: 'claimedAt' },
-  upstream_ended: { field: 'upstreamEnded', bool: true },
-  progress: { field: 'progress' },
-  video_urls: { field: 'videoUrls', json: true },
-  video_file: { field: 'videoFile' },
-  error: { field: 'error' },
-  error_reason: { field: 'errorReason', json: true },
-  origin: { field: 'origin', json: true },
-  request_key: { field: 'requestKey' },
-  delivered_at: { field: 'deliveredAt' },
-  generation: { field: 'generation' },
-  created_at: { field: 'createdAt' },
-  updated_at: { field: 'updatedAt' },
-};
-const FIELD_TO_COLUMN = new Map(Object.entries(COLUMNS).map(([col, spec]) => [spec.field as string, col]));
-
 function toRow(fields: Partial<Task>): Row {
   const row: Row = {};
   for (const [key, value] of Object.entries(fields)) {
     const col = FIELD_TO_COLUMN.get(key);
     if (!col) continue;
-    const spec = COLUMNS[col]!;
+    const spec = TASK_COLUMNS[col]!;
     row[col] = spec.json ? (value == null ? null : JSON.stringify(value)) : spec.bool ? (value ? 1 : 0) : value;
   }
   if (fields.origin) {
@@ -135,7 +99,7 @@ function toRow(fields: Partial<Task>): Row {
 
 function fromRow(row: Row): Task {
   const task: Record<string, unknown> = {};
-  for (const [col, spec] of Object.entries(COLUMNS)) {
+  for (const [col, spec] of Object.entries(TASK_COLUMNS)) {
     const value = row[col];
     task[spec.field] = spec.json ? (value == null ? null : JSON.parse(String(value))) : spec.bool ? !!value : value;
   }

@@ -8,6 +8,7 @@ import pg from 'pg';
 import type { ProviderIncident } from '../../providers/provider.js';
 import type { Delivery, DeliveryKind, DeliveryState, RecordedIncident } from '../delivery.js';
 import type { FinalStatus, Platform, Task } from '../task.js';
+import { FIELD_TO_COLUMN, TASK_COLUMNS } from './task-columns.js';
 
 export type Row = Record<string, unknown>;
 
@@ -19,50 +20,13 @@ export const PG_TYPES = {
     oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as never,
 };
 
-/** Column ↔ field of `tasks`; JSONB columns are stringified on the way in. */
-const COLUMNS: Record<string, { field: keyof Task; json?: boolean }> = {
-  id: { field: 'id' },
-  provider: { field: 'provider' },
-  kind: { field: 'kind' },
-  prompt: { field: 'prompt' },
-  guest: { field: 'guest' },
-  video_options: { field: 'options', json: true },
-  image_path: { field: 'imagePath' },
-  image_ref: { field: 'imageRef', json: true },
-  conversation_id: { field: 'conversationId' },
-  message_id: { field: 'messageId' },
-  section_id: { field: 'sectionId' },
-  upstream: { field: 'upstream', json: true },
-  status: { field: 'status' },
-  attempts: { field: 'attempts' },
-  max_attempts: { field: 'maxAttempts' },
-  next_attempt_at: { field: 'nextAttemptAt' },
-  lease_until: { field: 'leaseUntil' },
-  lease_owner: { field: 'leaseOwner' },
-  lease_token: { field: 'leaseToken' },
-  claimed_at: { field: 'claimedAt' },
-  upstream_ended: { field: 'upstreamEnded' },
-  progress: { field: 'progress' },
-  video_urls: { field: 'videoUrls', json: true },
-  video_file: { field: 'videoFile' },
-  error: { field: 'error' },
-  error_reason: { field: 'errorReason', json: true },
-  origin: { field: 'origin', json: true },
-  request_key: { field: 'requestKey' },
-  delivered_at: { field: 'deliveredAt' },
-  generation: { field: 'generation' },
-  created_at: { field: 'createdAt' },
-  updated_at: { field: 'updatedAt' },
-};
-const FIELD_TO_COLUMN = new Map(Object.entries(COLUMNS).map(([col, spec]) => [spec.field as string, col]));
-
 /** The columns a partial task writes, with the derived ones (platform, user_id, upstream_id, a released owner). */
 export function toRow(fields: Partial<Task>): Row {
   const row: Row = {};
   for (const [key, value] of Object.entries(fields)) {
     const col = FIELD_TO_COLUMN.get(key);
     if (!col || value === undefined) continue;
-    row[col] = COLUMNS[col]!.json ? (value === null ? null : JSON.stringify(value)) : value;
+    row[col] = TASK_COLUMNS[col]!.json ? (value === null ? null : JSON.stringify(value)) : value;
   }
   if (fields.origin) {
     row.platform = fields.origin.platform;
@@ -75,7 +39,7 @@ export function toRow(fields: Partial<Task>): Row {
 
 export function fromRow(row: Row): Task {
   const task: Record<string, unknown> = {};
-  for (const [col, spec] of Object.entries(COLUMNS)) task[spec.field] = row[col] ?? null;
+  for (const [col, spec] of Object.entries(TASK_COLUMNS)) task[spec.field] = row[col] ?? null;
   task.guest = !!row.guest;
   task.upstreamEnded = !!row.upstream_ended;
   task.videoUrls = row.video_urls ?? [];
