@@ -12,7 +12,7 @@ import { DeliveryRefused, type Task } from '../src/core/index.js';
 import { type ArkFake, startArkFake } from './fakes/ark/index.js';
 import { arkEnv, arkProvider } from './support/ark-setup.js';
 import { type DoubaoUpstream, startDoubaoUpstream } from './support/doubao-setup.js';
-import { type Exposition, scrape } from './support/prometheus-text.js';
+import { type Exposition, parseExposition, scrape } from './support/prometheus-text.js';
 import { startTestApi, type TestApi } from './support/test-api.js';
 import { finished, waitFor } from './support/test-core.js';
 
@@ -56,6 +56,15 @@ async function untilFinished(api: TestApi, ids: string[], timeoutMs = 60_000): P
   expect(tasks.map((t) => t.status)).toEqual(ids.map(() => 'completed'));
   return tasks;
 }
+
+describe('reading the exposition as Prometheus does', () => {
+  it("reads prom-client's `Nan` (an event-loop lag mean before its first sample) and infinities in any case", () => {
+    const e = parseExposition('nodejs_eventloop_lag_mean_seconds Nan\nup_a +Inf\nup_b -inf\nup_c 1.5e3\n');
+    expect(e.value('nodejs_eventloop_lag_mean_seconds')).toBeNaN();
+    expect([e.value('up_a'), e.value('up_b'), e.value('up_c')]).toEqual([Infinity, -Infinity, 1500]);
+    expect(() => parseExposition('up_d seven')).toThrow('unreadable value in: up_d seven');
+  });
+});
 
 describe('/metrics (prom-client, one registry per service)', () => {
   it('counts real tasks: statuses, time to video, looks, deliveries sent, retried and refused', async () => {

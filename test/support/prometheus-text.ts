@@ -36,6 +36,23 @@ function parseLabels(text: string, line: string): Record<string, string> {
   return labels;
 }
 
+/**
+ * A sample's value as Prometheus reads it (Go's ParseFloat): the special values in any letter case, so prom-client's
+ * `Nan` (an event-loop lag mean before its first sample) is NaN, not an error.
+ */
+function sampleValue(text: string, line: string): number {
+  const special = SPECIAL_VALUES[text.toLowerCase()];
+  if (special !== undefined) return special;
+  const value = Number(text);
+  if (Number.isNaN(value)) throw new Error(`unreadable value in: ${line}`);
+  return value;
+}
+
+const SPECIAL_VALUES: Record<string, number> = {
+  nan: NaN, inf: Infinity, '+inf': Infinity, '-inf': -Infinity,
+  infinity: Infinity, '+infinity': Infinity, '-infinity': -Infinity,
+};
+
 export function parseExposition(text: string): Exposition {
   const series = new Map<string, number>();
   const types = new Map<string, string>();
@@ -49,9 +66,7 @@ export function parseExposition(text: string): Exposition {
     }
     const m = SAMPLE.exec(line);
     if (!m) throw new Error(`unreadable sample line: ${line}`);
-    const value = m[3] === '+Inf' ? Infinity : m[3] === '-Inf' ? -Infinity : Number(m[3]);
-    if (Number.isNaN(value) && m[3] !== 'NaN') throw new Error(`unreadable value in: ${line}`);
-    series.set(key(m[1]!, parseLabels(m[2] ?? '', line)), value);
+    series.set(key(m[1]!, parseLabels(m[2] ?? '', line)), sampleValue(m[3]!, line));
   }
   return { series, types, value: (name, labels = {}) => series.get(key(name, labels)) };
 }
