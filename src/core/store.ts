@@ -25,10 +25,10 @@ import {
 } from './admin-reads.js';
 import type { Delivery, DeliveryKind, DeliveryState, RecordedIncident } from './delivery.js';
 import { MIGRATIONS } from './migrations.js';
+import { deliveryFromRow, incidentFromRow } from './store/outbox-rows.js';
 import { FIELD_TO_COLUMN, TASK_COLUMNS } from './store/task-columns.js';
 import {
   FINAL_STATUSES,
-  type FinalStatus,
   isFinal,
   owesDelivery,
   type Platform,
@@ -733,17 +733,7 @@ export class TaskStore {
 
   incident(id: number): RecordedIncident | undefined {
     const row = this.#sql('SELECT * FROM incidents WHERE id = ?').get(id) as Row | undefined;
-    if (!row) return undefined;
-    return {
-      id: Number(row.id),
-      provider: String(row.provider),
-      subject: String(row.subject),
-      kind: row.kind as ProviderIncident['kind'],
-      ...(row.code !== null && { code: String(row.code) }),
-      message: String(row.message),
-      ...(row.action !== null && { action: String(row.action) }),
-      at: String(row.created_at),
-    };
+    return row && incidentFromRow(row);
   }
 
   // ── Admin page reads (issue 17) ─────────────────────────────────────────────────────────────────────────────────
@@ -985,31 +975,6 @@ const DELIVERY_KINDS: readonly DeliveryKind[] = ['result', 'alert'];
 function kindsSql(kinds: readonly DeliveryKind[]): string {
   const valid = kinds.filter((k) => DELIVERY_KINDS.includes(k));
   return valid.length ? `kind IN (${valid.map((k) => `'${k}'`).join(',')})` : '0';
-}
-
-function deliveryFromRow(row: Row): Delivery {
-  const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
-  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-  return {
-    id: Number(row.id),
-    kind: row.kind as DeliveryKind,
-    platform: row.platform as Platform,
-    taskId: text(row.task_id),
-    outcome: text(row.outcome) as FinalStatus | null,
-    generation: num(row.generation),
-    incidentId: num(row.incident_id),
-    recipient: text(row.recipient),
-    state: row.state as DeliveryState,
-    tries: Number(row.tries),
-    nextTryAt: Number(row.next_try_at),
-    leaseUntil: num(row.lease_until),
-    claim: Number(row.claim),
-    lastError: text(row.last_error),
-    givenUpReason: text(row.given_up_reason),
-    createdAt: String(row.created_at),
-    sentAt: text(row.sent_at),
-    doneAt: text(row.done_at),
-  };
 }
 
 /** A state change lost a race: the task moved on since it was read. Callers re-read and decide again. */

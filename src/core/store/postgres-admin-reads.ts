@@ -14,8 +14,9 @@ import {
 } from '../admin-reads.js';
 import type { Delivery, DeliveryState } from '../delivery.js';
 import type { Task } from '../task.js';
+import { deliveryFromRow } from './outbox-rows.js';
 import { ACTIVE, holdsNul, iso, type PgContext, type Queryable, sqliteLimit } from './postgres-db.js';
-import { deliveryFromRow, type Row } from './postgres-rows.js';
+import type { Row } from './postgres-rows.js';
 import { pageOfTasks } from './postgres-tasks.js';
 
 /** Appends one row to a task's history; a `completed` row keeps its run's duration from the run's `queued` row. */

@@ -8,8 +8,9 @@
 import type { ProviderIncident } from '../../providers/provider.js';
 import type { Delivery, DeliveryKind, RecordedIncident } from '../delivery.js';
 import type { Platform, Task } from '../task.js';
+import { deliveryFromRow, incidentFromRow } from './outbox-rows.js';
 import { iso, LOCK_INCIDENT, type PgContext, type Queryable, transaction } from './postgres-db.js';
-import { deliveryFromRow, fromRow, incidentFromRow, type Row } from './postgres-rows.js';
+import { fromRow, type Row } from './postgres-rows.js';
 
 const DELIVERY_KINDS: readonly DeliveryKind[] = ['result', 'alert'];
 

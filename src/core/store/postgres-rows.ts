@@ -5,9 +5,7 @@
  * (pg would turn a JS array into a PostgreSQL array, not JSON).
  */
 import pg from 'pg';
-import type { ProviderIncident } from '../../providers/provider.js';
-import type { Delivery, DeliveryKind, DeliveryState, RecordedIncident } from '../delivery.js';
-import type { FinalStatus, Platform, Task } from '../task.js';
+import type { Task } from '../task.js';
 import { FIELD_TO_COLUMN, TASK_COLUMNS } from './task-columns.js';
 
 export type Row = Record<string, unknown>;
@@ -53,43 +51,5 @@ export function insertParts(row: Row): { columns: string; placeholders: string; 
     columns: columns.join(', '),
     placeholders: columns.map((_, i) => `$${i + 1}`).join(', '),
     values: Object.values(row),
-  };
-}
-
-export function deliveryFromRow(row: Row): Delivery {
-  const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
-  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-  return {
-    id: Number(row.id),
-    kind: row.kind as DeliveryKind,
-    platform: row.platform as Platform,
-    taskId: text(row.task_id),
-    outcome: text(row.outcome) as FinalStatus | null,
-    generation: num(row.generation),
-    incidentId: num(row.incident_id),
-    recipient: text(row.recipient),
-    state: row.state as DeliveryState,
-    tries: Number(row.tries),
-    nextTryAt: Number(row.next_try_at),
-    leaseUntil: num(row.lease_until),
-    claim: Number(row.claim),
-    lastError: text(row.last_error),
-    givenUpReason: text(row.given_up_reason),
-    createdAt: String(row.created_at),
-    sentAt: text(row.sent_at),
-    doneAt: text(row.done_at),
-  };
-}
-
-export function incidentFromRow(row: Row): RecordedIncident {
-  return {
-    id: Number(row.id),
-    provider: String(row.provider),
-    subject: String(row.subject),
-    kind: row.kind as ProviderIncident['kind'],
-    ...(row.code !== null && { code: String(row.code) }),
-    message: String(row.message),
-    ...(row.action !== null && { action: String(row.action) }),
-    at: String(row.created_at),
   };
 }
