@@ -15,7 +15,7 @@ export interface BenchCore extends Core {
 
 export async function startBenchCore(provider: VideoProvider, env: Record<string, string> = {}): Promise<BenchCore> {
   const config = testConfig({ LOG_LEVEL: 'warn', ...env });
-  const core = createCore(config, createLogger(config.LOG_LEVEL, process.stderr), provider);
+  const core = await createCore(config, createLogger(config.LOG_LEVEL, process.stderr), provider);
   await core.start();
   return {
     ...core,

@@ -45,6 +45,10 @@ const schema = z.object({
     message: 'must be at least 16 characters (a guessable token protects nothing)',
   }),
   DATA_DIR: z.string().default('./data'),
+  /** postgres://… — several processes share the work through this database (docs/scale-out.md); unset: SQLite. */
+  DATABASE_URL: optionalText.refine((u) => u === undefined || /^postgres(ql)?:\/\//.test(u), {
+    message: 'must be a postgres:// or postgresql:// URL',
+  }),
   PROVIDER: z.enum(['local', 'doubao', 'ark']).optional(),
   FIRST_ATTEMPT_DELAY_S: seconds(180),
   RETRY_INTERVAL_S: seconds(180),

@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   const provider = await createProvider(config, log, ffmpegPath);
   for (const warning of startupWarnings(config, provider)) log.warn(warning);
   const core = await orExit(config, async () => {
-    const created = createCore(config, log, provider, { ...(ffmpegPath && { ffmpegPath }) });
+    const created = await createCore(config, log, provider, { ...(ffmpegPath && { ffmpegPath }) });
     running.core = created;
     await created.start();
     return created;

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import type { VideoProvider } from '../providers/provider.js';
+import type { ProviderStateStore, VideoProvider } from '../providers/provider.js';
 import { TaskEventBus } from './events.js';
 import { decodeFirstFrame } from './image-decode.js';
 import { MediaStore, type MediaUsage } from './media.js';
@@ -14,8 +14,12 @@ import { Outbox, type OutboxOptions } from './outbox.js';
 import { PromptBlocklist } from './prompt-blocklist.js';
 import { Retention } from './retention.js';
 import { Scheduler } from './scheduler.js';
+import { SerialWrites } from './serial-writes.js';
 import { GenerationService } from './service.js';
 import { TaskStore } from './store.js';
+import type { TaskStoreAsync } from './store/contract.js';
+import { PostgresTaskStore } from './store/postgres.js';
+import { SqliteTaskStoreAsync } from './store/sqlite-async.js';
 import type { Platform } from './task.js';
 import { recordTaskHistory } from './task-history.js';
 import { logTaskStory } from './task-log.js';
@@ -53,12 +57,13 @@ export type { FinalStatus, Origin, Platform, Task, TaskKind, TaskRequest, TaskSt
 export { isFinal, TASK_STATUSES } from './task.js';
 export type { UserQuota } from './user-quotas.js';
 export type { WaitInfo } from './wait-estimate.js';
-export type { GenerationService, MediaStore, Metrics, Outbox, Retention, Scheduler, TaskStore };
+export type { GenerationService, MediaStore, Metrics, Outbox, Retention, Scheduler, TaskStoreAsync };
 
 export interface Core {
   config: Config;
   log: Logger;
-  store: TaskStore;
+  /** SQLite in DATA_DIR, or PostgreSQL when DATABASE_URL is set (several processes sharing the work). */
+  store: TaskStoreAsync;
   media: MediaStore;
   provider: VideoProvider;
   scheduler: Scheduler;
@@ -89,11 +94,33 @@ export interface CoreOptions {
   ffmpegPath?: string;
   /** Media writes (tests make them fail as a full disk would). */
   media?: ConstructorParameters<typeof MediaStore>[1];
+  /** PostgreSQL only: an owner silent for longer than this is taken for gone (tests shorten it). */
+  ownerTimeoutMs?: number;
 }
 
-export function createCore(config: Config, log: Logger, provider: VideoProvider, options: CoreOptions = {}): Core {
+/**
+ * The store the configuration names: PostgreSQL (migrated, this process registered as an owner) when DATABASE_URL
+ * is set, else the SQLite file in DATA_DIR (refused when another process holds it).
+ */
+async function openStore(config: Config, options: CoreOptions, now: () => number): Promise<TaskStoreAsync> {
+  if (config.DATABASE_URL) {
+    return PostgresTaskStore.open(config.DATABASE_URL, {
+      now,
+      ...(options.ownerTimeoutMs !== undefined && { ownerTimeoutMs: options.ownerTimeoutMs }),
+    });
+  }
+  return new SqliteTaskStoreAsync(new TaskStore(join(config.DATA_DIR, 'tasks.db'), now));
+}
+
+export async function createCore(
+  config: Config,
+  log: Logger,
+  provider: VideoProvider,
+  options: CoreOptions = {},
+): Promise<Core> {
   const now = options.now ?? Date.now;
-  const store = new TaskStore(join(config.DATA_DIR, 'tasks.db'), now);
+  const store = await openStore(config, options, now);
+  const writes = new SerialWrites((err) => log.error({ err }, 'could not record a task event'));
   const { ffmpegPath } = options;
   const media = new MediaStore(config.DATA_DIR, {
     log,
@@ -105,7 +132,7 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
     ...options.media,
   });
   const events = new TaskEventBus((err) => log.error({ err }, 'a task event listener failed'));
-  recordTaskHistory(events, store);
+  recordTaskHistory(events, store, writes);
   logTaskStory(events, log, (file) => `${config.PUBLIC_BASE_URL}/videos/${file}`, now);
   const metrics = new Metrics({
     tasksByStatus: () => store.countByStatus(),
@@ -115,7 +142,7 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
     provider,
   });
   metrics.watch(events, now);
-  recordVideoTimes(events, store, now);
+  recordVideoTimes(events, store, writes, now);
   const scheduler = new Scheduler(
     { store, provider, media, events, log, metrics },
     {
@@ -159,17 +186,15 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
     },
   );
   const retention = new Retention({ store, media, log }, { videoRetentionDays: config.VIDEO_RETENTION_DAYS, now });
+  const state = await providerState(store, provider.name, writes);
   provider.attach?.({
-    state: {
-      get: (key) => store.getProviderState(provider.name, key),
-      set: (key, value) => store.setProviderState(provider.name, key, value),
-      entries: (prefix) => store.providerStateEntries(provider.name, prefix),
-    },
+    state,
     reportIncident: (incident) => {
       log.warn({ incident }, `${incident.provider}: ${incident.subject}: ${incident.message}`);
       events.emit('incident', incident);
     },
   });
+  let stopWakeups: (() => Promise<void>) | undefined;
   return {
     config,
     log,
@@ -183,30 +208,62 @@ export function createCore(config: Config, log: Logger, provider: VideoProvider,
     metrics,
     async start() {
       await media.init();
-      failUnservedTasks(service, log);
-      outbox.recover();
+      await failUnservedTasks(service, log);
+      await outbox.recover();
+      if (store instanceof PostgresTaskStore) {
+        // Other processes' new and retried tasks wake this loop too (LISTEN/NOTIFY).
+        stopWakeups = await store.subscribeTaskWakeups((w) => {
+          if (w.provider === provider.name) scheduler.kickSoon();
+        });
+      }
       await scheduler.start();
       retention.start();
     },
     async stop() {
       await retention.stop();
+      await stopWakeups?.();
       await scheduler.stop();
       await provider.close?.();
-      store.close();
+      await writes.settled();
+      await store.close();
     },
   };
 }
 
 /** Fails the tasks of providers no longer configured; a full disk must not keep the service from starting. */
-function failUnservedTasks(service: GenerationService, log: Logger): void {
+async function failUnservedTasks(service: GenerationService, log: Logger): Promise<void> {
   try {
-    const failed = service.failUnservedTasks();
+    const failed = await service.failUnservedTasks();
     if (failed.length === 0) return;
     const providers = [...new Set(failed.map((t) => t.provider))];
     log.warn({ tasks: failed.length, providers }, 'failed the unfinished tasks of providers no longer configured');
   } catch (err) {
     log.error({ err }, 'could not fail the tasks of providers no longer configured; the next start tries again');
   }
+}
+
+/**
+ * The provider's state, read once here and kept in memory: providers read it synchronously. Each change is written
+ * through, in order. With several processes each keeps its own copy; the database is what a restart reads.
+ */
+async function providerState(
+  store: TaskStoreAsync,
+  provider: string,
+  writes: SerialWrites,
+): Promise<ProviderStateStore> {
+  const values = new Map(await store.providerStateEntries<unknown>(provider, ''));
+  return {
+    get: <T>(key: string) => values.get(key) as T | undefined,
+    set: (key, value) => {
+      values.set(key, JSON.parse(JSON.stringify(value ?? null)) as unknown); // as a read from the database gives it
+      writes.add(() => store.setProviderState(provider, key, value));
+    },
+    entries: <T>(prefix: string) =>
+      [...values].filter(([key]) => key.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) as [
+        string,
+        T,
+      ][],
+  };
 }
 
 /** The block-list, read once at start-up. @throws BlocklistInvalid (one line) when it cannot be used. */

@@ -22,7 +22,7 @@ const TIME_TO_VIDEO_BUCKETS = [1, 2, 5, 10, 20, 30, 45, 60, 90, 120, 180, 240, 3
 
 /** What the metrics read on each scrape. */
 export interface MetricsSources {
-  tasksByStatus: () => Partial<Record<TaskStatus, number>>;
+  tasksByStatus: () => Promise<Partial<Record<TaskStatus, number>>>;
   storageUsage: () => Promise<MediaUsage>;
   provider: VideoProvider;
   /** Prompts the block-list (PROMPT_BLOCKLIST_FILE) refused since start-up, by platform. */
@@ -45,8 +45,8 @@ export class Metrics {
       help: 'Tasks by status.',
       labelNames: ['status'],
       registers,
-      collect() {
-        for (const [status, n] of Object.entries(sources.tasksByStatus())) this.set({ status }, n);
+      async collect() {
+        for (const [status, n] of Object.entries(await sources.tasksByStatus())) this.set({ status }, n);
       },
     });
     new Gauge({

@@ -21,7 +21,7 @@ import type { Delivery, DeliveryKind, RecordedIncident } from './delivery.js';
 import { DeliveryRefused } from './errors.js';
 import type { TaskEventBus } from './events.js';
 import type { Metrics } from './metrics.js';
-import type { TaskStore } from './store.js';
+import type { TaskStoreAsync } from './store/contract.js';
 import type { Platform, Task } from './task.js';
 
 /** Sends a task's final outcome to its asker; throws `DeliveryRefused` for a permanent "no", anything else to retry. */
@@ -78,12 +78,15 @@ interface Lane {
   kinds: DeliveryKind[];
   running: Set<Promise<void>>;
   timer?: NodeJS.Timeout;
+  /** The look at the table under way (looks never overlap), and whether another was asked for meanwhile. */
+  pass?: Promise<void>;
+  passAgain: boolean;
   stopped: boolean;
   failStreak: number;
 }
 
 export class Outbox {
-  readonly #store: TaskStore;
+  readonly #store: TaskStoreAsync;
   readonly #events: TaskEventBus;
   readonly #log: Logger;
   readonly #metrics: Metrics | undefined;
@@ -92,7 +95,7 @@ export class Outbox {
   readonly #lanes = new Map<Platform, Lane>();
 
   constructor(
-    deps: { store: TaskStore; events: TaskEventBus; log: Logger; metrics?: Metrics },
+    deps: { store: TaskStoreAsync; events: TaskEventBus; log: Logger; metrics?: Metrics },
     options: OutboxOptions = {},
   ) {
     this.#store = deps.store;
@@ -111,8 +114,8 @@ export class Outbox {
   }
 
   /** At start-up: frees the delivery leases of the previous process (one process owns a SQLite DATA_DIR). */
-  recover(): void {
-    const freed = this.#store.releaseDeliveryLeases();
+  async recover(): Promise<void> {
+    const freed = await this.#store.releaseDeliveryLeases();
     if (freed > 0) this.#log.info({ freed }, 'freed the deliveries the previous process was sending');
   }
 
@@ -137,6 +140,7 @@ export class Outbox {
       kinds: h.alert ? ['result', 'alert'] : ['result'],
       running: new Set(),
       stopped: false,
+      passAgain: false,
       failStreak: 0,
     };
     this.#lanes.set(platform, lane);
@@ -149,18 +153,19 @@ export class Outbox {
       for (const event of FINAL_EVENTS) this.#events.off(event, onFinal);
       clearTimeout(lane.timer);
       if (this.#lanes.get(platform) === lane) this.#lanes.delete(platform);
+      await lane.pass;
       await Promise.allSettled([...lane.running]);
     };
     this.#kick(lane);
     return lane.stop;
   }
 
-  #recordIncident(incident: ProviderIncident): void {
+  async #recordIncident(incident: ProviderIncident): Promise<void> {
     const recipients = Object.entries(this.#opts.alertRecipients).flatMap(([platform, ids]) =>
       (ids ?? []).map((recipient) => ({ platform: platform as Platform, recipient })),
     );
     try {
-      const recorded = this.#store.recordIncident(incident, recipients);
+      const recorded = await this.#store.recordIncident(incident, recipients);
       if (!recorded) {
         this.#log.info({ provider: incident.provider, kind: incident.kind }, 'incident already recorded; no new alert');
         return;
@@ -176,12 +181,25 @@ export class Outbox {
   /** Claims what is due (as much as there is room for), sends it, and sets the timer for the next due row. */
   #kick(lane: Lane): void {
     if (lane.stopped) return;
+    if (lane.pass) {
+      lane.passAgain = true;
+      return;
+    }
+    lane.pass = this.#look(lane).finally(() => {
+      lane.pass = undefined;
+      if (!lane.passAgain) return;
+      lane.passAgain = false;
+      this.#kick(lane);
+    });
+  }
+
+  async #look(lane: Lane): Promise<void> {
     clearTimeout(lane.timer);
     lane.timer = undefined;
     const room = this.#opts.concurrency - lane.running.size;
     let claimed: Delivery[] = [];
     try {
-      if (room > 0) claimed = this.#store.claimDeliveries(lane.platform, lane.kinds, this.#opts.leaseMs, room);
+      if (room > 0) claimed = await this.#store.claimDeliveries(lane.platform, lane.kinds, this.#opts.leaseMs, room);
     } catch (err) {
       this.#log.error({ err, platform: lane.platform }, 'could not read the deliveries; trying again shortly');
       this.#setTimer(lane, this.#now() + this.#opts.retryBaseMs);
@@ -196,7 +214,8 @@ export class Outbox {
     }
     if (lane.running.size >= this.#opts.concurrency) return; // the next send to finish looks again
     try {
-      const at = this.#store.nextDeliveryAt(lane.platform, lane.kinds);
+      const at = await this.#store.nextDeliveryAt(lane.platform, lane.kinds);
+      if (lane.stopped) return;
       this.#setTimer(lane, Math.min(at ?? Number.POSITIVE_INFINITY, this.#now() + SWEEP_MS));
     } catch (err) {
       this.#log.error({ err, platform: lane.platform }, 'could not read the deliveries; trying again shortly');
@@ -213,40 +232,40 @@ export class Outbox {
   async #send(lane: Lane, row: Delivery): Promise<void> {
     try {
       if (row.kind === 'result') {
-        const task = this.#store.get(row.taskId ?? '');
+        const task = await this.#store.get(row.taskId ?? '');
         if (!task || task.status !== row.outcome || task.generation !== row.generation) {
-          this.#store.deliverySuperseded(row.id);
+          await this.#store.deliverySuperseded(row.id);
           return;
         }
         await lane.handlers.result(task);
       } else {
-        const incident = this.#store.incident(row.incidentId ?? -1);
+        const incident = await this.#store.incident(row.incidentId ?? -1);
         if (!incident || !lane.handlers.alert) {
-          this.#store.deliverySuperseded(row.id);
+          await this.#store.deliverySuperseded(row.id);
           return;
         }
         await lane.handlers.alert({ recipient: row.recipient ?? '', incident });
       }
     } catch (error) {
-      this.#unsent(lane, row, error);
+      await this.#unsent(lane, row, error);
       return;
     }
-    this.#sent(lane, row);
+    await this.#sent(lane, row);
   }
 
-  #sent(lane: Lane, row: Delivery): void {
+  async #sent(lane: Lane, row: Delivery): Promise<void> {
     const outageEnded = lane.failStreak >= OUTAGE_STREAK && !lane.handlers.separateReceivers;
     lane.failStreak = 0;
     this.#metrics?.delivered(lane.platform, row.kind);
     try {
-      if (!this.#store.deliverySent(row.id)) {
+      if (!(await this.#store.deliverySent(row.id))) {
         this.#log.info({ deliveryId: row.id, taskId: row.taskId }, 'sent, but the task was retried meanwhile');
       } else if (row.kind === 'result') {
-        const task = this.#store.get(row.taskId ?? '');
+        const task = await this.#store.get(row.taskId ?? '');
         if (task) this.#events.emit('delivered', task);
       }
       if (outageEnded) {
-        const waiting = this.#store.expediteDeliveries(lane.platform);
+        const waiting = await this.#store.expediteDeliveries(lane.platform);
         if (waiting > 0)
           this.#log.info({ platform: lane.platform, waiting }, 'the platform answers again; retrying now');
       }
@@ -255,14 +274,14 @@ export class Outbox {
     }
   }
 
-  #unsent(lane: Lane, row: Delivery, error: unknown): void {
+  async #unsent(lane: Lane, row: Delivery, error: unknown): Promise<void> {
     const reason = (error instanceof Error ? error.message : String(error)).slice(0, 500);
     const who = { deliveryId: row.id, taskId: row.taskId, recipient: row.recipient, platform: lane.platform };
     try {
       if (error instanceof DeliveryRefused) {
         lane.failStreak = 0; // the platform answered: it is reachable
         this.#metrics?.deliveryFailed(lane.platform, row.kind, 'given_up');
-        this.#store.deliveryGivenUp(row.id, row.claim, reason);
+        await this.#store.deliveryGivenUp(row.id, row.claim, reason);
         this.#log.warn({ ...who, reason }, 'the platform refused the delivery for good; giving up');
         return;
       }
@@ -270,7 +289,7 @@ export class Outbox {
       this.#metrics?.deliveryFailed(lane.platform, row.kind, 'retry');
       const tries = row.tries + 1;
       const retryInMs = this.backoffMs(tries);
-      this.#store.deliveryFailed(row.id, row.claim, reason, this.#now() + retryInMs);
+      await this.#store.deliveryFailed(row.id, row.claim, reason, this.#now() + retryInMs);
       // The message only: a platform error object may carry a token in its URL (Discord's webhook routes).
       this.#log.warn({ ...who, reason, tries, retryInMs }, 'delivery failed; will try again');
     } catch (err) {

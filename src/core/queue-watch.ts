@@ -22,6 +22,10 @@ export class QueueWatch {
   readonly #shown = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #lastLookAt = 0;
+  /** A look is reading the line; a move of the line meanwhile asks for one more look after it. */
+  #looking = false;
+  #lookAgain = false;
+  #stopped = false;
   readonly #onLineEvent = () => this.#schedule();
 
   constructor(
@@ -47,11 +51,13 @@ export class QueueWatch {
   }
 
   start(): void {
+    this.#stopped = false;
     for (const event of LINE_EVENTS) this.#service.on(event, this.#onLineEvent);
     this.#schedule();
   }
 
   stop(): void {
+    this.#stopped = true;
     for (const event of LINE_EVENTS) this.#service.off(event, this.#onLineEvent);
     clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -59,21 +65,31 @@ export class QueueWatch {
   }
 
   #schedule(): void {
-    if (this.#timer) return;
+    if (this.#looking) this.#lookAgain = true;
+    if (this.#timer || this.#looking || this.#stopped) return;
     const wait = Math.max(0, this.#lastLookAt + this.#intervalMs - Date.now());
-    this.#timer = setTimeout(() => this.#look(), wait);
+    this.#timer = setTimeout(() => void this.#look(), wait);
     this.#timer.unref();
   }
 
-  #look(): void {
+  async #look(): Promise<void> {
     this.#timer = undefined;
     this.#lastLookAt = Date.now();
-    let line: ReturnType<GenerationService['waitingLine']>;
+    this.#looking = true;
     try {
-      line = this.#service.waitingLine(this.#platform, this.#limit);
+      this.#report(await this.#service.waitingLine(this.#platform, this.#limit));
     } catch {
-      return; // the store is closing or busy; the next move of the line looks again
+      // the store is closing or busy; the next move of the line looks again
+    } finally {
+      this.#looking = false;
     }
+    if (!this.#lookAgain) return;
+    this.#lookAgain = false;
+    this.#schedule();
+  }
+
+  #report(line: Awaited<ReturnType<GenerationService['waitingLine']>>): void {
+    if (this.#stopped) return;
     const waiting = new Set<string>();
     for (const { task, wait } of line) {
       if (task.upstream) continue;

@@ -12,7 +12,7 @@
 import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import type { MediaStore } from './media.js';
-import type { TaskStore } from './store.js';
+import type { TaskStoreAsync } from './store/contract.js';
 
 export interface RetentionOptions {
   /** Days a completed task's re-hosted video is kept; 0 keeps it forever. */
@@ -39,7 +39,7 @@ const DAY_MS = 24 * HOUR_MS;
 const BATCH = 500;
 
 export class Retention {
-  readonly #store: TaskStore;
+  readonly #store: TaskStoreAsync;
   readonly #media: MediaStore;
   readonly #log: Logger;
   readonly #videoRetentionMs: number;
@@ -51,7 +51,7 @@ export class Retention {
   #stopped = true;
   #sweeping: Promise<SweepResult> | undefined;
 
-  constructor(deps: { store: TaskStore; media: MediaStore; log: Logger }, options: RetentionOptions) {
+  constructor(deps: { store: TaskStoreAsync; media: MediaStore; log: Logger }, options: RetentionOptions) {
     this.#store = deps.store;
     this.#media = deps.media;
     this.#log = deps.log;
@@ -114,26 +114,26 @@ export class Retention {
   async #expireVideos(result: SweepResult): Promise<void> {
     if (this.#videoRetentionMs <= 0) return;
     const before = new Date(this.#now() - this.#videoRetentionMs).toISOString();
-    for (let batch = this.#store.keptVideosBefore(before, BATCH); batch.length > 0; ) {
+    for (let batch = await this.#store.keptVideosBefore(before, BATCH); batch.length > 0; ) {
       for (const { id, videoFile } of batch) {
         await this.#media.removeVideo(videoFile);
-        this.#store.markVideoRemoved(id);
+        await this.#store.markVideoRemoved(id);
         result.videos += 1;
       }
-      batch = this.#store.keptVideosBefore(before, BATCH);
+      batch = await this.#store.keptVideosBefore(before, BATCH);
     }
   }
 
   async #releaseImages(result: SweepResult): Promise<void> {
     const retryBefore = new Date(this.#now() - this.#retryWindowMs).toISOString();
-    for (let batch = this.#store.releasableImages(retryBefore, BATCH); batch.length > 0; ) {
+    for (let batch = await this.#store.releasableImages(retryBefore, BATCH); batch.length > 0; ) {
       for (const { id, imagePath } of batch) {
         // Forget first: a retry that took the task meanwhile keeps its image.
-        if (!this.#store.releaseImage(id, imagePath)) continue;
+        if (!(await this.#store.releaseImage(id, imagePath))) continue;
         await this.#media.removeImage(imagePath);
         result.images += 1;
       }
-      batch = this.#store.releasableImages(retryBefore, BATCH);
+      batch = await this.#store.releasableImages(retryBefore, BATCH);
     }
   }
 
@@ -146,7 +146,7 @@ export class Retention {
       result.uploads += 1;
     }
     // By name: a path stored while DATA_DIR was spelled differently (relative, say) still names the same file.
-    const inUse = new Set([...this.#store.imagePathsInUse()].map((path) => basename(path)));
+    const inUse = new Set([...(await this.#store.imagePathsInUse())].map((path) => basename(path)));
     for (const file of await this.#media.list('images')) {
       if (file.mtimeMs >= oldBefore || inUse.has(file.name)) continue;
       await this.#media.removeImage(file.path);

@@ -28,7 +28,8 @@ import type { Metrics } from './metrics.js';
 import { type Reason, reasonOf, withReason } from './reasons.js';
 import type { DownloadOptions } from './safe-fetch.js';
 import { recoverInterruptedStarts } from './start-recovery.js';
-import { type Stage, StaleTask, type TaskStore } from './store.js';
+import { type Stage, StaleTask } from './store.js';
+import type { TaskStoreAsync } from './store/contract.js';
 import { isFinal, nextAttemptDelayMs, type RetryPolicy, type Task } from './task.js';
 
 export interface SchedulerOptions {
@@ -51,7 +52,7 @@ const BACKOFF_FIRST_MS = 1_000;
 const BACKOFF_MAX_MS = 60_000;
 
 export class Scheduler {
-  readonly #store: TaskStore;
+  readonly #store: TaskStoreAsync;
   readonly #provider: VideoProvider;
   readonly #media: MediaStore;
   readonly #events: TaskEventBus;
@@ -72,10 +73,15 @@ export class Scheduler {
   #recovering: Promise<void> = Promise.resolve();
   /** The loop's current back-off after a database error; undefined while the database answers. */
   #backoffMs: number | undefined;
+  /** The pass of the loop under way (claims never overlap), and whether another was asked for meanwhile. */
+  #pass: Promise<void> | undefined;
+  #passAgain = false;
+  /** The tail of the claims: one at a time, so two never both count the same free room or slot. */
+  #claiming: Promise<unknown> = Promise.resolve();
 
   constructor(
     deps: {
-      store: TaskStore;
+      store: TaskStoreAsync;
       provider: VideoProvider;
       media: MediaStore;
       events: TaskEventBus;
@@ -132,6 +138,7 @@ export class Scheduler {
     this.#heartbeat = setInterval(() => this.#beat(), HEARTBEAT_MS);
     this.#heartbeat.unref?.();
     this.kick();
+    await this.#settled();
     await this.#recovering;
   }
 
@@ -141,6 +148,7 @@ export class Scheduler {
     clearTimeout(this.#timer);
     clearImmediate(this.#kickPending);
     clearInterval(this.#heartbeat);
+    await Promise.allSettled([this.#pass, this.#claiming]);
     await Promise.allSettled([...this.#running, this.#recovering]);
   }
 
@@ -162,12 +170,30 @@ export class Scheduler {
    */
   kick(): void {
     if (this.#stopped) return;
+    if (this.#pass) {
+      this.#passAgain = true;
+      return;
+    }
+    this.#pass = this.#onePass().finally(() => {
+      this.#pass = undefined;
+      if (!this.#passAgain) return;
+      this.#passAgain = false;
+      this.kick();
+    });
+  }
+
+  /** Resolves once the loop's pass under way (if any) and those asked for meanwhile are over. */
+  async #settled(): Promise<void> {
+    while (this.#pass) await this.#pass;
+  }
+
+  async #onePass(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     try {
-      if (!this.#tookOver) this.#takeOver();
-      this.#claimAndRun();
-      this.#arm();
+      if (!this.#tookOver) await this.#takeOver();
+      await this.#claimAndRun();
+      await this.#arm();
       if (this.#backoffMs !== undefined) this.#log.info('the scheduler reaches the database again');
       this.#backoffMs = undefined;
     } catch (err) {
@@ -190,11 +216,21 @@ export class Scheduler {
    */
   async runNow(taskId: string): Promise<void> {
     if (this.#stopped || !this.#tookOver || this.#room() <= 0) return;
-    const stage: Stage = this.#store.get(taskId)?.upstream ? 'started' : 'unstarted';
-    if (stage === 'unstarted' && !this.#hasFreeSlot()) return;
-    const [task] = this.#store.claimDue(this.#provider.name, stage, this.#leaseFor(stage), 1, taskId);
-    if (task) await this.#run(task);
+    const stage: Stage = (await this.#store.get(taskId))?.upstream ? 'started' : 'unstarted';
+    const step = await this.#exclusively(async () => {
+      if (this.#room() <= 0 || (stage === 'unstarted' && !(await this.#hasFreeSlot()))) return undefined;
+      const [task] = await this.#store.claimDue(this.#provider.name, stage, this.#leaseFor(stage), 1, taskId);
+      return task && this.#run(task);
+    });
+    await step;
     this.kick();
+  }
+
+  /** Runs `claim` once the claims before it are over (see `#claiming`). */
+  #exclusively<T>(claim: () => Promise<T>): Promise<T> {
+    const result = this.#claiming.then(claim);
+    this.#claiming = result.catch(() => undefined);
+    return result;
   }
 
   /**
@@ -202,8 +238,8 @@ export class Scheduler {
    * held for the provider's `recover` when it has one (their upstream job may exist unrecorded), then adopted or
    * released by `recoverInterruptedStarts`.
    */
-  #takeOver(): void {
-    const held = this.#store.takeOverLeases({
+  async #takeOver(): Promise<void> {
+    const held = await this.#store.takeOverLeases({
       provider: this.#provider.name,
       holdUnstarted: !!this.#provider.recover,
       leaseMs: this.startLeaseMs,
@@ -224,21 +260,18 @@ export class Scheduler {
   }
 
   #beat(): void {
-    try {
-      this.#store.heartbeat();
-    } catch {
-      // The loop reports database errors; a missed heartbeat only matters to a shared store.
-    }
+    // The loop reports database errors; a missed heartbeat only matters to a shared store.
+    this.#store.heartbeat().catch(() => undefined);
   }
 
-  #hasFreeSlot(): boolean {
+  async #hasFreeSlot(): Promise<boolean> {
     const max = this.#provider.maxRunning;
-    return max === undefined || this.#runningJobs() < max;
+    return max === undefined || (await this.#runningJobs()) < max;
   }
 
   /** Upstream jobs started and unfinished, and the starts under way that will add to them. */
-  #runningJobs(): number {
-    return this.#store.countRunning(this.#provider.name) + this.#starting;
+  async #runningJobs(): Promise<number> {
+    return (await this.#store.countRunning(this.#provider.name)) + this.#starting;
   }
 
   /** Steps that may begin now: `concurrency` minus the steps claimed and not yet over. */
@@ -247,25 +280,28 @@ export class Scheduler {
   }
 
   /** Claims what there is room for, the longest-waiting first (see `TaskStore.claimOldestDue`), and runs it. */
-  #claimAndRun(): void {
-    const room = this.#room();
-    if (room <= 0) return;
-    const max = this.#provider.maxRunning;
-    const startLimit = max === undefined ? room : Math.max(0, Math.min(room, max - this.#runningJobs()));
-    const claimed = this.#store.claimOldestDue(
-      this.#provider.name,
-      { limit: room, startLimit },
-      { started: this.leaseMs, unstarted: this.startLeaseMs },
-    );
-    for (const task of claimed) void this.#run(task).then(() => this.kick());
+  #claimAndRun(): Promise<void> {
+    return this.#exclusively(async () => {
+      const room = this.#room();
+      if (room <= 0) return;
+      const max = this.#provider.maxRunning;
+      const startLimit = max === undefined ? room : Math.max(0, Math.min(room, max - (await this.#runningJobs())));
+      const claimed = await this.#store.claimOldestDue(
+        this.#provider.name,
+        { limit: room, startLimit },
+        { started: this.leaseMs, unstarted: this.startLeaseMs },
+      );
+      for (const task of claimed) void this.#run(task).then(() => this.kick());
+    });
   }
 
   /** Sets the timer for the next due task. With no room it sets none: the end of a step kicks the loop. */
-  #arm(): void {
+  async #arm(): Promise<void> {
     if (this.#room() <= 0) return;
     const name = this.#provider.name;
-    const candidates = [this.#store.nextDueAt(name, 'started')];
-    if (this.#hasFreeSlot()) candidates.push(this.#store.nextDueAt(name, 'unstarted'));
+    const candidates = [await this.#store.nextDueAt(name, 'started')];
+    if (await this.#hasFreeSlot()) candidates.push(await this.#store.nextDueAt(name, 'unstarted'));
+    if (this.#stopped || this.#room() <= 0) return;
     const at = Math.min(...candidates.filter((c): c is number => c !== undefined));
     if (!Number.isFinite(at)) return;
     const delay = Math.min(Math.max(at - this.#now(), 0), MAX_TIMER_MS);
@@ -278,7 +314,8 @@ export class Scheduler {
     if (starting) this.#starting++;
     const step = this.#limiter
       .schedule(() => (task.upstream ? this.#look(task) : this.#begin(task)))
-      .catch((error: unknown) => this.#onStepError(task, error));
+      .catch((error: unknown) => this.#onStepError(task, error))
+      .catch((err: unknown) => this.#log.error({ err, taskId: task.id }, 'could not record a step\'s end'));
     this.#running.add(step);
     return step.finally(() => {
       this.#running.delete(step);
@@ -303,9 +340,9 @@ export class Scheduler {
       imageRef = await this.#withTimeout(
         this.#provider.uploadImage({ bytes, fileName: basename(task.imagePath), mime: mimeOf(task.imagePath) }),
       );
-      this.#store.update(task.id, { imageRef }, { token });
+      await this.#store.update(task.id, { imageRef }, { token });
     }
-    this.#store.renewLease(task.id, token, this.#opts.attemptTimeoutMs + LEASE_SLACK_MS);
+    await this.#store.renewLease(task.id, token, this.#opts.attemptTimeoutMs + LEASE_SLACK_MS);
     const ref = await this.#withTimeout(
       this.#provider.start({
         prompt: task.prompt,
@@ -316,7 +353,7 @@ export class Scheduler {
     );
     let started: Task;
     try {
-      started = this.#store.update(
+      started = await this.#store.update(
         task.id,
         {
           upstream: ref,
@@ -354,7 +391,7 @@ export class Scheduler {
   /** One look at the upstream job: done → re-host the video; not yet → next look, or fail when out of attempts. */
   async #look(task: Task): Promise<void> {
     const attempts = task.attempts + 1;
-    const looking = this.#store.update(
+    const looking = await this.#store.update(
       task.id,
       { status: 'processing', attempts },
       { status: task.status, token: task.leaseToken },
@@ -364,25 +401,25 @@ export class Scheduler {
     if (result.state === 'failed') this.#metrics?.jobFailed(this.#provider.name);
     if (result.state === 'succeeded') {
       // The download, then a conversion to H.264 bounded by the same limit (see MediaStore.rehostVideo).
-      this.#store.renewLease(task.id, task.leaseToken, 2 * this.#opts.videoDownload.timeoutMs + LEASE_SLACK_MS);
+      await this.#store.renewLease(task.id, task.leaseToken, 2 * this.#opts.videoDownload.timeoutMs + LEASE_SLACK_MS);
       await this.#complete(looking, result.videoUrls);
     } else if (result.state === 'failed' && result.ended) {
-      this.#finish(looking, 'failed', {
+      await this.#finish(looking, 'failed', {
         error: result.reason,
         errorReason: upstreamReason(result, false),
         upstreamEnded: true,
       });
     } else if (result.state === 'failed') {
-      this.#failedAttempt(looking, result.reason, result.retryable, upstreamReason(result, result.retryable));
+      await this.#failedAttempt(looking, result.reason, result.retryable, upstreamReason(result, result.retryable));
     } else if (attempts >= task.maxAttempts) {
       // A transient error of an earlier look (a full disk, say) is the likelier reason: say it.
       const last = task.error ? `; the last error was: ${task.error}` : '';
-      this.#finish(looking, 'failed', {
+      await this.#finish(looking, 'failed', {
         error: `video not ready after ${attempts} attempts${last}`,
         errorReason: { code: 'NOT_READY', params: { attempts } },
       });
     } else {
-      this.#nextLook(looking, null, result.progress);
+      await this.#nextLook(looking, null, result.progress);
     }
   }
 
@@ -403,30 +440,31 @@ export class Scheduler {
       const reason = error instanceof Error ? error.message : String(error);
       const mayWorkLater = isDiskFull(error) || (error instanceof UpstreamError && error.retryable);
       if (urls.length === 0 || (mayWorkLater && task.attempts < task.maxAttempts)) {
-        this.#failedAttempt(task, reason, mayWorkLater, reasonOf(error));
+        await this.#failedAttempt(task, reason, mayWorkLater, reasonOf(error));
         return;
       }
       this.#log.warn({ taskId: task.id, reason }, 'could not re-host a finished video; handing out its upstream link');
       note = `the video could not be copied to this server (${reason.replace(/[.;]\s*$/, '')}), so its link is the provider's and may expire`;
     }
-    this.#finish(task, 'completed', { videoUrls: urls, videoFile, error: note, progress: 1 });
+    await this.#finish(task, 'completed', { videoUrls: urls, videoFile, error: note, progress: 1 });
   }
 
   /**
    * An attempt (`task.attempts` counts it) ended in an error: a permanent one fails the task now; a transient one
    * costs the attempt, and the task fails with that reason once no attempt is left.
    */
-  #failedAttempt(task: Task, reason: string, retryable: boolean, why?: Reason): void {
+  async #failedAttempt(task: Task, reason: string, retryable: boolean, why?: Reason): Promise<void> {
     const { attempts } = task;
     const errorReason = why ?? { code: retryable ? 'UPSTREAM_UNAVAILABLE' : 'UPSTREAM_REFUSED', params: {} };
-    if (!retryable) this.#finish(task, 'failed', { attempts, error: reason, errorReason });
+    if (!retryable) await this.#finish(task, 'failed', { attempts, error: reason, errorReason });
     else if (attempts >= task.maxAttempts) {
-      this.#finish(task, 'failed', { attempts, error: `${reason} (gave up after ${attempts} attempts)`, errorReason });
-    } else this.#nextLook(task, reason);
+      const error = `${reason} (gave up after ${attempts} attempts)`;
+      await this.#finish(task, 'failed', { attempts, error, errorReason });
+    } else await this.#nextLook(task, reason);
   }
 
-  #nextLook(task: Task, error: string | null, progress?: number): void {
-    const updated = this.#store.update(
+  async #nextLook(task: Task, error: string | null, progress?: number): Promise<void> {
+    const updated = await this.#store.update(
       task.id,
       {
         attempts: task.attempts,
@@ -440,10 +478,10 @@ export class Scheduler {
     this.#events.emit('progress', updated);
   }
 
-  #finish(task: Task, status: 'completed' | 'failed', patch: Partial<Task>): void {
+  async #finish(task: Task, status: 'completed' | 'failed', patch: Partial<Task>): Promise<void> {
     // A final task keeps its image for a while (see Retention): `retry` may start a failed one again, and "again"
     // (issue 15) makes a new task from a finished one's image.
-    const done = this.#store.update(
+    const done = await this.#store.update(
       task.id,
       { ...patch, status, nextAttemptAt: null, leaseUntil: null },
       { status: task.status, token: task.leaseToken },
@@ -463,9 +501,9 @@ export class Scheduler {
    * A step threw: it counts as a failed attempt (see `#failedAttempt`). A step refused because the task was
    * cancelled, retried or claimed again meanwhile lets its lease go (if still its own) and writes nothing else.
    */
-  #onStepError(task: Task, error: unknown): void {
+  async #onStepError(task: Task, error: unknown): Promise<void> {
     if (error instanceof StaleTask) {
-      this.#release(task);
+      await this.#release(task);
       return;
     }
     if (error instanceof UpstreamError) this.#metrics?.upstreamError(this.#provider.name, error);
@@ -475,23 +513,23 @@ export class Scheduler {
     const permanent = error instanceof InvalidInput || (error instanceof UpstreamError && !error.retryable);
     const reason = error instanceof Error ? error.message : String(error);
     try {
-      const current = this.#store.get(task.id);
+      const current = await this.#store.get(task.id);
       if (!current || current.leaseToken !== task.leaseToken || current.leaseUntil === null) return;
       if (isFinal(current.status)) {
-        this.#release(task);
+        await this.#release(task);
         return;
       }
       // A failed start costs an attempt too; a failed look has already counted its own.
       const attempts = current.attempts > task.attempts ? current.attempts : current.attempts + 1;
-      this.#failedAttempt({ ...current, attempts }, reason, !permanent, reasonOf(error));
+      await this.#failedAttempt({ ...current, attempts }, reason, !permanent, reasonOf(error));
     } catch (inner) {
       if (!(inner instanceof StaleTask)) this.#log.error({ err: inner, taskId: task.id }, 'could not record a failure');
     }
   }
 
-  #release(task: Task): void {
+  async #release(task: Task): Promise<void> {
     try {
-      this.#store.releaseLease(task.id, task.leaseToken);
+      await this.#store.releaseLease(task.id, task.leaseToken);
     } catch (err) {
       this.#log.error({ err, taskId: task.id }, 'could not release a lease; it will lapse');
     }

@@ -14,7 +14,8 @@ import { checkOptions, NO_CAPABILITIES, sameOptions, type VideoCapabilities, typ
 import type { PromptBlocklist } from './prompt-blocklist.js';
 import { withReason } from './reasons.js';
 import type { Scheduler } from './scheduler.js';
-import { DuplicateRequest, type TaskFilter, type TaskStore } from './store.js';
+import { DuplicateRequest, type TaskFilter } from './store.js';
+import type { NewTask, QuotaReads, TaskStoreAsync } from './store/contract.js';
 import { isFinal, lookTimesMs, type Platform, type Task, type TaskRequest, type TaskStatus } from './task.js';
 import { type UserQuota, UserQuotas } from './user-quotas.js';
 import { estimateWaitMs, RECENT_COMPLETIONS, type WaitInfo } from './wait-estimate.js';
@@ -63,7 +64,7 @@ export interface AccountHealth {
 }
 
 export class GenerationService {
-  readonly #store: TaskStore;
+  readonly #store: TaskStoreAsync;
   readonly #media: MediaStore;
   readonly #provider: VideoProvider;
   readonly #scheduler: Scheduler;
@@ -73,7 +74,7 @@ export class GenerationService {
   readonly #quotas: UserQuotas;
 
   constructor(
-    deps: { store: TaskStore; media: MediaStore; provider: VideoProvider; scheduler: Scheduler; events: TaskEventBus },
+    deps: { store: TaskStoreAsync; media: MediaStore; provider: VideoProvider; scheduler: Scheduler; events: TaskEventBus },
     limits: ServiceLimits,
     now: () => number = Date.now,
   ) {
@@ -127,11 +128,11 @@ export class GenerationService {
     const prompt = this.#checkPrompt(request.prompt);
     this.#checkBlocklist(prompt, request.origin.platform);
     const options = checkOptions(request.options, this.capabilities, this.#provider.name);
-    const known = request.requestKey && this.#store.findByRequestKey(request.requestKey);
+    const known = request.requestKey && (await this.#store.findByRequestKey(request.requestKey));
     if (known) return sameRequest(known, prompt, options, request);
     const { platform, userId } = request.origin;
     // Refuse early what is over the limit already; the check that counts is the one inside the insert.
-    this.#checkQuota(platform, userId);
+    await this.#quotas.check(platform, userId);
     const id = randomBytes(6).toString('base64url');
     const imagePath = request.image
       ? await this.#media.saveTaskImage(id, request.image.bytes, this.#imageLimits())
@@ -183,15 +184,15 @@ export class GenerationService {
    * Inserts within the per-user limits, or — when the same request key won a race meanwhile — returns the task
    * stored first. Whatever is not inserted takes its image file with it.
    */
-  async #insertOnce(task: Parameters<TaskStore['insert']>[0]): Promise<{ task: Task; created: boolean }> {
-    const check = () => this.#checkQuota(task.origin.platform, task.origin.userId);
+  async #insertOnce(task: NewTask): Promise<{ task: Task; created: boolean }> {
+    const check = (reads: QuotaReads) => this.#quotas.check(task.origin.platform, task.origin.userId, reads);
     try {
-      return { task: this.#store.insertChecked(task, check), created: true };
+      return { task: await this.#store.insertChecked(task, check), created: true };
     } catch (error) {
       if (task.imagePath) await this.#media.removeImage(task.imagePath);
       if (isDiskFull(error)) throw new StorageFull('the task', { cause: error });
       if (!(error instanceof DuplicateRequest)) throw error;
-      return { task: this.#store.findByRequestKey(task.requestKey!)!, created: false };
+      return { task: (await this.#store.findByRequestKey(task.requestKey!))!, created: false };
     }
   }
 
@@ -228,26 +229,22 @@ export class GenerationService {
     );
   }
 
-  #checkQuota(platform: Platform, userId: string): void {
-    this.#quotas.check(platform, userId);
-  }
-
   /** @throws NotFound */
-  get(id: string): Task {
-    const task = this.#store.get(id);
+  async get(id: string): Promise<Task> {
+    const task = await this.#store.get(id);
     if (!task) throw withReason(new NotFound(`no task with id "${id}"`), 'TASK_NOT_FOUND', { id });
     return task;
   }
 
   /** The task a seed-API client knows by its conversation and message ids. @throws NotFound */
-  getBySeedIds(conversationId: string, messageId: string): Task {
-    const task = this.#store.findBySeedIds(conversationId, messageId);
+  async getBySeedIds(conversationId: string, messageId: string): Promise<Task> {
+    const task = await this.#store.findBySeedIds(conversationId, messageId);
     if (!task) throw new NotFound('未找到该视频任务');
     return task;
   }
 
   /** @throws InvalidInput when `limit` or `offset` is not a whole number SQLite can take (Infinity, 1e20…). */
-  list(filter: TaskFilter = {}): { total: number; tasks: Task[] } {
+  async list(filter: TaskFilter = {}): Promise<{ total: number; tasks: Task[] }> {
     for (const key of ['limit', 'offset'] as const) {
       const value = filter[key];
       if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) {
@@ -264,8 +261,8 @@ export class GenerationService {
   }
 
   /** Task counts, the provider, and its upstream accounts' health (Doubao's sessions; never a secret). */
-  stats(): { byStatus: ReturnType<TaskStore['countByStatus']>; provider: string; accounts: AccountHealth[] } {
-    return { byStatus: this.#store.countByStatus(), provider: this.#provider.name, accounts: this.#accounts() };
+  async stats(): Promise<{ byStatus: Record<TaskStatus, number>; provider: string; accounts: AccountHealth[] }> {
+    return { byStatus: await this.#store.countByStatus(), provider: this.#provider.name, accounts: this.#accounts() };
   }
 
   /** The provider's `status().sessions`, read defensively: only the fields operators see, as text. */
@@ -297,10 +294,10 @@ export class GenerationService {
    * Why `/videos/<file>` cannot be served: 'expired' when retention removed that task's video, else 'unknown'.
    * Asked only for files that are not on disk.
    */
-  missingVideo(file: string): 'expired' | 'unknown' {
+  async missingVideo(file: string): Promise<'expired' | 'unknown'> {
     const id = /^([\w-]+)\.mp4$/.exec(file)?.[1];
-    const task = id ? this.#store.get(id) : undefined;
-    return task?.videoFile === file && this.#store.videoRemovedAt(task.id) ? 'expired' : 'unknown';
+    const task = id ? await this.#store.get(id) : undefined;
+    return task?.videoFile === file && (await this.#store.videoRemovedAt(task.id)) ? 'expired' : 'unknown';
   }
 
   /**
@@ -308,8 +305,8 @@ export class GenerationService {
    * so they do not wait forever nor count against their users' limits. They keep their upstream reference: run
    * their provider again and `retry` them to go on.
    */
-  failUnservedTasks(): Task[] {
-    const failed = this.#store.failOtherProviders(this.#provider.name, (other) =>
+  async failUnservedTasks(): Promise<Task[]> {
+    const failed = await this.#store.failOtherProviders(this.#provider.name, (other) =>
       notServed(other, this.#provider.name),
     );
     for (const task of failed) this.#events.emit('failed', task);
@@ -323,7 +320,7 @@ export class GenerationService {
    *   upstream refuses (the task then goes on).
    */
   async cancel(id: string, actor: Actor): Promise<Task> {
-    const task = this.#owned(id, actor);
+    const task = await this.#owned(id, actor);
     if (isFinal(task.status)) {
       throw withReason(new Conflict(`task ${id} is already ${task.status}`), 'TASK_ALREADY_FINAL', {
         id,
@@ -332,7 +329,7 @@ export class GenerationService {
     }
     const endedUpstream = !!(task.upstream && this.#provider.cancel);
     if (task.upstream && this.#provider.cancel) await this.#provider.cancel(task.upstream);
-    const cancelled = this.#store.update(id, {
+    const cancelled = await this.#store.update(id, {
       status: 'cancelled',
       nextAttemptAt: null,
       error: 'cancelled',
@@ -350,7 +347,7 @@ export class GenerationService {
    * @throws NotFound, Conflict when the task is not failed or cancelled.
    */
   async retry(id: string, actor: Actor): Promise<Task> {
-    const task = this.#owned(id, actor);
+    const task = await this.#owned(id, actor);
     if (task.status !== 'failed' && task.status !== 'cancelled') {
       const error = new Conflict(`task ${id} is ${task.status}; only failed or cancelled tasks can be retried`);
       throw withReason(error, 'TASK_NOT_RETRYABLE', { id, status: task.status });
@@ -366,7 +363,7 @@ export class GenerationService {
         throw withReason(error, 'IMAGE_NO_LONGER_KEPT', { id });
       });
     }
-    const retried = this.#store.update(
+    const retried = await this.#store.update(
       id,
       {
         status: 'pending',
@@ -385,18 +382,18 @@ export class GenerationService {
   }
 
   /** Final tasks of a platform whose asker has not been told the current outcome yet (the outbox's backlog). */
-  undelivered(platform: Platform): Task[] {
+  undelivered(platform: Platform): Promise<Task[]> {
     return this.#store.undelivered(platform);
   }
 
   /** Every delivery of a task's outcomes (one per generation that ended), oldest first: what was sent, and why not. */
-  deliveries(id: string): Delivery[] {
+  deliveries(id: string): Promise<Delivery[]> {
     return this.#store.deliveries({ taskId: id });
   }
 
   /** Lets an adapter record where it answered (status message ids…), so delivery survives a restart. */
-  updateOrigin(id: string, reply: Record<string, unknown>): Task {
-    const task = this.get(id);
+  async updateOrigin(id: string, reply: Record<string, unknown>): Promise<Task> {
+    const task = await this.get(id);
     return this.#store.update(id, { origin: { ...task.origin, reply: { ...task.origin.reply, ...reply } } });
   }
 
@@ -405,11 +402,11 @@ export class GenerationService {
    * is taken from the caller; what happened is read from the upstream by the look itself.
    * @throws NotFound when no task of this provider has that upstream job.
    */
-  lookNow(upstreamId: string): Task {
-    const task = this.#store.findByUpstreamId(this.#provider.name, upstreamId);
+  async lookNow(upstreamId: string): Promise<Task> {
+    const task = await this.#store.findByUpstreamId(this.#provider.name, upstreamId);
     if (!task) throw new NotFound(`no task with upstream id "${upstreamId}"`);
     if (isFinal(task.status)) return task;
-    const due = this.#store.update(task.id, { nextAttemptAt: this.#now() });
+    const due = await this.#store.update(task.id, { nextAttemptAt: this.#now() });
     this.#scheduler.kick();
     return due;
   }
@@ -421,12 +418,12 @@ export class GenerationService {
    * their links.
    * Nobody is notified. Returns undefined when a task with these ids exists already.
    */
-  importSeedTask(seed: SeedImport): Task | undefined {
-    if (this.#store.findBySeedIds(seed.conversationId, seed.messageId)) return undefined;
+  async importSeedTask(seed: SeedImport): Promise<Task | undefined> {
+    if (await this.#store.findBySeedIds(seed.conversationId, seed.messageId)) return undefined;
     const served = this.#provider.name === 'doubao';
     const unfinished = seed.status === 'pending' || seed.status === 'processing';
     const waits = unfinished && served;
-    const task = this.#store.insert({
+    const task = await this.#store.insert({
       id: randomBytes(6).toString('base64url'),
       provider: 'doubao',
       kind: 't2v',
@@ -465,10 +462,10 @@ export class GenerationService {
     if (result.state !== 'succeeded' || !result.videoUrls.some((u) => u.startsWith('file:'))) return result;
     // A `file:` video is ours only once the scheduler has moved it into the media store: make its look due now,
     // take that step, and answer with our copy (or "running" when the loop holds the task this moment).
-    const current = this.get(task.id);
+    const current = await this.get(task.id);
     if (current.leaseUntil !== null || isFinal(current.status)) return { state: 'running' };
     try {
-      this.#store.update(
+      await this.#store.update(
         task.id,
         { nextAttemptAt: this.#now() },
         { status: current.status, token: current.leaseToken },
@@ -477,7 +474,7 @@ export class GenerationService {
       return { state: 'running' }; // claimed or changed meanwhile: the loop is on it
     }
     await this.#scheduler.runNow(task.id);
-    const now = this.get(task.id);
+    const now = await this.get(task.id);
     return now.status === 'completed' && now.videoFile
       ? { state: 'succeeded', videoUrls: now.videoUrls }
       : { state: 'running' };
@@ -487,8 +484,8 @@ export class GenerationService {
     return { maxBytes: this.#limits.maxImageBytes, maxPixels: this.#limits.maxImagePixels };
   }
 
-  #owned(id: string, actor: Actor): Task {
-    const task = this.get(id);
+  async #owned(id: string, actor: Actor): Promise<Task> {
+    const task = await this.get(id);
     if (!mayControl(task, actor)) throw withReason(new NotFound(`no task with id "${id}"`), 'TASK_NOT_FOUND', { id });
     return task;
   }
@@ -496,7 +493,7 @@ export class GenerationService {
   // ── Per-user limits and the block-list (issue 15) ──────────────────────────────────────────────────────────────
 
   /** A chat user's limits as they apply now (an admin's, else the configured defaults) and how much is used. */
-  userQuota(platform: Platform, userId: string): UserQuota {
+  userQuota(platform: Platform, userId: string): Promise<UserQuota> {
     return this.#quotas.of(platform, userId);
   }
 
@@ -506,7 +503,7 @@ export class GenerationService {
   }
 
   /** Forgets the tasks a user made so far today: they may submit again up to their daily limit. */
-  resetUserDaily(platform: Platform, userId: string): UserQuota {
+  resetUserDaily(platform: Platform, userId: string): Promise<UserQuota> {
     return this.#quotas.resetDaily(platform, userId);
   }
 
@@ -524,7 +521,7 @@ export class GenerationService {
    *   throws.
    */
   async again(id: string, actor: Actor, request: Pick<TaskRequest, 'origin' | 'requestKey'>): Promise<Task> {
-    const task = this.#owned(id, actor);
+    const task = await this.#owned(id, actor);
     const bytes =
       task.kind === 'i2v'
         ? await readFile(task.imagePath ?? '').catch(() => {
@@ -547,26 +544,27 @@ export class GenerationService {
   }
 
   /** Where the task stands in line and when its video may be ready (see wait-estimate.ts). */
-  waitInfo(task: Task): WaitInfo {
+  async waitInfo(task: Task): Promise<WaitInfo> {
     if (isFinal(task.status)) return { ahead: 0, etaMs: null };
-    return this.#waitInfo(task, this.#store.countAhead(task), this.#recentTimes(task.provider));
+    const [ahead, recent] = await Promise.all([this.#store.countAhead(task), this.#recentTimes(task.provider)]);
+    return this.#waitInfo(task, ahead, recent);
   }
 
   /**
    * The first `limit` unfinished tasks of one platform in line order, each with its wait: what the bots need to
    * keep the status messages' positions current. One query for the line, one per task returned.
    */
-  waitingLine(platform: Platform, limit: number): { task: Task; wait: WaitInfo }[] {
-    const line = this.#store.activeLine(this.#provider.name);
-    const recent = this.#recentTimes(this.#provider.name);
+  async waitingLine(platform: Platform, limit: number): Promise<{ task: Task; wait: WaitInfo }[]> {
+    const line = await this.#store.activeLine(this.#provider.name);
+    const recent = await this.#recentTimes(this.#provider.name);
     const result: { task: Task; wait: WaitInfo }[] = [];
     let ahead = 0;
     for (const [index, entry] of line.entries()) {
       // Tasks created in the same millisecond are not ahead of each other (as `countAhead` counts).
       if (index > 0 && entry.createdAt !== line[index - 1]!.createdAt) ahead = index;
       if (entry.platform !== platform) continue;
-      const task = this.#store.get(entry.id);
-      if (task) result.push({ task, wait: this.#waitInfo(task, ahead, recent) });
+      const task = await this.#store.get(entry.id);
+      if (task) result.push({ task, wait: await this.#waitInfo(task, ahead, recent) });
       if (result.length >= limit) break;
     }
     return result;
@@ -576,26 +574,29 @@ export class GenerationService {
    * One user's view of the line (the bots' `/queue`): how many unfinished tasks there are, and each of the user's
    * own unfinished tasks (oldest first) with its wait; `ahead` of the first is what stands before their oldest.
    */
-  queueOf(platform: Platform, userId: string): { total: number; mine: { task: Task; wait: WaitInfo }[] } {
-    const line = this.#store.activeLine(this.#provider.name);
-    const recent = this.#recentTimes(this.#provider.name);
+  async queueOf(
+    platform: Platform,
+    userId: string,
+  ): Promise<{ total: number; mine: { task: Task; wait: WaitInfo }[] }> {
+    const line = await this.#store.activeLine(this.#provider.name);
+    const recent = await this.#recentTimes(this.#provider.name);
     const mine: { task: Task; wait: WaitInfo }[] = [];
     let ahead = 0;
     for (const [index, entry] of line.entries()) {
       if (index > 0 && entry.createdAt !== line[index - 1]!.createdAt) ahead = index;
       if (entry.platform !== platform || entry.userId !== userId) continue;
-      const task = this.#store.get(entry.id);
-      if (task) mine.push({ task, wait: this.#waitInfo(task, ahead, recent) });
+      const task = await this.#store.get(entry.id);
+      if (task) mine.push({ task, wait: await this.#waitInfo(task, ahead, recent) });
     }
     return { total: line.length, mine };
   }
 
-  #recentTimes(provider: string): number[] {
+  #recentTimes(provider: string): Promise<number[]> {
     return this.#store.recentVideoTimesMs(provider, RECENT_COMPLETIONS);
   }
 
-  #waitInfo(task: Task, ahead: number, recentMs: number[]): WaitInfo {
-    const startedAt = task.upstream ? this.#store.videoStartedAt(task.id) : undefined;
+  async #waitInfo(task: Task, ahead: number, recentMs: number[]): Promise<WaitInfo> {
+    const startedAt = task.upstream ? await this.#store.videoStartedAt(task.id) : undefined;
     const slots = this.#provider.maxRunning ?? Number.POSITIVE_INFINITY;
     return {
       ahead,
@@ -610,12 +611,12 @@ export class GenerationService {
   }
 
   /** Keeps what an adapter needs to continue a request later (a photo waiting for its prompt) for `ttlMs`. */
-  keepPendingPhoto(key: string, userId: string, photo: unknown, ttlMs: number): void {
-    this.#store.keepPendingPhoto(key, userId, photo, this.#now() + ttlMs);
+  keepPendingPhoto(key: string, userId: string, photo: unknown, ttlMs: number): Promise<void> {
+    return this.#store.keepPendingPhoto(key, userId, photo, this.#now() + ttlMs);
   }
 
   /** Takes back what `keepPendingPhoto` kept under `key` for this user; undefined when unknown or expired. */
-  takePendingPhoto(key: string, userId: string): unknown {
+  takePendingPhoto(key: string, userId: string): Promise<unknown> {
     return this.#store.takePendingPhoto(key, userId);
   }
 }

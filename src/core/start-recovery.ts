@@ -8,11 +8,12 @@
 import type { Logger } from 'pino';
 import type { UpstreamRef, VideoProvider } from '../providers/provider.js';
 import type { TaskEventBus } from './events.js';
-import { StaleTask, type TaskStore } from './store.js';
+import { StaleTask } from './store.js';
+import type { TaskStoreAsync } from './store/contract.js';
 import type { Task } from './task.js';
 
 export interface StartRecoveryDeps {
-  store: TaskStore;
+  store: TaskStoreAsync;
   provider: VideoProvider;
   events: TaskEventBus;
   log: Logger;
@@ -34,7 +35,7 @@ export async function recoverInterruptedStarts(deps: StartRecoveryDeps, tasks: T
   });
   let found = new Map<string, UpstreamRef>();
   try {
-    found = await deps.limit(provider.recover(interrupted, (id) => !!store.findByUpstreamId(provider.name, id)));
+    found = await deps.limit(provider.recover(interrupted, async (id) => !!(await store.findByUpstreamId(provider.name, id))));
   } catch (err) {
     log.warn({ err, tasks: tasks.length }, 'could not look for upstream jobs of interrupted starts');
   }
@@ -42,10 +43,10 @@ export async function recoverInterruptedStarts(deps: StartRecoveryDeps, tasks: T
     const ref = found.get(task.id);
     try {
       if (!ref) {
-        store.releaseLease(task.id, task.leaseToken);
+        await store.releaseLease(task.id, task.leaseToken);
         continue;
       }
-      const adopted = store.update(
+      const adopted = await store.update(
         task.id,
         { upstream: ref, nextAttemptAt: deps.firstLookAt(), leaseUntil: null },
         { status: task.status, token: task.leaseToken },

@@ -4,12 +4,13 @@
  * (a full disk) is logged by the event bus and never stops the step that emitted the event.
  */
 import type { TaskEventBus, TaskEventName } from './events.js';
-import type { TaskStore } from './store.js';
+import type { SerialWrites } from './serial-writes.js';
+import type { TaskStoreAsync } from './store/contract.js';
 
 const RECORDED = ['queued', 'started', 'progress', 'completed', 'failed', 'cancelled', 'delivered'] as const;
 
-export function recordTaskHistory(events: TaskEventBus, store: TaskStore): void {
+export function recordTaskHistory(events: TaskEventBus, store: TaskStoreAsync, writes: SerialWrites): void {
   for (const name of RECORDED satisfies readonly TaskEventName[]) {
-    events.on(name, (task) => store.recordTaskEvent(name, task, task.error));
+    events.on(name, (task) => writes.add(() => store.recordTaskEvent(name, task, task.error)));
   }
 }

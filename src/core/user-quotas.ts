@@ -6,7 +6,7 @@
  */
 import { InvalidInput, QuotaExceeded } from './errors.js';
 import { withReason } from './reasons.js';
-import type { TaskStore } from './store.js';
+import type { QuotaReads, TaskStoreAsync } from './store/contract.js';
 import type { Platform } from './task.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -32,50 +32,55 @@ export interface QuotaDefaults {
 }
 
 export class UserQuotas {
-  readonly #store: TaskStore;
+  readonly #store: TaskStoreAsync;
   readonly #defaults: QuotaDefaults;
   readonly #now: () => number;
 
-  constructor(store: TaskStore, defaults: QuotaDefaults, now: () => number) {
+  constructor(store: TaskStoreAsync, defaults: QuotaDefaults, now: () => number) {
     this.#store = store;
     this.#defaults = defaults;
     this.#now = now;
   }
 
-  of(platform: Platform, userId: string): UserQuota {
-    const own = this.#store.userLimits(platform, userId);
+  /** The user's quota as `reads` see it (the store, or the reads inside an insert's per-user lock). */
+  async of(platform: Platform, userId: string, reads: QuotaReads = this.#store): Promise<UserQuota> {
+    const own = await reads.userLimits(platform, userId);
     const dayAgo = new Date(this.#now() - DAY_MS).toISOString();
     const since = own?.dailyResetAt && own.dailyResetAt > dayAgo ? own.dailyResetAt : dayAgo;
     return {
       maxActive: own?.maxActive ?? this.#defaults.userMaxActive,
       dailyLimit: own?.dailyLimit ?? this.#defaults.userDailyLimit,
       custom: own?.maxActive != null || own?.dailyLimit != null,
-      active: this.#store.countActiveByUser(platform, userId),
-      usedToday: this.#store.countCreatedByUserSince(platform, userId, since),
+      active: await reads.countActiveByUser(platform, userId),
+      usedToday: await reads.countCreatedByUserSince(platform, userId, since),
       dailyResetAt: own?.dailyResetAt ?? null,
     };
   }
 
   /** @throws InvalidInput for a limit that is not a whole number from 0 to 10 000 (0 pauses the user). */
-  set(platform: Platform, userId: string, limits: { maxActive: number | null; dailyLimit: number | null }): UserQuota {
+  async set(
+    platform: Platform,
+    userId: string,
+    limits: { maxActive: number | null; dailyLimit: number | null },
+  ): Promise<UserQuota> {
     for (const value of [limits.maxActive, limits.dailyLimit]) {
       if (value !== null && !(Number.isSafeInteger(value) && value >= 0 && value <= MAX_LIMIT)) {
         throw new InvalidInput(`a limit must be a whole number from 0 to ${MAX_LIMIT}`);
       }
     }
-    this.#store.setUserLimits(platform, userId, limits);
+    await this.#store.setUserLimits(platform, userId, limits);
     return this.of(platform, userId);
   }
 
-  resetDaily(platform: Platform, userId: string): UserQuota {
-    this.#store.resetUserDaily(platform, userId);
+  async resetDaily(platform: Platform, userId: string): Promise<UserQuota> {
+    await this.#store.resetUserDaily(platform, userId);
     return this.of(platform, userId);
   }
 
   /** @throws QuotaExceeded (reason ACTIVE_LIMIT or DAILY_LIMIT) when the user may not add a task now. */
-  check(platform: Platform, userId: string): void {
+  async check(platform: Platform, userId: string, reads: QuotaReads = this.#store): Promise<void> {
     if (!this.#defaults.limitedPlatforms.has(platform)) return;
-    const quota = this.of(platform, userId);
+    const quota = await this.of(platform, userId, reads);
     if (quota.active >= quota.maxActive) {
       const error = new QuotaExceeded(
         `you already have ${quota.active} videos in progress (the limit is ${quota.maxActive}); wait for one to finish`,

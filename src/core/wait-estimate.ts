@@ -9,7 +9,8 @@
  * the history from the task events.
  */
 import type { TaskEventBus } from './events.js';
-import type { TaskStore } from './store.js';
+import type { SerialWrites } from './serial-writes.js';
+import type { TaskStoreAsync } from './store/contract.js';
 import type { Task } from './task.js';
 
 /** How many recent completions the median is taken over. */
@@ -53,12 +54,21 @@ export function estimateWaitMs(input: {
 }
 
 /** Keeps `video_times` from the events: a start stamps the task, a completion closes it, a failure forgets it. */
-export function recordVideoTimes(events: TaskEventBus, store: TaskStore, now: () => number): void {
-  events.on('started', (task: Task) => store.videoStarted(task.id, task.provider, now()));
-  events.on('completed', (task: Task) =>
-    store.videoDone(task.id, task.provider, now(), Date.parse(task.createdAt) || now()),
-  );
-  const forget = (task: Task) => store.forgetVideoTime(task.id);
+export function recordVideoTimes(
+  events: TaskEventBus,
+  store: TaskStoreAsync,
+  writes: SerialWrites,
+  now: () => number,
+): void {
+  events.on('started', (task: Task) => {
+    const at = now();
+    writes.add(() => store.videoStarted(task.id, task.provider, at));
+  });
+  events.on('completed', (task: Task) => {
+    const at = now();
+    writes.add(() => store.videoDone(task.id, task.provider, at, Date.parse(task.createdAt) || at));
+  });
+  const forget = (task: Task) => writes.add(() => store.forgetVideoTime(task.id));
   events.on('failed', forget);
   events.on('cancelled', forget);
 }

@@ -147,7 +147,7 @@ export interface VideoProvider {
    */
   recover?(
     interrupted: InterruptedStart[],
-    isKnown: (upstreamId: string) => boolean,
+    isKnown: (upstreamId: string) => Promise<boolean>,
   ): Promise<Map<string, UpstreamRef>>;
   /** Releases browsers, sockets and timers. */
   close?(): Promise<void>;

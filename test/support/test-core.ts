@@ -90,7 +90,7 @@ export async function startTestCore(
   const { log, text } = memoryLogger();
   const provider = (options.provider ?? testLocalProvider)(config);
   // The packaged binary, the one ffmpeg every machine running the suite has (main.ts prefers a system one).
-  const core = createCore(config, log, provider, { ffmpegPath: ffmpeg.path, ...options.core });
+  const core = await createCore(config, log, provider, { ffmpegPath: ffmpeg.path, ...options.core });
   await core.start();
   let disposed = false;
   return {
@@ -107,10 +107,14 @@ export async function startTestCore(
 }
 
 /** Reads `read()` every 50 ms until `done` holds or `timeoutMs` passes; returns the last value for the test to check. */
-export async function waitFor<T>(read: () => T, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(
+  read: () => T | Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = read();
+    const value = await read();
     if (done(value) || Date.now() > deadline) return value;
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -19,7 +19,7 @@ export async function recoverLostTasks(
   client: ArkClient,
   modelOf: (kind: InterruptedStart['kind']) => string,
   interrupted: InterruptedStart[],
-  isKnown: (upstreamId: string) => boolean,
+  isKnown: (upstreamId: string) => Promise<boolean>,
 ): Promise<Map<string, UpstreamRef>> {
   const found = new Map<string, UpstreamRef>();
   if (interrupted.length === 0) return found;
@@ -27,7 +27,7 @@ export async function recoverLostTasks(
   const candidates: ArkTask[] = [];
   for (let page = 1; page <= MAX_PAGES; page++) {
     const { items } = await client.list(page, PAGE_SIZE);
-    candidates.push(...items.filter((t) => !isKnown(t.id)));
+    for (const t of items) if (!(await isKnown(t.id))) candidates.push(t);
     const oldest = Math.min(...items.map((t) => (t.created_at ?? 0) * 1000));
     if (items.length < PAGE_SIZE || oldest < earliest) break;
   }
