@@ -30,10 +30,12 @@ export async function startBenchCore(provider: VideoProvider, env: Record<string
  * Writes `count` started tasks straight into the store (thousands a second, where `submit`, which starts each
  * job on the spot, manages about a hundred), their first looks spread evenly over `spreadMs` from now.
  */
-export function insertStartedTasks(core: Core, count: number, spreadMs: number): Task[] {
+export async function insertStartedTasks(core: Core, count: number, spreadMs: number): Promise<Task[]> {
   const now = Date.now();
-  return Array.from({ length: count }, (_, i) =>
-    core.store.insert({
+  const tasks: Task[] = [];
+  // One after another, in id order, as a stream of submits would arrive (and one statement at a time on PostgreSQL).
+  for (let i = 0; i < count; i++) {
+    const task = await core.store.insert({
       id: `bench-${i}`,
       provider: core.provider.name,
       kind: 't2v',
@@ -56,15 +58,17 @@ export function insertStartedTasks(core: Core, count: number, spreadMs: number):
       error: null,
       origin: { platform: 'http', userId: 'bench' },
       deliveredAt: null,
-    }),
-  );
+    });
+    tasks.push(task);
+  }
+  return tasks;
 }
 
 /** Writes `count` finished tasks (completed a day ago, their upstream jobs known): a service's history. */
-export function insertFinishedTasks(core: Core, count: number): void {
+export async function insertFinishedTasks(core: Core, count: number): Promise<void> {
   const finishedAt = Date.now() - 24 * 60 * 60 * 1000;
   for (let i = 0; i < count; i++) {
-    core.store.insert({
+    await core.store.insert({
       id: `done-${i}`,
       provider: core.provider.name,
       kind: 't2v',

@@ -39,7 +39,7 @@ const bench: Bench = async () => {
   });
   const bare = Fastify();
   try {
-    const ids = insertStartedTasks(core, TASKS, 3_600_000).map(
+    const ids = (await insertStartedTasks(core, TASKS, 3_600_000)).map(
       (task) => `conversation_id=${task.conversationId}&message_id=${task.messageId}`,
     );
     const statusPath = () => `/api/video-gen/status?${ids[Math.floor(Math.random() * ids.length)]}`;

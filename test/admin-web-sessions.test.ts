@@ -107,7 +107,7 @@ describe('#17 admin page: Doubao sessions on the fake Doubao', () => {
     await page.waitForSelector(`${row(second)} [data-state="expired"]`, { timeout: 15_000 });
     expect(await page.evaluate('window.notReloaded')).toBe(true);
     const health = await waitFor(
-      () => admin.core.service.stats().accounts,
+      async () => (await admin.core.service.stats()).accounts,
       (a) => a.length === 2,
     );
     expect(health.every((a) => a.state === 'expired')).toBe(true);

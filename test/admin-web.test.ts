@@ -105,7 +105,7 @@ describe('#17 admin web page (local provider)', () => {
     await page.click('form[data-action="cancel"] button');
     await page.waitForSelector('h1 [data-status="cancelled"]');
     expect(await page.locator('.flash').textContent()).toContain('cancelled');
-    expect(slow.core.service.get(task.id).status).toBe('cancelled');
+    expect((await slow.core.service.get(task.id)).status).toBe('cancelled');
     expect(await page.locator('form[data-action="retry"]').isVisible()).toBe(true);
     await context.close();
   });
@@ -130,10 +130,10 @@ describe('#17 admin web page (local provider)', () => {
     expect((await post({ origin: slow.base }, 'csrf=wrong')).status).toBe(403);
     expect((await post({}, `csrf=${csrf.slice(0, -1)}`)).status).toBe(403);
     expect((await post({}, '')).status).toBe(403);
-    expect(slow.core.service.get(task.id).status).not.toBe('cancelled');
+    expect((await slow.core.service.get(task.id)).status).not.toBe('cancelled');
     // The same request from this page's origin with its token is the one that works.
     expect((await post({ origin: slow.base }, `csrf=${csrf}`)).status).toBe(303);
-    expect(slow.core.service.get(task.id).status).toBe('cancelled');
+    expect((await slow.core.service.get(task.id)).status).toBe('cancelled');
     // Signing in from another site is refused too (login CSRF).
     const login = await fetch(`${slow.base}/admin/login`, {
       method: 'POST',

@@ -1,13 +1,13 @@
 /**
- * What the admin web page needs beyond the HTTP adapter's deps: the store's read methods (only those; every write
+ * What the admin web page needs beyond the HTTP adapter's deps: the store's read methods (only those, each answering a Promise; every write
  * goes through the service, as for the bots) and the provider's operator-facing parts (health, slots, re-check).
  */
-import type { TaskStore } from '../../src/core/index.js';
+import type { TaskStoreAsync } from '../../src/core/index.js';
 import type { VideoProvider } from '../../src/providers/provider.js';
 import type { HttpDeps } from '../http/deps.js';
 
 export type AdminReads = Pick<
-  TaskStore,
+  TaskStoreAsync,
   | 'taskEvents'
   | 'tasksPerDay'
   | 'timeToVideo'

@@ -36,14 +36,14 @@ export async function pageRoutes(app: FastifyInstance, deps: RouteDeps): Promise
 
   app.get<{ Querystring: TaskListQuery }>('/tasks', async (req, reply) => {
     const c = deps.context(req);
-    return send(reply, c.frame(c.t('tasks.title'), 'tasks'), tasksPage(deps, c.t, req.query));
+    return send(reply, c.frame(c.t('tasks.title'), 'tasks'), await tasksPage(deps, c.t, req.query));
   });
 
   app.get<{ Params: { id: string }; Querystring: { done?: string; error?: string } }>(
     '/tasks/:id',
     async (req, reply) => {
       const c = deps.context(req);
-      const task = find(deps, req.params.id);
+      const task = await find(deps, req.params.id);
       if (!task)
         return send(
           reply,
@@ -57,13 +57,13 @@ export async function pageRoutes(app: FastifyInstance, deps: RouteDeps): Promise
       return send(
         reply,
         { ...frame, ...(done && { flash: done }), ...(req.query.error && { error: req.query.error.slice(0, 300) }) },
-        taskPage(deps, c.t, task, c.session.csrf),
+        await taskPage(deps, c.t, task, c.session.csrf),
       );
     },
   );
 
   app.get<{ Params: { id: string } }>('/tasks/:id/image', async (req, reply) => {
-    const path = find(deps, req.params.id)?.imagePath;
+    const path = (await find(deps, req.params.id))?.imagePath;
     const bytes = path ? await readFile(path).catch(() => undefined) : undefined;
     if (!bytes) return reply.status(404).type('text/plain').send('no image');
     const { mime } = inspectImage(bytes, Number.POSITIVE_INFINITY);
@@ -92,7 +92,7 @@ export async function pageRoutes(app: FastifyInstance, deps: RouteDeps): Promise
     return send(
       reply,
       { ...frame, ...(flash && { flash }) },
-      sessionsPage(deps, c.t, c.session.csrf, (deps.now ?? Date.now)()),
+      await sessionsPage(deps, c.t, c.session.csrf, (deps.now ?? Date.now)()),
     );
   });
 
@@ -105,9 +105,9 @@ export async function pageRoutes(app: FastifyInstance, deps: RouteDeps): Promise
   });
 }
 
-function find(deps: WebDeps, id: string) {
+async function find(deps: WebDeps, id: string) {
   try {
-    return deps.service.get(id);
+    return await deps.service.get(id);
   } catch (error) {
     if (error instanceof NotFound) return undefined;
     throw error;

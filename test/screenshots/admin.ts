@@ -67,21 +67,26 @@ async function localPages(): Promise<void> {
         const provider = rand() < 0.7 ? 'doubao' : 'ark';
         const platform = (['telegram', 'discord', 'http'] as const)[Math.floor(rand() * 3)]!;
         const id = `demo${String(++n).padStart(3, '0')}`;
-        const queued = store.insert(seedTask(id, provider, platform, PROMPTS[n % PROMPTS.length]!));
-        store.recordTaskEvent('queued', queued, null);
+        const queued = await store.insert(seedTask(id, provider, platform, PROMPTS[n % PROMPTS.length]!));
+        await store.recordTaskEvent('queued', queued, null);
         const roll = rand();
         offset += Math.round((provider === 'ark' ? 1 : 3) * MIN + rand() * (provider === 'ark' ? 3 : 12) * MIN);
         const status = roll < 0.8 ? 'completed' : roll < 0.93 ? 'failed' : 'cancelled';
         const error =
           status === 'failed' ? 'video not ready after 5 attempts' : status === 'cancelled' ? 'cancelled' : null;
-        const done = store.update(id, { status, error, attempts: 1 + Math.floor(rand() * 4), nextAttemptAt: null });
-        store.recordTaskEvent(status, done, error);
+        const done = await store.update(id, {
+          status,
+          error,
+          attempts: 1 + Math.floor(rand() * 4),
+          nextAttemptAt: null,
+        });
+        await store.recordTaskEvent(status, done, error);
       }
     }
     offset = 0;
-    const failing = store.claimDeliveries('telegram', ['result'], 60_000, 3);
+    const failing = await store.claimDeliveries('telegram', ['result'], 60_000, 3);
     for (const d of failing)
-      store.deliveryFailed(d.id, d.claim, 'Telegram answered 502 Bad Gateway', Date.now() + pinned + MIN);
+      await store.deliveryFailed(d.id, d.claim, 'Telegram answered 502 Bad Gateway', Date.now() + pinned + MIN);
 
     const origin = { platform: 'telegram' as const, userId: '20417', chatId: '20417', locale: 'en' };
     const shown = await admin.core.service.submit({ prompt: PROMPTS[0]!, origin });

@@ -21,22 +21,29 @@ const HISTORY_TTL_MS = 30_000;
 export interface History {
   counts: DayCount[];
   timing: VideoTiming[];
-  failing: ReturnType<AdminReads['failingDeliveries']>;
+  failing: Awaited<ReturnType<AdminReads['failingDeliveries']>>;
 }
 
-/** Reads the figures of the days since `since` (YYYY-MM-DD), again only once the last reading is 30 s old. */
-export function historyReader(reads: AdminReads): (since: string) => History {
-  let cached: { at: number; since: string; value: History } | undefined;
+/**
+ * Reads the figures of the days since `since` (YYYY-MM-DD), again only once the last reading is 30 s old. The
+ * reading itself is kept, so visits while it is under way share it; a reading that fails is dropped at once.
+ */
+export function historyReader(reads: AdminReads): (since: string) => Promise<History> {
+  let cached: { at: number; since: string; value: Promise<History> } | undefined;
   return (since) => {
     const at = Date.now();
     if (cached && cached.since === since && at - cached.at < HISTORY_TTL_MS) return cached.value;
     const from = `${since}T00:00:00.000Z`;
-    const value = {
-      counts: reads.tasksPerDay(from),
-      timing: reads.timeToVideo(from),
-      failing: reads.failingDeliveries(from, 5),
-    };
-    cached = { at, since, value };
+    const value = Promise.all([
+      reads.tasksPerDay(from),
+      reads.timeToVideo(from),
+      reads.failingDeliveries(from, 5),
+    ]).then(([counts, timing, failing]) => ({ counts, timing, failing }));
+    const entry = { at, since, value };
+    cached = entry;
+    value.catch(() => {
+      if (cached === entry) cached = undefined;
+    });
     return value;
   };
 }
@@ -45,13 +52,13 @@ export async function overviewPage(
   deps: WebDeps,
   t: Translate,
   now: number,
-  history: (since: string) => History,
+  history: (since: string) => Promise<History>,
 ): Promise<Html> {
   const since = new Date(now - (DAYS - 1) * DAY_MS).toISOString().slice(0, 10);
   const days = Array.from({ length: DAYS }, (_, i) =>
     new Date(now - (DAYS - 1 - i) * DAY_MS).toISOString().slice(0, 10),
   );
-  const { counts, timing, failing } = history(since);
+  const { counts, timing, failing } = await history(since);
   const perDay = days.map((day) => {
     const rows = counts.filter((c) => c.day === day);
     const sum = (k: 'total' | 'completed' | 'failed' | 'cancelled') => rows.reduce((n, r) => n + r[k], 0);
@@ -81,7 +88,7 @@ export async function overviewPage(
     const rate = ended ? Math.round((100 * d.completed) / ended) : 0;
     return { label: d.day, parts: [{ value: rate, className: 'ok', name: `${rate}%` }] };
   });
-  const { byStatus } = deps.service.stats();
+  const { byStatus } = await deps.service.stats();
   const disk = await deps.service.storageUsage();
   const totals = perDay.reduce((n, d) => ({ ended: n.ended + d.completed + d.failed, ok: n.ok + d.completed }), {
     ended: 0,

@@ -47,9 +47,9 @@ export function sessionViews(deps: WebDeps): SessionView[] {
   });
 }
 
-function doubaoTable(deps: WebDeps, t: Translate, csrf: string, now: number): Html {
+async function doubaoTable(deps: WebDeps, t: Translate, csrf: string, now: number): Promise<Html> {
   const sessions = sessionViews(deps);
-  const running = deps.reads.liveTasksByUpstreamField('doubao', 'sessionId');
+  const running = await deps.reads.liveTasksByUpstreamField('doubao', 'sessionId');
   const left = (until?: string) => {
     const ms = until ? Date.parse(until) - now : 0;
     return ms > 0 ? html`<span data-until="${until}">${duration(ms)}</span>` : '—';
@@ -75,17 +75,22 @@ function doubaoTable(deps: WebDeps, t: Translate, csrf: string, now: number): Ht
   )}</tbody></table></div>`;
 }
 
-export function sessionsPage(deps: WebDeps, t: Translate, csrf: string, now: number): Html {
+async function arkSlots(deps: WebDeps, t: Translate, maxRunning: number | undefined): Promise<Html> {
+  const running = await deps.reads.countRunning('ark');
+  return html`<h2>${t('sessions.ark')}</h2><p class="figure">${
+    maxRunning === undefined
+      ? t('sessions.arkNoLimit', { running })
+      : t('sessions.arkUse', { running, max: maxRunning })
+  }</p>`;
+}
+
+export async function sessionsPage(deps: WebDeps, t: Translate, csrf: string, now: number): Promise<Html> {
   const { name, maxRunning } = deps.provider;
   const body =
     name === 'doubao'
-      ? doubaoTable(deps, t, csrf, now)
+      ? await doubaoTable(deps, t, csrf, now)
       : name === 'ark'
-        ? html`<h2>${t('sessions.ark')}</h2><p class="figure">${
-            maxRunning === undefined
-              ? t('sessions.arkNoLimit', { running: deps.reads.countRunning('ark') })
-              : t('sessions.arkUse', { running: deps.reads.countRunning('ark'), max: maxRunning })
-          }</p>`
+        ? await arkSlots(deps, t, maxRunning)
         : html`<p>${t('sessions.none', { provider: name })}</p>`;
   return html`<h1>${t('nav.sessions')}</h1><div id="sessions">${body}</div>`;
 }

@@ -20,9 +20,8 @@ function actionForm(task: Task, action: 'retry' | 'cancel', csrf: string, t: Tra
 <input type="hidden" name="csrf" value="${csrf}"><button type="submit" class="${action === 'cancel' ? 'danger' : ''}">${t(`task.${action}`)}</button></form>`;
 }
 
-export function taskPage(deps: WebDeps, t: Translate, task: Task, csrf: string): Html {
-  const events = deps.reads.taskEvents(task.id);
-  const deliveries = deps.service.deliveries(task.id);
+export async function taskPage(deps: WebDeps, t: Translate, task: Task, csrf: string): Promise<Html> {
+  const [events, deliveries] = await Promise.all([deps.reads.taskEvents(task.id), deps.service.deliveries(task.id)]);
   const video = task.videoFile ? `/videos/${encodeURIComponent(task.videoFile)}` : '';
   const { platform, userId, chatId, locale } = task.origin;
   const retryable = task.status === 'failed' || task.status === 'cancelled';

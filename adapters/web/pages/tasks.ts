@@ -57,9 +57,9 @@ function select(name: string, label: string, values: readonly string[], chosen: 
   )}</select></label>`;
 }
 
-export function tasksPage(deps: WebDeps, t: Translate, raw: TaskListQuery): Html {
+export async function tasksPage(deps: WebDeps, t: Translate, raw: TaskListQuery): Promise<Html> {
   const f = filters(raw);
-  const { total, tasks } = deps.reads.searchTasks({
+  const { total, tasks } = await deps.reads.searchTasks({
     status: f.status,
     platform: f.platform,
     provider: f.provider,
