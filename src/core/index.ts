@@ -101,7 +101,7 @@ export interface CoreOptions {
  * The store the configuration names: PostgreSQL (migrated, this process registered as an owner) when DATABASE_URL
  * is set, else the SQLite file in DATA_DIR (refused when another process holds it).
  */
-async function openStore(config: Config, options: CoreOptions, now: () => number): Promise<TaskStoreAsync> {
+async function openStore(config: Config, now: () => number): Promise<TaskStoreAsync> {
   if (config.DATABASE_URL) {
     return PostgresTaskStore.open(config.DATABASE_URL, { now, ownerTimeoutMs: config.OWNER_TIMEOUT_S * 1000 });
   }
@@ -115,7 +115,7 @@ export async function createCore(
   options: CoreOptions = {},
 ): Promise<Core> {
   const now = options.now ?? Date.now;
-  const store = await openStore(config, options, now);
+  const store = await openStore(config, now);
   const writes = new SerialWrites((err) => log.error({ err }, 'could not record a task event'));
   const { ffmpegPath } = options;
   const media = new MediaStore(config.DATA_DIR, {
