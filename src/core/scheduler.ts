@@ -222,7 +222,8 @@ export class Scheduler {
     const stage: Stage = (await this.#store.get(taskId))?.upstream ? 'started' : 'unstarted';
     const step = await this.#exclusively(async () => {
       if (this.#room() <= 0 || (stage === 'unstarted' && !(await this.#hasFreeSlot()))) return undefined;
-      const [task] = await this.#store.claimDue(this.#provider.name, stage, this.#leaseFor(stage), 1, taskId);
+      const max = this.#provider.maxRunning;
+      const [task] = await this.#store.claimDue(this.#provider.name, stage, this.#leaseFor(stage), 1, taskId, max);
       return task && this.#run(task);
     });
     await step;
@@ -299,7 +300,7 @@ export class Scheduler {
       const startLimit = max === undefined ? room : Math.max(0, Math.min(room, max - (await this.#runningJobs())));
       const claimed = await this.#store.claimOldestDue(
         this.#provider.name,
-        { limit: room, startLimit },
+        { limit: room, startLimit, ...(max !== undefined && { maxRunning: max }) },
         { started: this.leaseMs, unstarted: this.startLeaseMs },
       );
       for (const task of claimed) void this.#run(task).then(() => this.kick());

@@ -73,6 +73,14 @@ export interface Expect {
 /** Tasks waiting for their upstream job to start, or started ones waiting for their next look. */
 export type Stage = 'unstarted' | 'started';
 
+/** How much `claimOldestDue` may claim: in all, as starts, and (optionally) within the provider's job slots. */
+export interface ClaimLimits {
+  limit: number;
+  startLimit: number;
+  /** The provider's running-job slots (Ark's ARK_MAX_CONCURRENT), held across every process sharing the store. */
+  maxRunning?: number;
+}
+
 type Row = Record<string, unknown>;
 
 const FINAL_SQL = FINAL_STATUSES.map((s) => `'${s}'`).join(',');
@@ -256,11 +264,23 @@ export class TaskStore {
    * store's `owner` and bumps the task's fencing token. A task is due when its next look has come and nobody holds
    * a live lease on it. `which` picks tasks waiting to start, or started ones; `onlyId` restricts the claim to one.
    */
-  claimDue(provider: string, which: Stage, leaseMs: number, limit: number, onlyId?: string): Task[] {
+  claimDue(
+    provider: string,
+    which: Stage,
+    leaseMs: number,
+    limit: number,
+    onlyId?: string,
+    maxRunning?: number,
+  ): Task[] {
     const now = this.#now();
-    return this.#db.transaction(() =>
-      this.#dueIds(provider, which, limit, now, onlyId).map(({ id }) => this.#claim(id, now, leaseMs)),
-    )();
+    return this.#db.transaction(() => {
+      const free =
+        which === 'unstarted' && maxRunning !== undefined ? maxRunning - this.#busySlots(provider, now) : limit;
+      if (Math.min(limit, free) <= 0) return [];
+      return this.#dueIds(provider, which, Math.min(limit, free), now, onlyId).map(({ id }) =>
+        this.#claim(id, now, leaseMs),
+      );
+    })();
   }
 
   #dueIds(provider: string, which: Stage, limit: number, now: number, onlyId?: string): { id: string; at: number }[] {
@@ -390,25 +410,31 @@ export class TaskStore {
   /**
    * Claims the due tasks that waited longest, looks and starts alike (so neither starves the other, and the tasks
    * a dead process held, due since before it died, come first): at most `limit` in all, of them at most
-   * `startLimit` starts; each for its stage's lease.
+   * `startLimit` starts; each for its stage's lease. With `maxRunning`, starts are also held to the provider's
+   * slots left: its started, unfinished jobs and the starts under way (leased, not yet started) count.
    */
-  claimOldestDue(
-    provider: string,
-    limits: { limit: number; startLimit: number },
-    leaseMs: Record<Stage, number>,
-  ): Task[] {
+  claimOldestDue(provider: string, limits: ClaimLimits, leaseMs: Record<Stage, number>): Task[] {
     const now = this.#now();
     return this.#db.transaction(() => {
       const looks = this.#dueIds(provider, 'started', limits.limit, now).map((d) => ({ ...d, stage: 'started' }));
-      const starts =
-        limits.startLimit > 0
-          ? this.#dueIds(provider, 'unstarted', Math.min(limits.limit, limits.startLimit), now)
-          : [];
+      const startLimit =
+        limits.maxRunning === undefined
+          ? limits.startLimit
+          : Math.min(limits.startLimit, limits.maxRunning - this.#busySlots(provider, now));
+      const starts = startLimit > 0 ? this.#dueIds(provider, 'unstarted', Math.min(limits.limit, startLimit), now) : [];
       const oldest = [...looks, ...starts.map((d) => ({ ...d, stage: 'unstarted' }))]
         .sort((a, b) => a.at - b.at)
         .slice(0, limits.limit);
       return oldest.map(({ id, stage }) => this.#claim(id, now, leaseMs[stage as Stage]));
     })();
+  }
+
+  /** Upstream jobs started and unfinished, and starts under way (leased, no upstream job yet). */
+  #busySlots(provider: string, now: number): number {
+    const starting = this.#sql(
+      `SELECT count(*) AS n FROM tasks WHERE ${ACTIVE} AND provider = ? AND upstream_id IS NULL AND lease_until >= ?`,
+    ).get(provider, now) as { n: number };
+    return this.countRunning(provider) + starting.n;
   }
 
   /** Marks this owner alive (a shared store tells live owners from gone ones by this). */

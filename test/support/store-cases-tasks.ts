@@ -258,6 +258,29 @@ export const TASK_CASES: Case[] = [
     },
   },
   {
+    name: 'starts stay within the provider’s slots (maxRunning) for every claimer: jobs running and starts under way count',
+    async run(f) {
+      const a = await f.open();
+      const b = await f.peer(a);
+      await a.insert(task('running', { upstream: { id: 'j1' }, nextAttemptAt: clock.at + 60_000 }));
+      for (let i = 0; i < 20; i++)
+        await a.insert(task(`s${String(i).padStart(2, '0')}`, { nextAttemptAt: clock.at - i }));
+      const leases = { started: 60_000, unstarted: 60_000 };
+      const slots = { limit: 5, startLimit: 5, maxRunning: 4 };
+      const claims = await Promise.all([
+        a.claimOldestDue('p', slots, leases),
+        b.claimOldestDue('p', slots, leases),
+        a.claimDue('p', 'unstarted', 60_000, 5, undefined, 4),
+        b.claimDue('p', 'unstarted', 60_000, 5, undefined, 4),
+      ]);
+      expect(claims.flat()).toHaveLength(3); // four slots, one job running
+      expect(await b.claimDue('p', 'unstarted', 60_000, 5, undefined, 4)).toEqual([]);
+      await a.update('running', { status: 'cancelled' }); // its slot is free again
+      expect(await b.claimOldestDue('p', slots, leases)).toHaveLength(1);
+      expect(await a.claimDue('p', 'unstarted', 60_000, 2)).toHaveLength(2); // no slots given: only the limit holds
+    },
+  },
+  {
     name: 'counts: by status, running upstream jobs, a user’s active and recent tasks, tasks ahead in line',
     async run(f) {
       const store = await f.open();

@@ -17,10 +17,10 @@
 import type { ProviderIncident } from '../../providers/provider.js';
 import type { DayCount, TaskEventRecord, TaskSearch, VideoTiming } from '../admin-reads.js';
 import type { Delivery, DeliveryKind, RecordedIncident } from '../delivery.js';
-import type { Expect, NewTask, Stage, TaskFilter, TaskPatch, UserLimits } from '../store.js';
+import type { ClaimLimits, Expect, NewTask, Stage, TaskFilter, TaskPatch, UserLimits } from '../store.js';
 import type { Platform, Task, TaskStatus } from '../task.js';
 
-export type { Expect, NewTask, Stage, TaskFilter, TaskPatch, UserLimits } from '../store.js';
+export type { ClaimLimits, Expect, NewTask, Stage, TaskFilter, TaskPatch, UserLimits } from '../store.js';
 export { DuplicateRequest, LeaseLost, StaleTask } from '../store.js';
 
 /** The per-user limits and counts a submit is checked against, read inside `insertChecked`'s lock. */
@@ -58,12 +58,17 @@ export interface TaskStoreAsync {
   failOtherProviders(provider: string, reason: (other: string) => string): Promise<Task[]>;
 
   // Claims and leases
-  claimDue(provider: string, which: Stage, leaseMs: number, limit: number, onlyId?: string): Promise<Task[]>;
-  claimOldestDue(
+  /** With `maxRunning`, starts are held to the provider's slots left, as `claimOldestDue` holds them. */
+  claimDue(
     provider: string,
-    limits: { limit: number; startLimit: number },
-    leaseMs: Record<Stage, number>,
+    which: Stage,
+    leaseMs: number,
+    limit: number,
+    onlyId?: string,
+    maxRunning?: number,
   ): Promise<Task[]>;
+  /** With `limits.maxRunning`, the slots are counted under a lock of the provider's claims, for every process. */
+  claimOldestDue(provider: string, limits: ClaimLimits, leaseMs: Record<Stage, number>): Promise<Task[]>;
   nextDueAt(provider: string, which: Stage): Promise<number | undefined>;
   takeOverLeases(options: TakeOverOptions): Promise<Task[]>;
   heartbeat(): Promise<void>;

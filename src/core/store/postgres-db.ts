@@ -43,6 +43,8 @@ export const LOCK_INCIDENT = 2;
 export const LOCK_LIMITER_KEEPER = 3;
 /** Held by the leader of a role on its own connection (postgres-leader.ts). */
 export const LOCK_LEADER = 4;
+/** Held while a claim counts a provider's job slots (postgres-leases.ts), so two processes never share a slot. */
+export const LOCK_SLOTS = 5;
 
 /** Runs `work` in one transaction on one connection: committed when it resolves, rolled back when it throws. */
 export async function transaction<T>(db: PgContext, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {

@@ -6,10 +6,10 @@
  * leases (holding a provider's interrupted starts for recovery, like the SQLite store at start-up).
  */
 import { hostname } from 'node:os';
-import { LeaseLost, type Stage } from '../store.js';
+import { type ClaimLimits, LeaseLost, type Stage } from '../store.js';
 import type { Task } from '../task.js';
 import type { TakeOverOptions } from './contract.js';
-import { ACTIVE, type PgContext, type Queryable, transaction } from './postgres-db.js';
+import { ACTIVE, LOCK_SLOTS, type PgContext, type Queryable, transaction } from './postgres-db.js';
 import { fromRow, type Row } from './postgres-rows.js';
 
 /** `(upstream IS NULL) = $n`: written as the `tasks_wake`/`tasks_leases` index expression. */
@@ -41,6 +41,7 @@ async function claimStage(
   limit: number,
   onlyId?: string,
 ): Promise<Task[]> {
+  if (limit <= 0) return [];
   const now = db.now();
   const { rows } = await q.query<Row>(
     `WITH due AS (
@@ -65,7 +66,28 @@ export const claimDue = (
   leaseMs: number,
   limit: number,
   onlyId?: string,
-) => claimStage(db, db.pool, provider, which, leaseMs, limit, onlyId);
+  maxRunning?: number,
+) =>
+  which === 'unstarted' && maxRunning !== undefined
+    ? transaction(db, async (client) => {
+        const free = maxRunning - (await busySlots(db, client, provider));
+        return claimStage(db, client, provider, which, leaseMs, Math.min(limit, free), onlyId);
+      })
+    : claimStage(db, db.pool, provider, which, leaseMs, limit, onlyId);
+
+/**
+ * A provider's slots in use, counted under a transaction-long lock of its slots: upstream jobs started and
+ * unfinished, and starts under way in any process (leased, no upstream job yet).
+ */
+async function busySlots(db: PgContext, client: Queryable, provider: string): Promise<number> {
+  await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_SLOTS, provider]);
+  const { rows } = await client.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM tasks
+      WHERE ${ACTIVE} AND provider = $1 AND (upstream_id IS NOT NULL OR lease_until >= $2)`,
+    [provider, db.now()],
+  );
+  return rows[0]!.n;
+}
 
 /**
  * The due tasks that waited longest, looks and starts alike, at most `limit` in all and `startLimit` starts. The
@@ -74,11 +96,15 @@ export const claimDue = (
 export async function claimOldestDue(
   db: PgContext,
   provider: string,
-  limits: { limit: number; startLimit: number },
+  limits: ClaimLimits,
   leaseMs: Record<Stage, number>,
 ): Promise<Task[]> {
   return transaction(db, async (client) => {
     const now = db.now();
+    const startLimit =
+      limits.maxRunning === undefined
+        ? limits.startLimit
+        : Math.min(limits.startLimit, limits.maxRunning - (await busySlots(db, client, provider)));
     const pick = async (which: Stage, limit: number) => {
       if (limit <= 0) return [];
       const { rows } = await client.query<{ id: string; at: number }>(
@@ -91,7 +117,7 @@ export async function claimOldestDue(
       return rows.map((row) => ({ ...row, stage: which }));
     };
     const looks = await pick('started', limits.limit);
-    const starts = await pick('unstarted', Math.min(limits.limit, limits.startLimit));
+    const starts = await pick('unstarted', Math.min(limits.limit, startLimit));
     const oldest = [...looks, ...starts].sort((a, b) => a.at - b.at).slice(0, limits.limit);
     const claimed: Task[] = [];
     for (const { id, stage } of oldest) {

@@ -11,7 +11,7 @@ import pg from 'pg';
 import type { ProviderIncident } from '../../providers/provider.js';
 import type { TaskSearch } from '../admin-reads.js';
 import type { DeliveryKind } from '../delivery.js';
-import type { Expect, NewTask, Stage, TaskFilter, TaskPatch } from '../store.js';
+import type { ClaimLimits, Expect, NewTask, Stage, TaskFilter, TaskPatch } from '../store.js';
 import type { Platform, Task } from '../task.js';
 import type { QuotaReads, TakeOverOptions, TaskStoreAsync, TaskWakeup } from './contract.js';
 import * as adminReads from './postgres-admin-reads.js';
@@ -82,9 +82,9 @@ export class PostgresTaskStore implements TaskStoreAsync {
     tasks.failOtherProviders(this.#db, provider, reason);
 
   // Claims and leases
-  claimDue = (provider: string, which: Stage, leaseMs: number, limit: number, onlyId?: string) =>
-    leases.claimDue(this.#db, provider, which, leaseMs, limit, onlyId);
-  claimOldestDue = (provider: string, limits: { limit: number; startLimit: number }, leaseMs: Record<Stage, number>) =>
+  claimDue = (provider: string, which: Stage, leaseMs: number, limit: number, onlyId?: string, maxRunning?: number) =>
+    leases.claimDue(this.#db, provider, which, leaseMs, limit, onlyId, maxRunning);
+  claimOldestDue = (provider: string, limits: ClaimLimits, leaseMs: Record<Stage, number>) =>
     leases.claimOldestDue(this.#db, provider, limits, leaseMs);
   nextDueAt = (provider: string, which: Stage) => leases.nextDueAt(this.#db, provider, which);
   takeOverLeases = (options: TakeOverOptions) => leases.takeOverLeases(this.#db, options);

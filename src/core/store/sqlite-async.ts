@@ -8,7 +8,7 @@
 import type { ProviderIncident } from '../../providers/provider.js';
 import type { TaskSearch } from '../admin-reads.js';
 import type { DeliveryKind } from '../delivery.js';
-import type { Expect, NewTask, Stage, TaskFilter, TaskPatch, TaskStore } from '../store.js';
+import type { ClaimLimits, Expect, NewTask, Stage, TaskFilter, TaskPatch, TaskStore } from '../store.js';
 import { isFinal, type Platform, type Task } from '../task.js';
 import type { QuotaReads, TakeOverOptions, TaskStoreAsync, TaskWakeup } from './contract.js';
 
@@ -86,13 +86,16 @@ export class SqliteTaskStoreAsync implements TaskStoreAsync {
     this.#store.failOtherProviders(provider, reason);
 
   // Claims and leases
-  claimDue = async (provider: string, which: Stage, leaseMs: number, limit: number, onlyId?: string) =>
-    this.#store.claimDue(provider, which, leaseMs, limit, onlyId);
-  claimOldestDue = async (
+  claimDue = async (
     provider: string,
-    limits: { limit: number; startLimit: number },
-    leaseMs: Record<Stage, number>,
-  ) => this.#store.claimOldestDue(provider, limits, leaseMs);
+    which: Stage,
+    leaseMs: number,
+    limit: number,
+    onlyId?: string,
+    maxRunning?: number,
+  ) => this.#store.claimDue(provider, which, leaseMs, limit, onlyId, maxRunning);
+  claimOldestDue = async (provider: string, limits: ClaimLimits, leaseMs: Record<Stage, number>) =>
+    this.#store.claimOldestDue(provider, limits, leaseMs);
   nextDueAt = async (provider: string, which: Stage) => this.#store.nextDueAt(provider, which);
   takeOverLeases = async (options: TakeOverOptions) => this.#store.takeOverLeases(options);
   heartbeat = async () => this.#store.heartbeat();
