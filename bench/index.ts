@@ -13,6 +13,7 @@ const benches: Record<string, () => Promise<{ default: Bench }>> = {
   'look by transport': () => import('./look-transport.js'),
   'notification delay': () => import('./notification-delay.js'),
   'discord /video defer': () => import('./discord-defer.js'),
+  'cluster processes': () => import('./cluster.js'),
 };
 
 const only = process.argv.slice(2);
