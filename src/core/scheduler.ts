@@ -28,8 +28,8 @@ import type { Metrics } from './metrics.js';
 import { type Reason, reasonOf, withReason } from './reasons.js';
 import type { DownloadOptions } from './safe-fetch.js';
 import { recoverInterruptedStarts } from './start-recovery.js';
-import { type Stage, StaleTask } from './store.js';
 import type { TaskStoreAsync } from './store/contract.js';
+import { type Stage, StaleTask } from './store.js';
 import { isFinal, nextAttemptDelayMs, type RetryPolicy, type Task } from './task.js';
 
 export interface SchedulerOptions {
@@ -315,7 +315,7 @@ export class Scheduler {
     const step = this.#limiter
       .schedule(() => (task.upstream ? this.#look(task) : this.#begin(task)))
       .catch((error: unknown) => this.#onStepError(task, error))
-      .catch((err: unknown) => this.#log.error({ err, taskId: task.id }, 'could not record a step\'s end'));
+      .catch((err: unknown) => this.#log.error({ err, taskId: task.id }, "could not record a step's end"));
     this.#running.add(step);
     return step.finally(() => {
       this.#running.delete(step);
