@@ -220,9 +220,10 @@ export class Scheduler {
     const step = await this.#exclusively(async () => {
       if (this.#room() <= 0 || (stage === 'unstarted' && !(await this.#hasFreeSlot()))) return undefined;
       const [task] = await this.#store.claimDue(this.#provider.name, stage, this.#leaseFor(stage), 1, taskId);
-      return task && this.#run(task);
+      // Wrapped: an async function returning the step's promise would hold the claims until the step is over.
+      return task && { step: this.#run(task) };
     });
-    await step;
+    await step?.step;
     this.kick();
   }
 
