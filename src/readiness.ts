@@ -34,9 +34,18 @@ export function createReadiness(deps: ReadinessDeps): () => Promise<Readiness> {
   const interval = deps.probeIntervalMs ?? 1000;
   const timeoutMs = deps.probeTimeoutMs ?? 5000;
   let database: { part: ReadinessPart; at: number } | undefined;
+  let probing: Promise<ReadinessPart> | undefined;
 
-  const probeDatabase = async (): Promise<ReadinessPart> => {
-    if (database && now() - database.at < interval) return database.part;
+  const probeDatabase = (): Promise<ReadinessPart> => {
+    if (database && now() - database.at < interval) return Promise.resolve(database.part);
+    // Asks that come while the write is under way share its answer: a flood of probes is still one write.
+    probing ??= probeOnce().finally(() => {
+      probing = undefined;
+    });
+    return probing;
+  };
+
+  const probeOnce = async (): Promise<ReadinessPart> => {
     let part: ReadinessPart;
     let timer: NodeJS.Timeout | undefined;
     try {

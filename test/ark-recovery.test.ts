@@ -23,8 +23,8 @@ const promptOf = (fake: ArkFake, arkId: string) =>
   (fake.tasks.find((t) => t.id === arkId)?.body.content[0] as { text: string } | undefined)?.text;
 
 /** A task a dead process claimed and was starting on Ark when it died (the Ark id was never stored). */
-function insertInterrupted(target: TestCore, id: string, prompt: string, claimedAt: number) {
-  target.store.insert({
+async function insertInterrupted(target: TestCore, id: string, prompt: string, claimedAt: number) {
+  await target.store.insert({
     id,
     provider: 'ark',
     kind: 't2v',
@@ -68,8 +68,8 @@ describe('ark start-up recovery adopts only unambiguous matches (case 6)', () =>
     const env = arkEnv(fake);
     const before = await startTestCore({ env, provider: arkProvider, keepData: true });
     // Bob's start began first, but his image upload was slow: Alice's create reached Ark first.
-    insertInterrupted(before, 'bob', 'Bob: a lighthouse in a storm', Date.now());
-    insertInterrupted(before, 'alice', 'Alice: a red fox in the snow', Date.now() + 500);
+    await insertInterrupted(before, 'bob', 'Bob: a lighthouse in a storm', Date.now());
+    await insertInterrupted(before, 'alice', 'Alice: a red fox in the snow', Date.now() + 500);
     const fox = await createOnArk(fake, 'Alice: a red fox in the snow');
     await new Promise((r) => setTimeout(r, 100));
     const lighthouse = await createOnArk(fake, 'Bob: a lighthouse in a storm');

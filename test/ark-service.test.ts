@@ -34,7 +34,8 @@ async function setup(knobs: Partial<ArkKnobs> = {}, env: Record<string, string> 
 async function generate(body: Record<string, unknown>) {
   const res = await app!.inject({ method: 'POST', url: '/api/video-gen/generate', payload: body });
   const json = res.json();
-  const task = res.statusCode === 200 ? core!.service.getBySeedIds(json.conversation_id, json.message_id) : undefined;
+  const task =
+    res.statusCode === 200 ? await core!.service.getBySeedIds(json.conversation_id, json.message_id) : undefined;
   return { res, json, task };
 }
 
@@ -89,7 +90,7 @@ describe('ark provider through the core and the HTTP API', () => {
     const error = await core!.service.cancel(task!.id, { admin: true }).catch((e: Error) => e);
     expect(error).toMatchObject({ code: 'UPSTREAM_FAILED', retryable: false });
     expect((error as Error).message).toMatch(/already being generated and will finish/);
-    expect(core!.service.get(task!.id).status).not.toBe('cancelled');
+    expect((await core!.service.get(task!.id)).status).not.toBe('cancelled');
     fake!.knobs.runningMs = 0;
     expect((await waitFor(() => core!.service.get(task!.id), finished)).status).toBe('completed');
   });
@@ -155,7 +156,7 @@ describe('ark provider through the core and the HTTP API', () => {
     expect(fake!.tasks).toHaveLength(1);
     fake!.knobs.runningMs = 0;
     expect((await waitFor(() => core!.service.get(second.id), finished)).status).toBe('completed');
-    expect(core!.service.get(first.id).status).toBe('completed');
+    expect((await core!.service.get(first.id)).status).toBe('completed');
   });
 });
 
@@ -171,7 +172,7 @@ describe('ark callback', () => {
       headers: { authorization: 'Bearer api-secret-for-tests' },
       payload: { prompt: 'call me back' },
     });
-    const task = core!.service.getBySeedIds(res.json().conversation_id, res.json().message_id);
+    const task = await core!.service.getBySeedIds(res.json().conversation_id, res.json().message_id);
     const sent = fake!.tasks[0]!;
     expect(sent.body.callback_url).toBe(`${core!.config.PUBLIC_BASE_URL}/api/ark/callback`);
     // Ark posts the task as Get shows it; the status in it is ignored, so a lie in the body changes nothing.
@@ -200,7 +201,7 @@ describe('ark start-up reconciliation', () => {
     const before = await startTestCore({ env, provider: arkProvider, keepData: true });
     // The dead process claimed the task and created it on Ark, then died before storing the Ark id.
     const claimedAt = Date.now();
-    before.store.insert({
+    await before.store.insert({
       id: 'lost1',
       provider: 'ark',
       kind: 't2v',
@@ -239,7 +240,7 @@ describe('ark start-up reconciliation', () => {
     await before.dispose();
 
     core = await startTestCore({ env, provider: arkProvider, dataDir: before.dataDir });
-    const adopted = core.service.get('lost1');
+    const adopted = await core.service.get('lost1');
     expect(adopted.upstream).toEqual({ id: lostId });
     const done = await waitFor(() => core!.service.get('lost1'), finished);
     expect(done.status).toBe('completed');

@@ -36,16 +36,19 @@ describe('#12.8 one upload, several tasks', () => {
     const origin = { platform: 'http', userId: 'api' } as const;
     const first = await core.service.submit({ prompt: 'one', imageKey: upload.key, origin });
     const second = await core.service.submit({ prompt: 'two', imageKey: upload.key, origin });
-    expect(core.service.get(second.id).status).toBe('pending');
+    expect((await core.service.get(second.id)).status).toBe('pending');
     const c = core;
-    await vi.waitFor(() => expect(c.service.get(second.id).status).not.toMatch(/pending|processing/), 15_000);
-    expect(c.service.get(second.id)).toMatchObject({ status: 'completed', error: null });
+    await vi.waitFor(
+      async () => expect((await c.service.get(second.id)).status).not.toMatch(/pending|processing/),
+      15_000,
+    );
+    expect(await c.service.get(second.id)).toMatchObject({ status: 'completed', error: null });
     for (const id of [first.id, second.id]) {
-      expect(c.service.get(id)).toMatchObject({ status: 'completed', error: null });
+      expect(await c.service.get(id)).toMatchObject({ status: 'completed', error: null });
     }
     expect(provider.calls.filter((call) => call.method === 'uploadImage')).toHaveLength(2);
     // Each task has its own copy (kept for "again" until the retention sweep); the upload stays until the sweep.
-    const copies = [first.id, second.id].map((id) => c.service.get(id).imagePath);
+    const copies = (await Promise.all([first.id, second.id].map((id) => c.service.get(id)))).map((t) => t.imagePath);
     expect(new Set(copies).size).toBe(2);
     expect(readdirSync(c.media.imagesDir)).toHaveLength(2);
     expect(readdirSync(c.media.uploadsDir)).toEqual([upload.key]);
@@ -67,7 +70,7 @@ describe('#12.9 PROVIDER changed', () => {
     const provider = scriptedProvider({ name: 'ark' });
     core = await startTestCore({ env, dataDir, provider: () => provider });
     for (const task of old) {
-      const now = core.service.get(task.id);
+      const now = await core.service.get(task.id);
       expect(now.status).toBe('failed');
       expect(now.error).toMatch(/made for the doubao provider, which is no longer configured/);
       expect(now.upstream).not.toBeNull(); // kept: switching back and retrying goes on with the same job
@@ -111,7 +114,7 @@ describe('#12.10 a finished video that cannot be re-hosted', () => {
     const seed = await finishWith((s) => s.expiredUrl);
     expect(seed).toMatchObject({ status: 'completed', video_urls: [upstream!.expiredUrl] });
     expect(seed.error).toMatch(/could not be copied to this server \(could not download the video: HTTP 403\)/);
-    const task = api!.core.service.list().tasks[0]!;
+    const task = (await api!.core.service.list()).tasks[0]!;
     expect(task).toMatchObject({ status: 'completed', videoFile: null, videoUrls: [upstream!.expiredUrl] });
   });
 
@@ -138,7 +141,7 @@ describe('#12.11 per-user limit under concurrency', () => {
     const refused = results.filter((r) => r.status === 'rejected');
     expect(accepted).toHaveLength(2);
     for (const r of refused) expect(r.reason).toBeInstanceOf(QuotaExceeded);
-    expect(core.service.list({ userId: alice.userId }).total).toBe(2);
+    expect((await core.service.list({ userId: alice.userId })).total).toBe(2);
     // A refused request takes its image with it.
     expect(readdirSync(join(core.dataDir, 'images'))).toHaveLength(2);
   });

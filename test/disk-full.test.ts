@@ -80,7 +80,7 @@ describe('#12.13 disk full', () => {
     const res = await post('/api/video-gen/generate', { prompt: 'a cat', image_url: imageUrl });
     expect(res.status).toBe(507);
     expect(res.json.detail).toMatch(/disk is full/);
-    expect(api.core.service.list().total).toBe(0);
+    expect((await api.core.service.list()).total).toBe(0);
     expect(readdirSync(api.core.media.imagesDir)).toEqual([]);
   });
 
@@ -143,9 +143,9 @@ describe.skipIf(!canMount)('#12.13 disk full, for real (a small tmpfs)', () => {
     });
     const { core } = api;
     expect((await post('/api/video-gen/generate', { prompt: 'a render with no room' })).status).toBe(200);
-    const task = core.service.list().tasks[0]!;
-    await vi.waitFor(() => expect(core.service.get(task.id).status).toBe('failed'), 30_000);
-    expect(core.service.get(task.id).error).toMatch(/disk is full/);
+    const task = (await core.service.list()).tasks[0]!;
+    await vi.waitFor(async () => expect((await core.service.get(task.id)).status).toBe('failed'), 30_000);
+    expect((await core.service.get(task.id)).error).toMatch(/disk is full/);
     expect(readdirSync(join(renders, 'videos'))).toEqual([]);
   });
 

@@ -156,7 +156,7 @@ describe('PROVIDER=doubao through the seed HTTP API, against the fake', () => {
     const [task] = await waitForFinal(service.app);
     expect(task).toMatchObject({ status: 'completed', conversation_id: started.body.conversation_id });
     // The fake shows a conversation only to its owner, so completion means the owner's cookies were used.
-    const stored = service.core.service.list({}).tasks[0]!;
+    const stored = (await service.core.service.list({})).tasks[0]!;
     expect(stored.upstream?.sessionId).toBe(sessionIdOf(owner));
     expect(existsSync(join(dir, 'videos'))).toBe(true);
   });

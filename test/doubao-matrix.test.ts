@@ -95,7 +95,7 @@ describe.each(WORLDS)('fake Doubao, $name', ({ knobs }) => {
       for (const sent of h.fake.sent.filter((c) => c.method === 'sendVideo')) {
         expect(isMp4(sent.files.video!.bytes)).toBe(true);
       }
-      const kinds = h.core.service.list().tasks.map((t) => `${t.kind}:${t.status}`);
+      const kinds = (await h.core.service.list()).tasks.map((t) => `${t.kind}:${t.status}`);
       expect(kinds.sort()).toEqual(['i2v:completed', 't2v:completed']);
       expectSignedWhenRequired();
     } finally {
@@ -112,7 +112,7 @@ describe.each(WORLDS)('fake Doubao, $name', ({ knobs }) => {
       const withFiles = () => rig.fake.requests.filter((r) => r.method === 'POST' && r.files.length > 0);
       await expect.poll(() => withFiles().length, { timeout: 60_000, interval: 200 }).toBe(2);
       for (const r of withFiles()) expect(isMp4(r.files[0]!.bytes)).toBe(true);
-      const kinds = rig.core.service.list().tasks.map((t) => `${t.kind}:${t.status}`);
+      const kinds = (await rig.core.service.list()).tasks.map((t) => `${t.kind}:${t.status}`);
       expect(kinds.sort()).toEqual(['i2v:completed', 't2v:completed']);
       expectSignedWhenRequired();
     } finally {

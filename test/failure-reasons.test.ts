@@ -65,7 +65,7 @@ describe('failure reasons', () => {
     await first.dispose();
     const second = await startTestCore({ dataDir: first.dataDir, provider: () => scriptedProvider() });
     try {
-      expect(second.service.get(task.id).errorReason).toEqual({
+      expect((await second.service.get(task.id)).errorReason).toEqual({
         code: 'PROVIDER_NOT_SERVED',
         params: { provider: 'gone', running: 'scripted' },
       });

@@ -27,9 +27,9 @@ async function get(path: string) {
 }
 
 describe('#13.6 lists come in pages', () => {
-  beforeAll(() => {
+  beforeAll(async () => {
     for (let i = 0; i < 150; i++) {
-      api.core.service.importSeedTask({
+      await api.core.service.importSeedTask({
         conversationId: String(7_000_000_000 + i),
         messageId: String(8_000_000_000 + i),
         status: 'completed',
@@ -96,13 +96,13 @@ describe('#13.7 the import route', () => {
       expect(res.statusCode, url).toBe(422);
       await res.body.dump();
     }
-    expect(api.core.service.list({ conversationId: '5551' }).total).toBe(0);
+    expect((await api.core.service.list({ conversationId: '5551' })).total).toBe(0);
   });
 
   it('#13.7 an unfinished import for a provider not configured fails at once instead of staying pending', async () => {
     const res = await importFile({ x: entry({ conversation_id: '5552', status: 'processing', video_urls: [] }) });
     expect(res.statusCode).toBe(200);
-    const task = api.core.service.getBySeedIds('5552', '6661');
+    const task = await api.core.service.getBySeedIds('5552', '6661');
     expect(task.status).toBe('failed');
     expect(task.error).toMatch(/doubao provider, which is no longer configured \(the service now runs idle\)/);
   });
@@ -146,12 +146,12 @@ describe('#13.9 the small ones', () => {
     }).then(async (res) => ({ status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> }));
 
   it('#13.9 "image_url": "" is a 400, not a silent text-to-video task', async () => {
-    const before = api.core.service.list().total;
+    const before = (await api.core.service.list()).total;
     const res = await generate({ prompt: 'a cat', image_url: '' });
     expect(res.status).toBe(400);
     expect(res.body.detail).toMatch(/image_url is empty/);
     expect((await generate({ prompt: 'a cat', image_url: '   ' })).status).toBe(400);
-    expect(api.core.service.list().total).toBe(before);
+    expect((await api.core.service.list()).total).toBe(before);
   });
 
   it('#13.9 an Idempotency-Key reused with a different body is a 422; the same body gets the same task', async () => {

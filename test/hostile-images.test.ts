@@ -29,9 +29,9 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -100,7 +100,7 @@ describe('#13.1 images are decoded before they are accepted', () => {
     expect(res.statusCode).toBe(415);
     expect(((await res.body.json()) as { detail: string }).detail).toMatch(/could not be decoded/);
     expect(Date.now() - started).toBeLessThan(10_000);
-    expect(api.core.service.list().total).toBe(0);
+    expect((await api.core.service.list()).total).toBe(0);
   }, 20_000);
 
   it('#13.1 a truncated PNG is refused at upload; a whole one is accepted', async () => {
@@ -185,8 +185,8 @@ describe('#13.3 every accepted format renders', () => {
           imageKey: attachment.key,
           origin: { platform: 'http', userId: 'api' },
         });
-        await waitFor(() => isFinal(api.core.service.get(task.id).status), 'the task to finish', 60_000);
-        const done = api.core.service.get(task.id);
+        await waitFor(async () => isFinal((await api.core.service.get(task.id)).status), 'the task to finish', 60_000);
+        const done = await api.core.service.get(task.id);
         expect(done.error).toBeNull();
         expect(done.status).toBe('completed');
         expect(isMp4(readFileSync(join(api.core.media.videosDir, done.videoFile!)))).toBe(true);
@@ -217,7 +217,7 @@ describe('#13.4 renders nobody waits for are stopped', () => {
       const pids = stubborn.pids();
       await core.service.cancel(task.id, { admin: true });
       await waitFor(() => pids.every((pid) => !alive(pid)), 'the process group to die');
-      expect(core.service.get(task.id).status).toBe('cancelled');
+      expect((await core.service.get(task.id)).status).toBe('cancelled');
     } finally {
       await core.dispose();
     }
@@ -229,8 +229,8 @@ describe('#13.4 renders nobody waits for are stopped', () => {
       const task = await core.service.submit({ prompt: 'too slow', origin: { platform: 'http', userId: 'api' } });
       await waitFor(() => stubborn.runs() === 1, 'ffmpeg to start');
       const pids = stubborn.pids();
-      await waitFor(() => core.service.get(task.id).status === 'failed', 'the task to fail', 20_000);
-      expect(core.service.get(task.id).error).toMatch(/not ready after 1 attempts/);
+      await waitFor(async () => (await core.service.get(task.id)).status === 'failed', 'the task to fail', 20_000);
+      expect((await core.service.get(task.id)).error).toMatch(/not ready after 1 attempts/);
       await waitFor(() => pids.every((pid) => !alive(pid)), 'the process group to die');
     } finally {
       await core.dispose();

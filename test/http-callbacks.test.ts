@@ -125,11 +125,11 @@ describe('callback_url', { timeout: 90_000 }, () => {
     expect(accepted[0]!.body).toEqual(task);
     const { headers } = accepted[0]!;
     expect(headers['content-type']).toBe('application/json');
-    const stored = api.core.store.findBySeedIds(ids.conversation_id, ids.message_id)!;
+    const stored = (await api.core.store.findBySeedIds(ids.conversation_id, ids.message_id))!;
     expect(headers['x-callback-id']).toBe(`${stored.id}.0`);
     expect(new Set(hook.seen.map((r) => r.headers['x-callback-id']))).toEqual(new Set([`${stored.id}.0`]));
 
-    const [delivery] = api.core.store.deliveries({ taskId: stored.id });
+    const [delivery] = await api.core.store.deliveries({ taskId: stored.id });
     expect(delivery).toMatchObject({
       platform: 'http',
       state: 'sent',
@@ -168,7 +168,7 @@ describe('callback_url', { timeout: 90_000 }, () => {
       60_000,
     );
     await new Promise((r) => setTimeout(r, 600));
-    const id = api.core.store.findBySeedIds(ids.conversation_id, ids.message_id)!.id;
+    const id = (await api.core.store.findBySeedIds(ids.conversation_id, ids.message_id))!.id;
     expect(hook.seen.map((r) => [r.body.status, r.headers['x-callback-id']])).toEqual([
       ['cancelled', `${id}.0`],
       ['completed', `${id}.1`],
@@ -204,9 +204,9 @@ describe('callback_url', { timeout: 90_000 }, () => {
     closers.push(hook.close);
     const api = await start();
     const made = await generate(api, { prompt: 'a fox in tall grass', callback_url: hook.url });
-    const stored = () => api.core.store.findBySeedIds(made.json.conversation_id, made.json.message_id)!;
+    const stored = async () => (await api.core.store.findBySeedIds(made.json.conversation_id, made.json.message_id))!;
     const rows = await waitFor(
-      () => api.core.store.deliveries({ taskId: stored().id }),
+      async () => api.core.store.deliveries({ taskId: (await stored()).id }),
       (r) => r[0]?.state === 'given_up',
       60_000,
     );
@@ -232,7 +232,7 @@ describe('callback_url', { timeout: 90_000 }, () => {
     const seenBefore = hook.seen.length;
 
     api = await start({ ...ENV, IMAGE_URL_ALLOW_PRIVATE: '0' });
-    const id = api.core.store.findBySeedIds(made.json.conversation_id, made.json.message_id)!.id;
+    const id = (await api.core.store.findBySeedIds(made.json.conversation_id, made.json.message_id))!.id;
     const rows = await waitFor(
       () => api.core.store.deliveries({ taskId: id }),
       (r) => r[0]?.state === 'given_up',
@@ -271,7 +271,7 @@ describe('callback_url', { timeout: 90_000 }, () => {
         detail: expect.stringMatching(detail),
       });
     }
-    expect(strict.core.store.list({}).total).toBe(0);
+    expect((await strict.core.store.list({})).total).toBe(0);
   });
 
   it("delivers to the README's Node verification snippet, run as written; it refuses a forged signature", async () => {
@@ -311,7 +311,7 @@ describe('callback_url', { timeout: 90_000 }, () => {
 
     const api = await start();
     const made = await generate(api, { prompt: 'a snippet-checked video', callback_url: url });
-    const id = api.core.store.findBySeedIds(made.json.conversation_id, made.json.message_id)!.id;
+    const id = (await api.core.store.findBySeedIds(made.json.conversation_id, made.json.message_id))!.id;
     const rows = await waitFor(
       () => api.core.store.deliveries({ taskId: id }),
       (r) => r[0]?.state === 'sent',
@@ -326,7 +326,7 @@ describe('callback_url', { timeout: 90_000 }, () => {
     closers.push(hook.close);
     const api = await start();
     const made = await generate(api, { prompt: 'an old outcome', callback_url: 'http://unused.invalid/' });
-    const task = api.core.store.findBySeedIds(made.json.conversation_id, made.json.message_id)!;
+    const task = (await api.core.store.findBySeedIds(made.json.conversation_id, made.json.message_id))!;
     const at = (ms: number) => () => Date.parse(task.updatedAt) + ms;
     const aimed = { ...task, origin: { ...task.origin, reply: { callbackUrl: hook.url } } };
     const young = await callbackSender(api.core.config, at(GIVE_UP_AFTER_MS - 60_000))(aimed).catch((e) => e);

@@ -94,7 +94,7 @@ describe('#15 generation options over HTTP (local preview)', () => {
     const duration = await call('POST', '/api/video-gen/generate', { prompt: 'x', duration: 7 });
     expect(duration.status).toBe(400);
     expect(duration.json.detail).toMatch(/supports duration 5 s, 10 s/);
-    expect(api.core.service.list().total).toBe(0);
+    expect((await api.core.service.list()).total).toBe(0);
   });
 
   it('a seed client that sends no option (or null) gets the seed task object, key for key', async () => {
@@ -105,7 +105,7 @@ describe('#15 generation options over HTTP (local preview)', () => {
     );
     const status = await statusOf(generated.json);
     expect(Object.keys(status.json.task)).toEqual(SEED_TASK_KEYS);
-    expect(api.core.service.list().tasks[0]?.options).toBeNull();
+    expect((await api.core.service.list()).tasks[0]?.options).toBeNull();
   });
 
   it('the OpenAPI description lists the three fields on generate and in the task', async () => {

@@ -247,7 +247,7 @@ describe('bad input gets a clear JSON error and a 4xx', () => {
     expect(res.status).toBe(status);
     expect(res.json.detail).toMatch(detail);
     expect((await call('GET', '/healthz')).status).toBe(200);
-    expect(core.service.list().total).toBe(0);
+    expect((await core.service.list()).total).toBe(0);
   });
 });
 
@@ -275,7 +275,7 @@ describe('Idempotency-Key', () => {
     expect(again.json.message_id).toBe(first.json.message_id);
     const other = await call('POST', '/api/video-gen/generate', { prompt: 'sent twice' }, { 'idempotency-key': 'k2' });
     expect(other.json.message_id).not.toBe(first.json.message_id);
-    expect(core.service.list().total).toBe(2);
+    expect((await core.service.list()).total).toBe(2);
     const tooLong = await call(
       'POST',
       '/api/video-gen/generate',

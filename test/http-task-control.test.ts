@@ -35,7 +35,7 @@ describe('cancel and retry by seed ids', () => {
     const cancelled = await post('/api/video-gen/cancel', ids);
     expect(cancelled.status).toBe(200);
     expect(cancelled.json).toMatchObject({ success: true, task: { ...ids, status: 'cancelled', error: 'cancelled' } });
-    const task = api.core.store.findBySeedIds(ids.conversation_id, ids.message_id)!;
+    const task = (await api.core.store.findBySeedIds(ids.conversation_id, ids.message_id))!;
     expect(task.status).toBe('cancelled');
 
     const again = await post('/api/video-gen/cancel', ids);
@@ -45,7 +45,7 @@ describe('cancel and retry by seed ids', () => {
     const retried = await post('/api/video-gen/retry', ids);
     expect(retried.status).toBe(200);
     expect(retried.json.task).toMatchObject({ ...ids, status: 'pending', error: null, retry_count: 0 });
-    expect(api.core.store.get(task.id)!.generation).toBe(1);
+    expect((await api.core.store.get(task.id))!.generation).toBe(1);
 
     const running = await post('/api/video-gen/retry', ids);
     expect(running.status).toBe(409);
@@ -73,7 +73,7 @@ describe('cancel and retry by seed ids', () => {
     const made = await post('/api/video-gen/generate', { prompt: 'a lighthouse at dusk' });
     const ids = { conversation_id: made.json.conversation_id, message_id: made.json.message_id };
     const done = await waitFor(
-      () => api!.core.store.findBySeedIds(ids.conversation_id, ids.message_id)!,
+      async () => (await api!.core.store.findBySeedIds(ids.conversation_id, ids.message_id))!,
       (t) => t.status === 'completed',
       60_000,
     );
@@ -85,6 +85,6 @@ describe('cancel and retry by seed ids', () => {
     });
     const retry = await post('/api/video-gen/retry', ids);
     expect(retry.status).toBe(409);
-    expect(api.core.store.get(done.id)!.status).toBe('completed');
+    expect((await api.core.store.get(done.id))!.status).toBe('completed');
   });
 });

@@ -6,6 +6,7 @@
  * A scripted provider on the fake clock stands in for the upstream: these are the scheduler's own guarantees.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { TaskStoreAsync } from '../src/core/store/contract.js';
 import { type NewTask, TaskStore } from '../src/core/store.js';
 import { advanceSeconds, disposeUnderFakeClock, START, settle, until, useFakeClock } from './support/fake-clock.js';
 import { sampleImage } from './support/media-samples.js';
@@ -20,10 +21,10 @@ const seedCore = (provider: ScriptedProvider, env?: Record<string, string>, data
 
 /** Submits without waiting for the first step (it may be held), and returns the stored task. */
 async function submit(core: TestCore, prompt = 'a lighthouse at dusk', image?: Buffer) {
-  const before = core.service.list().total;
+  const before = (await core.service.list()).total;
   void core.service.submit({ prompt, origin: http, ...(image && { image: { bytes: image } }) }).catch(() => undefined);
-  await settle(() => core.service.list().total > before, 200, 2);
-  return core.service.list({ limit: 1 }).tasks[0]!;
+  await settle(async () => (await core.service.list()).total > before, 200, 2);
+  return (await core.service.list({ limit: 1 })).tasks[0]!;
 }
 
 const callsOf = (p: ScriptedProvider, method: string) => p.calls.filter((c) => c.method === method);
@@ -47,10 +48,10 @@ describe('leases after a crash (case 3)', () => {
     expect(secondsOf(crashed, 'poll')).toEqual([180]);
     const releaseStart = crashed.holdNextStart();
     const starting = await submit(first, 'being started when the process died');
-    expect(first.service.get(starting.id).leaseOwner).toBe(first.store.owner);
+    expect((await first.service.get(starting.id)).leaseOwner).toBe(first.store.owner);
     // The process dies: its loop takes no more work, its steps never return, it writes nothing more.
     void first.scheduler.stop();
-    first.store.close();
+    await first.store.close();
 
     const revived = scriptedProvider();
     revived.pollScript.push({ state: 'succeeded', videoUrls: [revived.videoUrl] });
@@ -59,14 +60,14 @@ describe('leases after a crash (case 3)', () => {
     expect(revived.calls[0]).toMatchObject({ method: 'poll', ref: { id: 'job-1' } });
     expect(secondsOf(revived, 'poll')[0]).toBeLessThanOrEqual(181 + 10);
     expect(secondsOf(revived, 'start')).toHaveLength(1);
-    await until(() => second.service.get(looked.id).status === 'completed');
-    expect(second.service.get(starting.id)).toMatchObject({ status: 'pending', leaseUntil: null });
-    expect(second.service.get(starting.id).upstream).not.toBeNull();
+    await until(async () => (await second.service.get(looked.id)).status === 'completed');
+    expect(await second.service.get(starting.id)).toMatchObject({ status: 'pending', leaseUntil: null });
+    expect((await second.service.get(starting.id)).upstream).not.toBeNull();
 
     releasePoll(); // the dead process's late answers change nothing
     releaseStart();
     await settle();
-    expect(second.service.get(looked.id).status).toBe('completed');
+    expect((await second.service.get(looked.id)).status).toBe('completed');
   });
 });
 
@@ -76,7 +77,7 @@ describe('after the restart, the longest-waiting task first (case 3)', () => {
     const provider = scriptedProvider();
     const core = await seedCore(provider, { PROVIDER_CONCURRENCY: '1' });
     const a = await submit(core, 'A: looked at first, and held');
-    await until(() => core.service.get(a.id).upstream !== null);
+    await until(async () => (await core.service.get(a.id)).upstream !== null);
     provider.startScript.push(transient('upstream 502'));
     const c = await submit(core, 'C: its start failed once, due again at 180 s');
     await advanceSeconds(1);
@@ -87,7 +88,7 @@ describe('after the restart, the longest-waiting task first (case 3)', () => {
     release();
     await until(() => provider.calls.length > before);
     expect(provider.calls[before]!.method).toBe('start');
-    await until(() => core.service.get(c.id).upstream !== null);
+    await until(async () => (await core.service.get(c.id)).upstream !== null);
   });
 });
 
@@ -101,10 +102,10 @@ describe('nothing claimed to wait in a queue (case 3)', () => {
     await until(() => callsOf(provider, 'start').length === 1);
     const second = await submit(core, 'second, submitted meanwhile');
     await settle(undefined, 20, 2);
-    expect(core.service.get(second.id)).toMatchObject({ leaseUntil: null, leaseToken: 0, upstream: null });
+    expect(await core.service.get(second.id)).toMatchObject({ leaseUntil: null, leaseToken: 0, upstream: null });
     release();
-    await until(() => core.service.get(second.id).upstream !== null);
-    expect(core.service.get(first.id).upstream).not.toBeNull();
+    await until(async () => (await core.service.get(second.id)).upstream !== null);
+    expect((await core.service.get(first.id)).upstream).not.toBeNull();
   });
 });
 
@@ -116,7 +117,7 @@ describe('leases cover the step (case 4)', () => {
     const core = await seedCore(provider, env);
     expect(core.scheduler.leaseMs).toBe(16_000);
     await submit(core, 'another user’s video, looked at 12 s later: the loop wakes up meanwhile');
-    await until(() => core.service.list().tasks.every((t) => t.upstream !== null));
+    await until(async () => (await core.service.list()).tasks.every((t) => t.upstream !== null));
     provider.delays.uploadMs = 9_000;
     provider.delays.startMs = 9_000;
     const task = await submit(core, 'the cat waves', sampleImage('png'));
@@ -124,7 +125,7 @@ describe('leases cover the step (case 4)', () => {
     await advanceSeconds(40);
     expect(callsOf(provider, 'uploadImage')).toHaveLength(1);
     expect(callsOf(provider, 'start')).toHaveLength(2); // the other task's, and this one's once
-    expect(core.service.get(task.id).upstream).toMatchObject({ id: 'job-2' });
+    expect((await core.service.get(task.id)).upstream).toMatchObject({ id: 'job-2' });
   });
 
   it('a start whose lease was claimed again writes nothing, and its job is cancelled upstream', async () => {
@@ -134,17 +135,17 @@ describe('leases cover the step (case 4)', () => {
     const release = provider.holdNextStart();
     const task = await submit(core);
     await until(() => callsOf(provider, 'start').length === 1);
-    const held = core.service.get(task.id);
+    const held = await core.service.get(task.id);
     // The process stalls (a suspended VM) past the lease: on waking, the loop sees the lease lapsed and claims again.
     vi.setSystemTime(Date.now() + 600_000); // longer than any lease of these settings
 
     core.scheduler.kick();
-    await until(() => core.service.get(task.id).upstream !== null);
+    await until(async () => (await core.service.get(task.id)).upstream !== null);
     release();
     await until(() => callsOf(provider, 'cancel').length === 1);
-    expect(core.service.get(task.id).upstream).toMatchObject({ id: 'job-1' });
+    expect((await core.service.get(task.id)).upstream).toMatchObject({ id: 'job-1' });
     expect(callsOf(provider, 'cancel')[0]!.ref).toMatchObject({ id: 'job-2' });
-    expect(core.service.get(task.id).leaseToken).toBe(held.leaseToken + 1);
+    expect((await core.service.get(task.id)).leaseToken).toBe(held.leaseToken + 1);
   });
 });
 
@@ -163,9 +164,9 @@ describe('cancel during a start (case 5)', () => {
   it('cancels upstream the job that a start under way created after the cancel', async () => {
     const { provider, core, task, release } = await cancelledDuringStart();
     release();
-    await until(() => core.service.get(task.id).leaseUntil === null);
+    await until(async () => (await core.service.get(task.id)).leaseUntil === null);
     expect(callsOf(provider, 'cancel')[0]!.ref).toMatchObject({ id: 'job-1' });
-    expect(core.service.get(task.id)).toMatchObject({ status: 'cancelled', upstream: null, leaseUntil: null });
+    expect(await core.service.get(task.id)).toMatchObject({ status: 'cancelled', upstream: null, leaseUntil: null });
   });
 
   it('cancel then retry during a start runs one start, and only it writes its reference', async () => {
@@ -173,25 +174,27 @@ describe('cancel during a start (case 5)', () => {
     await core.service.retry(task.id, { admin: true });
     await advanceSeconds(5);
     release();
-    await until(() => core.service.get(task.id).upstream !== null);
+    await until(async () => (await core.service.get(task.id)).upstream !== null);
     await advanceSeconds(5);
     expect(callsOf(provider, 'start')).toHaveLength(1);
     expect(callsOf(provider, 'cancel')).toHaveLength(0);
-    expect(core.service.get(task.id)).toMatchObject({ status: 'pending', upstream: { id: 'job-1' } });
+    expect(await core.service.get(task.id)).toMatchObject({ status: 'pending', upstream: { id: 'job-1' } });
   });
 });
 
 describe('the loop when the database refuses (case 13)', () => {
-  type Claims = Pick<TaskStore, 'claimDue' | 'claimOldestDue'>;
-  /** Makes the claims of `target` (a store or the prototype) fail as a full disk does; returns the undo. */
-  function refuseClaims(target: Claims, count: () => void): () => void {
+  /**
+   * Makes the claims of `target` fail as a full disk does; returns the undo. The core's (async) store rejects; the
+   * SQLite store's prototype, under the async store of every core started meanwhile, throws.
+   */
+  function refuseClaims(target: TaskStoreAsync | TaskStore, count: () => void): () => void {
     const saved = { claimDue: target.claimDue, claimOldestDue: target.claimOldestDue };
-    const full = () => {
+    const refuse = () => {
       count();
       throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
     };
-    target.claimDue = full;
-    target.claimOldestDue = full;
+    const full = target === TaskStore.prototype ? refuse : async () => refuse();
+    Object.assign(target, { claimDue: full, claimOldestDue: full });
     return () => Object.assign(target, saved);
   }
 
@@ -213,7 +216,7 @@ describe('the loop when the database refuses (case 13)', () => {
     expect(complaints).toHaveLength(1);
     restore();
     await advanceSeconds(65);
-    await until(() => core.service.get(task.id).status === 'completed');
+    await until(async () => (await core.service.get(task.id)).status === 'completed');
     expect(core.logs()).toContain('reaches the database again');
   });
 
@@ -223,7 +226,7 @@ describe('the loop when the database refuses (case 13)', () => {
     const first = await seedCore(provider);
     const task = await submit(first);
     void first.scheduler.stop();
-    first.store.close();
+    await first.store.close();
 
     const revived = scriptedProvider();
     revived.pollScript.push({ state: 'succeeded', videoUrls: [revived.videoUrl] });
@@ -238,7 +241,7 @@ describe('the loop when the database refuses (case 13)', () => {
     }
     expect(refusals).toBeGreaterThan(0);
     await advanceSeconds(200);
-    await until(() => core!.service.get(task.id).status === 'completed');
+    await until(async () => (await core!.service.get(task.id)).status === 'completed');
   });
 });
 
@@ -288,18 +291,19 @@ describe('hot paths (case 14)', () => {
       deliveredAt: null,
       upstreamEnded: false,
     };
-    for (let i = 0; i < 50_000; i++) core.store.insert({ ...base, id: `old-${i}`, upstream: { id: `old-job-${i}` } });
-    const live = core.store.insert({ ...base, id: 'live', status: 'pending', upstream: { id: 'live-job' } });
-    const perCallMs = (work: () => unknown) => {
+    for (let i = 0; i < 50_000; i++)
+      await core.store.insert({ ...base, id: `old-${i}`, upstream: { id: `old-job-${i}` } });
+    const live = await core.store.insert({ ...base, id: 'live', status: 'pending', upstream: { id: 'live-job' } });
+    const perCallMs = async (work: () => Promise<unknown>) => {
       const started = performance.now();
-      for (let i = 0; i < 50; i++) work();
+      for (let i = 0; i < 50; i++) await work();
       return (performance.now() - started) / 50;
     };
     // Walking the history costs ~10 ms a call here; an index probe costs microseconds. 2 ms leaves room for a busy CI.
-    expect(perCallMs(() => core.store.countRunning('scripted'))).toBeLessThan(2);
-    expect(perCallMs(() => core.store.countAhead(live))).toBeLessThan(2);
-    expect(perCallMs(() => core.store.findByUpstreamId('scripted', 'live-job'))).toBeLessThan(2);
-    expect(core.store.countRunning('scripted')).toBe(1);
-    expect(core.store.findByUpstreamId('scripted', 'old-job-123')?.id).toBe('old-123');
+    expect(await perCallMs(() => core.store.countRunning('scripted'))).toBeLessThan(2);
+    expect(await perCallMs(() => core.store.countAhead(live))).toBeLessThan(2);
+    expect(await perCallMs(() => core.store.findByUpstreamId('scripted', 'live-job'))).toBeLessThan(2);
+    expect(await core.store.countRunning('scripted')).toBe(1);
+    expect((await core.store.findByUpstreamId('scripted', 'old-job-123'))?.id).toBe('old-123');
   }, 60_000);
 });

@@ -99,18 +99,18 @@ describe('local provider', () => {
     });
     try {
       let mostRunning = 0;
-      core.service.on('started', () => {
-        mostRunning = Math.max(mostRunning, core.store.countRunning('local'));
+      core.service.on('started', async () => {
+        mostRunning = Math.max(mostRunning, await core.store.countRunning('local'));
       });
       const origin = { platform: 'http' as const, userId: 'queue' };
       const tasks = await Promise.all(
         ['one', 'two', 'three', 'four'].map((prompt) => core.service.submit({ prompt: `queued ${prompt}`, origin })),
       );
       await vi.waitFor(
-        () =>
-          expect(tasks.map((t) => [core.service.get(t.id).status, core.service.get(t.id).error])).toEqual(
-            Array(4).fill(['completed', null]),
-          ),
+        async () => {
+          const now = await Promise.all(tasks.map((t) => core.service.get(t.id)));
+          expect(now.map((t) => [t.status, t.error])).toEqual(Array(4).fill(['completed', null]));
+        },
         { timeout: 60_000, interval: 200 },
       );
       expect(mostRunning).toBe(1);

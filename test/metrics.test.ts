@@ -49,7 +49,7 @@ async function scrapeUntil(base: string, done: (e: Exposition) => boolean): Prom
 
 async function untilFinished(api: TestApi, ids: string[], timeoutMs = 60_000): Promise<Task[]> {
   const tasks = await waitFor(
-    () => ids.map((id) => api.core.service.get(id)),
+    () => Promise.all(ids.map((id) => api.core.service.get(id))),
     (ts) => ts.every(finished),
     timeoutMs,
   );
@@ -148,7 +148,7 @@ describe('/metrics (prom-client, one registry per service)', () => {
     };
     const refused = await api.core.service.submit({ prompt: 'something refused', origin: telegramUser });
     await waitFor(() => api.core.service.get(refused.id), finished);
-    expect(api.core.service.get(refused.id).status).toBe('failed');
+    expect((await api.core.service.get(refused.id)).status).toBe('failed');
 
     const m = await scrape(api.base);
     expect(m.value('video_upstream_errors_total', { provider: 'ark', code: 'RateLimitExceeded' })).toBe(1); // Ark's code of its 429

@@ -91,15 +91,15 @@ describe('outbox: what is sent', () => {
     fail = false;
     await vi.advanceTimersByTimeAsync(10 * 60_000); // every re-send period there is
     expect(seen.every((s) => s.status === 'cancelled')).toBe(true);
-    expect(core.service.get(task.id).deliveredAt).toBeNull();
+    expect((await core.service.get(task.id)).deliveredAt).toBeNull();
     expect(seen).toHaveLength(1);
-    expect(['pending', 'processing']).toContain(core.service.get(task.id).status);
-    expect(core.service.get(task.id).generation).toBe(1);
-    expect(core.service.deliveries(task.id).map((d) => d.state)).toEqual(['superseded']);
+    expect(['pending', 'processing']).toContain((await core.service.get(task.id)).status);
+    expect((await core.service.get(task.id)).generation).toBe(1);
+    expect((await core.service.deliveries(task.id)).map((d) => d.state)).toEqual(['superseded']);
 
     // The retried task's own outcome is told when it comes.
     await inFakeTime(core.service.cancel(task.id, admin));
-    await settle(() => core.service.get(task.id).deliveredAt !== null);
+    await settle(async () => (await core.service.get(task.id)).deliveredAt !== null);
     expect(seen).toEqual([
       { id: task.id, status: 'cancelled', generation: 0 },
       { id: task.id, status: 'cancelled', generation: 1 },
@@ -124,15 +124,15 @@ describe('outbox: what is sent', () => {
     await core.service.retry(task.id, admin); // while the first send is under way
     release();
     await sleep(100);
-    expect(core.service.get(task.id).deliveredAt).toBeNull();
-    const [first] = core.service.deliveries(task.id);
+    expect((await core.service.get(task.id)).deliveredAt).toBeNull();
+    const [first] = await core.service.deliveries(task.id);
     expect(first).toMatchObject({ state: 'superseded', generation: 0 });
     expect(first!.sentAt).not.toBeNull(); // it did go out, and says so
 
     await core.service.cancel(task.id, admin);
     await vi.waitFor(() => expect(seen).toEqual(['cancelled', 'cancelled']));
-    await vi.waitFor(() => expect(core.service.get(task.id).deliveredAt).not.toBeNull());
-    expect(core.service.deliveries(task.id).map((d) => [d.generation, d.state])).toEqual([
+    await vi.waitFor(async () => expect((await core.service.get(task.id)).deliveredAt).not.toBeNull());
+    expect((await core.service.deliveries(task.id)).map((d) => [d.generation, d.state])).toEqual([
       [0, 'superseded'],
       [1, 'sent'],
     ]);
@@ -143,9 +143,9 @@ describe('outbox: what is sent', () => {
     const { core } = await quietCore();
     const task = await core.service.submit({ prompt: 'a kite', origin: alice });
     await core.service.cancel(task.id, admin);
-    expect(core.service.undelivered('telegram').map((t) => t.id)).toEqual([task.id]);
+    expect((await core.service.undelivered('telegram')).map((t) => t.id)).toEqual([task.id]);
     await core.service.retry(task.id, admin);
-    expect(core.service.undelivered('telegram')).toEqual([]);
+    expect(await core.service.undelivered('telegram')).toEqual([]);
     const { seen, deliver } = recorder();
     const stop = core.outbox.register('telegram', deliver);
     await sleep(100);
@@ -166,20 +166,20 @@ describe('outbox: when it is sent', () => {
     await settle(() => seen.length === 1);
 
     for (let minutes = 0; minutes < 5 * 60; minutes += 10) await vi.advanceTimersByTimeAsync(10 * 60_000);
-    expect(core.service.get(task.id).deliveredAt).toBeNull();
+    expect((await core.service.get(task.id)).deliveredAt).toBeNull();
     expect(seen.length).toBeGreaterThanOrEqual(8);
-    const [row] = core.service.deliveries(task.id);
+    const [row] = await core.service.deliveries(task.id);
     expect(row).toMatchObject({ state: 'pending', lastError: '502 Bad Gateway' });
     // 5 s, 10 s, 20 s … doubling to the one-hour cap: a dozen tries in five hours, not thousands, and no giving up.
     expect(row!.tries).toBeGreaterThanOrEqual(8);
     expect(row!.tries).toBeLessThanOrEqual(16);
     expect(row!.nextTryAt - Date.now()).toBeLessThanOrEqual(3_600_000);
-    expect(core.service.get(task.id).deliveredAt).toBeNull();
+    expect((await core.service.get(task.id)).deliveredAt).toBeNull();
 
     outage = false;
     await vi.advanceTimersByTimeAsync(3_600_000);
-    await settle(() => core.service.get(task.id).deliveredAt !== null);
-    expect(core.service.get(task.id).deliveredAt).not.toBeNull();
+    await settle(async () => (await core.service.get(task.id)).deliveredAt !== null);
+    expect((await core.service.get(task.id)).deliveredAt).not.toBeNull();
     expect(seen.length).toBe(row!.tries + 1);
     await vi.advanceTimersByTimeAsync(3_600_000);
     expect(seen.length).toBe(row!.tries + 1); // sent once, then never again
@@ -194,18 +194,20 @@ describe('outbox: when it is sent', () => {
     await first.core.service.cancel(task.id, admin);
     await vi.waitFor(() => expect(failing.seen.length).toBeGreaterThanOrEqual(3), { timeout: 5_000 });
     await stop();
-    const before = first.core.store.deliveries({ taskId: task.id })[0]!;
+    const before = (await first.core.store.deliveries({ taskId: task.id }))[0]!;
     await first.core.dispose();
     expect(before).toMatchObject({ state: 'pending', lastError: 'proxy down', leaseUntil: null });
 
     const second = await quietCore({ dataDir: first.core.dataDir, retryBaseMs: 40, retryMaxMs: 60_000 });
-    const after = second.core.service.deliveries(task.id)[0]!;
+    const after = (await second.core.service.deliveries(task.id))[0]!;
     expect(after).toMatchObject({ tries: before.tries, nextTryAt: before.nextTryAt, lastError: 'proxy down' });
     const working = recorder();
     const stopAgain = second.core.outbox.register('telegram', working.deliver);
-    await vi.waitFor(() => expect(second.core.service.get(task.id).deliveredAt).not.toBeNull(), { timeout: 5_000 });
+    await vi.waitFor(async () => expect((await second.core.service.get(task.id)).deliveredAt).not.toBeNull(), {
+      timeout: 5_000,
+    });
     expect(working.seen).toHaveLength(1);
-    expect(second.core.service.deliveries(task.id)[0]).toMatchObject({ state: 'sent', tries: before.tries });
+    expect((await second.core.service.deliveries(task.id))[0]).toMatchObject({ state: 'sent', tries: before.tries });
     await stopAgain();
   });
 
@@ -215,14 +217,14 @@ describe('outbox: when it is sent', () => {
     const stop = core.outbox.register('telegram', deliver);
     const task = await core.service.submit({ prompt: 'a kite', origin: alice });
     await core.service.cancel(task.id, admin);
-    await vi.waitFor(() => expect(core.service.deliveries(task.id)[0]?.state).toBe('given_up'));
+    await vi.waitFor(async () => expect((await core.service.deliveries(task.id))[0]?.state).toBe('given_up'));
     await sleep(200);
     expect(seen).toHaveLength(1);
-    expect(core.service.deliveries(task.id)[0]).toMatchObject({
+    expect((await core.service.deliveries(task.id))[0]).toMatchObject({
       tries: 1,
       givenUpReason: 'Telegram answered 403: bot was blocked by the user',
     });
-    expect(core.service.get(task.id).deliveredAt).toBeNull();
+    expect((await core.service.get(task.id)).deliveredAt).toBeNull();
     expect(core.logs()).toContain('refused the delivery for good');
     await stop();
   });
@@ -234,19 +236,25 @@ describe('outbox: when it is sent', () => {
     const stop = core.outbox.register('telegram', deliver);
     const early = await core.service.submit({ prompt: 'early', origin: alice });
     await core.service.cancel(early.id, admin);
-    const row = () => core.store.deliveries({ taskId: early.id })[0]!;
+    const row = async () => (await core.store.deliveries({ taskId: early.id }))[0]!;
     // The early result has failed long enough for its next try to be seconds away.
-    await vi.waitFor(() => expect(row().nextTryAt - Date.now()).toBeGreaterThan(2_000), { timeout: 15_000 });
+    await vi.waitFor(async () => expect((await row()).nextTryAt - Date.now()).toBeGreaterThan(2_000), {
+      timeout: 15_000,
+    });
     const late = await core.service.submit({ prompt: 'late', origin: alice });
     await core.service.cancel(late.id, admin);
-    await vi.waitFor(() => expect(core.store.deliveries({ taskId: late.id })[0]!.tries).toBeGreaterThanOrEqual(3));
+    await vi.waitFor(async () =>
+      expect((await core.store.deliveries({ taskId: late.id }))[0]!.tries).toBeGreaterThanOrEqual(3),
+    );
+    const earlyWasDueAt = (await row()).nextTryAt;
     outage = false;
-    const earlyWasDueAt = row().nextTryAt;
-    await vi.waitFor(() => expect(core.service.get(early.id).deliveredAt).not.toBeNull(), { timeout: 10_000 });
+    await vi.waitFor(async () => expect((await core.service.get(early.id)).deliveredAt).not.toBeNull(), {
+      timeout: 10_000,
+    });
     // The late result's first success woke the early one well before its own next try.
-    expect(Date.parse(core.service.get(early.id).deliveredAt!)).toBeLessThan(earlyWasDueAt - 1_000);
+    expect(Date.parse((await core.service.get(early.id)).deliveredAt!)).toBeLessThan(earlyWasDueAt - 1_000);
     expect(core.logs()).toContain('the platform answers again');
-    expect(seen.filter((s) => s.id === early.id).length).toBe(row().tries + 1);
+    expect(seen.filter((s) => s.id === early.id).length).toBe((await row()).tries + 1);
     await stop();
   });
 });
@@ -259,7 +267,12 @@ describe('outbox: finding what is owed', () => {
     const stop = core.outbox.register('telegram', deliver);
     const task = await inFakeTime(core.service.submit({ prompt: 'a kite', origin: alice }));
     // Ended by another writer of the database (no event here): only the row tells.
-    core.store.update(task.id, { status: 'failed', error: 'ended elsewhere', nextAttemptAt: null, leaseUntil: null });
+    await core.store.update(task.id, {
+      status: 'failed',
+      error: 'ended elsewhere',
+      nextAttemptAt: null,
+      leaseUntil: null,
+    });
     await vi.advanceTimersByTimeAsync(61_000);
     await settle(() => seen.length === 1);
     expect(seen).toEqual([{ id: task.id, status: 'failed', generation: 0 }]);
@@ -338,7 +351,7 @@ describe('outbox: admin alerts of provider incidents', () => {
     expect(alerts).toHaveLength(2);
     expect(alerts[0]!.incident).toMatchObject({ ...expired, id: 1 });
     // Discord is not configured (no DISCORD_TOKEN): its admins are not owed anything.
-    expect(core.store.deliveries({ incidentId: 1 }).map((d) => [d.platform, d.recipient, d.state])).toEqual([
+    expect((await core.store.deliveries({ incidentId: 1 })).map((d) => [d.platform, d.recipient, d.state])).toEqual([
       ['telegram', '11', 'sent'],
       ['telegram', '12', 'sent'],
     ]);

@@ -39,7 +39,7 @@ it('an HEVC video from Doubao reaches Telegram as H.264, and the HEVC download i
     expect(isMp4(delivered)).toBe(true);
     expect(await codecOf(delivered)).toBe('avc1');
 
-    const [task] = h.core.service.list().tasks;
+    const [task] = (await h.core.service.list()).tasks;
     expect(task).toMatchObject({ status: 'completed', videoFile: `${task!.id}.mp4` });
     const original = readFileSync(h.core.media.originalVideoPath(task!.id));
     expect(await codecOf(original)).toBe('hvc1');

@@ -96,7 +96,7 @@ describe('where it applies', () => {
       code: 'PROMPT_BLOCKED',
     });
     expect(JSON.stringify(body)).not.toMatch(/forbidden|违禁/i);
-    expect(api.core.service.list({}).total).toBe(0);
+    expect((await api.core.service.list({})).total).toBe(0);
     const metrics = await (await request(`${api.base}/metrics`)).body.text();
     expect(metrics).toContain('video_prompts_blocked_total{platform="http"} 1');
     const ok = await request(`${api.base}/api/video-gen/generate`, {
@@ -113,7 +113,7 @@ describe('where it applies', () => {
     bot.fake.pushUpdate(textMessage({ chatId: 821, userId: 821, languageCode: 'zh' }, '/video 一个违禁词的视频'));
     const reply = await bot.fake.waitFor('sendMessage', (c) => c.payload.chat_id === 821);
     expect(String(reply.payload.text)).toBe('抱歉，无法处理：提示词包含本服务不接受的内容，请换个说法。');
-    expect(bot.core.service.list({}).total).toBe(0);
+    expect((await bot.core.service.list({})).total).toBe(0);
     expect(bot.core.service.promptsBlocked()).toEqual({ telegram: 1 });
   });
 

@@ -148,7 +148,7 @@ describe('#14 Discord REST through HTTP_PROXY', () => {
     const sent = fake.slash({ name: 'video', options: { prompt: 'the cat waves' }, image });
     await fake.waitFor(isCallback(sent.token));
     await fake.waitFor((r) => r.method === 'POST' && r.files.length > 0, 25_000);
-    expect(core.service.list({ platform: 'discord' }).tasks[0]?.kind).toBe('i2v');
+    expect((await core.service.list({ platform: 'discord' })).tasks[0]?.kind).toBe('i2v');
     expect(through.tunnelled).toContain(`GET ${new URL(image.url).pathname}`);
   }, 40_000);
 

@@ -100,12 +100,12 @@ describe('16. GET /readyz', () => {
         throw new Error('session file unreadable');
       },
     };
-    const fourth = await readyz(core, createReadiness({ probeWrite: () => {}, provider: broken, adapters: [] }));
+    const fourth = await readyz(core, createReadiness({ probeWrite: async () => {}, provider: broken, adapters: [] }));
     expect(fourth.status).toBe(503);
     expect(fourth.body.parts.provider.reason).toBe('its readiness check failed: session file unreadable');
 
     // A database that takes no writes (here: closed under the service's feet).
-    store.close();
+    await store.close();
     const third = await readyz(
       core,
       createReadiness({ probeWrite: () => store.probeWrite(), provider: { name: 'local' }, adapters: [] }),
@@ -115,22 +115,26 @@ describe('16. GET /readyz', () => {
     expect(third.body.parts.database.error).toMatch(/not open/);
   });
 
-  it('probes the database at most once per interval, however often it is asked', () => {
+  it('probes the database at most once per interval, however often it is asked', async () => {
     let writes = 0;
     let now = 0;
     const readiness = createReadiness({
-      probeWrite: () => {
+      probeWrite: async () => {
         writes++;
+        await new Promise((r) => setTimeout(r, 20)); // a database that takes its time to answer
       },
       provider: { name: 'local' },
       adapters: [],
       probeIntervalMs: 1000,
       now: () => now,
     });
-    for (let i = 0; i < 50; i++) readiness();
+    // Fifty asks at once (a flood of probes while the write is under way), then fifty more one after another.
+    const answers = await Promise.all(Array.from({ length: 50 }, () => readiness()));
+    for (let i = 0; i < 50; i++) answers.push(await readiness());
     expect(writes).toBe(1);
+    expect(answers.every((a) => a.ready)).toBe(true);
     now = 1000;
-    readiness();
+    await readiness();
     expect(writes).toBe(2);
   });
 

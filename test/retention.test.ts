@@ -52,8 +52,8 @@ describe('#12.12 retention', () => {
     });
     const { core: c, base } = api;
     const task = await c.service.submit({ prompt: 'kept for a while', origin });
-    await vi.waitFor(() => expect(c.service.get(task.id).status).toBe('completed'), 10_000);
-    const link = `${base}/videos/${c.service.get(task.id).videoFile}`;
+    await vi.waitFor(async () => expect((await c.service.get(task.id)).status).toBe('completed'), 10_000);
+    const link = `${base}/videos/${(await c.service.get(task.id)).videoFile}`;
     expect((await request(link)).statusCode).toBe(200);
 
     clock.offsetMs = 29 * DAY;
@@ -80,7 +80,7 @@ describe('#12.12 retention', () => {
     provider.pollScript.push({ state: 'succeeded', videoUrls: [provider.videoUrl] });
     core = await startTestCore({ provider: () => provider, core: { now: clock.now } });
     const task = await core.service.submit({ prompt: 'converted once', origin });
-    await vi.waitFor(() => expect(core!.service.get(task.id).status).toBe('completed'), 10_000);
+    await vi.waitFor(async () => expect((await core!.service.get(task.id)).status).toBe('completed'), 10_000);
     // What MediaStore keeps when it converted an HEVC download to H.264 (see test/playable-video.test.ts).
     writeFileSync(core.media.originalVideoPath(task.id), 'the HEVC download');
     clock.offsetMs = 31 * DAY;
@@ -113,12 +113,12 @@ describe('#12.12 retention', () => {
     const c = core;
     const image = { bytes: sampleImage('png') };
     const done = await c.service.submit({ prompt: 'completes', image, origin });
-    await vi.waitFor(() => expect(c.service.get(done.id).status).toBe('completed'), 10_000);
+    await vi.waitFor(async () => expect((await c.service.get(done.id)).status).toBe('completed'), 10_000);
     // Kept for "again" (issue 15) until the window ends, like a failed task's.
-    expect(c.service.get(done.id).imagePath).toBe(done.imagePath);
+    expect((await c.service.get(done.id)).imagePath).toBe(done.imagePath);
 
     const failed = await c.service.submit({ prompt: 'fails', image, origin });
-    await vi.waitFor(() => expect(c.service.get(failed.id).status).toBe('failed'), 10_000);
+    await vi.waitFor(async () => expect((await c.service.get(failed.id)).status).toBe('failed'), 10_000);
     const running = await c.service.submit({ prompt: 'holds the one slot', image, origin });
     const waiting = await c.service.submit({ prompt: 'never started', image, origin });
     await c.service.cancel(waiting.id, { admin: true });
@@ -131,7 +131,7 @@ describe('#12.12 retention', () => {
     expect(await c.retention.sweep()).toMatchObject({ images: 3 });
     for (const task of [done, failed, waiting]) {
       expect(existsSync(task.imagePath!)).toBe(false);
-      expect(c.service.get(task.id).imagePath).toBeNull();
+      expect((await c.service.get(task.id)).imagePath).toBeNull();
     }
     expect(existsSync(running.imagePath!)).toBe(true); // a live task keeps its image
     // A retry of a task never uploaded needs the image: it says it is gone. One already uploaded goes on without it.
@@ -143,8 +143,8 @@ describe('#12.12 retention', () => {
     core = await startTestCore();
     const c = core;
     const task = await c.service.submit({ prompt: 'a single copy', origin });
-    await vi.waitFor(() => expect(c.service.get(task.id).status).toBe('completed'), 30_000);
-    expect(existsSync(join(c.media.videosDir, c.service.get(task.id).videoFile!))).toBe(true);
+    await vi.waitFor(async () => expect((await c.service.get(task.id)).status).toBe('completed'), 30_000);
+    expect(existsSync(join(c.media.videosDir, (await c.service.get(task.id)).videoFile!))).toBe(true);
     const renders = join(c.dataDir, 'local', 'videos');
     expect(readdirSync(renders).filter((f) => f.endsWith('.mp4'))).toEqual([]);
   });
@@ -156,8 +156,8 @@ describe('#12.12 retention', () => {
     const { core: c, base } = api;
     const upload = await c.service.storeImage(sampleImage('png'));
     const finished = await c.service.submit({ prompt: 'p', image: { bytes: sampleImage('jpg') }, origin });
-    await vi.waitFor(() => expect(c.service.get(finished.id).status).toBe('completed'), 10_000);
-    const video = join(c.media.videosDir, c.service.get(finished.id).videoFile!);
+    await vi.waitFor(async () => expect((await c.service.get(finished.id)).status).toBe('completed'), 10_000);
+    const video = join(c.media.videosDir, (await c.service.get(finished.id)).videoFile!);
     // The completed task keeps its image for "again" (issue 15); one waiting task holds another.
     const held = await c.service.submit({ prompt: 'q', image: { bytes: sampleImage('jpg') }, origin });
     const text = await (await request(`${base}/metrics`)).body.text();

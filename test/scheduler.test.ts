@@ -48,7 +48,7 @@ describe('scheduler', () => {
     await advanceSeconds(1000);
 
     expect(pollTimes(provider)).toEqual([180, 360, 540, 720, 900]);
-    expect(core.service.get(task.id)).toMatchObject({
+    expect(await core.service.get(task.id)).toMatchObject({
       status: 'failed',
       attempts: 5,
       error: 'video not ready after 5 attempts',
@@ -80,9 +80,13 @@ describe('scheduler', () => {
     core.service.on('completed', completed);
     const task = await submit(core);
     await advanceSeconds(400);
-    await until(() => core.service.get(task.id).status === 'completed');
+    await until(async () => (await core.service.get(task.id)).status === 'completed');
     expect(pollTimes(provider)).toEqual([180, 360]);
-    expect(core.service.get(task.id)).toMatchObject({ status: 'completed', attempts: 2, videoFile: `${task.id}.mp4` });
+    expect(await core.service.get(task.id)).toMatchObject({
+      status: 'completed',
+      attempts: 2,
+      videoFile: `${task.id}.mp4`,
+    });
     expect(completed).toHaveBeenCalledOnce();
   });
 
@@ -102,7 +106,11 @@ describe('scheduler', () => {
     const core = await seedCore(provider);
     const task = await submit(core);
     await advanceSeconds(200);
-    expect(core.service.get(task.id)).toMatchObject({ status: 'failed', attempts: 1, error: 'Doubao session expired' });
+    expect(await core.service.get(task.id)).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      error: 'Doubao session expired',
+    });
   });
 
   it('counts transient errors as attempts and keeps the last reason', async () => {
@@ -115,11 +123,11 @@ describe('scheduler', () => {
     expect(task).toMatchObject({ status: 'pending', attempts: 1, error: 'upstream 502', upstream: null });
     // The start is tried again after the interval, then looks follow the first delay.
     await advanceSeconds(180 + 180 + 180 + 5);
-    await until(() => core.service.get(task.id).status === 'completed');
+    await until(async () => (await core.service.get(task.id)).status === 'completed');
     const starts = provider.calls.filter((c) => c.method === 'start');
     expect(starts.map((c) => Math.round((c.at - START) / 1000))).toEqual([0, 180]);
     expect(pollTimes(provider)).toEqual([360, 540]);
-    expect(core.service.get(task.id)).toMatchObject({ status: 'completed', attempts: 3, error: null });
+    expect(await core.service.get(task.id)).toMatchObject({ status: 'completed', attempts: 3, error: null });
   });
 
   it('fails with the last transient reason when every attempt errs', async () => {
@@ -129,7 +137,7 @@ describe('scheduler', () => {
     const core = await seedCore(provider);
     const task = await submit(core);
     await advanceSeconds(1000);
-    expect(core.service.get(task.id)).toMatchObject({
+    expect(await core.service.get(task.id)).toMatchObject({
       status: 'failed',
       attempts: 5,
       error: 'upstream 503 #5 (gave up after 5 attempts)',
@@ -145,7 +153,7 @@ describe('scheduler', () => {
     const core = await seedCore(provider);
     const task = await submit(core);
     await advanceSeconds(3000);
-    expect(core.service.get(task.id)).toMatchObject({
+    expect(await core.service.get(task.id)).toMatchObject({
       status: 'failed',
       attempts: 5,
       error: 'busy #5 (gave up after 5 attempts)',
@@ -171,13 +179,13 @@ describe('scheduler', () => {
     const core = await seedCore(provider);
     const task = await submit(core);
     await advanceSeconds(200);
-    expect(core.service.get(task.id).status).toBe('failed');
+    expect((await core.service.get(task.id)).status).toBe('failed');
     provider.pollScript.push({ state: 'succeeded', videoUrls: [provider.videoUrl] });
     const retried = await core.service.retry(task.id, { admin: true });
     expect(retried).toMatchObject({ status: 'pending', attempts: 0, error: null });
     await advanceSeconds(2);
-    await until(() => core.service.get(task.id).status === 'completed');
-    expect(core.service.get(task.id)).toMatchObject({ status: 'completed', attempts: 1 });
+    await until(async () => (await core.service.get(task.id)).status === 'completed');
+    expect(await core.service.get(task.id)).toMatchObject({ status: 'completed', attempts: 1 });
     expect(provider.calls.filter((c) => c.method === 'start')).toHaveLength(1);
   });
 
@@ -190,10 +198,10 @@ describe('scheduler', () => {
     const second = await submit(core, 'second');
     expect(first.upstream).not.toBeNull();
     expect(second.upstream).toBeNull();
-    expect(core.service.waitInfo(second).ahead).toBe(1);
+    expect((await core.service.waitInfo(second)).ahead).toBe(1);
     await advanceSeconds(181);
-    await until(() => core.service.get(first.id).status === 'completed');
-    await until(() => core.service.get(second.id).upstream !== null);
+    await until(async () => (await core.service.get(first.id)).status === 'completed');
+    await until(async () => (await core.service.get(second.id)).upstream !== null);
     expect(provider.calls.filter((c) => c.method === 'start')).toHaveLength(2);
   });
 
@@ -206,10 +214,10 @@ describe('scheduler', () => {
     const release = crashed.holdNextPoll();
     await advanceSeconds(181);
     expect(pollTimes(crashed)).toEqual([180]);
-    expect(first.service.get(task.id)).toMatchObject({ status: 'processing', attempts: 1 });
+    expect(await first.service.get(task.id)).toMatchObject({ status: 'processing', attempts: 1 });
     // The process "dies": its loop takes no more work, its attempt never returns, it writes nothing more.
     void first.scheduler.stop();
-    first.store.close();
+    await first.store.close();
 
     const revived = scriptedProvider();
     revived.pollScript.push({ state: 'succeeded', videoUrls: [revived.videoUrl] });
@@ -218,13 +226,13 @@ describe('scheduler', () => {
     second.service.on('completed', completed);
     // The dead process's lease is released at start-up: the task is looked at again at once (test/leases.test.ts).
     await advanceSeconds(10);
-    await until(() => second.service.get(task.id).status === 'completed');
-    expect(second.service.get(task.id)).toMatchObject({ status: 'completed', attempts: 2 });
+    await until(async () => (await second.service.get(task.id)).status === 'completed');
+    expect(await second.service.get(task.id)).toMatchObject({ status: 'completed', attempts: 2 });
     expect(completed).toHaveBeenCalledOnce();
     expect(revived.calls[0]?.ref?.id).toBe(task.upstream?.id);
 
     release(); // the old attempt's late answer must not change the finished task
     await settle();
-    expect(second.service.get(task.id).status).toBe('completed');
+    expect((await second.service.get(task.id)).status).toBe('completed');
   });
 });

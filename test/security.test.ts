@@ -81,7 +81,7 @@ describe('the API token', () => {
         expect(((await res.body.json()) as { detail: string }).detail).toMatch(/API token/);
       }
     }
-    expect(core.service.list({}).total).toBe(0);
+    expect((await core.service.list({})).total).toBe(0);
   });
 
   it('lets the right token through, keeps /healthz open, and never logs the token', async () => {
@@ -138,7 +138,7 @@ describe('downloads refuse private addresses and foreign hosts (SSRF)', () => {
         expect(res.json().detail, url).toMatch(/image_url points to a private or local address/);
       }
       expect(hits).toEqual([]);
-      expect(core.service.list({}).total).toBe(0);
+      expect((await core.service.list({})).total).toBe(0);
     } finally {
       await app.close();
       await core.dispose();

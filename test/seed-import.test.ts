@@ -51,20 +51,20 @@ it("adopts the seed service's video_links.json through `npm run demo -- --import
   expect((await run()).stdout).toContain('imported 2, skipped 0');
   expect((await run()).stdout).toContain('imported 0, skipped 2');
 
-  const done = core.service.getBySeedIds('7401', '9901');
+  const done = await core.service.getBySeedIds('7401', '9901');
   expect(done).toMatchObject({
     provider: 'doubao',
     status: 'completed',
     attempts: 2,
     videoUrls: seedFile['7401_9901'].video_urls,
   });
-  const open = core.service.getBySeedIds('7402', '9902');
+  const open = await core.service.getBySeedIds('7402', '9902');
   // This service runs the local provider: the unfinished Doubao task fails at once, as at start-up, and keeps its
   // upstream reference for a retry under PROVIDER=doubao.
   expect(open).toMatchObject({ provider: 'doubao', status: 'failed', attempts: 0, maxAttempts: 10 });
   expect(open.error).toMatch(/doubao provider, which is no longer configured/);
   expect(open.upstream).toMatchObject({ conversationId: '7402', messageId: '9902' });
-  expect(core.service.undelivered('cli')).toEqual([]);
+  expect(await core.service.undelivered('cli')).toEqual([]);
 
   const bad = await app.inject({ method: 'POST', url: '/api/video-gen/import', payload: { x: { status: 'weird' } } });
   expect(bad.statusCode).toBe(422);

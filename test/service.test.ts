@@ -38,7 +38,7 @@ describe('GenerationService', () => {
     await expect(core.service.submit({ prompt: 'c', origin: alice })).rejects.toThrow(/2 videos in 24 hours/);
     for (let i = 0; i < 5; i++)
       await core.service.submit({ prompt: `api ${i}`, origin: { platform: 'http', userId: 'api' } });
-    expect(core.service.list({ platform: 'http' }).total).toBe(5);
+    expect((await core.service.list({ platform: 'http' })).total).toBe(5);
   });
 
   it('checks prompts and images before storing anything', async () => {
@@ -53,7 +53,7 @@ describe('GenerationService', () => {
     await expect(core.service.submit({ prompt: 'ok', image: tooBig, origin: alice })).rejects.toMatchObject({
       code: 'TOO_LARGE',
     });
-    expect(core.service.list().total).toBe(0);
+    expect((await core.service.list()).total).toBe(0);
     const i2v = await core.service.submit({ prompt: 'ok', image: { bytes: sampleImage('png') }, origin: alice });
     expect(i2v).toMatchObject({ kind: 'i2v', imageRef: { uploaded: true } });
   });
@@ -77,11 +77,11 @@ describe('GenerationService', () => {
     }
     const a = await core.service.submit({ prompt: 'a', origin: alice });
     const b = await core.service.submit({ prompt: 'b', origin: bob });
-    expect(core.service.waitInfo(a).ahead).toBe(0);
-    expect(core.service.waitInfo(b).ahead).toBe(1);
+    expect((await core.service.waitInfo(a)).ahead).toBe(0);
+    expect((await core.service.waitInfo(b)).ahead).toBe(1);
     await core.service.cancel(a.id, { admin: true });
     expect(seen).toEqual(['queued:a', 'started:a', 'queued:b', 'started:b', 'cancelled:a']);
-    expect(core.service.waitInfo(core.service.get(b.id)).ahead).toBe(0);
+    expect((await core.service.waitInfo(await core.service.get(b.id))).ahead).toBe(0);
   });
 });
 
@@ -98,7 +98,7 @@ describe('Outbox', () => {
     await core.service.cancel(late.id, { admin: true });
     await vi.waitFor(() => expect(delivered).toEqual([early.id, late.id]));
     await stop();
-    expect(core.service.undelivered('telegram')).toEqual([]);
+    expect(await core.service.undelivered('telegram')).toEqual([]);
     const again: string[] = [];
     const stopAgain = core.outbox.register('telegram', async (task) => {
       again.push(task.id);
@@ -123,7 +123,7 @@ describe('request keys', () => {
     const first = await core.service.submit({ prompt: 'once', origin: alice, requestKey: 'telegram:1001:7' });
     const again = await core.service.submit({ prompt: 'once', origin: alice, requestKey: 'telegram:1001:7' });
     expect(again.id).toBe(first.id);
-    expect(core.service.list().total).toBe(1);
+    expect((await core.service.list()).total).toBe(1);
     expect(provider.calls.filter((c) => c.method === 'start')).toHaveLength(1);
     await expect(
       core.service.submit({ prompt: 'other', origin: alice, requestKey: 'telegram:1001:8' }),

@@ -59,16 +59,16 @@ describe('photos waiting for their prompt', () => {
     let now = Date.now();
     core = await startTestCore({ provider: idleProvider, core: { now: () => now } });
     const photo = { fileId: 'f1', photoMessageId: 5 };
-    core.service.keepPendingPhoto('1:9', '11', photo, 60_000);
-    expect(core.service.takePendingPhoto('1:9', '12')).toBeUndefined();
-    expect(core.service.takePendingPhoto('1:9', '11')).toEqual(photo);
-    expect(core.service.takePendingPhoto('1:9', '11')).toBeUndefined();
+    await core.service.keepPendingPhoto('1:9', '11', photo, 60_000);
+    expect(await core.service.takePendingPhoto('1:9', '12')).toBeUndefined();
+    expect(await core.service.takePendingPhoto('1:9', '11')).toEqual(photo);
+    expect(await core.service.takePendingPhoto('1:9', '11')).toBeUndefined();
 
-    core.service.keepPendingPhoto('1:10', '11', photo, 60_000);
+    await core.service.keepPendingPhoto('1:10', '11', photo, 60_000);
     now += 61_000;
-    expect(core.service.takePendingPhoto('1:10', '11')).toBeUndefined();
+    expect(await core.service.takePendingPhoto('1:10', '11')).toBeUndefined();
     // Keeping another removes the expired ones.
-    core.service.keepPendingPhoto('1:11', '11', photo, 60_000);
-    expect(core.store.countPendingPhotos()).toBe(1);
+    await core.service.keepPendingPhoto('1:11', '11', photo, 60_000);
+    expect(await core.store.countPendingPhotos()).toBe(1);
   });
 });

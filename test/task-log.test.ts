@@ -61,7 +61,7 @@ describe('#14 the logs tell the story of a task', () => {
     const c = core;
     provider.pollScript.push({ state: 'failed', reason: 'the prompt was refused upstream', retryable: false });
     const task = await c.service.submit({ prompt: 'refused', origin: { platform: 'http', userId: 'api' } });
-    await vi.waitFor(() => expect(c.service.get(task.id).status).toBe('failed'), 20_000);
+    await vi.waitFor(async () => expect((await c.service.get(task.id)).status).toBe('failed'), 20_000);
     expect(lines(c).find((l) => l.taskId === task.id && l.msg === 'task failed')).toMatchObject({
       level: INFO,
       platform: 'http',

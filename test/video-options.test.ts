@@ -133,7 +133,7 @@ describe('#15 options through the core', () => {
 
     const again = await startTestCore({ provider: () => recordingProvider(), dataDir: core.dataDir });
     cores.push(again);
-    expect(again.service.get(task.id).options).toEqual({ ratio: '9:16', durationS: 10 });
+    expect((await again.service.get(task.id)).options).toEqual({ ratio: '9:16', durationS: 10 });
   });
 
   it('a request without options is stored without any and starts with none (the provider defaults, as before)', async () => {
@@ -158,7 +158,7 @@ describe('#15 options through the core', () => {
     await expect(core.service.submit({ prompt: 'odd', options: { ratio: '5:4' }, origin })).rejects.toBeInstanceOf(
       OptionRefused,
     );
-    expect(core.service.list().total).toBe(0);
+    expect((await core.service.list()).total).toBe(0);
   });
 
   it('a provider that declares no capabilities takes requests without options and refuses any option', async () => {

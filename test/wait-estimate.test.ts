@@ -79,30 +79,32 @@ describe('waitInfo on a running core (fake clock)', () => {
     const first = await submit(core, 'first');
     await advanceSeconds(1);
     const second = await submit(core, 'second');
-    expect(core.service.waitInfo(first)).toEqual({ ahead: 0, etaMs: null });
-    expect(core.service.waitInfo(core.service.get(second.id))).toEqual({ ahead: 1, etaMs: null });
+    expect(await core.service.waitInfo(first)).toEqual({ ahead: 0, etaMs: null });
+    expect(await core.service.waitInfo(await core.service.get(second.id))).toEqual({ ahead: 1, etaMs: null });
 
     // The first video is found at the first look, 180 s after its start: the history now holds 180 s.
     await advanceSeconds(180);
-    await until(() => core.service.get(first.id).status === 'completed');
-    const [measured = 0, ...more] = core.store.recentVideoTimesMs(provider.name, 20);
+    await until(async () => (await core.service.get(first.id)).status === 'completed');
+    const [measured = 0, ...more] = await core.store.recentVideoTimesMs(provider.name, 20);
     expect(more).toEqual([]);
     // The fake clock also moves a few ms per settling round.
     expect(measured).toBeGreaterThanOrEqual(180_000);
     expect(measured).toBeLessThan(185_000);
-    await until(() => core.service.get(second.id).upstream !== null);
+    await until(async () => (await core.service.get(second.id)).upstream !== null);
     const third = await submit(core, 'third');
 
-    const secondNow = core.service.waitInfo(core.service.get(second.id));
+    const secondNow = await core.service.waitInfo(await core.service.get(second.id));
     expect(secondNow.ahead).toBe(0);
     expect(secondNow.etaMs).toBeGreaterThan(measured - 10_000);
     expect(secondNow.etaMs).toBeLessThanOrEqual(measured);
     // One task ahead on the provider's single slot: its median, then this one's.
-    expect(core.service.waitInfo(core.service.get(third.id))).toEqual({ ahead: 1, etaMs: 2 * measured });
+    expect(await core.service.waitInfo(await core.service.get(third.id))).toEqual({ ahead: 1, etaMs: 2 * measured });
     await advanceSeconds(60);
-    expect(core.service.waitInfo(core.service.get(second.id)).etaMs).toBeLessThanOrEqual(measured - 60_000);
+    expect((await core.service.waitInfo(await core.service.get(second.id))).etaMs).toBeLessThanOrEqual(
+      measured - 60_000,
+    );
 
-    const line = core.service.waitingLine('telegram', 10);
+    const line = await core.service.waitingLine('telegram', 10);
     expect(line.map((l) => [l.task.id, l.wait.ahead])).toEqual([
       [second.id, 0],
       [third.id, 1],

@@ -224,9 +224,10 @@ export class Scheduler {
       if (this.#room() <= 0 || (stage === 'unstarted' && !(await this.#hasFreeSlot()))) return undefined;
       const max = this.#provider.maxRunning;
       const [task] = await this.#store.claimDue(this.#provider.name, stage, this.#leaseFor(stage), 1, taskId, max);
-      return task && this.#run(task);
+      // Wrapped: an async function returning the step's promise would hold the claims until the step is over.
+      return task && { step: this.#run(task) };
     });
-    await step;
+    await step?.step;
     this.kick();
   }
 

@@ -15,11 +15,16 @@ export function useFakeClock(): void {
 
 /**
  * Lets timers and I/O run until `done()` holds or `rounds` pass; returns the virtual milliseconds it used.
- * `realWaitMs` also waits real time each round, for file I/O on the thread pool to complete.
+ * `realWaitMs` also waits real time each round, for file I/O on the thread pool to complete. `done` may read the
+ * (asynchronous) store.
  */
-export async function settle(done: () => boolean = () => false, rounds = 100, realWaitMs = 0): Promise<number> {
+export async function settle(
+  done: () => boolean | Promise<boolean> = () => false,
+  rounds = 100,
+  realWaitMs = 0,
+): Promise<number> {
   let used = 0;
-  for (; used < rounds && !done(); used++) {
+  for (; used < rounds && !(await done()); used++) {
     await vi.advanceTimersByTimeAsync(1);
     await new Promise((resolve) => (realWaitMs ? realSetTimeout(resolve, realWaitMs) : setImmediate(resolve)));
   }
@@ -27,9 +32,9 @@ export async function settle(done: () => boolean = () => false, rounds = 100, re
 }
 
 /** Settles until `done()` holds; throws when it does not within `rounds`. */
-export async function until(done: () => boolean, rounds = 500): Promise<void> {
+export async function until(done: () => boolean | Promise<boolean>, rounds = 500): Promise<void> {
   await settle(done, rounds, 2);
-  if (!done()) throw new Error(`condition not met after ${rounds} rounds: ${done}`);
+  if (!(await done())) throw new Error(`condition not met after ${rounds} rounds: ${done}`);
 }
 
 /** Moves virtual time forward by exactly `seconds`, a second at a time, letting each second's work finish. */
