@@ -49,8 +49,13 @@ function sampleValue(text: string, line: string): number {
 }
 
 const SPECIAL_VALUES: Record<string, number> = {
-  nan: NaN, inf: Infinity, '+inf': Infinity, '-inf': -Infinity,
-  infinity: Infinity, '+infinity': Infinity, '-infinity': -Infinity,
+  nan: NaN,
+  inf: Infinity,
+  '+inf': Infinity,
+  '-inf': -Infinity,
+  infinity: Infinity,
+  '+infinity': Infinity,
+  '-infinity': -Infinity,
 };
 
 export function parseExposition(text: string): Exposition {
