@@ -68,7 +68,7 @@ it('npm run demo walks the seed menu: image-to-video, text-to-video, status, lis
   expect(screen).toContain('unknown choice');
   expect(screen).toContain('error: 未找到该视频任务');
   expect(screen).toContain('2 tasks');
-  const list = core.service.list();
+  const list = await core.service.list();
   expect(list.tasks.map((t) => t.kind).sort()).toEqual(['i2v', 't2v']);
   expect(list.tasks.find((t) => t.kind === 't2v')?.prompt).toBe('a kite over green hills');
 });

@@ -93,7 +93,11 @@ describe.each(Object.keys(upstreams))('PROVIDER=%s under both bots', (upstreamNa
       h.fake.pushUpdate(photoMessage({ chatId: 71, userId: 71, languageCode: 'en' }, file, { caption: 'a slow pan' }));
       const video = await h.fake.waitFor('sendVideo', undefined, 60_000);
       expect(isMp4(video.files.video!.bytes)).toBe(true);
-      expect(h.core.service.list().tasks[0]).toMatchObject({ provider: name, kind: 'i2v', status: 'completed' });
+      expect((await h.core.service.list()).tasks[0]).toMatchObject({
+        provider: name,
+        kind: 'i2v',
+        status: 'completed',
+      });
     } finally {
       await h.close();
     }
@@ -105,7 +109,11 @@ describe.each(Object.keys(upstreams))('PROVIDER=%s under both bots', (upstreamNa
       h.fake.pushUpdate(textMessage({ chatId: 72, userId: 72, languageCode: 'en' }, '/video a red kite'));
       const video = await h.fake.waitFor('sendVideo', undefined, 60_000);
       expect(isMp4(video.files.video!.bytes)).toBe(true);
-      expect(h.core.service.list().tasks[0]).toMatchObject({ provider: name, kind: 't2v', status: 'completed' });
+      expect((await h.core.service.list()).tasks[0]).toMatchObject({
+        provider: name,
+        kind: 't2v',
+        status: 'completed',
+      });
     } finally {
       await h.close();
     }
@@ -117,7 +125,11 @@ describe.each(Object.keys(upstreams))('PROVIDER=%s under both bots', (upstreamNa
       rig.fake.slash({ name: 'video', options: { prompt: 'a red kite' } });
       const result = await rig.fake.waitFor((r) => r.method === 'POST' && r.files.length > 0, 60_000);
       expect(isMp4(result.files[0]!.bytes)).toBe(true);
-      expect(rig.core.service.list().tasks[0]).toMatchObject({ provider: name, kind: 't2v', status: 'completed' });
+      expect((await rig.core.service.list()).tasks[0]).toMatchObject({
+        provider: name,
+        kind: 't2v',
+        status: 'completed',
+      });
     } finally {
       await rig.close();
     }
@@ -130,7 +142,11 @@ describe.each(Object.keys(upstreams))('PROVIDER=%s under both bots', (upstreamNa
       rig.fake.slash({ name: 'video', options: { prompt: 'the cat waves' }, image });
       const result = await rig.fake.waitFor((r) => r.method === 'POST' && r.files.length > 0, 60_000);
       expect(isMp4(result.files[0]!.bytes)).toBe(true);
-      expect(rig.core.service.list().tasks[0]).toMatchObject({ provider: name, kind: 'i2v', status: 'completed' });
+      expect((await rig.core.service.list()).tasks[0]).toMatchObject({
+        provider: name,
+        kind: 'i2v',
+        status: 'completed',
+      });
     } finally {
       await rig.close();
     }
