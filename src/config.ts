@@ -49,6 +49,8 @@ const schema = z.object({
   DATABASE_URL: optionalText.refine((u) => u === undefined || /^postgres(ql)?:\/\//.test(u), {
     message: 'must be a postgres:// or postgresql:// URL',
   }),
+  /** With DATABASE_URL: a process silent this long is gone, and the others take over its tasks and deliveries. */
+  OWNER_TIMEOUT_S: duration('positive').default(15),
   PROVIDER: z.enum(['local', 'doubao', 'ark']).optional(),
   FIRST_ATTEMPT_DELAY_S: seconds(180),
   RETRY_INTERVAL_S: seconds(180),

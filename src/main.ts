@@ -16,8 +16,16 @@ import { createHttpAdapter } from '../adapters/http/index.js';
 import { createTelegramAdapter } from '../adapters/telegram/index.js';
 import { AdapterSupervisor, type ChatAdapter } from './adapter-supervisor.js';
 import { type Config, loadConfigOrExit } from './config.js';
-import { BlocklistInvalid, type Core, createCore, DatabaseUnusable, DataDirInUse } from './core/index.js';
+import {
+  BlocklistInvalid,
+  type Core,
+  createCore,
+  DatabaseUnusable,
+  DataDirInUse,
+  LeaderElection,
+} from './core/index.js';
 import { chooseServiceFfmpeg } from './ffmpeg-choice.js';
+import type { LeadRole } from './leadership.js';
 import { createLogger, type Logger } from './logger.js';
 import { createProvider } from './providers/index.js';
 import { describeProxies } from './proxy.js';
@@ -92,7 +100,14 @@ async function main(): Promise<void> {
  * (the Telegram webhook) go into `routes`.
  */
 function chatAdapters(config: Config, log: Logger, core: Core, routes: FastifyPluginAsync[]): AdapterSupervisor[] {
-  const deps = { service: core.service, outbox: core.outbox, config, log, videosDir: core.media.videosDir };
+  const deps = {
+    service: core.service,
+    outbox: core.outbox,
+    config,
+    log,
+    videosDir: core.media.videosDir,
+    ...(config.DATABASE_URL && { leadRole: leadRoleThrough(config.DATABASE_URL, log) }),
+  };
   const adapters: [string, ChatAdapter][] = [];
   if (config.DISCORD_TOKEN && config.DISCORD_APP_ID) adapters.push(['discord', createDiscordAdapter(deps)]);
   if (config.TELEGRAM_TOKEN) {
@@ -103,6 +118,16 @@ function chatAdapters(config: Config, log: Logger, core: Core, routes: FastifyPl
   return adapters.map(
     ([name, adapter]) => new AdapterSupervisor(name, adapter, { log, maxDelayMs: config.ADAPTER_RETRY_MAX_S * 1000 }),
   );
+}
+
+/** Leads roles (Telegram's polling) through a PostgreSQL advisory lock of the shared database. */
+function leadRoleThrough(url: string, log: Logger): LeadRole {
+  return (role, lead) =>
+    new LeaderElection(url, {
+      role,
+      lead,
+      onProblem: (err) => log.warn({ err, role }, `${role}: leading stopped or could not be tried; trying again`),
+    });
 }
 
 /**

@@ -18,38 +18,49 @@ export interface Readiness {
 }
 
 export interface ReadinessDeps {
-  /** A write that throws when the database takes none (`TaskStore.probeWrite`). */
-  probeWrite(): void;
+  /** A write that rejects when the database takes none (`TaskStoreAsync.probeWrite`). */
+  probeWrite(): Promise<void>;
   provider: Pick<VideoProvider, 'name' | 'ready'>;
   adapters: readonly Pick<AdapterSupervisor, 'name' | 'status'>[];
   /** Probes closer together than this reuse the last answer, so a flood of probes is not a flood of writes. */
   probeIntervalMs?: number;
+  /** A database that has not taken the probe's write by then is not ready (a PostgreSQL server gone quiet). */
+  probeTimeoutMs?: number;
   now?: () => number;
 }
 
-export function createReadiness(deps: ReadinessDeps): () => Readiness {
+export function createReadiness(deps: ReadinessDeps): () => Promise<Readiness> {
   const now = deps.now ?? Date.now;
   const interval = deps.probeIntervalMs ?? 1000;
+  const timeoutMs = deps.probeTimeoutMs ?? 5000;
   let database: { part: ReadinessPart; at: number } | undefined;
 
-  const probeDatabase = (): ReadinessPart => {
+  const probeDatabase = async (): Promise<ReadinessPart> => {
     if (database && now() - database.at < interval) return database.part;
     let part: ReadinessPart;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      deps.probeWrite();
+      await Promise.race([
+        deps.probeWrite(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+        }),
+      ]);
       part = { ready: true };
     } catch (err) {
       const { code, message } = err as { code?: unknown; message?: unknown };
       part = { ready: false, error: `${typeof code === 'string' ? `${code}: ` : ''}${String(message ?? err)}` };
+    } finally {
+      clearTimeout(timer);
     }
     database = { part, at: now() };
     return part;
   };
 
-  return () => {
+  return async () => {
     const provider = askProvider(deps.provider);
     const parts: Record<string, ReadinessPart> = {
-      database: probeDatabase(),
+      database: await probeDatabase(),
       provider: { name: deps.provider.name, ...provider },
     };
     for (const adapter of deps.adapters) {

@@ -18,7 +18,7 @@ function taskButton(deps: DiscordDeps, admin: boolean, act: Action, done: (t: Me
   const handler: ButtonHandler = async (interaction: ButtonInteraction, [id]) => {
     const t = say(langOf(interaction.locale, deps.config.DEFAULT_LOCALE));
     const taskId = id ?? '';
-    const allowed = admin ? isAdmin(interaction, deps.config) : isOwner(deps, taskId, interaction.user.id);
+    const allowed = admin ? isAdmin(interaction, deps.config) : await isOwner(deps, taskId, interaction.user.id);
     if (!allowed) {
       await interaction.reply({ content: admin ? t.adminOnly : t.notOwner, flags: MessageFlags.Ephemeral });
       return;
@@ -31,9 +31,9 @@ function taskButton(deps: DiscordDeps, admin: boolean, act: Action, done: (t: Me
   return handler;
 }
 
-function isOwner(deps: DiscordDeps, id: string, userId: string): boolean {
+async function isOwner(deps: DiscordDeps, id: string, userId: string): Promise<boolean> {
   try {
-    const task = deps.service.get(id);
+    const task = await deps.service.get(id);
     return task.origin.platform === 'discord' && task.origin.userId === userId;
   } catch {
     return false;
@@ -49,7 +49,7 @@ function againButton(deps: DiscordDeps): ButtonHandler {
     const lang = langOf(interaction.locale, deps.config.DEFAULT_LOCALE);
     const t = say(lang);
     const taskId = id ?? '';
-    if (!isOwner(deps, taskId, interaction.user.id)) {
+    if (!(await isOwner(deps, taskId, interaction.user.id))) {
       await interaction.reply({ content: t.notOwner, flags: MessageFlags.Ephemeral });
       return;
     }
@@ -71,12 +71,12 @@ function againButton(deps: DiscordDeps): ButtonHandler {
       requestKey: `discord:${interaction.id}`,
     });
     if (isFinal(task.status)) return; // refused upstream at once: the delivery edits this reply
-    const wait = deps.service.waitInfo(task);
+    const wait = await deps.service.waitInfo(task);
     await interaction.editReply({
       content: `${control(lang).againOk(task.id)}\n${control(lang).accepted(task.id, wait)}`,
       components: [cancelRow(task, t)],
     });
-    deps.service.updateOrigin(task.id, { shownAhead: wait.ahead });
+    await deps.service.updateOrigin(task.id, { shownAhead: wait.ahead });
   };
 }
 

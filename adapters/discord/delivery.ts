@@ -76,8 +76,8 @@ export class DiscordDelivery {
   #inLane(taskId: string, work: (task: Task) => Promise<void>, snapshot?: Task): Promise<void> {
     const run = (this.#lanes.get(taskId) ?? Promise.resolve())
       .catch(() => undefined)
-      .then(() => {
-        const fresh = this.#deps.service.get(taskId);
+      .then(async () => {
+        const fresh = await this.#deps.service.get(taskId);
         return work(snapshot ? { ...snapshot, origin: fresh.origin } : fresh);
       });
     this.#lanes.set(taskId, run);
@@ -93,7 +93,7 @@ export class DiscordDelivery {
       const ref = readReplyRef(task);
       if (!ref) return;
       const t = say(ref.lang);
-      const timeLeft = control(ref.lang).timeLeft(this.#deps.service.waitInfo(task).etaMs);
+      const timeLeft = control(ref.lang).timeLeft((await this.#deps.service.waitInfo(task)).etaMs);
       const body = {
         content: `${t.progress(task.id, task.attempts, task.maxAttempts)} ${timeLeft}`,
         components: [cancelRow(task, t).toJSON()],
@@ -207,7 +207,7 @@ export class DiscordDelivery {
         return;
       } catch (error) {
         if (!deadToken(error)) throw error;
-        this.#tokenRefused(task, ref);
+        await this.#tokenRefused(task, ref);
       }
     }
     const reference = ref.messageId
@@ -225,7 +225,7 @@ export class DiscordDelivery {
       await this.#rest.post(Routes.channelMessages(dm.id), { body, files });
     } catch (error) {
       if (!refused(error)) throw error;
-      this.#deps.service.updateOrigin(task.id, { undeliveredLink: link });
+      await this.#deps.service.updateOrigin(task.id, { undeliveredLink: link });
       this.#deps.log.warn(
         { taskId: task.id, link, err: safeError(error) },
         'neither the channel nor a DM accepted the result; the link is kept on the task',
@@ -241,16 +241,16 @@ export class DiscordDelivery {
         return;
       } catch (error) {
         if (!deadToken(error)) throw error;
-        this.#tokenRefused(task, ref);
+        await this.#tokenRefused(task, ref);
       }
     }
     if (ref.messageId) await this.#rest.patch(Routes.channelMessage(ref.channelId, ref.messageId), { body });
   }
 
   /** Discord refused the interaction token: never use it again — in this delivery, later, or after a restart. */
-  #tokenRefused(task: Task, ref: ReplyRef): void {
+  async #tokenRefused(task: Task, ref: ReplyRef): Promise<void> {
     ref.tokenExpiresAt = 0;
-    this.#deps.service.updateOrigin(task.id, { tokenExpiresAt: 0 });
+    await this.#deps.service.updateOrigin(task.id, { tokenExpiresAt: 0 });
     this.#deps.log.info({ taskId: task.id }, 'the interaction token is no longer valid; using the channel');
   }
 }

@@ -10,7 +10,7 @@ import { arkCallbackSchema } from './schemas.js';
 
 export async function arkCallbackRoutes(app: FastifyInstance, { service }: HttpDeps) {
   app.post<{ Body: { id: string } }>('/callback', { schema: arkCallbackSchema }, async (req) => {
-    service.lookNow(req.body.id);
+    await service.lookNow(req.body.id);
     return { success: true };
   });
 }

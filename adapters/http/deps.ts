@@ -17,7 +17,7 @@ export interface HttpDeps {
   /** Sends the callbacks API clients ask for (platform `http`); absent → callback_url is still kept, sent later. */
   outbox?: Outbox;
   /** What `GET /readyz` reports (database, provider, chat adapters); absent → only the HTTP API is checked. */
-  readiness?: () => Readiness;
+  readiness?: () => Promise<Readiness>;
   /** The core's metrics, served by `GET /metrics`; absent → no `/metrics` route. */
   metrics?: Pick<Metrics, 'render'>;
   /** The admin web page's sources (adapters/web); absent → no page at /admin. */

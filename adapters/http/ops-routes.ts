@@ -58,7 +58,7 @@ export async function opsRoutes(app: FastifyInstance, { service, readiness, metr
       },
     },
     async (_req, reply) => {
-      const report = readiness?.() ?? { ready: true, parts: {} };
+      const report = (await readiness?.()) ?? { ready: true, parts: {} };
       return reply.status(report.ready ? 200 : 503).send(report);
     },
   );

@@ -9,10 +9,10 @@ import type { HttpDeps } from './deps.js';
 
 export async function videoFileRoutes(app: FastifyInstance, { service, videosDir, config }: HttpDeps) {
   await app.register(fastifyStatic, { root: videosDir, prefix: '/', decorateReply: false, index: false });
-  app.setNotFoundHandler((req, reply) => {
+  app.setNotFoundHandler(async (req, reply) => {
     const path = req.url.split('?')[0] ?? '';
     const file = path.slice(path.lastIndexOf('/') + 1);
-    if (service.missingVideo(file) === 'expired') {
+    if ((await service.missingVideo(file)) === 'expired') {
       const days = config.VIDEO_RETENTION_DAYS;
       const kept = days > 0 ? ` (videos are kept for ${days} day${days === 1 ? '' : 's'} after they are made)` : '';
       return reply.status(410).send({ detail: `this video has been removed${kept}; generate it again` });

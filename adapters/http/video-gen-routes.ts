@@ -87,18 +87,21 @@ export async function videoGenRoutes(app: FastifyInstance, { service, config }: 
     { schema: statusSchema },
     async (req) => ({
       success: true,
-      task: toSeedTask(service.getBySeedIds(req.query.conversation_id, req.query.message_id), config.PUBLIC_BASE_URL),
+      task: toSeedTask(
+        await service.getBySeedIds(req.query.conversation_id, req.query.message_id),
+        config.PUBLIC_BASE_URL,
+      ),
     }),
   );
 
   // The same service calls the bots' admins use; the bearer token (required beyond loopback) is the operator's key.
   type SeedIds = { Body: { conversation_id: string; message_id: string } };
   app.post<SeedIds>('/cancel', { schema: cancelSchema }, async (req) => {
-    const task = service.getBySeedIds(req.body.conversation_id, req.body.message_id);
+    const task = await service.getBySeedIds(req.body.conversation_id, req.body.message_id);
     return { success: true, task: toSeedTask(await service.cancel(task.id, { admin: true }), config.PUBLIC_BASE_URL) };
   });
   app.post<SeedIds>('/retry', { schema: retrySchema }, async (req) => {
-    const task = service.getBySeedIds(req.body.conversation_id, req.body.message_id);
+    const task = await service.getBySeedIds(req.body.conversation_id, req.body.message_id);
     return { success: true, task: toSeedTask(await service.retry(task.id, { admin: true }), config.PUBLIC_BASE_URL) };
   });
 
@@ -107,7 +110,7 @@ export async function videoGenRoutes(app: FastifyInstance, { service, config }: 
     { schema: listSchema },
     async (req) => {
       const { conversation_id, status, limit, offset } = req.query;
-      const { total, tasks } = service.list({ conversationId: conversation_id, status, limit, offset });
+      const { total, tasks } = await service.list({ conversationId: conversation_id, status, limit, offset });
       return { success: true, total, tasks: tasks.map((t) => toSeedTask(t, config.PUBLIC_BASE_URL)) };
     },
   );
@@ -118,7 +121,7 @@ export async function videoGenRoutes(app: FastifyInstance, { service, config }: 
     async (req) => {
       let imported = 0;
       for (const t of Object.values(req.body)) {
-        const task = service.importSeedTask({
+        const task = await service.importSeedTask({
           conversationId: t.conversation_id,
           messageId: t.message_id,
           status: t.status,

@@ -17,7 +17,7 @@ export async function videoRoutes(app: FastifyInstance, { service, config }: Htt
     { schema: getUrlSchema },
     async (req) => {
       const { conversation_id, message_id, timeout } = req.query;
-      const task = service.getBySeedIds(conversation_id, message_id);
+      const task = await service.getBySeedIds(conversation_id, message_id);
       const result = await Promise.race([
         service.probe(task),
         new Promise<{ state: 'timeout' }>((resolve) =>
@@ -31,7 +31,7 @@ export async function videoRoutes(app: FastifyInstance, { service, config }: Htt
       });
       const urls = result.state === 'succeeded' ? result.videoUrls.filter((u) => !u.startsWith('file:')) : [];
       // Read again: the probe may have completed the task (a local video is re-hosted then).
-      const known = seed(service.getBySeedIds(conversation_id, message_id)).video_urls;
+      const known = seed(await service.getBySeedIds(conversation_id, message_id)).video_urls;
       const video_urls = [...new Set([...known, ...urls])];
       const error =
         video_urls.length > 0
@@ -50,15 +50,15 @@ export async function videoRoutes(app: FastifyInstance, { service, config }: Htt
     { schema: taskStatusSchema },
     async (req) => {
       const { conversation_id, message_id, limit, offset } = req.query;
-      if (message_id) return seed(service.getBySeedIds(conversation_id, message_id));
-      const { total, tasks } = service.list({ conversationId: conversation_id, limit, offset });
+      if (message_id) return seed(await service.getBySeedIds(conversation_id, message_id));
+      const { total, tasks } = await service.list({ conversationId: conversation_id, limit, offset });
       if (total === 0) throw new NotFound('未找到该视频任务');
       return { conversation_id, total, tasks: tasks.map(seed) };
     },
   );
 
   app.get<{ Querystring: { limit: number; offset: number } }>('/all_tasks', { schema: allTasksSchema }, async (req) => {
-    const { total, tasks } = service.list({ limit: req.query.limit, offset: req.query.offset });
+    const { total, tasks } = await service.list({ limit: req.query.limit, offset: req.query.offset });
     return { total, tasks: tasks.map(seed) };
   });
 }

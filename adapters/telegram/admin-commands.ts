@@ -34,7 +34,7 @@ export function adminCommands(
       return void (await ctx.reply(ctx.t.tasksUsage));
     }
     const page = Math.max(1, Number(pageText ?? 1));
-    const { total, tasks } = service.list({
+    const { total, tasks } = await service.list({
       ...(status && { status }),
       limit: PAGE_SIZE,
       offset: (page - 1) * PAGE_SIZE,
@@ -48,7 +48,7 @@ export function adminCommands(
   admin.command('task', async (ctx) => {
     const id = ctx.match.trim();
     if (!id) return void (await ctx.reply(ctx.t.adminUsage('task')));
-    await ctx.reply(taskDetail(service.get(id), options.publicBaseUrl, service.deliveries(id)));
+    await ctx.reply(taskDetail(await service.get(id), options.publicBaseUrl, await service.deliveries(id)));
   });
 
   admin.command('retry', async (ctx) => {
@@ -66,7 +66,7 @@ export function adminCommands(
   });
 
   admin.command('stats', async (ctx) => {
-    const { byStatus, provider, accounts } = service.stats();
+    const { byStatus, provider, accounts } = await service.stats();
     const lines = accounts.length > 0 ? ['', ctx.t.accountsTitle, ...accounts.map(ctx.t.accountLine)] : [];
     await ctx.reply([ctx.t.stats(byStatus, provider), ...lines].join('\n'));
   });

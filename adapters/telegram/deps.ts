@@ -1,6 +1,7 @@
 /** What the Telegram adapter receives from main.ts: the core's service and outbox, configuration, logger, paths. */
 import type { Config } from '../../src/config.js';
 import type { GenerationService, Outbox } from '../../src/core/index.js';
+import type { LeadRole } from '../../src/leadership.js';
 import type { Logger } from '../../src/logger.js';
 
 export interface TelegramTiming {
@@ -22,6 +23,11 @@ export interface TelegramDeps {
   /** Where re-hosted videos live (DATA_DIR/videos). */
   videosDir: string;
   timing?: Partial<TelegramTiming>;
+  /**
+   * Several processes share the work (DATABASE_URL) and Telegram is polled: only the leader of `telegram-poller`
+   * polls (Telegram refuses two pollers). Every process still delivers results and edits status messages.
+   */
+  leadRole?: LeadRole;
 }
 
 export const DEFAULT_TIMING: TelegramTiming = {

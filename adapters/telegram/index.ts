@@ -9,6 +9,7 @@
 import { type RunnerHandle, run } from '@grammyjs/runner';
 import type { Api } from 'grammy';
 import { QueueWatch } from '../../src/core/index.js';
+import type { Leadership } from '../../src/leadership.js';
 import { describeStartFailure } from '../../src/start-failure.js';
 import { createBot, DEFAULT_API_ROOT } from './bot.js';
 import { createAlertDelivery, createDelivery } from './delivery.js';
@@ -71,6 +72,7 @@ export function createTelegramAdapter(deps: TelegramDeps) {
   const webhookMode = webhookSettings(deps.config);
   const webhook = webhookMode && new WebhookReceiver(bot, webhookMode, deps.log);
   let runner: RunnerHandle | undefined;
+  let leadership: Leadership | undefined;
   let stopDelivery: (() => Promise<void>) | undefined;
 
   /** The command menus are a convenience (the commands work without them): a refusal is one line, not a failure. */
@@ -124,13 +126,28 @@ export function createTelegramAdapter(deps: TelegramDeps) {
         alert: createAlertDelivery({ api: bot.api, fallbackLang: deps.config.DEFAULT_LOCALE }),
       });
       if (webhook) return webhook.open();
-      runner = run(bot, { runner: { fetch: { timeout: timing.pollTimeoutS }, silent: true } });
-      // The runner retries network failures itself but ends on 401 (token revoked) and 409 (another poller).
-      runner.task()?.catch(onDown);
-      deps.log.info({ bot: bot.botInfo.username }, 'Telegram bot polling');
+      const poll = () => {
+        runner = run(bot, { runner: { fetch: { timeout: timing.pollTimeoutS }, silent: true } });
+        // The runner retries network failures itself but ends on 401 (token revoked) and 409 (another poller).
+        runner.task()?.catch(onDown);
+        return runner;
+      };
+      if (!deps.leadRole) {
+        poll();
+        deps.log.info({ bot: bot.botInfo.username }, 'Telegram bot polling');
+        return;
+      }
+      leadership = deps.leadRole('telegram-poller', (signal) => {
+        const polling = poll();
+        signal.addEventListener('abort', () => void polling.stop(), { once: true });
+        deps.log.info({ bot: bot.botInfo.username }, 'Telegram bot polling: this process leads the polling');
+      });
+      deps.log.info({ bot: bot.botInfo.username }, 'Telegram bot ready; it polls while this process leads the polling');
     },
     async stop(): Promise<void> {
       await webhook?.stop();
+      await leadership?.stop();
+      leadership = undefined;
       if (runner?.isRunning()) await runner.stop();
       runner = undefined;
       queueWatch.stop();

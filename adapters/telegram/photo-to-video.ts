@@ -58,7 +58,7 @@ export function photoToVideo(
       reply_markup: { force_reply: true, selective: true },
     });
     const pending: PendingPhoto = { file, photoMessageId };
-    service.keepPendingPhoto(
+    await service.keepPendingPhoto(
       `${question.chat.id}:${question.message_id}`,
       String(ctx.from?.id ?? 0),
       pending,
@@ -113,7 +113,7 @@ export function photoToVideo(
   composer.on('message:text', async (ctx, next) => {
     const repliedTo = ctx.msg.reply_to_message?.message_id;
     if (repliedTo === undefined || ctx.msg.text.startsWith('/')) return next();
-    const pending = service.takePendingPhoto(`${ctx.chat.id}:${repliedTo}`, String(ctx.from.id)) as
+    const pending = (await service.takePendingPhoto(`${ctx.chat.id}:${repliedTo}`, String(ctx.from.id))) as
       | PendingPhoto
       | undefined;
     if (!pending) return next();

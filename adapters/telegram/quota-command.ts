@@ -18,14 +18,17 @@ export async function quotaCommand(ctx: CommandContext<BotContext>, service: Gen
   const [first, second, ...rest] = args;
   const whole = (text: string | undefined) => (text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined);
   if (first === undefined) {
-    await ctx.reply(ctx.t.quotaShow(userId, service.userQuota('telegram', userId)));
+    await ctx.reply(ctx.t.quotaShow(userId, await service.userQuota('telegram', userId)));
   } else if (first === 'reset' && second === undefined) {
-    await ctx.reply(ctx.t.quotaReset(userId, service.resetUserDaily('telegram', userId)));
+    await ctx.reply(ctx.t.quotaReset(userId, await service.resetUserDaily('telegram', userId)));
   } else if (first === 'default' && second === undefined) {
-    const quota = service.setUserQuota('telegram', userId, { maxActive: null, dailyLimit: null });
+    const quota = await service.setUserQuota('telegram', userId, { maxActive: null, dailyLimit: null });
     await ctx.reply(ctx.t.quotaShow(userId, quota));
   } else if (whole(first) !== undefined && whole(second) !== undefined && rest.length === 0) {
-    const quota = service.setUserQuota('telegram', userId, { maxActive: whole(first)!, dailyLimit: whole(second)! });
+    const quota = await service.setUserQuota('telegram', userId, {
+      maxActive: whole(first)!,
+      dailyLimit: whole(second)!,
+    });
     await ctx.reply(ctx.t.quotaShow(userId, quota));
   } else {
     await ctx.reply(ctx.t.quotaUsage);

@@ -17,7 +17,8 @@ import { replyRefOf } from './task-submission.js';
 interface ChatQueue {
   lastEditAt: number;
   /** Latest pending edit per task. */
-  pending: Map<string, { messageId: number; text: string; keyboard: InlineKeyboard }>;
+  /** The text may still be read from the store; an edit dropped meanwhile (the task ended) is never sent. */
+  pending: Map<string, { messageId: number; text: string | Promise<string>; keyboard: InlineKeyboard }>;
   timer?: NodeJS.Timeout;
 }
 
@@ -67,13 +68,14 @@ export class StatusUpdates {
   }
 
   #schedule(task: Task): void {
-    this.#edit(task, (lang) => {
-      const timeLeft = CONTROL_MESSAGES[lang].timeLeft(this.#service.waitInfo(task).etaMs);
+    const wait = this.#service.waitInfo(task).catch(() => ({ etaMs: null }));
+    this.#edit(task, async (lang) => {
+      const timeLeft = CONTROL_MESSAGES[lang].timeLeft((await wait).etaMs);
       return `${MESSAGES[lang].progress(task)}\n${timeLeft}`;
     });
   }
 
-  #edit(task: Task, text: (lang: Lang) => string): void {
+  #edit(task: Task, text: (lang: Lang) => string | Promise<string>): void {
     const ref = replyRefOf(task);
     if (!ref?.statusMessageId) return;
     const lang = task.origin.locale === 'zh' || task.origin.locale === 'en' ? task.origin.locale : this.#fallback;
@@ -97,7 +99,7 @@ export class StatusUpdates {
     chat.pending.delete(taskId);
     chat.lastEditAt = Date.now();
     try {
-      await this.#api.editMessageText(chatId, edit.messageId, edit.text, { reply_markup: edit.keyboard });
+      await this.#api.editMessageText(chatId, edit.messageId, await edit.text, { reply_markup: edit.keyboard });
     } catch (err) {
       this.#log.debug({ err, taskId }, 'could not edit a Telegram status message');
     }

@@ -47,7 +47,7 @@ export function taskButtons(service: GenerationService, adminIds: ReadonlySet<st
       ctx.answerCallbackQuery({ text: text.slice(0, ANSWER_MAX), show_alert: alert }).catch(() => undefined);
     let task: Task;
     try {
-      task = service.get(id);
+      task = await service.get(id);
     } catch {
       return void (await answer(t.gone));
     }
@@ -78,7 +78,7 @@ export function taskButtons(service: GenerationService, adminIds: ReadonlySet<st
 /** A retried task's status message goes back to "waiting", with its Cancel button. */
 async function showWaiting(ctx: BotContext, service: GenerationService, task: Task, t: ControlMessages) {
   await ctx
-    .editMessageText(t.waiting(task.id, service.waitInfo(task)), { reply_markup: taskKeyboard(task, ctx.lang) })
+    .editMessageText(t.waiting(task.id, await service.waitInfo(task)), { reply_markup: taskKeyboard(task, ctx.lang) })
     .catch(() => undefined);
 }
 
@@ -120,13 +120,7 @@ async function answerRefusal(
     await answer(ctx.t.internal, true);
     throw error;
   }
-  const current = (() => {
-    try {
-      return service.get(id);
-    } catch {
-      return undefined;
-    }
-  })();
+  const current = await service.get(id).catch(() => undefined);
   // A cancel or retry refused as a conflict came too late: say what the task is now.
   const stale = error instanceof Conflict && current && action !== 'again';
   const text = stale ? t.stale(current.status) : toTelegramReply(error, ctx.t);

@@ -68,7 +68,7 @@ export async function postStatusMessage(
   task: Task,
   replyToMessageId: number,
 ): Promise<Task> {
-  const wait = service.waitInfo(task);
+  const wait = await service.waitInfo(task);
   const status = await ctx.reply(CONTROL_MESSAGES[ctx.lang].accepted(task.id, wait), {
     ...(replyToMessageId && {
       reply_parameters: { message_id: replyToMessageId, allow_sending_without_reply: true },

@@ -26,7 +26,7 @@ export function userCommands(service: GenerationService): Composer<BotContext> {
   });
 
   composer.command('mytasks', async (ctx) => {
-    const { tasks } = service.list({ platform: 'telegram', userId: String(ctx.from?.id), limit: 10 });
+    const { tasks } = await service.list({ platform: 'telegram', userId: String(ctx.from?.id), limit: 10 });
     await ctx.reply(
       tasks.length === 0 ? ctx.t.noTasks : [ctx.t.yourTasks, ...tasks.map((t) => taskLine(t))].join('\n'),
     );

@@ -16,10 +16,10 @@ import { Retention } from './retention.js';
 import { Scheduler } from './scheduler.js';
 import { SerialWrites } from './serial-writes.js';
 import { GenerationService } from './service.js';
-import { TaskStore } from './store.js';
 import type { TaskStoreAsync } from './store/contract.js';
 import { PostgresTaskStore } from './store/postgres.js';
 import { SqliteTaskStoreAsync } from './store/sqlite-async.js';
+import { TaskStore } from './store.js';
 import type { Platform } from './task.js';
 import { recordTaskHistory } from './task-history.js';
 import { logTaskStory } from './task-log.js';
@@ -51,6 +51,7 @@ export { reasonOf, withReason } from './reasons.js';
 export { downloadLimited, formatBytes, isPrivateAddress } from './safe-fetch.js';
 export type { AccountHealth, Actor, SeedImport } from './service.js';
 export { mayControl } from './service.js';
+export { LeaderElection } from './store/postgres-leader.js';
 export type { TaskFilter } from './store.js';
 export { DatabaseUnusable, DataDirInUse } from './store.js';
 export type { FinalStatus, Origin, Platform, Task, TaskKind, TaskRequest, TaskStatus } from './task.js';
@@ -94,20 +95,15 @@ export interface CoreOptions {
   ffmpegPath?: string;
   /** Media writes (tests make them fail as a full disk would). */
   media?: ConstructorParameters<typeof MediaStore>[1];
-  /** PostgreSQL only: an owner silent for longer than this is taken for gone (tests shorten it). */
-  ownerTimeoutMs?: number;
 }
 
 /**
  * The store the configuration names: PostgreSQL (migrated, this process registered as an owner) when DATABASE_URL
  * is set, else the SQLite file in DATA_DIR (refused when another process holds it).
  */
-async function openStore(config: Config, options: CoreOptions, now: () => number): Promise<TaskStoreAsync> {
+async function openStore(config: Config, now: () => number): Promise<TaskStoreAsync> {
   if (config.DATABASE_URL) {
-    return PostgresTaskStore.open(config.DATABASE_URL, {
-      now,
-      ...(options.ownerTimeoutMs !== undefined && { ownerTimeoutMs: options.ownerTimeoutMs }),
-    });
+    return PostgresTaskStore.open(config.DATABASE_URL, { now, ownerTimeoutMs: config.OWNER_TIMEOUT_S * 1000 });
   }
   return new SqliteTaskStoreAsync(new TaskStore(join(config.DATA_DIR, 'tasks.db'), now));
 }
@@ -119,7 +115,7 @@ export async function createCore(
   options: CoreOptions = {},
 ): Promise<Core> {
   const now = options.now ?? Date.now;
-  const store = await openStore(config, options, now);
+  const store = await openStore(config, now);
   const writes = new SerialWrites((err) => log.error({ err }, 'could not record a task event'));
   const { ffmpegPath } = options;
   const media = new MediaStore(config.DATA_DIR, {
@@ -159,6 +155,8 @@ export async function createCore(
         timeoutMs: config.DOWNLOAD_TIMEOUT_S * 1000,
         allowPrivate: true,
       },
+      // Three beats per owner timeout: a process is taken for gone only after missing three.
+      heartbeatMs: (config.OWNER_TIMEOUT_S * 1000) / 3,
       now,
     },
   );
@@ -195,6 +193,7 @@ export async function createCore(
     },
   });
   let stopWakeups: (() => Promise<void>) | undefined;
+  let sweep: NodeJS.Timeout | undefined;
   return {
     config,
     log,
@@ -215,11 +214,17 @@ export async function createCore(
         stopWakeups = await store.subscribeTaskWakeups((w) => {
           if (w.provider === provider.name) scheduler.kickSoon();
         });
+        // The deliveries a process killed meanwhile was sending are sent by the others.
+        sweep = setInterval(() => {
+          outbox.recover().catch((err: unknown) => log.warn({ err }, 'could not look for abandoned deliveries'));
+        }, config.OWNER_TIMEOUT_S * 1000);
+        sweep.unref();
       }
       await scheduler.start();
       retention.start();
     },
     async stop() {
+      clearInterval(sweep);
       await retention.stop();
       await stopWakeups?.();
       await scheduler.stop();

@@ -113,10 +113,15 @@ export class Outbox {
     this.#events.on('incident', (incident) => this.#recordIncident(incident));
   }
 
-  /** At start-up: frees the delivery leases of the previous process (one process owns a SQLite DATA_DIR). */
+  /**
+   * Frees the delivery leases of processes that are gone — at start-up the previous process's (one process owns a
+   * SQLite DATA_DIR), and on a shared store, from time to time, those of a process killed meanwhile — and sends them.
+   */
   async recover(): Promise<void> {
     const freed = await this.#store.releaseDeliveryLeases();
-    if (freed > 0) this.#log.info({ freed }, 'freed the deliveries the previous process was sending');
+    if (freed === 0) return;
+    this.#log.info({ freed }, 'freed the deliveries a process that is gone was sending');
+    for (const lane of this.#lanes.values()) this.#kick(lane);
   }
 
   /** The wait before the next try after `tries` failed ones: doubling from the base, capped. */

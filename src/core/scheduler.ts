@@ -28,8 +28,8 @@ import type { Metrics } from './metrics.js';
 import { type Reason, reasonOf, withReason } from './reasons.js';
 import type { DownloadOptions } from './safe-fetch.js';
 import { recoverInterruptedStarts } from './start-recovery.js';
-import { type Stage, StaleTask } from './store.js';
 import type { TaskStoreAsync } from './store/contract.js';
+import { type Stage, StaleTask } from './store.js';
 import { isFinal, nextAttemptDelayMs, type RetryPolicy, type Task } from './task.js';
 
 export interface SchedulerOptions {
@@ -39,14 +39,17 @@ export interface SchedulerOptions {
   /** How many steps may run at once. */
   concurrency: number;
   videoDownload: Omit<DownloadOptions, 'what'>;
+  /**
+   * How often this process says it is alive (`TaskStore.heartbeat`) and takes over the leases of processes gone
+   * silent (a shared store's owners time out after three missed beats). @defaultValue 15 000
+   */
+  heartbeatMs?: number;
   now?: () => number;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Added to every lease: the time a step needs around its upstream calls (database writes, a busy event loop). */
 const LEASE_SLACK_MS = 5_000;
-/** How often this process says it is alive (`TaskStore.heartbeat`). */
-const HEARTBEAT_MS = 15_000;
 /** The loop's back-off after a database error: from the first to the longest wait. */
 const BACKOFF_FIRST_MS = 1_000;
 const BACKOFF_MAX_MS = 60_000;
@@ -135,7 +138,7 @@ export class Scheduler {
    */
   async start(): Promise<void> {
     this.#stopped = false;
-    this.#heartbeat = setInterval(() => this.#beat(), HEARTBEAT_MS);
+    this.#heartbeat = setInterval(() => void this.#beat(), this.#opts.heartbeatMs ?? 15_000);
     this.#heartbeat.unref?.();
     this.kick();
     await this.#settled();
@@ -246,6 +249,7 @@ export class Scheduler {
     });
     this.#tookOver = true;
     if (!held.length) return;
+    const earlier = this.#recovering;
     const deps = {
       store: this.#store,
       provider: this.#provider,
@@ -256,12 +260,19 @@ export class Scheduler {
       now: this.#now,
       limit: <T>(work: Promise<T>) => this.#withTimeout(work),
     };
-    this.#recovering = recoverInterruptedStarts(deps, held).finally(() => this.kick());
+    const recovering = recoverInterruptedStarts(deps, held).finally(() => this.kick());
+    this.#recovering = Promise.allSettled([earlier, recovering]).then(() => undefined);
   }
 
-  #beat(): void {
+  /**
+   * Says this process is alive, then lets the next pass take over the leases of the processes that are gone: with
+   * a shared store, a process killed meanwhile leaves its tasks to the others within a few beats.
+   */
+  async #beat(): Promise<void> {
     // The loop reports database errors; a missed heartbeat only matters to a shared store.
-    this.#store.heartbeat().catch(() => undefined);
+    await this.#store.heartbeat().catch(() => undefined);
+    this.#tookOver = false;
+    this.kick();
   }
 
   async #hasFreeSlot(): Promise<boolean> {
@@ -315,7 +326,7 @@ export class Scheduler {
     const step = this.#limiter
       .schedule(() => (task.upstream ? this.#look(task) : this.#begin(task)))
       .catch((error: unknown) => this.#onStepError(task, error))
-      .catch((err: unknown) => this.#log.error({ err, taskId: task.id }, 'could not record a step\'s end'));
+      .catch((err: unknown) => this.#log.error({ err, taskId: task.id }, "could not record a step's end"));
     this.#running.add(step);
     return step.finally(() => {
       this.#running.delete(step);

@@ -14,8 +14,8 @@ import { checkOptions, NO_CAPABILITIES, sameOptions, type VideoCapabilities, typ
 import type { PromptBlocklist } from './prompt-blocklist.js';
 import { withReason } from './reasons.js';
 import type { Scheduler } from './scheduler.js';
-import { DuplicateRequest, type TaskFilter } from './store.js';
 import type { NewTask, QuotaReads, TaskStoreAsync } from './store/contract.js';
+import { DuplicateRequest, type TaskFilter } from './store.js';
 import { isFinal, lookTimesMs, type Platform, type Task, type TaskRequest, type TaskStatus } from './task.js';
 import { type UserQuota, UserQuotas } from './user-quotas.js';
 import { estimateWaitMs, RECENT_COMPLETIONS, type WaitInfo } from './wait-estimate.js';
@@ -74,7 +74,13 @@ export class GenerationService {
   readonly #quotas: UserQuotas;
 
   constructor(
-    deps: { store: TaskStoreAsync; media: MediaStore; provider: VideoProvider; scheduler: Scheduler; events: TaskEventBus },
+    deps: {
+      store: TaskStoreAsync;
+      media: MediaStore;
+      provider: VideoProvider;
+      scheduler: Scheduler;
+      events: TaskEventBus;
+    },
     limits: ServiceLimits,
     now: () => number = Date.now,
   ) {

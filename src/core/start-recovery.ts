@@ -8,8 +8,8 @@
 import type { Logger } from 'pino';
 import type { UpstreamRef, VideoProvider } from '../providers/provider.js';
 import type { TaskEventBus } from './events.js';
-import { StaleTask } from './store.js';
 import type { TaskStoreAsync } from './store/contract.js';
+import { StaleTask } from './store.js';
 import type { Task } from './task.js';
 
 export interface StartRecoveryDeps {
@@ -35,7 +35,9 @@ export async function recoverInterruptedStarts(deps: StartRecoveryDeps, tasks: T
   });
   let found = new Map<string, UpstreamRef>();
   try {
-    found = await deps.limit(provider.recover(interrupted, async (id) => !!(await store.findByUpstreamId(provider.name, id))));
+    found = await deps.limit(
+      provider.recover(interrupted, async (id) => !!(await store.findByUpstreamId(provider.name, id))),
+    );
   } catch (err) {
     log.warn({ err, tasks: tasks.length }, 'could not look for upstream jobs of interrupted starts');
   }

@@ -15,7 +15,7 @@ export function myTasksCommand(deps: DiscordDeps): SlashCommand {
     async execute(interaction) {
       await interaction.deferReply({ flags: MessageFlags.Ephemeral });
       const t = say(langOf(interaction.locale, deps.config.DEFAULT_LOCALE));
-      const { tasks } = deps.service.list({ platform: 'discord', userId: interaction.user.id, limit: 10 });
+      const { tasks } = await deps.service.list({ platform: 'discord', userId: interaction.user.id, limit: 10 });
       const embed = new EmbedBuilder()
         .setTitle(t.myTasksTitle)
         .setDescription(tasks.length ? tasks.map((task) => taskLine(task, t)).join('\n') : t.noTasks);

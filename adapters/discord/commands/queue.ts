@@ -23,7 +23,7 @@ export function queueCommand(deps: DiscordDeps): SlashCommand {
     data,
     async execute(interaction) {
       const c = control(langOf(interaction.locale, deps.config.DEFAULT_LOCALE));
-      const { total, mine } = deps.service.queueOf('discord', interaction.user.id);
+      const { total, mine } = await deps.service.queueOf('discord', interaction.user.id);
       const lines = mine.slice(0, MAX_LINES).map(({ task, wait }) => c.queueMine(task, wait));
       const embed = new EmbedBuilder()
         .setTitle(c.queueTitle)

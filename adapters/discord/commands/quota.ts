@@ -47,20 +47,22 @@ export function quotaCommand(deps: DiscordDeps): SlashCommand {
         case 'set': {
           const maxActive = interaction.options.getInteger('active', true);
           const dailyLimit = interaction.options.getInteger('daily', true);
-          const quota = service.setUserQuota('discord', userId, { maxActive, dailyLimit });
+          const quota = await service.setUserQuota('discord', userId, { maxActive, dailyLimit });
           await interaction.editReply({ content: t.quotaShow(userId, quota) });
           return;
         }
         case 'reset':
-          await interaction.editReply({ content: t.quotaReset(userId, service.resetUserDaily('discord', userId)) });
+          await interaction.editReply({
+            content: t.quotaReset(userId, await service.resetUserDaily('discord', userId)),
+          });
           return;
         case 'default': {
-          const quota = service.setUserQuota('discord', userId, { maxActive: null, dailyLimit: null });
+          const quota = await service.setUserQuota('discord', userId, { maxActive: null, dailyLimit: null });
           await interaction.editReply({ content: t.quotaShow(userId, quota) });
           return;
         }
         default:
-          await interaction.editReply({ content: t.quotaShow(userId, service.userQuota('discord', userId)) });
+          await interaction.editReply({ content: t.quotaShow(userId, await service.userQuota('discord', userId)) });
       }
     }),
   };

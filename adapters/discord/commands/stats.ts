@@ -14,7 +14,7 @@ export function statsCommand(deps: DiscordDeps): SlashCommand {
   return {
     data,
     execute: adminOnly(deps.config, async (interaction, t) => {
-      const { byStatus, provider, accounts } = deps.service.stats();
+      const { byStatus, provider, accounts } = await deps.service.stats();
       const embed = new EmbedBuilder()
         .setTitle(t.statsTitle)
         .addFields(...TASK_STATUSES.map((s) => ({ name: t.statuses[s], value: String(byStatus[s]), inline: true })), {

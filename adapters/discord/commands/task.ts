@@ -15,7 +15,7 @@ export function taskCommand(deps: DiscordDeps): SlashCommand {
   return {
     data,
     execute: adminOnly(deps.config, async (interaction, t) => {
-      const task = deps.service.get(interaction.options.getString('id', true).trim());
+      const task = await deps.service.get(interaction.options.getString('id', true).trim());
       const link = task.videoFile ? `${deps.config.PUBLIC_BASE_URL}/videos/${task.videoFile}` : null;
       await interaction.editReply({ embeds: [taskEmbed(task, t, link)], components: [adminRow(task, t)] });
     }),

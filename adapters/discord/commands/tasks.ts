@@ -33,8 +33,8 @@ export const data = new SlashCommandBuilder()
   )
   .addUserOption((o) => o.setName('user').setDescription('Only tasks of this Discord user'));
 
-function page(deps: DiscordDeps, t: Messages, offset: number, status?: TaskStatus, userId?: string) {
-  const { total, tasks } = deps.service.list({
+async function page(deps: DiscordDeps, t: Messages, offset: number, status?: TaskStatus, userId?: string) {
+  const { total, tasks } = await deps.service.list({
     status,
     ...(userId && { platform: 'discord' as const, userId }),
     limit: PAGE_SIZE,
@@ -65,7 +65,7 @@ export function tasksCommand(deps: DiscordDeps): SlashCommand {
     data,
     execute: adminOnly(deps.config, async (interaction, t) => {
       const status = (interaction.options.getString('status') ?? undefined) as TaskStatus | undefined;
-      await interaction.editReply(page(deps, t, 0, status, interaction.options.getUser('user')?.id));
+      await interaction.editReply(await page(deps, t, 0, status, interaction.options.getUser('user')?.id));
     }),
   };
 }
@@ -80,6 +80,6 @@ export function tasksPager(deps: DiscordDeps): ButtonHandler {
     }
     const known = TASK_STATUSES.find((s) => s === status);
     const from = Math.max(0, Number.parseInt(offset ?? '0', 10) || 0);
-    await interaction.update(page(deps, t, from, known, userId && userId !== '-' ? userId : undefined));
+    await interaction.update(await page(deps, t, from, known, userId && userId !== '-' ? userId : undefined));
   };
 }

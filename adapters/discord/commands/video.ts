@@ -93,30 +93,30 @@ export function videoCommand(deps: DiscordDeps): SlashCommand {
       // queues behind discord.js's global REST limit under a burst; the interaction callback does not). The submit
       // only stores the task (the retry loop starts it at once), so the answer never waits for the upstream.
       const task = await submit();
-      const { content, components, shownAhead } = statusOf(deps, task, lang);
+      const { content, components, shownAhead } = await statusOf(deps, task, lang);
       const response = await interaction.reply({ content, components, withResponse: true });
       const messageId = response.interaction.responseMessageId ?? response.resource?.message?.id ?? null;
-      deps.service.updateOrigin(task.id, { messageId, ...(shownAhead !== undefined && { shownAhead }) });
+      await deps.service.updateOrigin(task.id, { messageId, ...(shownAhead !== undefined && { shownAhead }) });
     },
   };
 }
 
 /** The `/video` reply for a task: accepted with its place and wait and Cancel, or (ended already) how it ended. */
-function statusOf(deps: DiscordDeps, task: Task, lang: Lang) {
+async function statusOf(deps: DiscordDeps, task: Task, lang: Lang) {
   const t = say(lang);
   if (isFinal(task.status)) {
     // Refused upstream during the submit: the outbox's delivery tells why and edits this reply.
     const content = task.status === 'failed' ? t.statusFailed(task.id) : t.cancelled(task.id);
     return { content, components: [finalRow(task, t, lang)], shownAhead: undefined };
   }
-  const wait = deps.service.waitInfo(task);
+  const wait = await deps.service.waitInfo(task);
   return { content: control(lang).accepted(task.id, wait), components: [cancelRow(task, t)], shownAhead: wait.ahead };
 }
 
 async function answerDeferred(deps: DiscordDeps, interaction: ChatInputCommandInteraction, task: Task, lang: Lang) {
   // A task that ended during submit (refused upstream) is answered by the delivery, which edits this reply.
   if (isFinal(task.status)) return;
-  const { content, components, shownAhead } = statusOf(deps, task, lang);
+  const { content, components, shownAhead } = await statusOf(deps, task, lang);
   await interaction.editReply({ content, components });
-  if (shownAhead !== undefined) deps.service.updateOrigin(task.id, { shownAhead });
+  if (shownAhead !== undefined) await deps.service.updateOrigin(task.id, { shownAhead });
 }
