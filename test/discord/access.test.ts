@@ -68,7 +68,7 @@ describe('Discord allow-lists', () => {
     expect(inDm.content).toMatch(/^抱歉，这是一个私人机器人/);
 
     // Four tasks: the stranger's only one is from the listed server.
-    const owners = rig.core.service.list({}).tasks.map((t) => t.origin.userId);
+    const owners = (await rig.core.service.list({})).tasks.map((t) => t.origin.userId);
     expect(owners.sort()).toEqual([LISTED_USER, LISTED_USER, STRANGER, ADMIN].sort());
   });
 

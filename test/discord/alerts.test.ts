@@ -67,9 +67,9 @@ describe('admin alerts on Discord', () => {
     rig.fake.knobs.dmBlocked = true;
     report(limited);
     await expect
-      .poll(() => rig.core.store.deliveries({ incidentId: 1 }).map((d) => d.state), { timeout: 10_000 })
+      .poll(async () => (await rig.core.store.deliveries({ incidentId: 1 })).map((d) => d.state), { timeout: 10_000 })
       .toEqual(['given_up', 'given_up']);
-    expect(rig.core.store.deliveries({ incidentId: 1 })[0]!.givenUpReason).toMatch(
+    expect((await rig.core.store.deliveries({ incidentId: 1 }))[0]!.givenUpReason).toMatch(
       /^Discord refused a DM to admin 4000+1: Cannot send messages to this user/,
     );
   });

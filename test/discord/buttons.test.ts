@@ -32,7 +32,7 @@ describe('task buttons', () => {
     const ack = await callbackOf(fake, click.token);
     expect(ack.body).toMatchObject({ type: 5, data: { flags: 64 } });
     const id = customId.split(':')[1]!;
-    await expect.poll(() => core.service.get(id).status).toBe('cancelled');
+    await expect.poll(async () => (await core.service.get(id)).status).toBe('cancelled');
     await expect.poll(() => fake.messages.get(messageId)?.content).toMatch(/was cancelled/);
   });
 
@@ -47,7 +47,7 @@ describe('task buttons', () => {
       type: 4,
       data: { flags: 64, content: 'Only the person who asked for this video can do that.' },
     });
-    expect(core.service.get(customId.split(':')[1]!).status).not.toBe('cancelled');
+    expect((await core.service.get(customId.split(':')[1]!)).status).not.toBe('cancelled');
   });
 
   it('a failure is explained with a Retry button that only the owner can use', async () => {
@@ -67,12 +67,12 @@ describe('task buttons', () => {
 
     const stranger = fake.click(retryId, failureMessage.id, OTHER);
     expect((await callbackOf(fake, stranger.token)).body).toMatchObject({ data: { flags: 64 } });
-    expect(core.service.get(id).status).toBe('failed');
+    expect((await core.service.get(id)).status).toBe('failed');
 
     const owner = fake.click(retryId, failureMessage.id, OWNER);
     await fake.waitFor(
       (r) => r.method === 'PATCH' && r.path.includes(owner.token) && /queued again/.test(String(r.body?.content)),
     );
-    expect(['pending', 'processing']).toContain(core.service.get(id).status);
+    expect(['pending', 'processing']).toContain((await core.service.get(id)).status);
   });
 });

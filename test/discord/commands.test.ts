@@ -83,7 +83,7 @@ describe('admin commands', () => {
     expect(update.body).toMatchObject({ type: 7 });
     expect(JSON.stringify(update.body)).toContain('11–12 of 12');
 
-    const id = core.service.list({}).tasks[0]!.id;
+    const id = (await core.service.list({})).tasks[0]!.id;
     const detail = fake.slash({ name: 'task', options: { id }, permissions: ADMIN_PERMISSIONS });
     const shown = await editOf(fake, detail.token);
     expect(JSON.stringify(shown.body?.components)).toContain(`admin-cancel:${id}`);
@@ -125,12 +125,12 @@ describe('admin commands', () => {
     await editOf(fake, detail.token);
     const click = fake.click(`admin-cancel:${task.id}`, fake.original(detail.token)!.id, '700000000000000007');
     await editOf(fake, click.token);
-    expect(core.service.get(task.id).status).toBe('cancelled');
+    expect((await core.service.get(task.id)).status).toBe('cancelled');
     const stranger = fake.click(`admin-retry:${task.id}`, fake.original(detail.token)!.id, '800000000000000008');
     expect((await callbackOf(fake, stranger.token)).body).toMatchObject({
       data: { flags: 64, content: 'This command is for server managers only.' },
     });
-    expect(core.service.get(task.id).status).toBe('cancelled');
+    expect((await core.service.get(task.id)).status).toBe('cancelled');
   });
 
   it('/task with an unknown id says so ephemerally', async () => {

@@ -48,14 +48,14 @@ describe('Discord control and live queue', () => {
       type: 4,
       data: { flags: 64, content: 'Only the person who asked for this video can do that.' },
     });
-    expect(core.service.list({}).total).toBe(1);
+    expect((await core.service.list({})).total).toBe(1);
 
     const owner = fake.click(`again:${id}`, messageId, OWNER);
     const answer = await taskAnswer(fake, owner.token, /Same prompt again/);
     const newId = /task `([^`]+)`/.exec(contentOf(answer))![1]!;
     expect(newId).not.toBe(id);
-    expect(core.service.get(newId)).toMatchObject({ prompt: 'a paper boat on a stream', status: 'pending' });
-    expect(core.service.get(newId).origin).toMatchObject({ platform: 'discord', userId: OWNER });
+    expect(await core.service.get(newId)).toMatchObject({ prompt: 'a paper boat on a stream', status: 'pending' });
+    expect((await core.service.get(newId)).origin).toMatchObject({ platform: 'discord', userId: OWNER });
     expect(buttonIds(answer.body?.components)).toEqual([`cancel:${newId}`]);
   });
 
@@ -111,7 +111,7 @@ describe('Discord control and live queue', () => {
     const answer = await taskAnswer(rig.fake, sent.token);
     expect(answer.method).toBe('PATCH');
     const id = /`([^`]+)`/.exec(contentOf(answer))![1]!;
-    expect(rig.core.service.get(id).origin.reply?.messageId).toBe(rig.fake.original(sent.token)!.id);
+    expect((await rig.core.service.get(id)).origin.reply?.messageId).toBe(rig.fake.original(sent.token)!.id);
   });
 
   it('a text-only /video answers without waiting for a slow upstream start', async () => {

@@ -34,13 +34,13 @@ describe('Discord delivery', () => {
     const result = await fake.waitFor(posted(`/channels/${fake.channelId}/messages`), 25_000);
     expect(isMp4(result.files[0]!.bytes)).toBe(true);
     expect(String(result.body?.content)).toContain(`<@${USER}>`);
-    const replyId = core.service.get(id).origin.reply?.messageId;
+    const replyId = (await core.service.get(id)).origin.reply?.messageId;
     expect(result.body?.message_reference).toEqual({ message_id: replyId, fail_if_not_exists: false });
     expect(fake.messages.get(String(replyId))?.content).toMatch(/finished/);
     // The dead token was tried once and recorded, never hammered.
     const refused = fake.requests.filter((r) => r.path.includes(token) && r.status === 401);
     expect(refused.length).toBe(1);
-    expect(core.service.get(id).origin.reply?.tokenExpiresAt).toBe(0);
+    expect((await core.service.get(id)).origin.reply?.tokenExpiresAt).toBe(0);
     const logs = core.logs();
     expect(logs).not.toContain(fake.token);
     expect(logs).not.toContain(token);
@@ -65,9 +65,11 @@ describe('Discord delivery', () => {
     fake.knobs.tokensExpired = true;
     fake.knobs.hiddenChannels.add(fake.channelId);
     fake.knobs.dmBlocked = true;
-    await expect.poll(() => core.service.deliveries(id)[0]?.state, { timeout: 25_000 }).toBe('given_up');
-    expect(core.service.deliveries(id)[0]!.givenUpReason).toMatch(/^neither the channel nor a DM accepted the result/);
-    const task = core.service.get(id);
+    await expect.poll(async () => (await core.service.deliveries(id))[0]?.state, { timeout: 25_000 }).toBe('given_up');
+    expect((await core.service.deliveries(id))[0]!.givenUpReason).toMatch(
+      /^neither the channel nor a DM accepted the result/,
+    );
+    const task = await core.service.get(id);
     expect(task.deliveredAt).toBeNull();
     expect(task.origin.reply?.undeliveredLink).toBe(`https://videos.example.test/videos/${task.videoFile}`);
     expect(core.logs()).toContain('the link is kept on the task');
@@ -79,7 +81,7 @@ describe('Discord delivery', () => {
     const { id, token } = await askForVideo(rig, { attachmentSizeLimit: 1000 });
     const result = await fake.waitFor(posted(`/webhooks/${fake.appId}/${token}`), 25_000);
     expect(result.files).toHaveLength(0);
-    const task = core.service.get(id);
+    const task = await core.service.get(id);
     expect(String(result.body?.content)).toContain(`https://videos.example.test/videos/${task.videoFile}`);
   });
 

@@ -34,19 +34,14 @@ it('answers odd prompts clearly and stores accepted ones exactly', async () => {
   const refusal = await answer(fake, long.token);
   expect(refusal).toMatch(/5000 characters; the limit is 2000/);
   expect(refusal).not.toMatch(/\[object |\n\s+at |undefined/);
-  expect(core.service.list({}).total).toBe(0);
+  expect((await core.service.list({})).total).toBe(0);
 
   const odd = ['🎬🐱🌅🔥', 'قطة تركب الأمواج عند الغروب', '\u202eevil\u202c cat', '@everyone <@&1> `code`'];
   for (const prompt of odd) {
     const sent = fake.slash({ name: 'video', options: { prompt } });
     expect(await answer(fake, sent.token)).toMatch(/accepted/);
   }
-  expect(
-    core.service
-      .list({})
-      .tasks.map((t) => t.prompt)
-      .sort(),
-  ).toEqual([...odd].sort());
+  expect((await core.service.list({})).tasks.map((t) => t.prompt).sort()).toEqual([...odd].sort());
 });
 
 it('treats injection-looking /task ids as plain text: "No such task.", nothing changed', async () => {
@@ -57,7 +52,7 @@ it('treats injection-looking /task ids as plain text: "No such task.", nothing c
     const sent = fake.slash({ name: 'task', options: { id }, permissions: ADMIN_PERMISSIONS });
     expect(await answer(fake, sent.token), id).toBe('No such task.');
   }
-  expect(core.service.get(task.id)).toMatchObject({ status: 'pending', prompt: 'a calm lake' });
-  expect(core.service.list({}).total).toBe(1);
-  expect(core.store.integrityCheck()).toBe('ok');
+  expect(await core.service.get(task.id)).toMatchObject({ status: 'pending', prompt: 'a calm lake' });
+  expect((await core.service.list({})).total).toBe(1);
+  expect(await core.store.integrityCheck()).toBe('ok');
 });

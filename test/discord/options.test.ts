@@ -80,7 +80,7 @@ describe('#15 /video with options', () => {
       (r) => r.method === 'POST' && r.path.includes(sent.token) && r.files.length > 0,
       110_000,
     );
-    const [task] = rig.core.service.list({ platform: 'discord' }).tasks;
+    const [task] = (await rig.core.service.list({ platform: 'discord' })).tasks;
     expect(task).toMatchObject({ prompt: 'a tall lighthouse', options: { ratio: '9:16' } });
     const dir = mkdtempSync(join(tmpdir(), 'dvb-discord-options-'));
     try {
@@ -115,6 +115,6 @@ describe('#15 /video with options', () => {
       (r) => r.path.includes(sent.token) && /不能选择分辨率/.test(JSON.stringify(r.body)),
     );
     expect(JSON.stringify(refusal.body)).toContain('npm run discord:register');
-    expect(rig.core.service.list({}).total).toBe(0);
+    expect((await rig.core.service.list({})).total).toBe(0);
   });
 });

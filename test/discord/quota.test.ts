@@ -92,7 +92,7 @@ describe('/quota on Discord', () => {
         USER,
       ),
     ).toBe('This command is for server managers only.');
-    expect(rig.core.service.userQuota('discord', USER).custom).toBe(false);
+    expect((await rig.core.service.userQuota('discord', USER)).custom).toBe(false);
   });
 
   it('a zh-CN user over the daily limit is told why in Chinese only', async () => {

@@ -17,10 +17,10 @@ async function completeWhileDown(f: DiscordFake) {
   const first = await startDiscordRig({ fake: f, keepData: true });
   const sent = f.slash({ name: 'video', options: { prompt: 'rain on a window' }, userId: '500000000000000001' });
   await taskAnswer(f, sent.token);
-  const [task] = first.core.service.list({ platform: 'discord' }).tasks;
+  const [task] = (await first.core.service.list({ platform: 'discord' })).tasks;
   await first.bot.stop(); // the bot goes down; the core keeps working
-  await expect.poll(() => first.core.service.get(task!.id).status, { timeout: 20_000 }).toBe('completed');
-  expect(first.core.service.get(task!.id).deliveredAt).toBeNull();
+  await expect.poll(async () => (await first.core.service.get(task!.id)).status, { timeout: 20_000 }).toBe('completed');
+  expect((await first.core.service.get(task!.id)).deliveredAt).toBeNull();
   await first.core.dispose();
   return { dataDir: first.core.dataDir, id: task!.id, token: sent.token };
 }
@@ -36,7 +36,7 @@ describe('restart between completion and delivery', () => {
 
     const second = await startDiscordRig({ fake, dataDir, keepData: true });
     rigs.push(second);
-    await expect.poll(() => second.core.service.get(id).deliveredAt, { timeout: 10_000 }).not.toBeNull();
+    await expect.poll(async () => (await second.core.service.get(id)).deliveredAt, { timeout: 10_000 }).not.toBeNull();
     await rigs.pop()!.close();
 
     rigs.push(await startDiscordRig({ fake, dataDir }));
@@ -53,7 +53,7 @@ describe('restart between completion and delivery', () => {
     fake.knobs.tokensExpired = true;
     const second = await startDiscordRig({ fake, dataDir });
     rigs.push(second);
-    await expect.poll(() => second.core.service.get(id).deliveredAt, { timeout: 10_000 }).not.toBeNull();
+    await expect.poll(async () => (await second.core.service.get(id)).deliveredAt, { timeout: 10_000 }).not.toBeNull();
     const sent = uploads(fake);
     expect(sent).toHaveLength(1);
     expect(sent[0]!.path).toBe(`/channels/${fake.channelId}/messages`);

@@ -40,7 +40,9 @@ describe('/video', () => {
     expect(String(queued.body?.content)).toMatch(/next in line|ahead of you/);
     expect(String(queued.body?.content)).toMatch(/estimating the wait/);
     // The reply's message id is kept for edits once the interaction token has expired.
-    await expect.poll(() => core.service.get(id).origin.reply?.messageId).toBe(fake.original(sent.token)!.id);
+    await expect
+      .poll(async () => (await core.service.get(id)).origin.reply?.messageId)
+      .toBe(fake.original(sent.token)!.id);
     expect(JSON.stringify(queued.body?.components)).toContain(`cancel:${id}`);
 
     const result = await fake.waitFor((r) => r.method === 'POST' && r.files.length > 0, 25_000);
@@ -48,8 +50,8 @@ describe('/video', () => {
     expect(String(result.body?.content)).toContain('<@200000000000000001>');
     expect(result.body?.allowed_mentions).toEqual({ users: ['200000000000000001'] });
     expect(isMp4(result.files[0]!.bytes)).toBe(true);
-    expect(core.service.get(id).status).toBe('completed');
-    await expect.poll(() => core.service.get(id).deliveredAt).not.toBeNull();
+    expect((await core.service.get(id)).status).toBe('completed');
+    await expect.poll(async () => (await core.service.get(id)).deliveredAt).not.toBeNull();
   });
 
   it('with an image from the CDN: downloads it and makes an image-to-video task', async () => {
@@ -61,7 +63,7 @@ describe('/video', () => {
     expect(defer.at - sent.sentAt).toBeLessThan(3000);
     const result = await fake.waitFor((r) => r.method === 'POST' && r.files.length > 0, 25_000);
     expect(isMp4(result.files[0]!.bytes)).toBe(true);
-    const [task] = core.service.list({ platform: 'discord' }).tasks;
+    const [task] = (await core.service.list({ platform: 'discord' })).tasks;
     expect(task?.kind).toBe('i2v');
     expect(task?.origin.reply).toMatchObject({
       appId: fake.appId,
@@ -86,7 +88,7 @@ describe('/video', () => {
     const tooBig = await fake.waitFor(isCallback(b.token));
     expect(contentOf(tooBig)).toMatch(/larger than the 1000 bytes limit/);
     expect(fake.requests.some((r) => r.path.startsWith('/cdn'))).toBe(false);
-    expect(core.service.list({}).total).toBe(0);
+    expect((await core.service.list({})).total).toBe(0);
   });
 
   it('an attachment whose bytes are not an image gets an ephemeral error after the deferral', async () => {

@@ -18,7 +18,7 @@ const ENV = { TELEGRAM_ADMIN_IDS: '900,999', LOCAL_RENDER_S: '600', MAX_ATTEMPTS
 async function userTask(harness: BotHarness, prompt: string) {
   harness.fake.pushUpdate(textMessage(user, `/video ${prompt}`));
   await harness.fake.waitFor('sendMessage', (c) => text(c).includes('accepted') && Number(c.payload.chat_id) === 901);
-  const task = harness.core.service.list({ userId: '901' }).tasks.find((t) => t.prompt === prompt);
+  const task = (await harness.core.service.list({ userId: '901' })).tasks.find((t) => t.prompt === prompt);
   if (!task) throw new Error(`no task for ${prompt}`);
   return task;
 }
@@ -42,7 +42,7 @@ describe('admin commands', () => {
     h.fake.pushUpdate(textMessage({ ...user, chatId: 904 }, `/retry ${task.id}`));
     const owner = await h.fake.waitFor('sendMessage', (c) => Number(c.payload.chat_id) === 904);
     expect(text(owner)).toBe(`🔁 Task ${task.id} queued again.`);
-    expect(['pending', 'processing']).toContain(h.core.service.get(task.id).status);
+    expect(['pending', 'processing']).toContain((await h.core.service.get(task.id)).status);
   });
 
   it('admins get their own command menu', async () => {
@@ -89,12 +89,12 @@ describe('admin commands', () => {
 
     h.fake.pushUpdate(textMessage(admin, `/cancel ${task.id}`));
     await h.fake.waitFor('sendMessage', (c) => Number(c.payload.chat_id) === 900 && text(c).includes('cancelled'));
-    expect(h.core.service.get(task.id).status).toBe('cancelled');
+    expect((await h.core.service.get(task.id)).status).toBe('cancelled');
     await h.fake.waitFor('sendMessage', (c) => Number(c.payload.chat_id) === 901 && text(c).includes('was cancelled'));
 
     h.fake.pushUpdate(textMessage(admin, `/retry ${task.id}`));
     await h.fake.waitFor('sendMessage', (c) => text(c) === `🔁 Task ${task.id} queued again.`);
-    expect(h.core.service.get(task.id).status).not.toBe('cancelled');
+    expect((await h.core.service.get(task.id)).status).not.toBe('cancelled');
 
     h.fake.pushUpdate(textMessage(admin, '/retry nope'));
     await h.fake.waitFor('sendMessage', (c) => text(c).startsWith('Not found'));

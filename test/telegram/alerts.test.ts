@@ -62,7 +62,7 @@ describe('admin alerts on Telegram', () => {
     const [refused, told] = h.fake.calls('sendMessage');
     expect(refused!.errorCode).toBe(400);
     expect(String(told!.payload.text)).toBe('⚠️ doubao · main account：被风控暂停。\n发生了什么：风控暂停了这个会话。');
-    const rows = h.core.store.deliveries({ incidentId: 1 });
+    const rows = await h.core.store.deliveries({ incidentId: 1 });
     expect(rows.map((r) => r.state).sort()).toEqual(['given_up', 'sent']);
     expect(rows.find((r) => r.state === 'given_up')!.givenUpReason).toBe(
       'Telegram answered 400: Bad Request: chat not found',

@@ -20,7 +20,7 @@ async function requestVideo(harness: BotHarness, prompt: string) {
   const update = textMessage(carol, `/video ${prompt}`);
   harness.fake.pushUpdate(update);
   await harness.fake.waitFor('sendMessage', (c) => text(c).includes('accepted'));
-  return { task: harness.core.service.list({}).tasks[0]!, messageId: update.message.message_id };
+  return { task: (await harness.core.service.list({})).tasks[0]!, messageId: update.message.message_id };
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 500));
@@ -41,7 +41,7 @@ describe('delivery', () => {
     expect(delivered.at - calls[0]!.at).toBeGreaterThanOrEqual(950);
     expect(isMp4(delivered.files.video!.bytes)).toBe(true);
     await settle();
-    expect(h.core.service.get(task.id).deliveredAt).not.toBeNull();
+    expect((await h.core.service.get(task.id)).deliveredAt).not.toBeNull();
   });
 
   it('a restart between completion and delivery still delivers exactly once, as a reply', async () => {
@@ -50,7 +50,7 @@ describe('delivery', () => {
     await h.stopAdapter();
     await h.waitForStatus(task.id, 'completed');
     expect(h.fake.calls('sendVideo')).toHaveLength(0);
-    expect(h.core.service.get(task.id).deliveredAt).toBeNull();
+    expect((await h.core.service.get(task.id)).deliveredAt).toBeNull();
 
     await h.restart();
     const video = await h.fake.waitFor('sendVideo');
@@ -58,7 +58,7 @@ describe('delivery', () => {
     expect((video.payload.reply_parameters as { message_id: number }).message_id).toBe(messageId);
     expect(isMp4(video.files.video!.bytes)).toBe(true);
     await settle();
-    expect(h.core.service.get(task.id).deliveredAt).not.toBeNull();
+    expect((await h.core.service.get(task.id)).deliveredAt).not.toBeNull();
 
     await h.restart();
     await settle();
@@ -70,7 +70,7 @@ describe('delivery', () => {
     const { task } = await requestVideo(h, 'a very long film');
     await h.stopAdapter();
     await h.waitForStatus(task.id, 'completed');
-    const file = h.core.service.get(task.id).videoFile!;
+    const file = (await h.core.service.get(task.id)).videoFile!;
     truncateSync(join(h.core.media.videosDir, file), 51 * 1024 * 1024);
     await h.restart();
     const link = await h.fake.waitFor('sendMessage', (c) => text(c).includes('too big to upload'));
@@ -90,7 +90,7 @@ describe('delivery', () => {
       expect(text(link)).toContain(upstream.expiredUrl);
       expect(text(link)).not.toContain('missing');
       expect(h.fake.calls('sendVideo')).toHaveLength(0);
-      await vi.waitFor(() => expect(h.core.service.get(task.id).deliveredAt).not.toBeNull());
+      await vi.waitFor(async () => expect((await h.core.service.get(task.id)).deliveredAt).not.toBeNull());
     } finally {
       await upstream.close();
     }
@@ -103,8 +103,8 @@ describe('delivery', () => {
     await h.fake.waitFor('sendVideo');
     await settle();
     expect(h.fake.calls('sendVideo')).toHaveLength(1);
-    expect(h.core.service.get(task.id).deliveredAt).toBeNull();
-    expect(h.core.service.deliveries(task.id)).toMatchObject([
+    expect((await h.core.service.get(task.id)).deliveredAt).toBeNull();
+    expect(await h.core.service.deliveries(task.id)).toMatchObject([
       { state: 'given_up', givenUpReason: 'Telegram answered 403: Forbidden: bot was blocked by the user' },
     ]);
     h.fake.pushUpdate(textMessage({ chatId: 702, userId: 702, languageCode: 'en' }, `/task ${task.id}`));
@@ -119,16 +119,19 @@ describe('delivery', () => {
     const { task } = await requestVideo(h, 'city lights');
     h.fake.knobs.outage = { code: 0, description: 'proxy down' };
     await h.waitForStatus(task.id, 'completed');
-    await vi.waitFor(() => expect(h.core.service.deliveries(task.id)[0]?.tries).toBeGreaterThanOrEqual(6), {
-      timeout: 15_000,
-    });
-    expect(h.core.service.get(task.id).deliveredAt).toBeNull();
+    await vi.waitFor(
+      async () => expect((await h.core.service.deliveries(task.id))[0]?.tries).toBeGreaterThanOrEqual(6),
+      {
+        timeout: 15_000,
+      },
+    );
+    expect((await h.core.service.get(task.id)).deliveredAt).toBeNull();
     h.fake.knobs.outage = undefined;
     await h.fake.waitFor('sendVideo', (c) => c.errorCode === undefined);
     await settle();
     expect(h.fake.delivered('sendVideo', carol.chatId)).toBe(1);
-    expect(h.core.service.get(task.id).deliveredAt).not.toBeNull();
-    expect(h.core.service.deliveries(task.id)[0]).toMatchObject({ state: 'sent' });
+    expect((await h.core.service.get(task.id)).deliveredAt).not.toBeNull();
+    expect((await h.core.service.deliveries(task.id))[0]).toMatchObject({ state: 'sent' });
   });
 
   it('when Telegram cannot be reached the delivery is retried later and the token stays out of the logs', async () => {

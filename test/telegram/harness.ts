@@ -65,8 +65,10 @@ export async function startBotHarness(
     },
     async waitForStatus(id, status, timeoutMs = 20_000) {
       const until = Date.now() + timeoutMs;
-      while (core.service.get(id).status !== status) {
-        if (Date.now() > until) throw new Error(`task ${id} is ${core.service.get(id).status}, not ${status}`);
+      for (;;) {
+        const now = (await core.service.get(id)).status;
+        if (now === status) return;
+        if (Date.now() > until) throw new Error(`task ${id} is ${now}, not ${status}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },

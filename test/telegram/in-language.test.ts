@@ -82,7 +82,7 @@ describe('in the user’s language', () => {
     const failed = await h.fake.waitFor('sendMessage', (c) => text(c).startsWith('❌'), 30_000);
     expect(text(failed)).toMatch(/^❌ 任务 \S+ 失败：视频服务需要管理员处理，已通知管理员，请稍后再试。/);
     expect(text(failed)).not.toContain('npm run session');
-    const [task] = h.core.service.list({}).tasks;
+    const [task] = (await h.core.service.list({})).tasks;
     expect(task?.errorReason).toEqual({ code: 'SESSION_EXPIRED', params: {} });
   });
 });

@@ -41,7 +41,7 @@ function expectClear(reply: string): void {
   expect(reply).not.toMatch(/\[object |\n\s+at |undefined|Something went wrong/);
 }
 
-const taskCount = () => h.core.service.list({}).total;
+const taskCount = async () => (await h.core.service.list({})).total;
 
 it('answers odd captions and prompts clearly and stores accepted prompts exactly', async () => {
   h = await startBotHarness(ENV, { provider: () => idleProvider() });
@@ -54,7 +54,7 @@ it('answers odd captions and prompts clearly and stores accepted prompts exactly
   const long = await replyTo((from) => textMessage(from, `/video ${'长'.repeat(5_000)}`));
   expectClear(long);
   expect(long).toMatch(/5000 characters; the limit is 2000/);
-  expect(taskCount()).toBe(0);
+  expect(await taskCount()).toBe(0);
 
   const odd = ['🎬🐱🌅🔥', 'قطة تركب الأمواج عند الغروب', '\u202eevil\u202c cat', 'a "quoted" <b>cat</b> & \\n'];
   for (const caption of odd) {
@@ -62,7 +62,7 @@ it('answers odd captions and prompts clearly and stores accepted prompts exactly
     expectClear(reply);
     expect(reply).toMatch(/accepted/);
   }
-  const prompts = h.core.service.list({}).tasks.map((t) => t.prompt);
+  const prompts = (await h.core.service.list({})).tasks.map((t) => t.prompt);
   expect(prompts.sort()).toEqual([...odd].map((p) => p.trim()).sort());
 });
 
@@ -75,7 +75,7 @@ it('refuses documents that claim image/* but are not images, and keeps none of t
     );
     expect(reply).toBe('That file is not an image. Send a JPEG, PNG, WebP, GIF or BMP.');
   }
-  expect(taskCount()).toBe(0);
+  expect(await taskCount()).toBe(0);
   expect(readdirSync(join(h.core.dataDir, 'images'))).toEqual([]);
 });
 
@@ -83,7 +83,7 @@ it('treats injection-looking command arguments as plain text: "not found", nothi
   h = await startBotHarness(ENV, { provider: () => idleProvider() });
   const user = 850;
   expect(await replyTo((from) => textMessage(from, '/video a calm lake'), user)).toMatch(/accepted/);
-  const [task] = h.core.service.list({}).tasks;
+  const [task] = (await h.core.service.list({})).tasks;
 
   const adminCommands = [
     "/task ' OR 1=1 --",
@@ -102,7 +102,7 @@ it('treats injection-looking command arguments as plain text: "not found", nothi
     expectClear(reply);
     expect(reply).toMatch(/^Not found:/);
   }
-  expect(h.core.service.get(task!.id)).toMatchObject({ status: 'pending', prompt: 'a calm lake' });
-  expect(taskCount()).toBe(1);
-  expect(h.core.store.integrityCheck()).toBe('ok');
+  expect(await h.core.service.get(task!.id)).toMatchObject({ status: 'pending', prompt: 'a calm lake' });
+  expect(await taskCount()).toBe(1);
+  expect(await h.core.store.integrityCheck()).toBe('ok');
 });

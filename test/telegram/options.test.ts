@@ -59,7 +59,7 @@ describe('#15 option flags through the bot', () => {
     h = await startBotHarness();
     h.fake.pushUpdate(textMessage(bob, '/video a lighthouse at night --ar 9:16'));
     await h.fake.waitFor('sendMessage', (c) => text(c).includes('accepted'));
-    const task = h.core.service.list({}).tasks[0]!;
+    const task = (await h.core.service.list({})).tasks[0]!;
     expect(task).toMatchObject({ prompt: 'a lighthouse at night', options: { ratio: '9:16' } });
     const video = await h.fake.waitFor('sendVideo', undefined, 110_000);
     const dir = mkdtempSync(join(tmpdir(), 'dvb-tg-options-'));
@@ -77,7 +77,7 @@ describe('#15 option flags through the bot', () => {
     const file = h.fake.addFile(sampleImage('jpg'));
     h.fake.pushUpdate(photoMessage(bob, file, { caption: 'the waves move —ratio 1:1 --duration 10' }));
     await h.fake.waitFor('sendMessage', (c) => text(c).includes('accepted'));
-    expect(h.core.service.list({}).tasks[0]).toMatchObject({
+    expect((await h.core.service.list({})).tasks[0]).toMatchObject({
       kind: 'i2v',
       prompt: 'the waves move',
       options: { ratio: '1:1', durationS: 10 },
@@ -103,7 +103,7 @@ describe('#15 option flags through the bot', () => {
     await h.fake.waitFor('sendMessage', (c) => text(c).includes('--ratio needs a value right after it'));
     h.fake.pushUpdate(textMessage(li, '/video 一只猫 --ratio 7:5'));
     await h.fake.waitFor('sendMessage', (c) => text(c).startsWith('抱歉，"7:5" 不是可用的画面比例。'));
-    expect(h.core.service.list({}).total).toBe(0);
+    expect((await h.core.service.list({})).total).toBe(0);
   });
 
   it('/help lists the flags the running provider takes (local: no resolution)', async () => {

@@ -33,7 +33,7 @@ describe('photo to video', () => {
     expect(upload && isMp4(upload.bytes)).toBe(true);
     expect(String(video.payload.caption)).toMatch(/^the waves start moving\n\nhttp.*\/videos\/.+\.mp4$/);
 
-    const { tasks } = h.core.service.list({ platform: 'telegram' });
+    const { tasks } = await h.core.service.list({ platform: 'telegram' });
     expect(tasks).toHaveLength(1);
     const task = tasks[0]!;
     expect(task.kind).toBe('i2v');
@@ -55,13 +55,13 @@ describe('photo to video', () => {
     const photo = photoMessage(alice, file);
     h.fake.pushUpdate(photo);
     const question = await h.fake.waitFor('sendMessage', (c) => String(c.payload.text).includes('Reply to this'));
-    expect(h.core.service.list({}).total).toBe(0);
+    expect((await h.core.service.list({})).total).toBe(0);
 
     const questionId = (question.result as { message_id: number }).message_id;
     h.fake.pushUpdate(textMessage(alice, 'a slow zoom in', questionId));
     const video = await h.fake.waitFor('sendVideo');
     expect((video.payload.reply_parameters as { message_id: number }).message_id).toBe(photo.message.message_id);
-    expect(h.core.service.list({}).tasks[0]).toMatchObject({ kind: 'i2v', prompt: 'a slow zoom in' });
+    expect((await h.core.service.list({})).tasks[0]).toMatchObject({ kind: 'i2v', prompt: 'a slow zoom in' });
   });
 
   it('a photo waiting for its prompt survives a restart (kept in the database), and only its sender continues it', async () => {
@@ -72,7 +72,7 @@ describe('photo to video', () => {
     const question = await h.fake.waitFor('sendMessage', (c) => String(c.payload.text).includes('Reply to this'));
     const questionId = (question.result as { message_id: number }).message_id;
     // Kept once Telegram answered the question (a moment after the fake logged it).
-    await vi.waitFor(() => expect(h.core.store.countPendingPhotos()).toBe(1));
+    await vi.waitFor(async () => expect(await h.core.store.countPendingPhotos()).toBe(1));
 
     await h.restart();
     // Someone else answering the question does not take the photo (in a private chat, it is a text prompt).
@@ -81,11 +81,11 @@ describe('photo to video', () => {
     h.fake.pushUpdate(textMessage(alice, 'the clouds drift by', questionId));
     const video = await h.fake.waitFor('sendVideo', (c) => String(c.payload.caption).startsWith('the clouds'));
     expect((video.payload.reply_parameters as { message_id: number }).message_id).toBe(photo.message.message_id);
-    const i2v = h.core.service.list({}).tasks.filter((t) => t.kind === 'i2v');
+    const i2v = (await h.core.service.list({})).tasks.filter((t) => t.kind === 'i2v');
     expect(i2v).toHaveLength(1);
     expect(i2v[0]).toMatchObject({ prompt: 'the clouds drift by', origin: { userId: String(alice.userId) } });
     expect(readFileSync(i2v[0]!.imagePath!).equals(image)).toBe(true);
-    expect(h.core.store.countPendingPhotos()).toBe(0);
+    expect(await h.core.store.countPendingPhotos()).toBe(0);
   });
 
   it('in a group, a caption that mentions the bot is the prompt without the mention', async () => {
@@ -105,7 +105,7 @@ describe('photo to video', () => {
     const file = h.fake.addFile(sampleImage('png'), 'png');
     h.fake.pushUpdate(documentMessage(alice, file, { caption: 'sparkles', mimeType: 'image/png' }));
     await h.fake.waitFor('sendVideo');
-    expect(h.core.service.list({}).tasks[0]).toMatchObject({ kind: 'i2v', prompt: 'sparkles' });
+    expect((await h.core.service.list({})).tasks[0]).toMatchObject({ kind: 'i2v', prompt: 'sparkles' });
   });
 
   it('an album makes one task from the captioned photo and says so', async () => {
@@ -116,7 +116,7 @@ describe('photo to video', () => {
     h.fake.pushUpdate(photoMessage(alice, second, { mediaGroupId: 'album-1' }));
     await h.fake.waitFor('sendMessage', (c) => String(c.payload.text).startsWith('Albums:'));
     await h.fake.waitFor('sendVideo');
-    expect(h.core.service.list({}).total).toBe(1);
+    expect((await h.core.service.list({})).total).toBe(1);
     expect(h.fake.calls('sendMessage').some((c) => String(c.payload.text).includes('Reply to this'))).toBe(false);
   });
 
@@ -130,6 +130,6 @@ describe('photo to video', () => {
     await h.fake.waitFor('sendMessage', (c) => String(c.payload.text).includes('Reply to this'));
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(h.fake.calls('sendMessage')).toHaveLength(1);
-    expect(h.core.service.list({}).total).toBe(0);
+    expect((await h.core.service.list({})).total).toBe(0);
   });
 });

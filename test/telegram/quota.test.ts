@@ -48,7 +48,11 @@ describe('/quota', () => {
     expect(await say(user, '/video two')).toContain('accepted');
     expect(await say(user, '/video three')).toMatch(/you already have 2 videos in progress \(the limit is 2\)/);
     await h.restart();
-    expect(h.core.service.userQuota('telegram', '831')).toMatchObject({ maxActive: 2, dailyLimit: 3, custom: true });
+    expect(await h.core.service.userQuota('telegram', '831')).toMatchObject({
+      maxActive: 2,
+      dailyLimit: 3,
+      custom: true,
+    });
     expect(await say(admin, '/quota 831 0 0')).toContain('at most 0 at once');
     // Another user keeps the defaults.
     expect(await say({ ...user, chatId: 832, userId: 832 }, '/video mine')).toContain('accepted');
@@ -71,6 +75,6 @@ describe('/quota', () => {
     expect(await say(admin, '/quota 831 lots')).toMatch(/^Usage: \/quota <user id>/);
     expect(await say(admin, '/quota')).toMatch(/^Usage: \/quota <user id>/);
     expect(await say(user, '/quota 831 100 100')).toBe('Sorry, that command is for the bot’s administrators.');
-    expect(h.core.service.userQuota('telegram', '831')).toMatchObject({ maxActive: 5, dailyLimit: 5 });
+    expect(await h.core.service.userQuota('telegram', '831')).toMatchObject({ maxActive: 5, dailyLimit: 5 });
   });
 });

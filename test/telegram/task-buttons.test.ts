@@ -28,7 +28,7 @@ const messageIdOf = (c: ApiCall) => (c.result as { message_id: number }).message
 async function askForVideo(prompt = 'a red kite over the sea') {
   h.fake.pushUpdate(textMessage(alice, `/video ${prompt}`));
   const status = await h.fake.waitFor('sendMessage', (c) => text(c).includes('accepted') && text(c).includes(''));
-  const task = h.core.service.list({}).tasks[0]!;
+  const task = (await h.core.service.list({})).tasks[0]!;
   return { status, task, statusId: messageIdOf(status) };
 }
 
@@ -46,7 +46,7 @@ describe('Telegram task buttons', () => {
 
     const answer = await press(alice, statusId, `task:cancel:${task.id}`);
     expect(String(answer.payload.text)).toBe(`Task ${task.id} cancelled.`);
-    expect(h.core.service.get(task.id).status).toBe('cancelled');
+    expect((await h.core.service.get(task.id)).status).toBe('cancelled');
     const final = await h.fake.waitFor('editMessageText', (c) => text(c).includes('cancelled'));
     expect(final.payload.message_id).toBe(statusId);
     expect(buttons(final)).toEqual([`task:retry:${task.id}`, `task:again:${task.id}`]);
@@ -54,7 +54,7 @@ describe('Telegram task buttons', () => {
     // Retry by the owner (admins only before issue 15): waiting again, with Cancel.
     const retry = await press(alice, statusId, `task:retry:${task.id}`);
     expect(String(retry.payload.text)).toBe(`Task ${task.id} queued again.`);
-    expect(['pending', 'processing']).toContain(h.core.service.get(task.id).status);
+    expect(['pending', 'processing']).toContain((await h.core.service.get(task.id)).status);
     const waiting = await h.fake.waitFor(
       'editMessageText',
       (c) => c.payload.message_id === statusId && buttons(c)[0] === `task:cancel:${task.id}` && c.at > final.at,
@@ -70,8 +70,8 @@ describe('Telegram task buttons', () => {
       expect(String(answer.payload.text)).toMatch(/^Only the person who asked for this video can/);
       expect(answer.payload.show_alert).toBe(true);
     }
-    expect(h.core.service.get(task.id).status).not.toBe('cancelled');
-    expect(h.core.service.list({}).total).toBe(1);
+    expect((await h.core.service.get(task.id)).status).not.toBe('cancelled');
+    expect((await h.core.service.list({})).total).toBe(1);
   });
 
   it('presses on stale messages are answered: a finished task, an unknown one, an unknown button', async () => {
@@ -97,13 +97,13 @@ describe('Telegram task buttons', () => {
     const photo = photoMessage(alice, h.fake.addFile(image), { caption: 'leaves start to fall' });
     h.fake.pushUpdate(photo);
     await h.fake.waitFor('sendVideo');
-    const first = h.core.service.list({}).tasks[0]!;
+    const first = (await h.core.service.list({})).tasks[0]!;
     const done = await h.fake.waitFor('editMessageText', (c) => text(c).includes('done'));
     expect(buttons(done)).toEqual([`task:again:${first.id}`]);
 
     const answer = await press(alice, Number(done.payload.message_id), `task:again:${first.id}`);
     expect(String(answer.payload.text)).toMatch(/^New task \S+ queued\.$/);
-    const again = h.core.service.list({}).tasks.find((t) => t.id !== first.id)!;
+    const again = (await h.core.service.list({})).tasks.find((t) => t.id !== first.id)!;
     expect(again).toMatchObject({ kind: 'i2v', prompt: 'leaves start to fall' });
     expect(readFileSync(again.imagePath!).equals(image)).toBe(true);
     const status = await h.fake.waitFor('sendMessage', (c) => text(c).includes(`Task ${again.id} accepted`));

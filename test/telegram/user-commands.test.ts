@@ -20,7 +20,7 @@ describe('user commands', () => {
     const command = textMessage(bob, '/video a cat surfing at sunset');
     h.fake.pushUpdate(command);
     const status = await h.fake.waitFor('sendMessage', (c) => text(c).includes('accepted'));
-    const task = h.core.service.list({}).tasks[0]!;
+    const task = (await h.core.service.list({})).tasks[0]!;
     expect(task).toMatchObject({ kind: 't2v', prompt: 'a cat surfing at sunset' });
     expect(text(status)).toContain(task.id);
     expect(text(status)).toMatch(/next in line|ahead of you/);
@@ -36,7 +36,7 @@ describe('user commands', () => {
     h = await startBotHarness();
     h.fake.pushUpdate(textMessage(bob, '/video'));
     await h.fake.waitFor('sendMessage', (c) => text(c).includes('/video <prompt>'));
-    expect(h.core.service.list({}).total).toBe(0);
+    expect((await h.core.service.list({})).total).toBe(0);
   });
 
   it('plain text in a private chat is a prompt; in a group only a mention is', async () => {
@@ -47,11 +47,8 @@ describe('user commands', () => {
     h.fake.pushUpdate(textMessage(group, 'just chatting'));
     h.fake.pushUpdate(textMessage(group, '@doubao_test_bot a dancing robot'));
     h.fake.pushUpdate(textMessage({ ...group, userId: 604 }, '/video@doubao_test_bot a flying kite'));
-    await vi.waitFor(() => expect(h.core.service.list({}).total).toBe(3), { timeout: 10_000 });
-    const prompts = h.core.service
-      .list({})
-      .tasks.map((t) => t.prompt)
-      .sort();
+    await vi.waitFor(async () => expect((await h.core.service.list({})).total).toBe(3), { timeout: 10_000 });
+    const prompts = (await h.core.service.list({})).tasks.map((t) => t.prompt).sort();
     expect(prompts).toEqual(['a dancing robot', 'a flying kite', 'fireworks over a lake']);
   });
 
@@ -80,8 +77,8 @@ describe('user commands', () => {
     h.fake.pushUpdate(textMessage(eve, '/video hers'));
     await h.fake.waitFor('sendMessage', (c) => Number(c.payload.chat_id) === 601 && text(c).includes('accepted'));
     await h.fake.waitFor('sendMessage', (c) => Number(c.payload.chat_id) === 603 && text(c).includes('accepted'));
-    const [mine] = h.core.service.list({ userId: '601' }).tasks;
-    const [hers] = h.core.service.list({ userId: '603' }).tasks;
+    const [mine] = (await h.core.service.list({ userId: '601' })).tasks;
+    const [hers] = (await h.core.service.list({ userId: '603' })).tasks;
 
     h.fake.pushUpdate(textMessage(bob, '/mytasks'));
     const list = await h.fake.waitFor('sendMessage', (c) => text(c).startsWith('Your recent videos'));
@@ -90,11 +87,11 @@ describe('user commands', () => {
 
     h.fake.pushUpdate(textMessage(bob, `/cancel ${hers!.id}`));
     await h.fake.waitFor('sendMessage', (c) => text(c).startsWith('Not found'));
-    expect(h.core.service.get(hers!.id).status).not.toBe('cancelled');
+    expect((await h.core.service.get(hers!.id)).status).not.toBe('cancelled');
 
     h.fake.pushUpdate(textMessage(bob, `/cancel ${mine!.id}`));
     await h.fake.waitFor('sendMessage', (c) => text(c) === `🚫 Task ${mine!.id} cancelled.`);
-    expect(h.core.service.get(mine!.id).status).toBe('cancelled');
+    expect((await h.core.service.get(mine!.id)).status).toBe('cancelled');
   });
 
   it('/start and /help explain the bot; the command menu is registered in both languages', async () => {

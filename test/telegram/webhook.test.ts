@@ -79,7 +79,7 @@ describe('Telegram webhook mode', () => {
     const command = textMessage(bob, '/video a lighthouse in a storm');
     s.fake.pushUpdate(command);
     await s.fake.waitFor('sendMessage', (c) => text(c).includes('accepted'));
-    expect(s.core.service.list({}).tasks[0]).toMatchObject({ kind: 't2v', prompt: 'a lighthouse in a storm' });
+    expect((await s.core.service.list({})).tasks[0]).toMatchObject({ kind: 't2v', prompt: 'a lighthouse in a storm' });
     const video = await s.fake.waitFor('sendVideo', () => true, 60_000);
     expect(isMp4(video.files.video!.bytes)).toBe(true);
     expect(Number(video.payload.chat_id)).toBe(bob.chatId);
@@ -102,7 +102,7 @@ describe('Telegram webhook mode', () => {
     expect((await post({})).status).toBe(401);
     expect((await post({ 'x-telegram-bot-api-secret-token': 'not-the-secret-at-all-0000' })).status).toBe(401);
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(s.core.service.list({}).total).toBe(0);
+    expect((await s.core.service.list({})).total).toBe(0);
     expect(s.fake.calls('sendMessage')).toHaveLength(0);
     // The same update with the secret is taken: the refusal was the secret, not the update.
     expect((await post({ 'x-telegram-bot-api-secret-token': SECRET })).status).toBe(200);
@@ -123,7 +123,7 @@ describe('Telegram webhook mode', () => {
     await s.adapter.start();
     await s.fake.waitFor('sendMessage', (c) => text(c).includes('accepted'));
     await expect.poll(() => s.fake.webhookPosts.at(-1)!.status).toBe(200);
-    expect(s.core.service.list({}).total).toBe(1);
+    expect((await s.core.service.list({})).total).toBe(1);
   });
 
   it('polling again deletes the webhook and receives the updates still pending', async () => {
@@ -150,7 +150,7 @@ describe('Telegram webhook mode', () => {
     expect(s.fake.calls('deleteWebhook')).toHaveLength(1);
     expect(s.fake.webhook()).toBeUndefined();
     await s.fake.waitFor('sendMessage', (c) => text(c).includes('accepted'));
-    expect(s.core.service.list({}).tasks[0]).toMatchObject({ prompt: 'after the switch' });
+    expect((await s.core.service.list({})).tasks[0]).toMatchObject({ prompt: 'after the switch' });
   });
 });
 
