@@ -7,6 +7,7 @@
 import { once } from 'node:events';
 import { Client, Events, GatewayIntentBits } from 'discord.js';
 import { type Outbox, QueueWatch, type Task } from '../../src/core/index.js';
+import type { Leadership, LeadRole } from '../../src/leadership.js';
 import { discordRestAgent } from '../../src/proxy.js';
 import { describeStartFailure } from '../../src/start-failure.js';
 import { buildButtons, buildCommands } from './commands/index.js';
@@ -25,6 +26,11 @@ export interface DiscordAdapterDeps extends DiscordDeps {
   outbox: Outbox;
   /** Least time between two looks at the line for the live queue positions. @defaultValue QUEUE_REFRESH_MS */
   queueRefreshMs?: number;
+  /**
+   * Several processes share the work (DATABASE_URL): only the leader of `discord-gateway` holds the gateway (and so
+   * takes the commands); every process delivers results and edits replies over REST.
+   */
+  leadRole?: LeadRole;
 }
 
 /** Five seconds: positions stay current while edits stay far below Discord's rate limits. */
@@ -57,31 +63,66 @@ export function createDiscordAdapter(deps: DiscordAdapterDeps) {
     token,
   };
   let stopOutbox: (() => Promise<void>) | undefined;
+  let leadership: Leadership | undefined;
+
+  /** Logs in and waits for READY; an abort (time-out, shutdown, leadership lost) destroys the half-open connection. */
+  async function connect(signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    const onAbort = () => void client.destroy();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const ready = once(client, Events.ClientReady, { signal });
+      // Without a handler, the rejection of `ready` after a failed login would be unhandled.
+      ready.catch(() => {});
+      await client.login(token);
+      await ready;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+    signal.throwIfAborted();
+  }
+
+  /** Progress edits, the live queue and deliveries: over REST, in every process. */
+  function serve(): void {
+    service.on('progress', onProgress);
+    queueWatch.start();
+    // Registered only now that Discord answers: the outbox then sends what was queued while the bot was down.
+    stopOutbox = outbox.register('discord', { result: delivery.deliver, alert: delivery.deliverAlert });
+  }
+
+  /** Holds the gateway while this process leads `discord-gateway`; REST keeps its token when leading stops. */
+  function leadGateway(leadRole: LeadRole): Leadership {
+    return leadRole('discord-gateway', async (signal) => {
+      signal.addEventListener('abort', () => void client.destroy().finally(() => client.rest.setToken(token)), {
+        once: true,
+      });
+      await connect(signal);
+      log.info({ user: client.user?.tag }, 'Discord gateway connected: this process leads the gateway');
+    });
+  }
 
   return {
     client,
-    /** Logs in and waits for READY; an abort (time-out, shutdown) destroys the half-open connection. */
+    /**
+     * Logs in and waits for READY, then serves. With several processes (`leadRole`), serves over REST at once and
+     * holds the gateway only while this process leads it.
+     */
     async start(signal: AbortSignal = new AbortController().signal): Promise<void> {
-      signal.throwIfAborted();
-      const onAbort = () => void client.destroy();
-      signal.addEventListener('abort', onAbort, { once: true });
-      try {
-        const ready = once(client, Events.ClientReady, { signal });
-        // Without a handler, the rejection of `ready` after a failed login would be unhandled.
-        ready.catch(() => {});
-        await client.login(token);
-        await ready;
-      } finally {
-        signal.removeEventListener('abort', onAbort);
+      if (deps.leadRole) {
+        signal.throwIfAborted();
+        client.rest.setToken(token);
+        serve();
+        leadership = leadGateway(deps.leadRole);
+        log.info('Discord bot ready; it holds the gateway while this process leads it');
+        return;
       }
-      signal.throwIfAborted();
-      service.on('progress', onProgress);
-      queueWatch.start();
-      // Registered only now that Discord answers: the outbox then sends what was queued while the bot was down.
-      stopOutbox = outbox.register('discord', { result: delivery.deliver, alert: delivery.deliverAlert });
+      await connect(signal);
+      serve();
       log.info({ user: client.user?.tag }, 'Discord bot connected');
     },
     async stop(): Promise<void> {
+      await leadership?.stop();
+      leadership = undefined;
       service.off('progress', onProgress);
       queueWatch.stop();
       await stopOutbox?.();

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createDiscordAdapter } from '../../adapters/discord/index.js';
 import type { Config } from '../../src/config.js';
+import type { LeadRole } from '../../src/leadership.js';
 import type { VideoProvider } from '../../src/providers/provider.js';
 import { type DiscordFake, type LoggedRequest, startDiscordFake } from '../fakes/discord/index.js';
 import { startTestCore, type TestCore } from './test-core.js';
@@ -30,6 +31,8 @@ export interface DiscordBotOptions {
   provider?: (config: Config) => VideoProvider;
   /** The live queue's refresh interval (short for tests; benches pass the production default). */
   queueRefreshMs?: number;
+  /** As main.ts passes with DATABASE_URL: the gateway is held only while leading `discord-gateway`. */
+  leadRole?: LeadRole;
 }
 
 /** A real core and the real Discord adapter, started against a Discord fake that may live elsewhere (a worker). */
@@ -54,6 +57,7 @@ export async function startDiscordBot(endpoint: DiscordEndpoint, options: Discor
     log: core.log,
     videosDir: core.media.videosDir,
     queueRefreshMs: options.queueRefreshMs ?? 200,
+    ...(options.leadRole && { leadRole: options.leadRole }),
   });
   await bot.start();
   return {

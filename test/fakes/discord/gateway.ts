@@ -38,6 +38,11 @@ export class FakeGateway {
     return new Promise((resolve) => this.#readyWaiters.push(resolve));
   }
 
+  /** Clients identified (READY) and still connected. */
+  readyClients(): number {
+    return [...this.#sessions].filter((s) => s.ready).length;
+  }
+
   /** Sends a dispatch to every identified client; returns how many got it. */
   dispatch(t: string, d: unknown): number {
     let sent = 0;

@@ -161,6 +161,8 @@ export async function startDiscordFake(
     gatewayOps,
     messages: state.messages,
     whenReady: () => gateway.whenReady(),
+    /** Clients holding an identified gateway connection now. */
+    readyClients: () => gateway.readyClients(),
     waitFor,
     dispatchInteraction,
 
