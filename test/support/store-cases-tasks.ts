@@ -281,6 +281,29 @@ export const TASK_CASES: Case[] = [
     },
   },
   {
+    name: 'a NUL in any text never makes a write fail (PostgreSQL refuses it, so it is dropped there)',
+    async run(f) {
+      const store = await f.open();
+      const nul = (text: string | null | undefined) => text?.replaceAll('\0', '');
+      await store.insert(
+        task('n', { prompt: 'a\0b', origin: { ...http, reply: { note: 'c\u0000d', kept: '\\u0000' } } }),
+      );
+      await store.update('n', { error: 'upstream said \0 nothing', videoUrls: ['https://x.test/v\0.mp4'] });
+      await store.setProviderState('p', 'k\0', { text: 'e\0f' });
+      const got = (await store.get('n'))!;
+      expect([nul(got.prompt), nul(got.error), got.videoUrls.map(nul)]).toEqual([
+        'ab',
+        'upstream said  nothing',
+        ['https://x.test/v.mp4'],
+      ]);
+      expect(nul(String(got.origin.reply?.note))).toBe('cd');
+      expect(got.origin.reply?.kept).toBe('\\u0000'); // a backslash and "u0000" typed by someone stay
+      expect((await store.providerStateEntries<{ text: string }>('p', 'k')).map(([, v]) => nul(v.text))).toEqual([
+        'ef',
+      ]);
+    },
+  },
+  {
     name: 'counts: by status, running upstream jobs, a user’s active and recent tasks, tasks ahead in line',
     async run(f) {
       const store = await f.open();

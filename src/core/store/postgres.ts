@@ -19,6 +19,7 @@ import { type PgContext, WAKEUP_CHANNEL } from './postgres-db.js';
 import * as deliveries from './postgres-deliveries.js';
 import * as leases from './postgres-leases.js';
 import { migrate, PG_MIGRATIONS, schemaVersion } from './postgres-migrations.js';
+import { NulFreeClient } from './postgres-nul.js';
 import * as queue from './postgres-queue.js';
 import { PG_TYPES } from './postgres-rows.js';
 import * as tasks from './postgres-tasks.js';
@@ -47,7 +48,12 @@ export class PostgresTaskStore implements TaskStoreAsync {
 
   /** Connects, brings the schema up to date and registers this process as an owner. */
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresTaskStore> {
-    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types: PG_TYPES });
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.poolSize ?? 10,
+      types: PG_TYPES,
+      Client: NulFreeClient,
+    });
     // An idle connection that breaks (server restart) is dropped by the pool; the next query reports the problem.
     pool.on('error', () => undefined);
     const db: PgContext = {
