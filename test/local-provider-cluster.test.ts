@@ -48,14 +48,19 @@ interface Run {
 }
 
 /**
- * An ffmpeg wrapper that appends one line per run (the lock files it sees) to a log, then runs the real ffmpeg,
- * or, with `fails`, complains and exits 1 after a moment.
+ * An ffmpeg wrapper that appends one line per run (the lock files it sees) to a log, then, after `delayS`, runs
+ * the real ffmpeg, or, with `fails`, complains and exits 1.
  */
-function watchedFfmpeg(workDir: string, fails = false): { path: string; runs: () => Run[] } {
-  const path = join(workDir, fails ? 'failing-ffmpeg.sh' : 'watched-ffmpeg.sh');
-  const log = join(workDir, `${fails ? 'failing' : 'watched'}-runs.log`);
+function watchedFfmpeg(
+  workDir: string,
+  how: { fails?: boolean; delayS?: number } = {},
+): { path: string; runs: () => Run[] } {
+  const name = how.fails ? 'failing' : 'watched';
+  const path = join(workDir, `${name}-ffmpeg.sh`);
+  const log = join(workDir, `${name}-runs.log`);
   const videos = join(workDir, 'videos');
-  const then = fails ? 'sleep 0.5\necho "boom: no such codec" >&2\nexit 1' : `exec "${ffmpeg.path}" "$@"`;
+  const run = how.fails ? 'echo "boom: no such codec" >&2\nexit 1' : `exec "${ffmpeg.path}" "$@"`;
+  const then = `sleep ${how.delayS ?? 0}\n${run}`;
   writeFileSync(
     path,
     `#!/bin/sh\necho "[$(cat "${videos}"/*.lock 2>/dev/null | tr '\\n' ',' | sed 's/,$//')]" >> "${log}"\n${then}\n`,
@@ -115,6 +120,20 @@ describe('issue 16: the local provider on a DATA_DIR shared by several processes
     expect(leftovers(videos)).toEqual([]); // the lock is gone with the render
   }, 150_000);
 
+  it('keeps its lock fresh through a render longer than the stale time: the other process never takes it over', async () => {
+    const { workDir, videos } = workFolder();
+    const slow = watchedFfmpeg(workDir, { delayS: 2 });
+    const timing = { lockRefreshMs: 100, lockStaleMs: 600 };
+    const first = provider({ workDir, ffmpegPath: slow.path, ...timing });
+    const second = provider({ workDir, ffmpegPath: slow.path, ...timing });
+    const ref = job('a slow render');
+    const [a, b] = await Promise.all([pollUntilDone(first, ref, 480, 100), pollUntilDone(second, ref, 480, 100)]);
+    expect(a.state).toBe('succeeded');
+    expect(b).toEqual(a);
+    expect(slow.runs()).toHaveLength(1);
+    expect(leftovers(videos)).toEqual([]);
+  }, 150_000);
+
   it('waits while another live process holds the render; once that one dies (no more refreshes), takes it over', async () => {
     const { workDir, videos } = workFolder();
     const watched = watchedFfmpeg(workDir);
@@ -163,7 +182,7 @@ describe('issue 16: the local provider on a DATA_DIR shared by several processes
 
   it('a render that fails removes its lock and its temporary file, and says why', async () => {
     const { workDir, videos } = workFolder();
-    const failing = watchedFfmpeg(workDir, true);
+    const failing = watchedFfmpeg(workDir, { fails: true, delayS: 0.5 });
     const local = provider({ workDir, ffmpegPath: failing.path });
     const ref = job('this render fails');
     const result = await pollUntilDone(local, ref);
