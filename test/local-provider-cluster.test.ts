@@ -24,6 +24,7 @@ import ffmpeg from '@ffmpeg-installer/ffmpeg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLocalProvider, type LocalProviderOptions } from '../src/providers/local/index.js';
 import { renderVideo, textScene } from '../src/providers/local/render.js';
+import { claimRender } from '../src/providers/local/render-lock.js';
 import type { VideoProvider } from '../src/providers/provider.js';
 import { pollUntilDone } from './provider-contract.js';
 import { probeVideo } from './support/video-probe.js';
@@ -179,6 +180,25 @@ describe('issue 16: the local provider on a DATA_DIR shared by several processes
     expect(watched.runs()[0]!.locks).toEqual([{ pid: process.pid, host: hostname(), since: expect.any(String) }]);
     expect(leftovers(videos)).toEqual([]);
   }, 150_000);
+
+  it("many claims racing for one stale lock: exactly one wins, and the lock on disk is the winner's", async () => {
+    const { videos } = workFolder();
+    mkdirSync(videos, { recursive: true });
+    const timing = { refreshMs: 1_000, staleMs: 5_000 };
+    for (let round = 0; round < 20; round++) {
+      const lock = join(videos, `race-${round}.lock`);
+      writeFileSync(lock, '{"pid":999999,"host":"gone"}\n');
+      const longAgo = new Date(Date.now() - 60_000);
+      utimesSync(lock, longAgo, longAgo);
+      const claims = await Promise.all(Array.from({ length: 12 }, () => claimRender(lock, timing)));
+      const winners = claims.filter((c) => c !== undefined);
+      expect(winners).toHaveLength(1);
+      expect(JSON.parse(readFileSync(lock, 'utf8'))).toMatchObject({ pid: process.pid });
+      await winners[0]!.release();
+      expect(existsSync(lock)).toBe(false);
+    }
+    expect(readdirSync(videos)).toEqual([]); // nothing moved aside is left behind
+  });
 
   it('a render that fails removes its lock and its temporary file, and says why', async () => {
     const { workDir, videos } = workFolder();

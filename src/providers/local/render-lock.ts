@@ -3,13 +3,13 @@
  * O_EXCL so exactly one process gets it, naming who renders (pid, host, since when). Its holder touches its mtime
  * every `refreshMs` while the render is queued or running; a lock not touched for `staleMs` belongs to a process
  * that died (kill -9, a lost machine) and is taken over. The holder removes it when the render ends, whatever
- * the outcome. Lock times are the file system's: the machines sharing the volume need synchronised clocks (NTP).
- * Should two renders of one video still happen (a takeover race, a holder too busy to refresh), each writes its
- * own temporary file and renames it atomically (render.ts): the work is wasted, the task is not harmed.
+ * the outcome. Lock times are compared with this machine's clock: the machines sharing the volume need
+ * synchronised clocks (NTP). Should two renders of one video still happen (a holder stalled for longer than
+ * `staleMs`, clocks apart), each writes its own temporary file and renames it atomically (render.ts): the work is
+ * wasted, the task is not harmed.
  */
-import { randomUUID } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { link, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 
@@ -82,25 +82,29 @@ async function create(path: string, timing: LockTiming): Promise<RenderLock | un
 }
 
 /**
- * Removes the stale lock `held`, so that the next O_EXCL creation decides who renders. It is first moved aside
- * under a name of our own (rename is atomic): when what we moved turns out to be a fresh lock — another process
- * took over between our look and our move — it is put back (`link` fails rather than overwrite a third one's).
- * @returns whether the stale lock is gone.
+ * Removes the stale lock `held`, so that the next O_EXCL creation decides who renders. Only the holder of a
+ * second O_EXCL file, `<lock>.takeover`, may remove a lock, and it looks again first: so a lock that another
+ * process has just taken over (fresh, another file) is never removed, which a plain look-then-remove would do
+ * when two processes find the same stale lock. @returns whether the stale lock is gone.
  */
 async function removeStale(path: string, held: Stats, staleMs: number): Promise<boolean> {
-  const aside = `${path}.${randomUUID()}.stale`;
+  const guardPath = `${path}.takeover`;
+  const guard = await open(guardPath, 'wx').catch(async (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+    // Another process is taking over (it renders), or one died doing so: its guard goes once stale too.
+    const left = await stat(guardPath).catch(() => undefined);
+    if (left && isStale(left, staleMs)) await rm(guardPath, { force: true });
+    return undefined;
+  });
+  if (!guard) return false;
   try {
-    await rename(path, aside);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true; // removed meanwhile
-    throw error;
-  }
-  const moved = await stat(aside);
-  if (moved.ino === held.ino && isStale(moved, staleMs)) {
-    await rm(aside, { force: true });
+    const current = await stat(path).catch(() => undefined);
+    if (!current) return true;
+    if (current.ino !== held.ino || !isStale(current, staleMs)) return false;
+    await rm(path, { force: true });
     return true;
+  } finally {
+    await guard.close().catch(() => undefined);
+    await rm(guardPath, { force: true });
   }
-  await link(aside, path).catch(() => undefined);
-  await rm(aside, { force: true });
-  return false;
 }
