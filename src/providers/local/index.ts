@@ -8,6 +8,8 @@
  * A finished video's `file:` URL hands the file over to the core, which moves it into its media store (one copy
  * per video). A render or upload that failed for lack of disk space is a transient failure: it is tried again.
  * It honours every ratio and duration a task may ask for (render.ts's `shapeFor`); it has no resolution choice.
+ * Several processes may share DATA_DIR (issue 16), and any of them may look at a job: a render is claimed through
+ * a lock file (render-lock.ts), so each job is rendered once; the others answer "running" until the video is there.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -30,6 +32,7 @@ import type {
 } from '../provider.js';
 import { type CaptionFont, captionFilter, captionText, findCaptionFont } from './caption.js';
 import { imageScene, renderVideo, type Shape, sceneSize, shapeFor, textScene } from './render.js';
+import { claimRender, DEFAULT_LOCK_TIMING } from './render-lock.js';
 
 /** Every ratio and duration; the preview has one quality, so no resolution. */
 export const LOCAL_CAPABILITIES: VideoCapabilities = { ratios: RATIOS, durationsS: DURATIONS_S, resolutions: [] };
@@ -46,6 +49,10 @@ export interface LocalProviderOptions {
   renderTimeoutMs?: number;
   /** The font of the text-to-video caption (caption.ts); absent → the best one installed, null → no caption. */
   captionFont?: CaptionFont | null;
+  /** How often a render's lock file is touched while it is queued or runs. @defaultValue 2 000 */
+  lockRefreshMs?: number;
+  /** How long an untouched lock still counts as held; then its process is taken for dead. @defaultValue 10 000 */
+  lockStaleMs?: number;
   /** When the scheduler looks at a render (see `localTiming`); absent → the configured seed timing. */
   timing?: PollTiming;
   now?: () => number;
@@ -91,6 +98,11 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
   const renders = new Map<string, { done: Promise<void>; stop: AbortController }>();
   const failures = new Map<string, { reason: string; retryable: boolean }>();
   const videoPath = (id: string) => join(options.workDir, 'videos', `${id}.mp4`);
+  const lockPath = (id: string) => join(options.workDir, 'videos', `${id}.lock`);
+  const lockTiming = {
+    refreshMs: options.lockRefreshMs ?? DEFAULT_LOCK_TIMING.refreshMs,
+    staleMs: options.lockStaleMs ?? DEFAULT_LOCK_TIMING.staleMs,
+  };
   /** Our job ids are UUIDs; any other id (an imported task's, say) must never become a path. */
   const isOurs = (id: unknown) => typeof id === 'string' && UUID.test(id);
   /** Aborted by `close`: stops every ffmpeg still running and every render still queued. */
@@ -101,6 +113,7 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
    * Renders one job. An image is first decoded once into a PNG of its first frame, at most 1920 pixels a side:
    * the zoom then loops over that small, known-good file, never over the upload itself (a GIF has no `-loop`
    * option, a huge image would be decoded for every frame, and one without pixel data made ffmpeg spin).
+   * Its helper files are named per render, so a second render of the job elsewhere never removes them.
    */
   async function renderJob(ref: LocalRef, signal: AbortSignal): Promise<void> {
     const shape = shapeFor(ref.options);
@@ -110,7 +123,7 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
       ...(options.renderTimeoutMs && { timeoutMs: options.renderTimeoutMs }),
     };
     if (!ref.imagePath) return renderText(ref, shape, run);
-    const frame = join(options.workDir, 'frames', `${ref.id}.png`);
+    const frame = join(options.workDir, 'frames', `${ref.id}.${randomUUID()}.png`);
     try {
       const bytes = await decodeFirstFrame(options.ffmpegPath, ref.imagePath, { maxSide: 1920, signal });
       await mkdir(dirname(frame), { recursive: true });
@@ -130,7 +143,7 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
     const plain = () =>
       renderVideo(options.ffmpegPath, textScene(ref.prompt, undefined, shape), videoPath(ref.id), run);
     if (!font) return plain();
-    const textFile = join(options.workDir, 'captions', `${ref.id}.txt`);
+    const textFile = join(options.workDir, 'captions', `${ref.id}.${randomUUID()}.txt`);
     const captioned = await mkdir(dirname(textFile), { recursive: true })
       .then(() => writeFile(textFile, captionText(ref.prompt, font, sceneSize(shape).width)))
       .then(
@@ -153,13 +166,28 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
     }
   }
 
-  /** Starts (or, after a restart, restarts) the render of a job; idempotent while one runs. */
+  /**
+   * Starts (or, after a restart, restarts) the render of a job; idempotent while one runs. The render is claimed
+   * first, before it waits for a renderer, so that a job queued here is not rendered by another process too; when
+   * another process holds the claim, nothing is done: that one renders, and a later look finds its video (or, when
+   * it died, takes the render over).
+   */
   function render(ref: LocalRef): void {
     if (renders.has(ref.id)) return;
     const stop = new AbortController();
     const signal = AbortSignal.any([shutdown.signal, stop.signal]);
-    const done = limiter
-      .schedule(() => renderJob(ref, signal))
+    const claimedRender = async () => {
+      const lock = await claimRender(lockPath(ref.id), lockTiming);
+      if (!lock) return;
+      try {
+        // Finished elsewhere between the caller's look and our claim: nothing left to do.
+        if (existsSync(videoPath(ref.id))) return;
+        await limiter.schedule(() => renderJob(ref, signal));
+      } finally {
+        await lock.release();
+      }
+    };
+    const done = claimedRender()
       .catch((error: Error & { stderr?: string }) => {
         if (signal.aborted) return; // stopped on purpose: nobody waits for this video
         const retryable = isDiskFull(error);

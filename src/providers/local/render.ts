@@ -6,7 +6,7 @@
  * picture (a portrait is never cropped) over a slowly zooming, blurred fill of the frame. A 720-pixel video's
  * fractal and blurred fill are computed at half size and scaled up: half the render time, the same look.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { runKillable } from '../../core/child-process.js';
@@ -114,6 +114,8 @@ export const RENDER_TIMEOUT_MS = 120_000;
 
 /**
  * Runs ffmpeg for a scene and writes the MP4 atomically to `output`; a failed render leaves no partial file.
+ * Each run writes its own temporary file, so two renders of one video (two processes on one DATA_DIR) never
+ * write into one file nor rename one file twice: the last rename wins and both succeed.
  * ffmpeg runs in its own process group, stopped on timeout or when `signal` aborts (see child-process.ts); its
  * CPU-time limit (`-timelimit`) also ends it should this process die without stopping it.
  */
@@ -123,7 +125,7 @@ export async function renderVideo(
   output: string,
   options: { signal?: AbortSignal; timeoutMs?: number; seconds?: number } = {},
 ): Promise<void> {
-  const partial = `${output}.part.mp4`;
+  const partial = `${output}.${randomUUID()}.part.mp4`;
   const timeoutMs = options.timeoutMs ?? RENDER_TIMEOUT_MS;
   await mkdir(dirname(output), { recursive: true });
   await runKillable(
