@@ -1,0 +1,140 @@
+/**
+ * Doubao's per-session limits across a cluster (issue 16): two Doubao providers, built by `createProvider` as two
+ * processes sharing one PostgreSQL database build them (main.ts), each with its own PostgresLimiter on that
+ * database, ask the fake Doubao for
+ * videos with one session at once. With the shared limiter the fake sees that session's requests at least the
+ * spacing apart and never more in flight than the session's concurrency, whichever provider sent them; with each
+ * provider limiting only itself (no DATABASE_URL), the same load breaks both limits — which is what the wiring fixes.
+ * PostgreSQL is a throw-away cluster (test/support/postgres.ts).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { PostgresLimiter } from '../src/core/index.js';
+import { createLogger } from '../src/logger.js';
+import { createProvider, type VideoProvider } from '../src/providers/index.js';
+import { type DoubaoFake, startDoubaoFake } from './fakes/doubao/index.js';
+import { sessionIdCookie, writeSessions } from './fakes/doubao/sessions.js';
+import { doubaoFakeEnv } from './support/doubao-setup.js';
+import { clusterForFile } from './support/postgres.js';
+
+const cluster = clusterForFile();
+
+const SPACING_MS = 300;
+/** Video requests each provider sends at once. */
+const STARTS_EACH = 3;
+
+let fake: DoubaoFake;
+let dir: string;
+const opened: { close(): Promise<void> }[] = [];
+
+beforeAll(async () => {
+  fake = await startDoubaoFake();
+});
+afterAll(async () => {
+  await fake.close();
+});
+afterEach(async () => {
+  // Providers first: their last calls may still hold a limiter's slot.
+  for (const part of opened.splice(0).reverse()) await part.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A sessions file with one logged-in session; returns the cookie the fake knows it by. */
+function oneSession(): string {
+  dir = mkdtempSync(join(tmpdir(), 'dvb-doubao-cluster-'));
+  const [session] = writeSessions(join(dir, 'session.json'), { users: 1 });
+  return sessionIdCookie(session!);
+}
+
+/**
+ * Two providers on the one session, from the configuration `env` completes; each with its own limiter on one
+ * shared database when `shared`, as main.ts opens one with DATABASE_URL.
+ */
+async function twoProviders(shared: boolean, env: Record<string, string>): Promise<VideoProvider[]> {
+  const config = loadConfig({
+    ...doubaoFakeEnv(fake),
+    DOUBAO_SESSIONS_FILE: join(dir, 'session.json'),
+    DOUBAO_TRANSPORT: 'http',
+    DATA_DIR: dir,
+    ...env,
+  });
+  const url = shared ? await cluster().createDatabase() : undefined;
+  const providers: VideoProvider[] = [];
+  for (let i = 0; i < 2; i++) {
+    const limiter = url ? await PostgresLimiter.open(url, { recheckMs: 200 }) : undefined;
+    if (limiter) opened.push(limiter);
+    const provider = await createProvider(config, createLogger('silent'), undefined, limiter);
+    opened.push({ close: async () => provider.close?.() });
+    providers.push(provider);
+  }
+  return providers;
+}
+
+/** Both providers ask for `STARTS_EACH` videos at once; returns the arrival times of the session's requests. */
+async function burst(providers: VideoProvider[], owner: string): Promise<number[]> {
+  const from = fake.requests.length;
+  const refs = await Promise.all(
+    providers.flatMap((provider, p) =>
+      Array.from({ length: STARTS_EACH }, (_, i) => provider.start({ prompt: `p${p}-${i}`, guest: false })),
+    ),
+  );
+  expect(new Set(refs.map((r) => r.conversationId)).size).toBe(providers.length * STARTS_EACH);
+  return fake.requests
+    .slice(from)
+    .filter((r) => r.owner === owner)
+    .map((r) => r.at)
+    .sort((a, b) => a - b);
+}
+
+const gaps = (times: number[]) => times.slice(1).map((t, i) => t - times[i]!);
+
+describe('Doubao session limits across two providers on one database', () => {
+  it.each([
+    ['a shared PostgreSQL limiter', true],
+    ['a limiter per process', false],
+  ] as const)(
+    'spacing of one session with %s',
+    async (_name, shared) => {
+      const owner = oneSession();
+      const providers = await twoProviders(shared, {
+        DOUBAO_MIN_SPACING_MS: String(SPACING_MS),
+        DOUBAO_SESSION_CONCURRENCY: '2',
+      });
+      const times = await burst(providers, owner);
+      expect(times.length).toBeGreaterThanOrEqual(providers.length * STARTS_EACH);
+      const smallest = Math.min(...gaps(times));
+      if (shared) {
+        // Spacing is kept between grants by the database's clock; an arrival is a commit and a request later, which a
+        // busy machine delays by a little more for one call than for the next.
+        expect(smallest).toBeGreaterThanOrEqual(SPACING_MS - 50);
+        expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual((times.length - 1) * (SPACING_MS - 50));
+      } else {
+        // Each provider spaces only its own calls: the two fire at the session side by side.
+        expect(smallest).toBeLessThan(SPACING_MS / 2);
+      }
+    },
+    60_000,
+  );
+
+  it.each([
+    ['a shared PostgreSQL limiter', 1, true],
+    ['a limiter per process', 2, false],
+  ] as const)(
+    'requests of one session in flight with %s: %i at most',
+    async (_name, expected, shared) => {
+      const owner = oneSession();
+      fake.knobs.streamDelayMs = 40; // a video request streams for a while, so requests would overlap
+      try {
+        const providers = await twoProviders(shared, { DOUBAO_MIN_SPACING_MS: '0', DOUBAO_SESSION_CONCURRENCY: '1' });
+        await burst(providers, owner);
+      } finally {
+        fake.knobs.streamDelayMs = 0;
+      }
+      expect(fake.maxInFlight(owner)).toBe(expected);
+    },
+    60_000,
+  );
+});
