@@ -15,7 +15,9 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
+import { UpstreamError } from '../src/core/errors.js';
 import { PostgresLimiter } from '../src/core/index.js';
+import { InProcessLimiter, type UpstreamLimiter } from '../src/core/upstream-limiter.js';
 import { createLogger } from '../src/logger.js';
 import { createProvider, type VideoProvider } from '../src/providers/index.js';
 import { type DoubaoFake, startDoubaoFake } from './fakes/doubao/index.js';
@@ -29,9 +31,11 @@ const cluster = clusterForFile();
 const SPACING_MS = 300;
 /**
  * Spacing is kept between grants, by the database's clock; a request arrives a commit and a send later, which a busy
- * machine may delay by more for one call than for the next: one gap may look this much shorter, the whole run not.
+ * machine may delay by more for one call than for the next (up to ~190 ms seen with two service processes while
+ * other test runs loaded the machine): one gap may look this much shorter, the whole run not. Without a shared
+ * limiter, the two providers' requests arrive 1–10 ms apart.
  */
-const JITTER_MS = 80;
+const JITTER_MS = 150;
 /** Video requests each provider sends at once. */
 const STARTS_EACH = 3;
 
@@ -65,6 +69,18 @@ function oneSession(): string {
  * shared database when `shared`, as main.ts opens one with DATABASE_URL.
  */
 async function twoProviders(shared: boolean, env: Record<string, string>): Promise<VideoProvider[]> {
+  const url = shared ? await cluster().createDatabase() : undefined;
+  const providers: VideoProvider[] = [];
+  for (let i = 0; i < 2; i++) {
+    const limiter = url ? await PostgresLimiter.open(url, { recheckMs: 200 }) : undefined;
+    if (limiter) opened.push(limiter);
+    providers.push(await providerWith(limiter, env));
+  }
+  return providers;
+}
+
+/** A provider on the one session, built from the configuration `env` completes, as main.ts builds it. */
+async function providerWith(limiter: UpstreamLimiter | undefined, env: Record<string, string> = {}) {
   const config = loadConfig({
     ...doubaoFakeEnv(fake),
     DOUBAO_SESSIONS_FILE: join(dir, 'session.json'),
@@ -72,16 +88,9 @@ async function twoProviders(shared: boolean, env: Record<string, string>): Promi
     DATA_DIR: dir,
     ...env,
   });
-  const url = shared ? await cluster().createDatabase() : undefined;
-  const providers: VideoProvider[] = [];
-  for (let i = 0; i < 2; i++) {
-    const limiter = url ? await PostgresLimiter.open(url, { recheckMs: 200 }) : undefined;
-    if (limiter) opened.push(limiter);
-    const provider = await createProvider(config, createLogger('silent'), undefined, limiter);
-    opened.push({ close: async () => provider.close?.() });
-    providers.push(provider);
-  }
-  return providers;
+  const provider = await createProvider(config, createLogger('silent'), undefined, limiter);
+  opened.push({ close: async () => provider.close?.() });
+  return provider;
 }
 
 /** Both providers ask for `STARTS_EACH` videos at once; returns the arrival times of the session's requests. */
@@ -147,6 +156,44 @@ describe('Doubao session limits across two providers on one database', () => {
     },
     60_000,
   );
+});
+
+describe('the shared limiter failing', () => {
+  it('a slot that cannot be taken (the database is gone) fails the call as transient, without calling Doubao', async () => {
+    const owner = oneSession();
+    const limiter = await PostgresLimiter.open(await cluster().createDatabase());
+    const provider = await providerWith(limiter);
+    await limiter.close();
+    const from = fake.requests.length;
+    const failed = await provider.start({ prompt: 'a lighthouse', guest: false }).catch((error: unknown) => error);
+    expect(failed).toBeInstanceOf(UpstreamError);
+    expect((failed as UpstreamError).retryable).toBe(true);
+    expect((failed as Error).message).toMatch(/request limit of the Doubao session could not be taken/);
+    expect(fake.requests.slice(from).filter((r) => r.owner === owner)).toEqual([]);
+  });
+
+  it('a slot that cannot be let go does not undo a video Doubao accepted', async () => {
+    oneSession();
+    const inner = new InProcessLimiter();
+    let releases = 0;
+    const unreleasable: UpstreamLimiter = {
+      acquire: async (key, rules, signal) => {
+        const slot = await inner.acquire(key, rules, signal);
+        return {
+          release: async () => {
+            releases++;
+            await slot.release();
+            throw new Error('Connection terminated unexpectedly');
+          },
+        };
+      },
+      close: () => inner.close(),
+    };
+    const provider = await providerWith(unreleasable);
+    const ref = await provider.start({ prompt: 'a lighthouse', guest: false });
+    expect(fake.conversations.has(ref.conversationId as string)).toBe(true);
+    expect(releases).toBeGreaterThan(0);
+  });
 });
 
 describe('two service processes with DATABASE_URL and the Doubao provider', () => {

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import Bottleneck from 'bottleneck';
 import { type Dispatcher, request } from 'undici';
 import { UpstreamError } from '../../core/errors.js';
-import { type LimitRules, limited, type UpstreamLimiter } from '../../core/upstream-limiter.js';
+import type { LimiterSlot, LimitRules, UpstreamLimiter } from '../../core/upstream-limiter.js';
 import { type Classification, classifyAnswer } from './codes.js';
 import type { Dialect } from './dialect.js';
 import type { Session } from './session-pool.js';
@@ -116,11 +116,35 @@ export class WebClient {
   limited<T>(session: Session, work: () => Promise<T>): Promise<T> {
     if (this.#limiter instanceof Bottleneck.Group) return this.#limiter.key(session.id).schedule(work);
     if (this.#stopped) return Promise.reject(new UpstreamError('the Doubao client has stopped', true));
-    const running = limited(this.#limiter, `doubao:${session.id}`, this.#rules, work);
+    const running = this.#sharedLimited(this.#limiter, session, work);
     this.#sharedWork.add(running);
     const forget = () => this.#sharedWork.delete(running);
     running.then(forget, forget);
     return running;
+  }
+
+  /**
+   * `work` holding a slot of the session's key in the cluster's limiter. A slot that cannot be had (the database is
+   * unreachable) is a transient failure: the task is tried again later. A slot that cannot be let go does not undo
+   * the work (a video Doubao has accepted must not be asked for again); it counts until this process's keeper
+   * connection to the database drops, which an outage that broke the release usually does.
+   */
+  async #sharedLimited<T>(limiter: UpstreamLimiter, session: Session, work: () => Promise<T>): Promise<T> {
+    let slot: LimiterSlot;
+    try {
+      slot = await limiter.acquire(`doubao:${session.id}`, this.#rules);
+    } catch (error) {
+      throw new UpstreamError(
+        `the cluster's request limit of the Doubao session could not be taken (${(error as Error).message})`,
+        true,
+        { cause: error },
+      );
+    }
+    try {
+      return await work();
+    } finally {
+      await slot.release().catch(() => undefined);
+    }
   }
 
   /**
