@@ -1,9 +1,9 @@
 /**
  * The order the service stops in, on SIGTERM/SIGINT: the chat adapters side by side, then the HTTP API, then the
  * core (which waits for steps under way), so no step is cut in half, then the cluster's upstream limiter (the core's
- * last steps may still hold its slots). One part failing to stop is logged and does not
- * keep the others running, and a chat adapter that does not stop in time (an update handler stuck on a download) is
- * left behind rather than holding the whole shutdown.
+ * last steps may still hold its slots). One part failing to stop is logged and does not keep the others running,
+ * and a chat adapter that does not stop in time (an update handler stuck on a download) is left behind rather than
+ * holding the whole shutdown.
  */
 import type { Logger } from './logger.js';
 

@@ -2,8 +2,8 @@
  * The `doubao` provider: the Doubao web chat as a video generator, in the 2026 dialect of its web protocol with
  * the 2025 one as fallback (`shared/doubao-protocol.md`). Every web API call goes through a `Transport` under a
  * per-session limiter (`DOUBAO_TRANSPORT`: plain undici, or the session's logged-in page when Doubao wants calls
- * signed; the limiter is the cluster's shared one when given, so a session's limits hold across processes); a look at a job is one message-list call, the chat page in headless Chromium only when the list cannot
- * tell. Both browser users share one Chromium. Each ref records the owning session's id (never its cookie), so
+ * signed; the limiter is the cluster's shared one when given, so a session's limits hold across processes); a
+ * look at a job is one message-list call, the chat page in headless Chromium only when the list cannot tell. Both browser users share one Chromium. Each ref records the owning session's id (never its cookie), so
  * looks after a restart use the session that created the conversation. Session health, dialect and transport
  * choices live in the provider's durable state.
  */

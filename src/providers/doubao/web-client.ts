@@ -2,7 +2,8 @@
  * How the provider talks to www.doubao.com as its web client would: the common query string of a session, a
  * per-session limit (minimum spacing and concurrency, so a burst of tasks never fires at one account all at once:
  * this process's bottleneck, or the cluster's shared limiter with DATABASE_URL), every API call through the
- * `Transport`, and one mapping from Doubao's answers (`codes.ts`) to session health and typed errors. ImageX and the upload store are not Doubao web API calls: `sendPlainJson` sends those.
+ * `Transport`, and one mapping from Doubao's answers (`codes.ts`) to session health and typed errors. ImageX and
+ * the upload store are not Doubao web API calls: `sendPlainJson` sends those.
  */
 import { randomUUID } from 'node:crypto';
 import Bottleneck from 'bottleneck';
