@@ -6,9 +6,12 @@
  * adapter then starts in the background under its own supervisor (retried with backoff, reported by /readyz), so a
  * platform that is down, slow or refusing leaves the API and the other bot serving.
  * SIGTERM/SIGINT are handled from the first moment: the chat adapters stop (a start still retrying is abandoned),
- * then the HTTP API, then the core, so no step is cut in half; one part failing to stop does not stop the others
- * (shutdown.ts).
+ * then the HTTP API, then the core, so no step is cut in half, then the cluster's upstream limiter; one part failing
+ * to stop does not stop the others (shutdown.ts).
+ * With DATABASE_URL and the Doubao provider, each session's request spacing and concurrency hold for every process
+ * sharing the database (a PostgresLimiter under this process's owner id).
  */
+import { randomUUID } from 'node:crypto';
 
 import type { FastifyPluginAsync } from 'fastify';
 import { createDiscordAdapter } from '../adapters/discord/index.js';
@@ -23,6 +26,7 @@ import {
   DatabaseUnusable,
   DataDirInUse,
   LeaderElection,
+  PostgresLimiter,
 } from './core/index.js';
 import { chooseServiceFfmpeg } from './ffmpeg-choice.js';
 import type { LeadRole } from './leadership.js';
@@ -62,10 +66,14 @@ async function main(): Promise<void> {
     log.info('no Doubao session or Ark key configured: using the offline local provider (local preview, no AI)');
   }
   const ffmpegPath = await chooseServiceFfmpeg(config, log);
-  const provider = await createProvider(config, log, ffmpegPath);
+  // One owner id for the store and the limiter: a process that hangs loses its upstream slots with its leases.
+  const owner = randomUUID();
+  const limiter = await orExit(config, () => openClusterLimiter(config, owner));
+  running.limiter = limiter;
+  const provider = await createProvider(config, log, ffmpegPath, limiter);
   for (const warning of startupWarnings(config, provider)) log.warn(warning);
   const core = await orExit(config, async () => {
-    const created = await createCore(config, log, provider, { ...(ffmpegPath && { ffmpegPath }) });
+    const created = await createCore(config, log, provider, { owner, ...(ffmpegPath && { ffmpegPath }) });
     running.core = created;
     await created.start();
     return created;
@@ -93,6 +101,15 @@ async function main(): Promise<void> {
   running.http = http;
   log.info({ provider: provider.name, chats: running.chats.map((c) => c.name) }, 'service started');
   for (const chat of running.chats) chat.start();
+}
+
+/**
+ * The limiter every process sharing DATABASE_URL uses for Doubao's per-session limits; none without DATABASE_URL
+ * (each process keeps its own, as a single process always did) or for providers that do not use it.
+ */
+async function openClusterLimiter(config: Config, owner: string): Promise<PostgresLimiter | undefined> {
+  if (!config.DATABASE_URL || config.PROVIDER !== 'doubao') return undefined;
+  return PostgresLimiter.open(config.DATABASE_URL, { owner, ownerTimeoutMs: config.OWNER_TIMEOUT_S * 1000 });
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * The order the service stops in, on SIGTERM/SIGINT: the chat adapters side by side, then the HTTP API, then the
- * core (which waits for steps under way), so no step is cut in half. One part failing to stop is logged and does not
- * keep the others running, and a chat adapter that does not stop in time (an update handler stuck on a download) is
- * left behind rather than holding the whole shutdown.
+ * core (which waits for steps under way), so no step is cut in half, then the cluster's upstream limiter (the core's
+ * last steps may still hold its slots). One part failing to stop is logged and does not keep the others running,
+ * and a chat adapter that does not stop in time (an update handler stuck on a download) is left behind rather than
+ * holding the whole shutdown.
  */
 import type { Logger } from './logger.js';
 
@@ -15,6 +16,8 @@ export interface RunningParts {
   chats: readonly (Stoppable & { name: string })[];
   http?: Stoppable;
   core?: Stoppable;
+  /** The upstream limiter the processes of a cluster share (DATABASE_URL). */
+  limiter?: { close(): Promise<void> };
 }
 
 export async function stopAll(running: RunningParts, log: Logger, chatGraceMs = 10_000): Promise<void> {
@@ -24,6 +27,8 @@ export async function stopAll(running: RunningParts, log: Logger, chatGraceMs = 
   const { http, core } = running;
   if (http) await stopPart('http', () => http.stop(), log);
   if (core) await stopPart('core', () => core.stop(), log);
+  const { limiter } = running;
+  if (limiter) await stopPart('upstream limiter', () => limiter.close(), log);
 }
 
 function stopPart(name: string, stop: () => Promise<void>, log: Logger): Promise<void> {

@@ -1,6 +1,7 @@
 /**
- * The shutdown order (issue 12, case 16): chat adapters side by side, then the HTTP API, then the core. One chat
- * adapter failing to stop, or never finishing its stop, does not keep the other parts running.
+ * The shutdown order (issue 12, case 16): chat adapters side by side, then the HTTP API, then the core, then the
+ * cluster's upstream limiter (issue 16). One chat adapter failing to stop, or never finishing its stop, does not keep
+ * the other parts running; neither does a core failing to stop keep the limiter open.
  */
 import { describe, expect, it } from 'vitest';
 import { stopAll } from '../src/shutdown.js';
@@ -55,5 +56,22 @@ describe('16. stopping the service', () => {
     expect(performance.now() - started).toBeLessThan(2000);
     expect(events.at(-1)).toBe('core stopped');
     expect(text()).toContain('telegram did not stop within 0.1 s; stopping the rest anyway');
+  });
+
+  it('the upstream limiter is closed after the core, also when the core fails to stop; its failure is logged', async () => {
+    const events: string[] = [];
+    const { log, text } = memoryLogger();
+    const limiter = (behaviour: 'ok' | 'throws') => {
+      const stopping = part('upstream limiter', events, behaviour);
+      return { close: () => stopping.stop() };
+    };
+    await stopAll({ chats: [], core: part('core', events, 'throws'), limiter: limiter('ok') }, log);
+    expect(events).toEqual(['core stopping', 'upstream limiter stopping', 'upstream limiter stopped']);
+    expect(text()).toContain('stopping core failed');
+
+    events.length = 0;
+    await stopAll({ chats: [], core: part('core', events), limiter: limiter('throws') }, log);
+    expect(events).toEqual(['core stopping', 'core stopped', 'upstream limiter stopping']);
+    expect(text()).toContain('stopping upstream limiter failed');
   });
 });

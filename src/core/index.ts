@@ -52,6 +52,7 @@ export { downloadLimited, formatBytes, isPrivateAddress } from './safe-fetch.js'
 export type { AccountHealth, Actor, SeedImport } from './service.js';
 export { mayControl } from './service.js';
 export { LeaderElection } from './store/postgres-leader.js';
+export { PostgresLimiter } from './store/postgres-limiter.js';
 export type { TaskFilter } from './store.js';
 export { DatabaseUnusable, DataDirInUse } from './store.js';
 export type { FinalStatus, Origin, Platform, Task, TaskKind, TaskRequest, TaskStatus } from './task.js';
@@ -95,15 +96,24 @@ export interface CoreOptions {
   ffmpegPath?: string;
   /** Media writes (tests make them fail as a full disk would). */
   media?: ConstructorParameters<typeof MediaStore>[1];
+  /**
+   * This process's owner id in the shared database (DATABASE_URL); main.ts gives the upstream limiter the same one.
+   * Absent → a fresh one.
+   */
+  owner?: string;
 }
 
 /**
  * The store the configuration names: PostgreSQL (migrated, this process registered as an owner) when DATABASE_URL
  * is set, else the SQLite file in DATA_DIR (refused when another process holds it).
  */
-async function openStore(config: Config, now: () => number): Promise<TaskStoreAsync> {
+async function openStore(config: Config, now: () => number, owner?: string): Promise<TaskStoreAsync> {
   if (config.DATABASE_URL) {
-    return PostgresTaskStore.open(config.DATABASE_URL, { now, ownerTimeoutMs: config.OWNER_TIMEOUT_S * 1000 });
+    return PostgresTaskStore.open(config.DATABASE_URL, {
+      now,
+      ownerTimeoutMs: config.OWNER_TIMEOUT_S * 1000,
+      ...(owner && { owner }),
+    });
   }
   return new SqliteTaskStoreAsync(new TaskStore(join(config.DATA_DIR, 'tasks.db'), now));
 }
@@ -115,7 +125,7 @@ export async function createCore(
   options: CoreOptions = {},
 ): Promise<Core> {
   const now = options.now ?? Date.now;
-  const store = await openStore(config, now);
+  const store = await openStore(config, now, options.owner);
   const writes = new SerialWrites((err) => log.error({ err }, 'could not record a task event'));
   const { ffmpegPath } = options;
   const media = new MediaStore(config.DATA_DIR, {

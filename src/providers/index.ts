@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import type { Config } from '../config.js';
 import type { VideoCapabilities } from '../core/options.js';
+import type { UpstreamLimiter } from '../core/upstream-limiter.js';
 import type { Logger } from '../logger.js';
 import { browserProxy, proxyAgent } from '../proxy.js';
 import { ARK_CAPABILITIES, arkOptionsFromConfig, createArkProvider } from './ark/index.js';
@@ -15,8 +16,17 @@ import type { VideoProvider } from './provider.js';
 
 export type { VideoProvider } from './provider.js';
 
-/** `ffmpegPath`: the ffmpeg chosen at start-up (src/ffmpeg-choice.ts); the local provider renders with it. */
-export async function createProvider(config: Config, log: Logger, ffmpegPath?: string): Promise<VideoProvider> {
+/**
+ * `ffmpegPath`: the ffmpeg chosen at start-up (src/ffmpeg-choice.ts); the local provider renders with it.
+ * `sharedLimiter`: the limiter the processes of a cluster share (DATABASE_URL); Doubao's per-session limits then
+ * hold for the whole cluster. The caller closes it.
+ */
+export async function createProvider(
+  config: Config,
+  log: Logger,
+  ffmpegPath?: string,
+  sharedLimiter?: UpstreamLimiter,
+): Promise<VideoProvider> {
   switch (config.PROVIDER) {
     case 'local':
       return createLocalProvider({
@@ -31,7 +41,7 @@ export async function createProvider(config: Config, log: Logger, ffmpegPath?: s
         }),
       });
     case 'doubao':
-      return createDoubaoProvider(doubaoOptions(config, log));
+      return createDoubaoProvider({ ...doubaoOptions(config, log), ...(sharedLimiter && { sharedLimiter }) });
     case 'ark':
       return createArkProvider(arkOptionsFromConfig(config));
   }

@@ -32,6 +32,11 @@ export interface PostgresStoreOptions {
   ownerTimeoutMs?: number;
   /** Connections in the pool. @defaultValue 10 */
   poolSize?: number;
+  /**
+   * This process's owner id (main.ts gives its upstream limiter the same one, so a process that hangs loses its
+   * upstream slots with its leases). @defaultValue a fresh UUID
+   */
+  owner?: string;
 }
 
 export class PostgresTaskStore implements TaskStoreAsync {
@@ -59,7 +64,7 @@ export class PostgresTaskStore implements TaskStoreAsync {
     const db: PgContext = {
       pool,
       now: options.now ?? Date.now,
-      owner: randomUUID(),
+      owner: options.owner ?? randomUUID(),
       ownerTimeoutMs: options.ownerTimeoutMs ?? 45_000,
     };
     try {

@@ -2,8 +2,8 @@
  * The `doubao` provider: the Doubao web chat as a video generator, in the 2026 dialect of its web protocol with
  * the 2025 one as fallback (`shared/doubao-protocol.md`). Every web API call goes through a `Transport` under a
  * per-session limiter (`DOUBAO_TRANSPORT`: plain undici, or the session's logged-in page when Doubao wants calls
- * signed); a look at a job is one message-list call, the chat page in headless Chromium only when the list cannot
- * tell. Both browser users share one Chromium. Each ref records the owning session's id (never its cookie), so
+ * signed; the limiter is the cluster's shared one when given, so a session's limits hold across processes); a
+ * look at a job is one message-list call, the chat page in headless Chromium only when the list cannot tell. Both browser users share one Chromium. Each ref records the owning session's id (never its cookie), so
  * looks after a restart use the session that created the conversation. Session health, dialect and transport
  * choices live in the provider's durable state.
  */
@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { UpstreamError } from '../../core/errors.js';
 import { withReason } from '../../core/reasons.js';
+import type { UpstreamLimiter } from '../../core/upstream-limiter.js';
 import type {
   ImageInput,
   ImageRef,
@@ -72,6 +73,11 @@ export interface DoubaoProviderOptions {
   dispatcher?: Dispatcher;
   /** The proxy the headless Chromium uses (page transport, chat-page looks); absent → direct. */
   browserProxy?: BrowserProxy;
+  /**
+   * The limiter all processes of a cluster share (PostgreSQL, with DATABASE_URL): each session's spacing and
+   * concurrency then hold for the whole cluster. Absent → limits per process. The provider does not close it.
+   */
+  sharedLimiter?: UpstreamLimiter;
   /** Replaces the transport `transportMode` would build (tests that script the wire). */
   transport?: Transport;
   log?: Logger;
@@ -168,6 +174,7 @@ export async function createDoubaoProvider(options: DoubaoProviderOptions): Prom
     perSessionConcurrency: options.perSessionConcurrency ?? 2,
     idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
     ...(options.dispatcher && { dispatcher: options.dispatcher }),
+    ...(options.sharedLimiter && { sharedLimiter: options.sharedLimiter }),
   });
   const retriever = new VideoRetriever({
     chromium,
@@ -214,7 +221,11 @@ export async function createDoubaoProvider(options: DoubaoProviderOptions): Prom
     }
   }
 
-  /** The chat page in Chromium: the last resort when the list cannot tell. */
+  /**
+   * The chat page in Chromium: the last resort when the list cannot tell. The page calls Doubao as the session, so
+   * the look holds one of the session's slots (cluster-wide with a shared limiter); the retriever's own bound on
+   * browser contexts stays per process, as it spares this machine's memory, not Doubao.
+   */
   async function lookOnPage(session: Session, conversationId: string): Promise<PollResult> {
     const found = await client.limited(session, () => retriever.find(session, conversationId));
     if (found.state === 'logged-out') {

@@ -1,13 +1,15 @@
 /**
  * How the provider talks to www.doubao.com as its web client would: the common query string of a session, a
- * per-session bottleneck (minimum spacing and concurrency, so a burst of tasks never fires at one account all at
- * once), every API call through the `Transport`, and one mapping from Doubao's answers (`codes.ts`) to session
- * health and typed errors. ImageX and the upload store are not Doubao web API calls: `sendPlainJson` sends those.
+ * per-session limit (minimum spacing and concurrency, so a burst of tasks never fires at one account all at once:
+ * this process's bottleneck, or the cluster's shared limiter with DATABASE_URL), every API call through the
+ * `Transport`, and one mapping from Doubao's answers (`codes.ts`) to session health and typed errors. ImageX and
+ * the upload store are not Doubao web API calls: `sendPlainJson` sends those.
  */
 import { randomUUID } from 'node:crypto';
 import Bottleneck from 'bottleneck';
 import { type Dispatcher, request } from 'undici';
 import { UpstreamError } from '../../core/errors.js';
+import type { LimiterSlot, LimitRules, UpstreamLimiter } from '../../core/upstream-limiter.js';
 import { type Classification, classifyAnswer } from './codes.js';
 import type { Dialect } from './dialect.js';
 import type { Session } from './session-pool.js';
@@ -35,6 +37,12 @@ export interface WebClientOptions {
   onSuccess(session: Session): void;
   /** How plain requests to ImageX and the upload store travel (the configured proxy); absent → undici's default. */
   dispatcher?: Dispatcher;
+  /**
+   * The limiter every process of a cluster shares (PostgreSQL, with DATABASE_URL): a session's spacing and
+   * concurrency then hold across all of them, under the key `doubao:<session id>`. Absent → this process's own
+   * bottleneck per session. Its owner closes it.
+   */
+  sharedLimiter?: UpstreamLimiter;
 }
 
 export interface CallSpec {
@@ -88,22 +96,56 @@ export function commonQuery(session: Session, dialect: Dialect = '2025', tabId =
 
 export class WebClient {
   readonly #opts: WebClientOptions;
-  readonly #limiters: Bottleneck.Group;
+  /** This process's limiters, one per session, or the cluster's shared limiter. */
+  readonly #limiter: Bottleneck.Group | UpstreamLimiter;
+  readonly #rules: LimitRules;
+  /** Work under the shared limiter (waiting for a slot or running), which `stop` waits for as bottleneck does. */
+  readonly #sharedWork = new Set<Promise<unknown>>();
   /** This client's "browser tab", as the 2026 web client names itself in every query. */
   readonly #tabId = randomUUID();
   #stopped = false;
 
   constructor(options: WebClientOptions) {
     this.#opts = options;
-    this.#limiters = new Bottleneck.Group({
-      maxConcurrent: options.perSessionConcurrency,
-      minTime: options.minSpacingMs,
-    });
+    this.#rules = { maxConcurrent: options.perSessionConcurrency, minSpacingMs: options.minSpacingMs };
+    this.#limiter =
+      options.sharedLimiter ??
+      new Bottleneck.Group({ maxConcurrent: options.perSessionConcurrency, minTime: options.minSpacingMs });
   }
 
   /** Runs `work` under the session's limiter: every upstream request of a session goes through here. */
   limited<T>(session: Session, work: () => Promise<T>): Promise<T> {
-    return this.#limiters.key(session.id).schedule(work);
+    if (this.#limiter instanceof Bottleneck.Group) return this.#limiter.key(session.id).schedule(work);
+    if (this.#stopped) return Promise.reject(new UpstreamError('the Doubao client has stopped', true));
+    const running = this.#sharedLimited(this.#limiter, session, work);
+    this.#sharedWork.add(running);
+    const forget = () => this.#sharedWork.delete(running);
+    running.then(forget, forget);
+    return running;
+  }
+
+  /**
+   * `work` holding a slot of the session's key in the cluster's limiter. A slot that cannot be had (the database is
+   * unreachable) is a transient failure: the task is tried again later. A slot that cannot be let go does not undo
+   * the work (a video Doubao has accepted must not be asked for again); it counts until this process's keeper
+   * connection to the database drops, which an outage that broke the release usually does.
+   */
+  async #sharedLimited<T>(limiter: UpstreamLimiter, session: Session, work: () => Promise<T>): Promise<T> {
+    let slot: LimiterSlot;
+    try {
+      slot = await limiter.acquire(`doubao:${session.id}`, this.#rules);
+    } catch (error) {
+      throw new UpstreamError(
+        `the cluster's request limit of the Doubao session could not be taken (${(error as Error).message})`,
+        true,
+        { cause: error },
+      );
+    }
+    try {
+      return await work();
+    } finally {
+      await slot.release().catch(() => undefined);
+    }
   }
 
   /**
@@ -184,7 +226,12 @@ export class WebClient {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    await Promise.all(this.#limiters.limiters().map(({ limiter }) => limiter.stop({ dropWaitingJobs: false })));
+    if (this.#limiter instanceof Bottleneck.Group) {
+      const group = this.#limiter;
+      await Promise.all(group.limiters().map(({ limiter }) => limiter.stop({ dropWaitingJobs: false })));
+    }
+    // Work already handed to the shared limiter ends as it would under bottleneck: waited for, not dropped.
+    await Promise.allSettled([...this.#sharedWork]);
   }
 }
 

@@ -104,8 +104,8 @@ export interface DoubaoFake {
   maxInFlight(owner: string): number;
   /** How many calls the random-fault knob has failed so far. */
   randomFaults(): number;
-  /** Requests seen, by path, for assertions. */
-  requests: Array<{ path: string; owner: string | undefined }>;
+  /** Requests seen, by path, with the session they came from and when they arrived (epoch ms), for assertions. */
+  requests: Array<{ path: string; owner: string | undefined; at: number }>;
   /** Signed and unsigned web API calls, and pages that were issued a signing secret. */
   signatures: SignatureCounts;
   /** Every web API call the signature gate saw (path, owner, signed, refused), first first. */
@@ -371,7 +371,7 @@ export async function startDoubaoFake(overrides: Partial<DoubaoFakeKnobs> = {}):
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake');
     const owner = cookieOwner(req.headers.cookie);
-    requests.push({ path: url.pathname, owner });
+    requests.push({ path: url.pathname, owner, at: Date.now() });
     const key = owner ?? '-';
     inFlight.set(key, (inFlight.get(key) ?? 0) + 1);
     peak.set(key, Math.max(peak.get(key) ?? 0, inFlight.get(key)!));
