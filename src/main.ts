@@ -90,7 +90,7 @@ async function main(): Promise<void> {
     videosDir: core.media.videosDir,
     metrics: core.metrics,
     ...(provider.status && { providerStatus: () => provider.status!() }),
-    admin: { reads: core.store, provider },
+    admin: { reads: core.store, sessions: core.store, provider },
     readiness: createReadiness({
       probeWrite: () => core.store.probeWrite(),
       provider,

@@ -1,18 +1,17 @@
 /**
  * Who may use the admin page, and CSRF safety. With API_TOKEN set, an operator signs in with it and gets a random
- * session id in an HttpOnly, SameSite=Strict cookie (the session itself stays in memory here: a restart signs
- * everyone out). Without a token the page answers loopback callers only (addressed by a loopback name, so a
+ * session id in an HttpOnly, SameSite=Strict cookie; the session is kept in the database by the hash of its id, so
+ * it outlives a restart and every process sharing the database (behind one load balancer) knows it. Without a token the page answers loopback callers only (addressed by a loopback name, so a
  * DNS-rebound site cannot read it), each given a session on first visit. Every POST must come from this origin
  * (Origin / Sec-Fetch-Site) and carry the session's CSRF token.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isLoopbackHost } from '../../src/config.js';
+import type { TaskStoreAsync } from '../../src/core/index.js';
 
 export const COOKIE = 'dvb_admin';
 const TTL_MS = 12 * 3_600_000;
-/** Sessions kept at most; the oldest goes first (sign-ins are rare, so this only bounds memory). */
-const MAX_SESSIONS = 1_000;
 
 export interface AdminSession {
   id: string;
@@ -20,37 +19,38 @@ export interface AdminSession {
   expiresAt: number;
 }
 
+/** Where sessions are kept: the store (SQLite or PostgreSQL), which keeps only a hash of each id. */
+export type AdminSessionStore = Pick<TaskStoreAsync, 'keepAdminSession' | 'adminSession' | 'endAdminSession'>;
+
 export class AdminSessions {
-  readonly #sessions = new Map<string, AdminSession>();
+  readonly #store: AdminSessionStore;
   readonly #now: () => number;
 
-  constructor(now: () => number = Date.now) {
+  constructor(store: AdminSessionStore, now: () => number = Date.now) {
+    this.#store = store;
     this.#now = now;
   }
 
-  create(): AdminSession {
+  async create(): Promise<AdminSession> {
     const session = { id: token(), csrf: token(), expiresAt: this.#now() + TTL_MS };
-    this.#sessions.set(session.id, session);
-    if (this.#sessions.size > MAX_SESSIONS) this.#sessions.delete(this.#sessions.keys().next().value!);
+    await this.#store.keepAdminSession(idHash(session.id), session.csrf, session.expiresAt);
     return session;
   }
 
-  get(id: string | undefined): AdminSession | undefined {
-    const session = id ? this.#sessions.get(id) : undefined;
-    if (session && session.expiresAt <= this.#now()) {
-      this.#sessions.delete(session.id);
-      return undefined;
-    }
-    return session;
+  async get(id: string | undefined): Promise<AdminSession | undefined> {
+    const kept = id ? await this.#store.adminSession(idHash(id)) : undefined;
+    return kept && id ? { id, ...kept } : undefined;
   }
 
-  end(id: string | undefined): void {
-    if (id) this.#sessions.delete(id);
+  async end(id: string | undefined): Promise<void> {
+    if (id) await this.#store.endAdminSession(idHash(id));
   }
 }
 
 const token = () => randomBytes(24).toString('base64url');
 const digest = (value: string) => createHash('sha256').update(value).digest();
+/** What the database keeps of a session id: a leaked table gives no usable cookie. */
+const idHash = (id: string) => digest(id).toString('hex');
 
 /** Constant-time comparison of two secrets of any length. */
 export function sameSecret(given: string, expected: string): boolean {

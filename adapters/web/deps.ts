@@ -5,6 +5,7 @@
 import type { TaskStoreAsync } from '../../src/core/index.js';
 import type { VideoProvider } from '../../src/providers/provider.js';
 import type { HttpDeps } from '../http/deps.js';
+import type { AdminSessionStore } from './auth.js';
 
 export type AdminReads = Pick<
   TaskStoreAsync,
@@ -19,6 +20,8 @@ export type AdminReads = Pick<
 
 export interface AdminSources {
   reads: AdminReads;
+  /** Where sign-in sessions are kept (the store), so every process sharing the database knows them. */
+  sessions: AdminSessionStore;
   provider: Pick<VideoProvider, 'name' | 'maxRunning' | 'status' | 'recheck'>;
   /** The core's clock (a test's fake one), for "the last 14 days" and cool-downs left. @defaultValue Date.now */
   now?: () => number;

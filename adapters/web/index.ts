@@ -46,7 +46,7 @@ const PUBLIC = new Set(['/admin/login', '/admin/assets/admin.css', '/admin/asset
 
 export async function adminWeb(app: FastifyInstance, deps: WebDeps): Promise<void> {
   const token = deps.config.API_TOKEN;
-  const sessions = new AdminSessions();
+  const sessions = new AdminSessions(deps.sessions, deps.now);
   const live = new LiveFeed(deps.service);
   const contexts = new WeakMap<FastifyRequest, AdminSession>();
   app.addHook('preClose', async () => live.close());
@@ -89,9 +89,9 @@ export async function adminWeb(app: FastifyInstance, deps: WebDeps): Promise<voi
     const path = req.url.split('?')[0]!;
     if (!token && !isLoopbackCall(req)) return refuse(req, reply, 403);
     if (PUBLIC.has(path)) return;
-    let session = sessions.get(req.cookies[COOKIE]);
+    let session = await sessions.get(req.cookies[COOKIE]);
     if (!session && !token) {
-      session = sessions.create();
+      session = await sessions.create();
       setSessionCookie(req, reply, session);
     }
     if (!session) {
@@ -139,13 +139,13 @@ export async function adminWeb(app: FastifyInstance, deps: WebDeps): Promise<voi
       deps.log.warn({ ip: req.ip }, 'admin page: a sign-in with a wrong token');
       return reply.redirect(`/admin/login?wrong=1&next=${encodeURIComponent(next)}`, 303);
     }
-    sessions.end(req.cookies[COOKIE]);
-    setSessionCookie(req, reply, sessions.create());
+    await sessions.end(req.cookies[COOKIE]);
+    setSessionCookie(req, reply, await sessions.create());
     return reply.redirect(next, 303);
   });
 
   app.post('/logout', async (req, reply) => {
-    sessions.end(contexts.get(req)?.id);
+    await sessions.end(contexts.get(req)?.id);
     clearSessionCookie(reply);
     return reply.redirect(token ? '/admin/login' : '/admin', 303);
   });

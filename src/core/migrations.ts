@@ -186,4 +186,12 @@ export const MIGRATIONS: readonly string[] = [
      expires_at INTEGER NOT NULL
    );
    CREATE INDEX pending_photos_expiry ON pending_photos (expires_at);`,
+  // Issue 16, several processes: the admin page's sign-in sessions live in the database, so any process behind a
+  // load balancer knows them. Only a hash of the session id is kept (the cookie's value is the credential).
+  `CREATE TABLE admin_sessions (
+     id_hash TEXT PRIMARY KEY,
+     csrf TEXT NOT NULL,
+     expires_at INTEGER NOT NULL
+   );
+   CREATE INDEX admin_sessions_expiry ON admin_sessions (expires_at);`,
 ];

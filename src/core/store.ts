@@ -986,7 +986,40 @@ export class TaskStore {
   countPendingPhotos(): number {
     return (this.#sql('SELECT count(*) AS n FROM pending_photos').get() as { n: number }).n;
   }
+
+  // ---- Admin page sessions (issue 16: kept in the database, so every process knows them) ----------------------
+
+  /** Keeps a session (by the hash of its id) until `expiresAt`; drops expired ones, and all but the newest 1 000. */
+  keepAdminSession(idHash: string, csrf: string, expiresAt: number): void {
+    this.#db.transaction(() => {
+      this.#sql('DELETE FROM admin_sessions WHERE expires_at <= ?').run(this.#now());
+      this.#sql(
+        `INSERT INTO admin_sessions (id_hash, csrf, expires_at) VALUES (?, ?, ?)
+           ON CONFLICT (id_hash) DO UPDATE SET csrf = excluded.csrf, expires_at = excluded.expires_at`,
+      ).run(idHash, csrf, expiresAt);
+      this.#sql(
+        `DELETE FROM admin_sessions WHERE id_hash NOT IN
+           (SELECT id_hash FROM admin_sessions ORDER BY expires_at DESC, id_hash LIMIT ?)`,
+      ).run(MAX_ADMIN_SESSIONS);
+    })();
+  }
+
+  /** The session with this id hash, unless it expired or ended. */
+  adminSession(idHash: string): { csrf: string; expiresAt: number } | undefined {
+    const row = this.#sql('SELECT csrf, expires_at FROM admin_sessions WHERE id_hash = ? AND expires_at > ?').get(
+      idHash,
+      this.#now(),
+    ) as { csrf: string; expires_at: number } | undefined;
+    return row && { csrf: row.csrf, expiresAt: row.expires_at };
+  }
+
+  endAdminSession(idHash: string): void {
+    this.#sql('DELETE FROM admin_sessions WHERE id_hash = ?').run(idHash);
+  }
 }
+
+/** Admin page sessions kept at most; the oldest go first (sign-ins are rare: this bounds a flood of loopback visits). */
+export const MAX_ADMIN_SESSIONS = 1_000;
 
 /** One user's own limits (null: the configured default) and their last daily reset (ISO 8601), from `user_limits`. */
 export interface UserLimits {

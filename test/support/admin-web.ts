@@ -43,7 +43,12 @@ export async function startAdmin(
     log: core.log,
     videosDir: core.media.videosDir,
     ...(used.status && { providerStatus: () => used.status!() }),
-    admin: { reads: core.store, provider: used, ...(options.core?.now && { now: options.core.now }) },
+    admin: {
+      reads: core.store,
+      sessions: core.store,
+      provider: used,
+      ...(options.core?.now && { now: options.core.now }),
+    },
   });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   return {

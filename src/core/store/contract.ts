@@ -171,6 +171,13 @@ export interface TaskStoreAsync {
   /** How many photos wait for a prompt (expired ones not yet removed included). */
   countPendingPhotos(): Promise<number>;
 
+  // Admin page sessions (issue 16: every process knows them)
+  /** Keeps a session by the hash of its id until `expiresAt`; drops expired ones and all but the newest 1 000. */
+  keepAdminSession(idHash: string, csrf: string, expiresAt: number): Promise<void>;
+  /** The session with this id hash, unless it expired or ended. */
+  adminSession(idHash: string): Promise<{ csrf: string; expiresAt: number } | undefined>;
+  endAdminSession(idHash: string): Promise<void>;
+
   // Health
   /** 'ok' when the database is sound (SQLite: `PRAGMA integrity_check`; PostgreSQL: schema at the current version). */
   integrityCheck(): Promise<string>;

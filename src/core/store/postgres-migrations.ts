@@ -188,6 +188,14 @@ export const PG_MIGRATIONS: readonly string[] = [
      expires_at BIGINT NOT NULL
    );
    CREATE INDEX pending_photos_expiry ON pending_photos (expires_at);`,
+  // 7: the admin page's sign-in sessions (issue 16; SQLite's `admin_sessions`), so any process knows them; only a
+  // hash of the session id is kept.
+  `CREATE TABLE admin_sessions (
+     id_hash TEXT PRIMARY KEY,
+     csrf TEXT NOT NULL,
+     expires_at BIGINT NOT NULL
+   );
+   CREATE INDEX admin_sessions_expiry ON admin_sessions (expires_at);`,
 ];
 
 /**

@@ -15,6 +15,7 @@ import type { ClaimLimits, Expect, NewTask, Stage, TaskFilter, TaskPatch } from 
 import type { Platform, Task } from '../task.js';
 import type { QuotaReads, TakeOverOptions, TaskStoreAsync, TaskWakeup } from './contract.js';
 import * as adminReads from './postgres-admin-reads.js';
+import * as adminSessions from './postgres-admin-sessions.js';
 import { type PgContext, WAKEUP_CHANNEL } from './postgres-db.js';
 import * as deliveries from './postgres-deliveries.js';
 import * as leases from './postgres-leases.js';
@@ -179,6 +180,12 @@ export class PostgresTaskStore implements TaskStoreAsync {
     queue.keepPendingPhoto(this.#db, key, userId, photo, expiresAt);
   takePendingPhoto = (key: string, userId: string) => queue.takePendingPhoto(this.#db, key, userId);
   countPendingPhotos = () => queue.countPendingPhotos(this.#db.pool);
+
+  // Admin page sessions
+  keepAdminSession = (idHash: string, csrf: string, expiresAt: number) =>
+    adminSessions.keepAdminSession(this.#db, idHash, csrf, expiresAt);
+  adminSession = (idHash: string) => adminSessions.adminSession(this.#db, idHash);
+  endAdminSession = (idHash: string) => adminSessions.endAdminSession(this.#db, idHash);
 
   // Health
 

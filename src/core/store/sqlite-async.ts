@@ -188,6 +188,12 @@ export class SqliteTaskStoreAsync implements TaskStoreAsync {
   takePendingPhoto = async (key: string, userId: string) => this.#store.takePendingPhoto(key, userId);
   countPendingPhotos = async () => this.#store.countPendingPhotos();
 
+  // Admin page sessions
+  keepAdminSession = async (idHash: string, csrf: string, expiresAt: number) =>
+    this.#store.keepAdminSession(idHash, csrf, expiresAt);
+  adminSession = async (idHash: string) => this.#store.adminSession(idHash);
+  endAdminSession = async (idHash: string) => this.#store.endAdminSession(idHash);
+
   // Health
   integrityCheck = async () => this.#store.integrityCheck();
   probeWrite = async () => this.#store.probeWrite();
