@@ -221,7 +221,7 @@ export class Scheduler {
     if (this.#stopped || !this.#tookOver || this.#room() <= 0) return;
     const stage: Stage = (await this.#store.get(taskId))?.upstream ? 'started' : 'unstarted';
     const step = await this.#exclusively(async () => {
-      if (this.#room() <= 0 || (stage === 'unstarted' && !(await this.#hasFreeSlot()))) return undefined;
+      if (this.#room() <= 0) return undefined;
       const max = this.#provider.maxRunning;
       const [task] = await this.#store.claimDue(this.#provider.name, stage, this.#leaseFor(stage), 1, taskId, max);
       // Wrapped: an async function returning the step's promise would hold the claims until the step is over.
@@ -297,11 +297,11 @@ export class Scheduler {
     return this.#exclusively(async () => {
       const room = this.#room();
       if (room <= 0) return;
+      // The provider's slots are counted by the store, under its lock, for every process sharing it.
       const max = this.#provider.maxRunning;
-      const startLimit = max === undefined ? room : Math.max(0, Math.min(room, max - (await this.#runningJobs())));
       const claimed = await this.#store.claimOldestDue(
         this.#provider.name,
-        { limit: room, startLimit, ...(max !== undefined && { maxRunning: max }) },
+        { limit: room, startLimit: room, ...(max !== undefined && { maxRunning: max }) },
         { started: this.leaseMs, unstarted: this.startLeaseMs },
       );
       for (const task of claimed) void this.#run(task).then(() => this.kick());
